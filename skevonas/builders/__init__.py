@@ -1,0 +1,78 @@
+"""Builders: pure functions from a genome to a :class:`torch.nn.Module`.
+
+``build_module(genome, input_shape, n_classes)`` dispatches on
+``genome.family``. Every network is an :class:`torch.nn.Sequential` whose
+last layer is named ``"output"`` and returns one logit per class. With
+``input_stats`` the network starts with a :class:`Standardize` layer that
+holds the training mean and standard deviation as buffers, so the module is
+self-contained.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from torch import nn
+
+from ..genome import Genome
+from .cnn import build_cnn
+from .layers import Standardize
+from .mlp import build_mlp
+
+__all__ = ["BUILDERS", "Standardize", "build_module", "count_parameters"]
+
+BUILDERS: dict[str, Callable[..., nn.Sequential]] = {
+    "mlp": build_mlp,
+    "cnn1d": build_cnn,
+    "cnn2d": build_cnn,
+}
+
+
+def build_module(
+    genome: Genome,
+    input_shape: Sequence[int],
+    n_classes: int,
+    input_stats: tuple[np.ndarray, np.ndarray] | None = None,
+) -> nn.Sequential:
+    """Build the untrained network a genome describes.
+
+    Parameters
+    ----------
+    genome : Genome
+        The candidate.
+    input_shape : sequence of int
+        Shape of one sample: ``(n_features,)``, ``(channels, time)`` or
+        ``(channels, height, width)``.
+    n_classes : int
+        Size of the output layer.
+    input_stats : (mean, std) or None
+        Per-feature or per-channel statistics for a leading
+        :class:`Standardize` layer.
+
+    Examples
+    --------
+    >>> from skevonas.genome import Genome, LayerGene
+    >>> g = Genome("cnn1d", [LayerGene("conv", {"filters": 4, "kernel_size": 3,
+    ...                                          "stride": 1})], {"head": "avg"})
+    >>> net = build_module(g, (2, 16), n_classes=3)
+    >>> net.output
+    Linear(in_features=4, out_features=3, bias=True)
+    """
+    try:
+        builder = BUILDERS[genome.family]
+    except KeyError:
+        raise ValueError(
+            f"Unknown model family {genome.family!r}; must be one of {sorted(BUILDERS)}"
+        ) from None
+    layers = []
+    if input_stats is not None:
+        layers.append(("standardize", Standardize(*input_stats)))
+    layers += builder(genome, tuple(int(s) for s in input_shape), int(n_classes))
+    return nn.Sequential(OrderedDict(layers))
+
+
+def count_parameters(module: nn.Module) -> int:
+    """Number of trainable parameters of ``module``."""
+    return int(sum(p.numel() for p in module.parameters() if p.requires_grad))

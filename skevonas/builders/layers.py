@@ -1,0 +1,51 @@
+"""Small modules shared by the builders."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+
+class Standardize(nn.Module):
+    """Subtract a fixed mean and divide by a fixed standard deviation.
+
+    The statistics are buffers (saved with the state dict, moved with the
+    module, never trained). ``mean`` and ``std`` have the shape of one sample
+    with 1 in every axis the statistics were pooled over, e.g. ``(C, 1)`` for
+    per-channel statistics of ``(C, T)`` samples.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> layer = Standardize(np.array([[1.0], [2.0]]), np.array([[2.0], [4.0]]))
+    >>> layer(torch.tensor([[[3.0, 1.0], [6.0, 2.0]]])).tolist()
+    [[[1.0, 0.0], [1.0, 0.0]]]
+    """
+
+    def __init__(self, mean: np.ndarray, std: np.ndarray) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.as_tensor(np.asarray(mean), dtype=torch.float32)[None])
+        self.register_buffer("std", torch.as_tensor(np.asarray(std), dtype=torch.float32)[None])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+
+def channel_stats(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std per feature (2-D input) or per channel (3-D and 4-D input).
+
+    Constant channels get a std of 1 so they pass through centred.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mean, std = channel_stats(np.zeros((5, 3, 10)))
+    >>> mean.shape, std.ravel().tolist()
+    ((3, 1), [1.0, 1.0, 1.0])
+    """
+    axes = (0,) if X.ndim == 2 else (0, *range(2, X.ndim))
+    mean = X.mean(axis=axes, dtype=np.float64, keepdims=True)[0]
+    std = X.std(axis=axes, dtype=np.float64, keepdims=True)[0]
+    std = np.where(std > 1e-12 * np.maximum(1.0, np.abs(mean)), std, 1.0)
+    return mean.astype(np.float32), std.astype(np.float32)

@@ -1,0 +1,311 @@
+"""The evaluation worker: train one candidate with skorch and score it.
+
+:func:`evaluate_candidate` is a top-level, picklable function that receives
+plain data (a genome, arrays, a seed, a device) and never the estimator, so
+joblib can ship it to any worker process or Dask worker. It never raises: a
+candidate that cannot be built or trained comes back with status
+``"failed"`` and the reason, so one broken candidate never loses a search.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from skorch import NeuralNetClassifier
+from skorch.callbacks import Callback, EpochScoring
+from skorch.dataset import Dataset
+from skorch.helper import predefined_split
+from torch import nn
+
+from .builders import build_module, count_parameters
+from .genome import Genome
+
+__all__ = ["CandidateData", "TrainSettings", "evaluate_candidate", "fit_final", "OPTIMIZERS"]
+
+OPTIMIZERS: dict[str, tuple[type, dict[str, Any]]] = {
+    "adam": (torch.optim.Adam, {}),
+    "adamw": (torch.optim.AdamW, {}),
+    "sgd": (torch.optim.SGD, {"momentum": 0.9, "nesterov": True}),
+    "rmsprop": (torch.optim.RMSprop, {}),
+    "adagrad": (torch.optim.Adagrad, {}),
+    "adadelta": (torch.optim.Adadelta, {}),
+    "adamax": (torch.optim.Adamax, {}),
+    "nadam": (torch.optim.NAdam, {}),
+}
+
+
+class CandidateFailed(RuntimeError):
+    """Training of one candidate cannot go on (e.g. its loss became NaN)."""
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """How every candidate is trained; the same for the whole search."""
+
+    max_epochs: int = 30
+    patience: int = 5
+    scoring: Any = "accuracy"
+    net_params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CandidateData:
+    """The internal train/validation split, shared by every candidate.
+
+    ``input_stats`` are the standardisation statistics of the training part
+    (or ``None`` for no standardisation); they are never computed on the
+    validation part.
+    """
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_valid: np.ndarray
+    y_valid: np.ndarray
+    n_classes: int
+    input_stats: tuple[np.ndarray, np.ndarray] | None = None
+
+
+# --------------------------------------------------------------------------- torch state
+@contextlib.contextmanager
+def torch_context(seed: int, n_threads: int) -> Iterator[None]:
+    """Seed torch and set its thread count, restoring both afterwards.
+
+    The caller's global torch RNG state and thread count are left as they
+    were, so running a candidate in the user's own process (``n_jobs=1``)
+    does not disturb the user's torch state.
+    """
+    threads = torch.get_num_threads()
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(int(seed))
+        torch.set_num_threads(max(1, int(n_threads)))
+        try:
+            yield
+        finally:
+            torch.set_num_threads(threads)
+
+
+# --------------------------------------------------------------------------- batches
+class SliceBatches:
+    """Batches sliced from whole tensors, without per-sample collation.
+
+    A drop-in replacement for skorch's ``DataLoader`` iterators when the
+    dataset holds arrays (``dataset.X``, ``dataset.y``): each epoch converts
+    them to tensors once (no copy for NumPy arrays on CPU) and yields
+    ``(X[idx], y[idx])`` slices. Shuffling draws from torch's global
+    generator, which the worker seeds. Other datasets fall back to a
+    :class:`torch.utils.data.DataLoader`.
+    """
+
+    def __init__(self, dataset: Any, batch_size: int, shuffle: bool = False, **kwargs: Any):
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.kwargs = kwargs
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.dataset) / self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        X, y = getattr(self.dataset, "X", None), getattr(self.dataset, "y", None)
+        if not isinstance(X, (np.ndarray, torch.Tensor)):
+            yield from torch.utils.data.DataLoader(
+                self.dataset, batch_size=self.batch_size, shuffle=self.shuffle, **self.kwargs
+            )
+            return
+        X = torch.as_tensor(X)
+        n = len(X)
+        y = torch.zeros(n, dtype=torch.int64) if y is None else torch.as_tensor(y)
+        order = torch.randperm(n) if self.shuffle else None
+        for start in range(0, n, self.batch_size):
+            if order is None:
+                yield X[start : start + self.batch_size], y[start : start + self.batch_size]
+            else:
+                idx = order[start : start + self.batch_size]
+                yield X[idx], y[idx]
+
+
+# --------------------------------------------------------------------------- skorch callback
+class BestEpoch(Callback):
+    """Early stopping on the validation part that keeps the best weights.
+
+    An epoch is better when its validation score is higher, or equal with a
+    lower validation loss. Training stops after ``patience`` epochs without
+    improvement, and the weights of the best epoch are restored at the end.
+    A non-finite training loss stops the candidate with :class:`CandidateFailed`.
+    """
+
+    def __init__(self, patience: int) -> None:
+        self.patience = patience
+
+    def initialize(self) -> BestEpoch:
+        self.best_key_: tuple[float, float] | None = None
+        self.best_epoch_ = 0
+        self.best_score_ = math.nan
+        self.best_state_: dict[str, torch.Tensor] | None = None
+        self.wait_ = 0
+        return self
+
+    def on_epoch_end(self, net: NeuralNetClassifier, **kwargs: Any) -> None:
+        row = net.history[-1]
+        if not math.isfinite(row["train_loss"]):
+            raise CandidateFailed(f"training loss became {row['train_loss']} at epoch {row['epoch']}")
+        score, loss = float(row["valid_score"]), float(row["valid_loss"])
+        key = (score if math.isfinite(score) else -math.inf,
+               -loss if math.isfinite(loss) else -math.inf)
+        if self.best_key_ is None or key > self.best_key_:
+            self.best_key_, self.best_epoch_, self.best_score_ = key, row["epoch"], score
+            self.best_state_ = copy.deepcopy(net.module_.state_dict())
+            self.wait_ = 0
+        else:
+            self.wait_ += 1
+            if self.wait_ >= self.patience:
+                raise KeyboardInterrupt  # skorch's documented way to end fit early
+
+    def on_train_end(self, net: NeuralNetClassifier, **kwargs: Any) -> None:
+        if self.best_state_ is not None:
+            net.module_.load_state_dict(self.best_state_)
+
+
+# --------------------------------------------------------------------------- nets
+def make_net(
+    genome: Genome,
+    input_shape: tuple[int, ...],
+    n_classes: int,
+    *,
+    max_epochs: int,
+    input_stats: tuple[np.ndarray, np.ndarray] | None,
+    device: str,
+    net_params: Mapping[str, Any],
+    train_split: Any = None,
+    callbacks: list | None = None,
+) -> NeuralNetClassifier:
+    """The skorch classifier for ``genome`` (built but not yet trained)."""
+    optimizer, optimizer_defaults = OPTIMIZERS[str(genome.get("optimizer", "adam"))]
+    params: dict[str, Any] = {
+        "module": build_module(genome, input_shape, n_classes, input_stats),
+        "criterion": nn.CrossEntropyLoss,
+        "optimizer": optimizer,
+        "lr": float(genome.get("lr", 1e-3)),
+        "batch_size": int(genome.get("batch_size", 32)),
+        "max_epochs": int(max_epochs),
+        "train_split": train_split,
+        "classes": list(range(n_classes)),
+        "iterator_train": SliceBatches,
+        "iterator_valid": SliceBatches,
+        "iterator_train__shuffle": True,
+        "device": device,
+        "verbose": 0,
+        **{f"optimizer__{k}": v for k, v in optimizer_defaults.items()},
+    }
+    extra = dict(net_params)
+    user_callbacks = list(extra.pop("callbacks", []) or [])
+    params.update(extra)
+    params["callbacks"] = list(callbacks or []) + user_callbacks
+    return NeuralNetClassifier(**params)
+
+
+def _tensor(X: np.ndarray) -> torch.Tensor:
+    # One conversion per candidate; joblib hands workers read-only memmaps,
+    # which torch cannot wrap without a copy.
+    return torch.from_numpy(np.require(X, dtype=np.float32, requirements="W"))
+
+
+def _failed(start: float, exc: BaseException) -> dict[str, Any]:
+    return {
+        "score": math.nan,
+        "status": "failed",
+        "error": f"{type(exc).__name__}: {exc}",
+        "fit_time": time.perf_counter() - start,
+    }
+
+
+def evaluate_candidate(
+    genome: Genome,
+    data: CandidateData,
+    settings: TrainSettings,
+    seed: int,
+    device: str = "cpu",
+    n_threads: int = 1,
+) -> dict[str, Any]:
+    """Train ``genome`` on the training part and score it on the validation part.
+
+    Returns a dict with ``score`` (the best validation score, sklearn's
+    higher-is-better convention), ``status`` (``"ok"`` or ``"failed"``),
+    ``epochs`` trained, ``best_epoch``, ``fit_time`` in seconds, ``n_params``
+    and the learning ``curves``; a failed candidate has ``score`` NaN and an
+    ``error``.
+    """
+    start = time.perf_counter()
+    try:
+        with torch_context(seed, n_threads):
+            best = BestEpoch(settings.patience)
+            scoring = EpochScoring(
+                settings.scoring, lower_is_better=False, on_train=False, name="valid_score"
+            )
+            net = make_net(
+                genome,
+                tuple(data.X_train.shape[1:]),
+                data.n_classes,
+                max_epochs=settings.max_epochs,
+                input_stats=data.input_stats,
+                device=device,
+                net_params=settings.net_params,
+                train_split=predefined_split(Dataset(_tensor(data.X_valid), data.y_valid)),
+                callbacks=[("valid_score", scoring), ("best_epoch", best)],
+            )
+            net.fit(_tensor(data.X_train), data.y_train)
+        if best.best_key_ is None:
+            raise CandidateFailed("no epoch finished")
+        history = net.history
+        return {
+            "score": best.best_score_,
+            "status": "ok",
+            "epochs": len(history),
+            "best_epoch": int(best.best_epoch_),
+            "fit_time": time.perf_counter() - start,
+            "n_params": count_parameters(net.module_),
+            "curves": {
+                "train_loss": [float(v) for v in history[:, "train_loss"]],
+                "valid_loss": [float(v) for v in history[:, "valid_loss"]],
+                "valid_score": [float(v) for v in history[:, "valid_score"]],
+            },
+        }
+    except Exception as exc:  # noqa: BLE001 - one broken candidate must not end a search
+        return _failed(start, exc)
+
+
+def fit_final(
+    genome: Genome,
+    X: np.ndarray,
+    y: np.ndarray,
+    n_classes: int,
+    *,
+    epochs: int,
+    input_stats: tuple[np.ndarray, np.ndarray] | None,
+    settings: TrainSettings,
+    seed: int,
+    device: str = "cpu",
+    n_threads: int = 1,
+) -> NeuralNetClassifier:
+    """Train ``genome`` on all of ``X, y`` for ``epochs`` epochs (no validation part)."""
+    with torch_context(seed, n_threads):
+        net = make_net(
+            genome,
+            tuple(X.shape[1:]),
+            n_classes,
+            max_epochs=max(1, int(epochs)),
+            input_stats=input_stats,
+            device=device,
+            net_params=settings.net_params,
+        )
+        net.fit(X, y)
+    return net

@@ -1,0 +1,328 @@
+"""The evolution loop: a generational genetic algorithm with elitism and a cache.
+
+This module knows nothing of scikit-learn or torch. It takes a bound
+:class:`~skevonas.space.SearchSpace` and an ``evaluate`` function that scores
+a batch of genomes, so it can be tested with a toy fitness in milliseconds.
+
+One generation:
+
+1. Evaluate the genomes of the population that were never evaluated before
+   (the cache is keyed by :meth:`~skevonas.genome.Genome.key`: no genome is
+   trained twice in a search).
+2. Record statistics, call the callbacks, stop if asked.
+3. Keep the ``elite_size`` best genomes unchanged (so the best genome found
+   so far always survives), and fill the rest with offspring: parents chosen
+   by selection, crossed over with probability ``crossover_rate``, mutated
+   with probability ``mutation_rate``, and mutated again while they
+   duplicate a genome already seen.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .callbacks import SearchCallback
+from .genome import Genome
+from .operators import CROSSOVERS, SELECTIONS, mutate
+from .space import SearchSpace
+
+__all__ = ["EvaluationRecord", "SearchState", "evolve"]
+
+logger = logging.getLogger(__name__)
+
+# evaluate(genomes, generation) -> one result mapping per genome, each with at
+# least "score" (float; NaN if the candidate failed) and optionally "status"
+# ("ok" or "failed"), "error" and any other information worth recording.
+EvaluateFn = Callable[[Sequence[Genome], int], Sequence[Mapping[str, Any]]]
+
+
+@dataclass(frozen=True)
+class EvaluationRecord:
+    """One trained candidate: its genome, score and what training reported."""
+
+    genome: Genome
+    score: float
+    generation: int
+    index: int
+    parents: tuple[str, ...] = ()
+    status: str = "ok"
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return self.genome.key()
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok" and math.isfinite(self.score)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Flat, JSON-friendly row (for a pandas DataFrame or a CSV file)."""
+        return {
+            "index": self.index,
+            "generation": self.generation,
+            "key": self.genome.short_key(),
+            "architecture": str(self.genome),
+            "score": self.score,
+            "status": self.status,
+            "parents": list(self.parents),
+            **dict(self.info),
+            "genome": self.genome.to_dict(),
+        }
+
+
+@dataclass
+class SearchState:
+    """Everything the loop knows; callbacks read it and the caller gets it back."""
+
+    space_name: str
+    population_size: int
+    n_generations: int
+    generation: int = -1
+    population: list[EvaluationRecord] = field(default_factory=list)
+    records: list[EvaluationRecord] = field(default_factory=list)
+    cache: dict[str, EvaluationRecord] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    best: EvaluationRecord | None = None
+    start_time: float = field(default_factory=time.perf_counter)
+    stop_reason: str | None = None
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start_time
+
+
+def _rank_key(record: EvaluationRecord) -> tuple[float, int]:
+    # Higher score first; among equals the earlier evaluation wins, so ties
+    # are broken the same way whatever order workers finished in.
+    return (-(record.score if record.ok else -math.inf), record.index)
+
+
+def evolve(
+    space: SearchSpace,
+    evaluate: EvaluateFn,
+    *,
+    population_size: int,
+    n_generations: int,
+    rng: np.random.Generator,
+    elite_size: int = 1,
+    selection: str = "tournament",
+    tournament_size: int = 3,
+    crossover: str = "both",
+    crossover_rate: float = 0.5,
+    mutation_rate: float = 0.8,
+    callbacks: Iterable[SearchCallback] = (),
+    initial_population: Sequence[Genome] = (),
+) -> SearchState:
+    """Run the genetic algorithm and return its final :class:`SearchState`.
+
+    Parameters
+    ----------
+    space : SearchSpace
+        Bound search space; every genome the loop creates lies in it.
+    evaluate : callable
+        ``evaluate(genomes, generation)`` returns one mapping per genome with
+        a ``"score"`` (higher is better; NaN for a failed candidate).
+    population_size, n_generations : int
+        Size of every generation and how many generations to run.
+    rng : numpy.random.Generator
+        The only source of randomness of the loop.
+    elite_size : int
+        Genomes copied unchanged into the next generation (at least 1, so
+        the best genome found so far is never lost).
+    selection : {"tournament", "roulette"}
+        How parents are chosen.
+    tournament_size : int
+        Entrants per tournament.
+    crossover : {"gene", "layer", "both"}
+        Gene-wise, layer-wise, or either with equal probability.
+    crossover_rate, mutation_rate : float
+        Probability that an offspring is made by crossover (else it copies
+        one parent) and that it is then mutated.
+    callbacks : iterable of SearchCallback
+        Hooks called as the search runs; any may stop it.
+    initial_population : sequence of Genome
+        Genomes placed in the first generation (repaired into the space);
+        the rest is sampled.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skevonas.space import mlp_space
+    >>> space = mlp_space().bind((4,))
+    >>> def evaluate(genomes, generation):
+    ...     return [{"score": sum(l["units"] for l in g.layers) / 2048} for g in genomes]
+    >>> state = evolve(space, evaluate, population_size=6, n_generations=5,
+    ...                rng=np.random.default_rng(0))
+    >>> [round(h["best"], 3) for h in state.history] == sorted(
+    ...     round(h["best"], 3) for h in state.history)
+    True
+    """
+    if selection not in SELECTIONS:
+        raise ValueError(f"selection must be one of {sorted(SELECTIONS)}, got {selection!r}")
+    if crossover not in (*CROSSOVERS, "both"):
+        raise ValueError(f"crossover must be one of {[*CROSSOVERS, 'both']}, got {crossover!r}")
+    callbacks = list(callbacks)
+    elite_size = max(1, min(elite_size, population_size))
+    state = SearchState(space.name, population_size, n_generations)
+    for cb in callbacks:
+        cb.on_search_begin(state)
+
+    pending = _initial_population(space, population_size, rng, initial_population)
+    try:
+        for generation in range(n_generations):
+            state.generation = generation
+            gen_start = time.perf_counter()
+            n_new, n_hits = _evaluate_pending(state, pending, evaluate, generation)
+            state.population = sorted(
+                (state.cache[genome.key()] for genome, _ in pending), key=_rank_key
+            )
+            _record_generation(state, n_new, n_hits, time.perf_counter() - gen_start)
+            for cb in callbacks:
+                if cb.on_generation_end(state) and state.stop_reason is None:
+                    state.stop_reason = f"stopped by {type(cb).__name__}"
+            if state.stop_reason is not None:
+                break
+            if generation + 1 < n_generations:
+                pending = _next_generation(
+                    state, space, rng, population_size, elite_size, selection,
+                    tournament_size, crossover, crossover_rate, mutation_rate,
+                )
+        if state.stop_reason is None:
+            state.stop_reason = f"completed {n_generations} generations"
+    finally:
+        for cb in callbacks:
+            cb.on_search_end(state)
+    return state
+
+
+# --------------------------------------------------------------------------- steps
+def _initial_population(
+    space: SearchSpace,
+    size: int,
+    rng: np.random.Generator,
+    seeds: Sequence[Genome],
+) -> list[tuple[Genome, tuple[str, ...]]]:
+    population: dict[str, Genome] = {}
+    for genome in seeds:
+        genome = space.repair(genome)
+        population.setdefault(genome.key(), genome)
+    tries = 0
+    while len(population) < size and tries < 50 * size:
+        genome = space.sample(rng)
+        population.setdefault(genome.key(), genome)
+        tries += 1
+    genomes = list(population.values())[:size]
+    while len(genomes) < size:  # tiny space: repeat members (cache hits)
+        genomes.append(genomes[len(genomes) % len(population)])
+    return [(g, ()) for g in genomes]
+
+
+def _evaluate_pending(
+    state: SearchState,
+    pending: Sequence[tuple[Genome, tuple[str, ...]]],
+    evaluate: EvaluateFn,
+    generation: int,
+) -> tuple[int, int]:
+    new: dict[str, tuple[Genome, tuple[str, ...]]] = {}
+    hits = 0
+    for genome, parents in pending:
+        key = genome.key()
+        if key in state.cache or key in new:
+            hits += 1
+        else:
+            new[key] = (genome, parents)
+    batch = list(new.values())
+    results = list(evaluate([g for g, _ in batch], generation)) if batch else []
+    if len(results) != len(batch):
+        raise RuntimeError(f"evaluate returned {len(results)} results for {len(batch)} genomes")
+    for (genome, parents), result in zip(batch, results):
+        info = dict(result)
+        score = float(info.pop("score", math.nan))
+        status = info.pop("status", "ok" if math.isfinite(score) else "failed")
+        record = EvaluationRecord(
+            genome, score, generation, len(state.records), parents, status, info
+        )
+        state.records.append(record)
+        state.cache[genome.key()] = record
+        if record.ok and (state.best is None or _rank_key(record) < _rank_key(state.best)):
+            state.best = record
+    return len(batch), hits
+
+
+def _record_generation(state: SearchState, n_new: int, n_hits: int, seconds: float) -> None:
+    scores = np.array([r.score for r in state.population if r.ok], dtype=float)
+    failed = sum(1 for r in state.records if r.generation == state.generation and not r.ok)
+    stats = (
+        {"best": scores.max(), "mean": scores.mean(), "std": scores.std(), "min": scores.min()}
+        if scores.size
+        else dict.fromkeys(("best", "mean", "std", "min"), math.nan)
+    )
+    state.history.append(
+        {
+            "generation": state.generation,
+            **{k: float(v) for k, v in stats.items()},
+            "best_so_far": state.best.score if state.best is not None else math.nan,
+            "n_evaluated": n_new,
+            "cache_hits": n_hits,
+            "n_failed": failed,
+            "seconds": seconds,
+            "elapsed": state.elapsed,
+        }
+    )
+    logger.info("generation %d: %s", state.generation, state.history[-1])
+
+
+def _next_generation(
+    state: SearchState,
+    space: SearchSpace,
+    rng: np.random.Generator,
+    population_size: int,
+    elite_size: int,
+    selection: str,
+    tournament_size: int,
+    crossover: str,
+    crossover_rate: float,
+    mutation_rate: float,
+) -> list[tuple[Genome, tuple[str, ...]]]:
+    ranked = state.population
+    # The best genome found so far always survives, even if a callback or a
+    # custom population put it outside the current ranking.
+    elites = [r.genome for r in ranked[:elite_size]]
+    if state.best is not None and state.best.key not in {g.key() for g in elites}:
+        elites[-1] = state.best.genome
+    nxt: list[tuple[Genome, tuple[str, ...]]] = [(g, ()) for g in elites]
+    taken = {g.key() for g in elites}
+    scores = [r.score if r.ok else math.nan for r in ranked]
+    select = SELECTIONS[selection]
+    for _ in range(50 * population_size):
+        if len(nxt) >= population_size:
+            break
+        i, j = select(scores, 2, rng, size=tournament_size)
+        a, b = ranked[int(i)].genome, ranked[int(j)].genome
+        if rng.random() < crossover_rate:
+            mode = crossover if crossover != "both" else ("gene", "layer")[int(rng.integers(2))]
+            child = CROSSOVERS[mode](a, b, space, rng)
+            parents = (a.short_key(), b.short_key())
+        else:
+            child, parents = a, (a.short_key(),)
+        if rng.random() < mutation_rate:
+            child = mutate(child, space, rng)
+        for _ in range(5):  # steer away from genomes already seen
+            if child.key() not in state.cache and child.key() not in taken:
+                break
+            child = mutate(child, space, rng)
+        if child.key() in taken:
+            continue
+        taken.add(child.key())
+        nxt.append((child, parents))
+    while len(nxt) < population_size:  # space exhausted: re-use cached genomes
+        nxt.append(nxt[len(nxt) % len(elites)])
+    return nxt

@@ -1,0 +1,249 @@
+"""Genomes: immutable, hashable descriptions of one candidate network.
+
+A :class:`Genome` is a variable-length tuple of :class:`LayerGene` (the
+architecture) plus a tuple of global genes (training settings such as the
+optimizer, learning rate and batch size, and family-wide choices such as the
+classifier head). Genomes never change after creation; operators return new
+ones. Each genome has a canonical :meth:`Genome.key` used for caching,
+deduplication and logs, and round-trips through plain JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+__all__ = ["GeneValue", "Genome", "LayerGene"]
+
+GeneValue = Union[int, float, str, bool]
+
+# Layer kinds that build no module: they are dropped from the canonical key so
+# that two genomes which build the same network are cached as one.
+NO_OP_KINDS = frozenset({"identity"})
+
+
+def _freeze_params(params: Mapping[str, Any] | tuple) -> tuple[tuple[str, GeneValue], ...]:
+    items = params.items() if isinstance(params, Mapping) else params
+    frozen = []
+    for name, value in items:
+        if not isinstance(name, str):
+            raise TypeError(f"gene names must be strings, got {name!r}")
+        if isinstance(value, float) and value != value:  # NaN
+            raise ValueError(f"gene {name!r} is NaN")
+        if not isinstance(value, (bool, int, float, str)):
+            raise TypeError(
+                f"gene {name!r} must be an int, float, str or bool, got {value!r}"
+            )
+        frozen.append((name, value))
+    names = [name for name, _ in frozen]
+    if len(set(names)) != len(names):
+        raise ValueError(f"duplicate gene names in {names!r}")
+    return tuple(sorted(frozen))
+
+
+def _canonical_value(value: GeneValue) -> GeneValue:
+    # Round floats so that 0.1 + 0.2 and 0.3 share a key.
+    if isinstance(value, float):
+        return float(f"{value:.6g}")
+    return value
+
+
+@dataclass(frozen=True)
+class LayerGene:
+    """One layer of a genome: a kind (``"conv"``, ``"dense"``...) and its parameters.
+
+    Parameters
+    ----------
+    kind : str
+        Name of the layer kind, as known to the search space and the builders.
+    params : mapping or tuple of (str, value) pairs, default=()
+        The layer's parameters. Stored sorted by name as a tuple of pairs.
+
+    Examples
+    --------
+    >>> gene = LayerGene("conv", {"filters": 16, "kernel_size": 5, "stride": 1})
+    >>> gene["filters"]
+    16
+    >>> gene
+    conv(filters=16, kernel_size=5, stride=1)
+    """
+
+    kind: str
+    params: tuple[tuple[str, GeneValue], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.kind, str) or not self.kind:
+            raise ValueError(f"layer kind must be a non-empty string, got {self.kind!r}")
+        object.__setattr__(self, "params", _freeze_params(self.params))
+
+    def __getitem__(self, name: str) -> GeneValue:
+        for key, value in self.params:
+            if key == name:
+                return value
+        raise KeyError(f"layer {self.kind!r} has no parameter {name!r}")
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """Return parameter ``name``, or ``default`` if the layer has none."""
+        return dict(self.params).get(name, default)
+
+    def replace(self, **changes: GeneValue) -> LayerGene:
+        """Return a copy with some parameters changed."""
+        params = dict(self.params)
+        params.update(changes)
+        return LayerGene(self.kind, params)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form: ``{"kind": ..., "params": {...}}``."""
+        return {"kind": self.kind, "params": dict(self.params)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LayerGene:
+        """Inverse of :meth:`to_dict`."""
+        return cls(data["kind"], dict(data.get("params", {})))
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={_fmt(v)}" for k, v in self.params)
+        return f"{self.kind}({inner})"
+
+
+def _fmt(value: GeneValue) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Genome:
+    """An immutable candidate: a model family, layer genes and global genes.
+
+    Parameters
+    ----------
+    family : str
+        The builder family, e.g. ``"mlp"``, ``"cnn1d"`` or ``"cnn2d"``.
+    layers : sequence of LayerGene
+        The hidden layers, input side first. The output layer is implied.
+    globals : mapping or tuple of (str, value) pairs, default=()
+        Genes that apply to the whole network or its training (optimizer,
+        learning rate, batch size, head...).
+
+    Examples
+    --------
+    >>> g = Genome(
+    ...     "mlp",
+    ...     [LayerGene("dense", {"units": 64, "activation": "relu", "dropout": 0.1})],
+    ...     {"optimizer": "adam", "lr": 0.001, "batch_size": 32},
+    ... )
+    >>> print(g)
+    mlp: dense(activation='relu', dropout=0.1, units=64) -> output | batch_size=32, lr=0.001, optimizer='adam'
+    >>> Genome.from_json(g.to_json()) == g
+    True
+    >>> len(g.short_key())
+    10
+    """
+
+    family: str
+    layers: tuple[LayerGene, ...]
+    globals: tuple[tuple[str, GeneValue], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.family, str) or not self.family:
+            raise ValueError(f"family must be a non-empty string, got {self.family!r}")
+        layers = tuple(self.layers)
+        for layer in layers:
+            if not isinstance(layer, LayerGene):
+                raise TypeError(f"layers must be LayerGene instances, got {layer!r}")
+        object.__setattr__(self, "layers", layers)
+        object.__setattr__(self, "globals", _freeze_params(self.globals))
+
+    # -- access -----------------------------------------------------------------
+    def __getitem__(self, name: str) -> GeneValue:
+        for key, value in self.globals:
+            if key == name:
+                return value
+        raise KeyError(f"genome has no global gene {name!r}")
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """Return global gene ``name``, or ``default`` if absent."""
+        return dict(self.globals).get(name, default)
+
+    def replace(self, layers: Any = None, **global_changes: GeneValue) -> Genome:
+        """Return a copy with new layers and/or some global genes changed."""
+        params = dict(self.globals)
+        params.update(global_changes)
+        return Genome(self.family, self.layers if layers is None else tuple(layers), params)
+
+    @property
+    def n_layers(self) -> int:
+        """Number of layer genes that build a module (identity layers excluded)."""
+        return sum(layer.kind not in NO_OP_KINDS for layer in self.layers)
+
+    # -- identity ---------------------------------------------------------------
+    def canonical(self) -> dict[str, Any]:
+        """The form used for the key: no-op layers dropped, floats rounded."""
+        return {
+            "family": self.family,
+            "layers": [
+                [layer.kind, [[k, _canonical_value(v)] for k, v in layer.params]]
+                for layer in self.layers
+                if layer.kind not in NO_OP_KINDS
+            ],
+            "globals": [[k, _canonical_value(v)] for k, v in self.globals],
+        }
+
+    def key(self) -> str:
+        """Canonical string key: equal for genomes that build the same network."""
+        return json.dumps(self.canonical(), separators=(",", ":"), sort_keys=True)
+
+    def short_key(self) -> str:
+        """A 10-character hash of :meth:`key`, for logs and file names."""
+        return hashlib.sha1(self.key().encode()).hexdigest()[:10]
+
+    # -- serialisation ------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form of the genome (every layer kept, identity included)."""
+        return {
+            "family": self.family,
+            "layers": [layer.to_dict() for layer in self.layers],
+            "globals": dict(self.globals),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Genome:
+        """Inverse of :meth:`to_dict`."""
+        try:
+            return cls(
+                data["family"],
+                [LayerGene.from_dict(layer) for layer in data["layers"]],
+                dict(data.get("globals", {})),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"not a valid genome dictionary: {exc}") from exc
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The genome as a JSON string; ``kwargs`` go to :func:`json.dumps`."""
+        return json.dumps(self.to_dict(), **kwargs)
+
+    @classmethod
+    def from_json(cls, text: str) -> Genome:
+        """Inverse of :meth:`to_json`."""
+        return cls.from_dict(json.loads(text))
+
+    # -- display ------------------------------------------------------------------
+    def describe(self) -> str:
+        """Multi-line, human-readable description of the architecture."""
+        lines = [f"{self.family} genome {self.short_key()}"]
+        for i, layer in enumerate(self.layers):
+            lines.append(f"  {i:2d}. {layer!r}")
+        lines.append("      output (linear, one unit per class)")
+        lines.append("  training: " + ", ".join(f"{k}={_fmt(v)}" for k, v in self.globals))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        body = " -> ".join([repr(layer) for layer in self.layers] + ["output"])
+        train = ", ".join(f"{k}={_fmt(v)}" for k, v in self.globals)
+        return f"{self.family}: {body} | {train}"

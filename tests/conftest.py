@@ -1,0 +1,54 @@
+"""Shared fixtures: tiny data sets and a fast search configuration."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from skevonas.datasets import load_eeg
+
+# Population 4, 2 generations, 2 epochs, CPU: a search in about a second.
+FAST = {
+    "population_size": 4,
+    "n_generations": 2,
+    "max_epochs": 2,
+    "patience": 2,
+    "device": "cpu",
+    "random_state": 0,
+}
+
+
+@pytest.fixture
+def fast():
+    """Keyword arguments for a fast EvolutionaryNASClassifier."""
+    return dict(FAST)
+
+
+@pytest.fixture(scope="session")
+def scp1():
+    """SelfRegulationSCP1, the bundled EEG data set the main job uses."""
+    return load_eeg("SelfRegulationSCP1")
+
+
+@pytest.fixture(scope="session")
+def scp1_small(scp1):
+    """80 training and 60 test epochs of SCP1, every 4th sample in time (64 Hz)."""
+    rng = np.random.default_rng(0)
+    train = rng.choice(len(scp1.y_train), 80, replace=False)
+    test = rng.choice(len(scp1.y_test), 60, replace=False)
+    return (
+        np.ascontiguousarray(scp1.X_train[train, :, ::4]),
+        np.ascontiguousarray(scp1.X_test[test, :, ::4]),
+        scp1.y_train[train],
+        scp1.y_test[test],
+    )
+
+
+@pytest.fixture(scope="session")
+def blobs():
+    """A small, easy 3-class 2-D problem with integer labels."""
+    rng = np.random.default_rng(0)
+    centers = np.array([[0.0, 0.0, 0.0, 0.0], [3.0, 3.0, 0.0, 0.0], [0.0, 3.0, 3.0, 0.0]])
+    y = np.repeat(np.arange(3), 30)
+    X = centers[y] + rng.normal(scale=0.5, size=(90, 4))
+    return X.astype(np.float32), y

@@ -1,0 +1,83 @@
+"""The evaluation worker: one candidate trained and scored, or failed with a reason."""
+
+import numpy as np
+import pytest
+import torch
+
+from skevonas.builders.layers import channel_stats
+from skevonas.evaluation import CandidateData, TrainSettings, evaluate_candidate, fit_final
+from skevonas.genome import Genome, LayerGene
+
+GENOME = Genome(
+    "mlp",
+    [LayerGene("dense", {"units": 16, "activation": "relu", "dropout": 0.0})],
+    {"optimizer": "adam", "lr": 0.01, "batch_size": 16},
+)
+
+
+@pytest.fixture
+def data(blobs):
+    X, y = blobs
+    idx = np.arange(len(y))
+    train, valid = idx % 4 != 0, idx % 4 == 0
+    return CandidateData(X[train], y[train], X[valid], y[valid], 3, channel_stats(X[train]))
+
+
+def test_candidate_is_trained_and_scored(data):
+    result = evaluate_candidate(GENOME, data, TrainSettings(max_epochs=15, patience=15), seed=0)
+    assert result["status"] == "ok"
+    assert result["score"] > 0.9
+    assert result["epochs"] == 15
+    assert 1 <= result["best_epoch"] <= 15
+    assert result["n_params"] == 4 * 16 + 16 + 16 * 3 + 3
+    assert len(result["curves"]["valid_loss"]) == 15
+    assert result["curves"]["valid_score"][result["best_epoch"] - 1] == result["score"]
+
+
+def test_early_stopping_uses_patience(data):
+    # lr 0 never improves after the first epoch: stops after 1 + patience epochs.
+    frozen = GENOME.replace(lr=0.0)
+    result = evaluate_candidate(frozen, data, TrainSettings(max_epochs=50, patience=3), seed=0)
+    assert result["epochs"] == 4 and result["best_epoch"] == 1
+
+
+def test_same_seed_same_result_and_global_rng_untouched(data):
+    torch.manual_seed(123)
+    expected = torch.rand(1)
+    torch.manual_seed(123)
+    a = evaluate_candidate(GENOME, data, TrainSettings(max_epochs=5), seed=7)
+    b = evaluate_candidate(GENOME, data, TrainSettings(max_epochs=5), seed=7)
+    assert torch.rand(1) == expected  # the caller's torch RNG stream is left alone
+    assert a["curves"] == b["curves"]
+    c = evaluate_candidate(GENOME, data, TrainSettings(max_epochs=5), seed=8)
+    assert c["curves"] != a["curves"]
+
+
+class NaNLoss(torch.nn.CrossEntropyLoss):
+    def forward(self, input, target):
+        return super().forward(input, target) * float("nan")
+
+
+@pytest.mark.parametrize(
+    "genome, net_params, reason",
+    [
+        (GENOME, {"criterion": NaNLoss}, "CandidateFailed: training loss became nan"),
+        (GENOME.replace(optimizer="lbfgs"), {}, "KeyError"),
+        (GENOME, {"module__bogus": 1}, "bogus"),
+    ],
+    ids=["nan-loss", "unknown-optimizer", "bad-net-param"],
+)
+def test_broken_candidates_fail_with_a_reason(data, genome, net_params, reason):
+    result = evaluate_candidate(genome, data, TrainSettings(max_epochs=3, net_params=net_params),
+                                seed=0)
+    assert result["status"] == "failed"
+    assert np.isnan(result["score"])
+    assert reason in result["error"]
+
+
+def test_fit_final_trains_for_the_given_epochs(blobs):
+    X, y = blobs
+    net = fit_final(GENOME, X, y, 3, epochs=4, input_stats=None, settings=TrainSettings(),
+                    seed=0)
+    assert len(net.history) == 4
+    assert (net.predict(X) == y).mean() > 0.8

@@ -1,0 +1,153 @@
+"""The evolution loop on a toy fitness: no torch, milliseconds per search."""
+
+import math
+
+import numpy as np
+import pytest
+
+from skevonas.callbacks import SearchCallback
+from skevonas.evolution import evolve
+from skevonas.space import mlp_space
+
+SPACE = mlp_space().bind((4,))
+
+
+def toy_fitness(genome):
+    # Rewards wide, shallow networks with a learning rate near 1e-3.
+    width = sum(layer["units"] for layer in genome.layers) / 512
+    return width / len(genome.layers) - abs(math.log10(genome["lr"]) + 3) / 10
+
+
+class Recorder:
+    def __init__(self, fail_every=0):
+        self.calls = []
+        self.fail_every = fail_every
+
+    def __call__(self, genomes, generation):
+        self.calls.append([g.key() for g in genomes])
+        results = []
+        for i, g in enumerate(genomes):
+            if self.fail_every and i % self.fail_every == 0:
+                results.append({"score": float("nan"), "status": "failed", "error": "boom"})
+            else:
+                results.append({"score": toy_fitness(g), "epochs": 1})
+        return results
+
+
+def run(seed=0, **kwargs):
+    evaluate = kwargs.pop("evaluate", Recorder())
+    settings = {"population_size": 8, "n_generations": 6, **kwargs}
+    state = evolve(SPACE, evaluate, rng=np.random.default_rng(seed), **settings)
+    return state, evaluate
+
+
+def test_best_score_per_generation_never_decreases():
+    for seed in range(5):
+        state, _ = run(seed, elite_size=1, mutation_rate=1.0)
+        best = [row["best"] for row in state.history]
+        assert best == sorted(best)
+        assert state.best.score == max(r.score for r in state.records)
+        assert best[-1] == state.best.score
+
+
+def test_no_genome_is_evaluated_twice():
+    state, recorder = run(1, n_generations=10, population_size=6)
+    keys = [key for call in recorder.calls for key in call]
+    assert len(keys) == len(set(keys))
+    assert len(state.records) == len(keys)
+    # Elites come back every generation as cache hits.
+    assert all(row["cache_hits"] >= 1 for row in state.history[1:])
+
+
+def test_tiny_space_reuses_the_cache_instead_of_retraining():
+    from skevonas.space import Choice, LayerSpec, SearchSpace
+
+    tiny = SearchSpace(
+        "mlp",
+        [LayerSpec("dense", {"units": Choice((8, 16)), "activation": Choice(("relu",)),
+                             "dropout": Choice((0.0,))})],
+        {"lr": Choice((0.001,))},
+        min_layers=1,
+        max_layers=1,
+    ).bind((4,))
+    recorder = Recorder()
+    state = evolve(tiny, recorder, population_size=4, n_generations=4,
+                   rng=np.random.default_rng(0))
+    keys = [key for call in recorder.calls for key in call]
+    assert len(keys) == len(set(keys)) == 2
+    assert len(state.history) == 4
+
+
+def test_same_seed_same_search():
+    a, _ = run(3)
+    b, _ = run(3)
+    c, _ = run(4)
+    assert [r.key for r in a.records] == [r.key for r in b.records]
+    assert [r.score for r in a.records] == [r.score for r in b.records]
+    assert [r.key for r in a.records] != [r.key for r in c.records]
+
+
+def test_search_improves_on_random_sampling():
+    improved = 0
+    for seed in range(5):
+        state, _ = run(seed, n_generations=8)
+        first = state.history[0]["best"]
+        improved += state.best.score > first
+    assert improved >= 4
+
+
+@pytest.mark.parametrize("selection", ["tournament", "roulette"])
+@pytest.mark.parametrize("crossover", ["gene", "layer", "both"])
+def test_all_operator_settings_run(selection, crossover):
+    state, _ = run(0, selection=selection, crossover=crossover, crossover_rate=1.0)
+    assert len(state.history) == 6
+    assert all(SPACE.contains(r.genome) for r in state.records)
+    assert any(len(r.parents) == 2 for r in state.records)
+
+
+def test_failed_candidates_are_recorded_and_skipped():
+    state, _ = run(0, evaluate=Recorder(fail_every=3))
+    failed = [r for r in state.records if not r.ok]
+    assert failed and all(r.status == "failed" and r.info["error"] == "boom" for r in failed)
+    assert state.best.ok
+    assert sum(row["n_failed"] for row in state.history) == len(failed)
+
+
+def test_callback_can_stop_the_search():
+    class StopAfterTwo(SearchCallback):
+        def __init__(self):
+            self.events = []
+
+        def on_search_begin(self, state):
+            self.events.append("begin")
+
+        def on_generation_end(self, state):
+            self.events.append(state.generation)
+            return state.generation == 1
+
+        def on_search_end(self, state):
+            self.events.append("end")
+
+    cb = StopAfterTwo()
+    state, _ = run(0, callbacks=[cb])
+    assert cb.events == ["begin", 0, 1, "end"]
+    assert len(state.history) == 2
+    assert state.stop_reason == "stopped by StopAfterTwo"
+
+
+def test_initial_population_is_used():
+    seed_genome = SPACE.sample(np.random.default_rng(99))
+    state, recorder = run(0, initial_population=[seed_genome])
+    assert recorder.calls[0][0] == seed_genome.key()
+
+
+def test_evaluate_must_return_one_result_per_genome():
+    with pytest.raises(RuntimeError, match="returned 0 results for 8 genomes"):
+        run(0, evaluate=lambda genomes, generation: [])
+
+
+def test_invalid_operator_names():
+    with pytest.raises(ValueError, match="selection must be one of"):
+        run(0, selection="best")
+    with pytest.raises(ValueError, match="crossover must be one of"):
+        run(0, crossover="uniform")

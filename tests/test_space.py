@@ -1,0 +1,96 @@
+import numpy as np
+import pytest
+
+from skevonas.genome import Genome, LayerGene
+from skevonas.space import Choice, Float, Int, cnn_space, get_space, mlp_space, signal_shapes
+
+
+@pytest.mark.parametrize(
+    "space",
+    [mlp_space().bind((10,)), cnn_space(1).bind((6, 896)), cnn_space(1).bind((3, 5)),
+     cnn_space(2).bind((1, 8, 8)), cnn_space(2).bind((3, 2, 30))],
+    ids=["mlp", "cnn1d-long", "cnn1d-short", "cnn2d", "cnn2d-flat"],
+)
+def test_samples_lie_in_the_space_and_never_shrink_below_one(space):
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        genome = space.sample(rng)
+        assert space.contains(genome)
+        if space.is_convolutional:
+            assert min(min(s) for s in signal_shapes(genome, space.input_shape)) >= 1
+
+
+def test_repair_shrinks_kernels_that_do_not_fit():
+    space = cnn_space(1).bind((2, 10))
+    genome = Genome(
+        "cnn1d",
+        [LayerGene("conv", {"filters": 8, "kernel_size": 8, "stride": 3}),
+         LayerGene("conv", {"filters": 8, "kernel_size": 30, "stride": 1}),
+         LayerGene("maxpool", {"pool_size": 8})],
+        {"optimizer": "adam", "lr": 0.001, "batch_size": 32, "head": "flatten"},
+    )
+    assert not space.contains(genome)
+    repaired = space.repair(genome)
+    assert space.contains(repaired)
+    # 10 -> 1 after the first conv: the second conv shrinks to its smallest
+    # kernel (2), which still does not fit, so it and the pool are dropped.
+    assert [layer.kind for layer in repaired.layers] == ["conv"]
+    assert signal_shapes(repaired, (2, 10))[-1] == (1,)
+
+
+def test_repair_clips_values_and_fills_missing_genes():
+    space = mlp_space().bind((4,))
+    genome = Genome("mlp", [LayerGene("dense", {"units": 100000, "activation": "relu",
+                                                "dropout": 3.0})], {"lr": 5.0})
+    repaired = space.repair(genome)
+    assert space.contains(repaired)
+    assert repaired.layers[0]["units"] == 512
+    assert repaired.layers[0]["dropout"] == 0.5
+    assert repaired["lr"] == 1e-2
+    assert set(dict(repaired.globals)) == {"optimizer", "lr", "batch_size"}
+
+
+def test_repair_keeps_min_layers():
+    space = mlp_space().bind((4,))
+    repaired = space.repair(Genome("mlp", [], {}))
+    assert len(repaired.layers) == space.min_layers
+    assert space.contains(repaired)
+
+
+def test_contains_rejects_foreign_genomes():
+    space = mlp_space().bind((4,))
+    genome = space.sample(np.random.default_rng(1))
+    assert not space.contains(genome.replace(optimizer="lbfgs"))
+    assert not space.contains(Genome("cnn1d", genome.layers, genome.globals))
+    assert not space.contains(genome.replace(layers=[LayerGene("conv", {})]))
+    assert not space.contains("not a genome")
+    with pytest.raises(ValueError, match="does not match"):
+        space.repair(Genome("cnn1d", [], {}))
+
+
+def test_get_space_resolves_names_and_auto():
+    assert get_space("auto", (5,)).family == "mlp"
+    assert get_space("auto", (6, 100)).family == "cnn1d"
+    assert get_space("auto", (1, 8, 8)).family == "cnn2d"
+    assert get_space(cnn_space(1), (6, 100)).input_shape == (6, 100)
+    with pytest.raises(ValueError, match=r"search_space must be one of \['auto', 'mlp'"):
+        get_space("transformer", (5,))
+    with pytest.raises(ValueError, match="expects samples with 2 dimension"):
+        get_space("cnn1d", (5,))
+
+
+def test_domains():
+    rng = np.random.default_rng(0)
+    for domain, value in [(Int(1, 9), 5), (Int(4, 64, log=True), 16), (Float(0, 1), 0.5),
+                          (Float(1e-4, 1e-1, log=True), 1e-3), (Choice((8, 16, 32)), 16),
+                          (Choice(("a", "b")), "a")]:
+        for _ in range(50):
+            assert domain.contains(domain.sample(rng))
+            stepped = domain.step(value, rng)
+            assert stepped != value and domain.contains(stepped)
+    assert Int(1, 1).step(1, rng) == 1
+    assert not Choice((1, 2)).contains(True)
+    with pytest.raises(ValueError):
+        Int(5, 1)
+    with pytest.raises(ValueError):
+        Float(0, 1, log=True)
