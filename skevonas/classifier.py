@@ -238,13 +238,20 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
             "search_space",
             f"one of {['auto', *SPACES]} or a SearchSpace",
         )
-        for name, low in (("population_size", 2), ("n_generations", 1), ("elite_size", 1),
-                          ("tournament_size", 1), ("max_epochs", 1), ("patience", 1)):
+        for name, low in (
+            ("population_size", 2),
+            ("n_generations", 1),
+            ("elite_size", 1),
+            ("tournament_size", 1),
+            ("max_epochs", 1),
+            ("patience", 1),
+        ):
             value = getattr(self, name)
             need(_is_int(value) and value >= low, name, f"an int >= {low}")
         need(self.selection in SELECTIONS, "selection", f"one of {sorted(SELECTIONS)}")
-        need(self.crossover in ("both", *CROSSOVERS), "crossover",
-             f"one of {['both', *CROSSOVERS]}")
+        need(
+            self.crossover in ("both", *CROSSOVERS), "crossover", f"one of {['both', *CROSSOVERS]}"
+        )
         for name in ("crossover_rate", "mutation_rate"):
             value = getattr(self, name)
             need(_is_real(value) and 0 <= value <= 1, name, "a float in [0, 1]")
@@ -254,22 +261,44 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
             try:
                 get_scorer(self.scoring)
             except ValueError:
-                need(False, "scoring", "a scikit-learn scorer name (see sklearn.metrics."
-                     "get_scorer_names()) or a callable")
+                need(
+                    False,
+                    "scoring",
+                    "a scikit-learn scorer name (see sklearn.metrics."
+                    "get_scorer_names()) or a callable",
+                )
         else:
             need(callable(self.scoring), "scoring", "a scikit-learn scorer name or a callable")
         need(isinstance(self.standardize, (bool, np.bool_)), "standardize", "True or False")
-        need(self.net_params is None or (isinstance(self.net_params, dict) and all(
-            isinstance(k, str) for k in self.net_params)), "net_params",
-            "None or a dict with string keys")
-        need(self.n_jobs is None or (_is_int(self.n_jobs) and self.n_jobs != 0),
-             "n_jobs", "None or a non-zero int")
-        need(self.torch_threads is None or (_is_int(self.torch_threads) and self.torch_threads >= 1),
-             "torch_threads", "None or an int >= 1")
+        need(
+            self.net_params is None
+            or (
+                isinstance(self.net_params, dict)
+                and all(isinstance(k, str) for k in self.net_params)
+            ),
+            "net_params",
+            "None or a dict with string keys",
+        )
+        need(
+            self.n_jobs is None or (_is_int(self.n_jobs) and self.n_jobs != 0),
+            "n_jobs",
+            "None or a non-zero int",
+        )
+        need(
+            self.torch_threads is None or (_is_int(self.torch_threads) and self.torch_threads >= 1),
+            "torch_threads",
+            "None or an int >= 1",
+        )
         need(_is_int(self.verbose) and self.verbose >= 0, "verbose", "an int >= 0")
-        need(self.callbacks is None or (isinstance(self.callbacks, (list, tuple)) and all(
-            isinstance(cb, SearchCallback) for cb in self.callbacks)), "callbacks",
-            "None or a list of SearchCallback instances")
+        need(
+            self.callbacks is None
+            or (
+                isinstance(self.callbacks, (list, tuple))
+                and all(isinstance(cb, SearchCallback) for cb in self.callbacks)
+            ),
+            "callbacks",
+            "None or a list of SearchCallback instances",
+        )
         devices: list[str] = []
         try:
             devices = resolve_devices(self.device)
@@ -330,8 +359,10 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features), (n_samples, n_channels, n_times) or (n_samples, channels, height, width)
-            Training data; never NaN or infinite.
+        X : array-like of shape (n_samples, ...)
+            Training data: ``(n_samples, n_features)``, ``(n_samples,
+            n_channels, n_times)`` or ``(n_samples, channels, height,
+            width)``; never NaN or infinite.
         y : array-like of shape (n_samples,)
             Class labels (ints or strings); at least two classes.
 
@@ -360,11 +391,16 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
         train_idx, valid_idx = self._split(y_enc, int(split_ss.generate_state(1)[0]))
         X_train = X[train_idx]
         data = CandidateData(
-            X_train, y_enc[train_idx], X[valid_idx], y_enc[valid_idx], len(self.classes_),
+            X_train,
+            y_enc[train_idx],
+            X[valid_idx],
+            y_enc[valid_idx],
+            len(self.classes_),
             channel_stats(X_train) if self.standardize else None,
         )
-        settings = TrainSettings(self.max_epochs, self.patience, self.scoring,
-                                 dict(self.net_params or {}))
+        settings = TrainSettings(
+            self.max_epochs, self.patience, self.scoring, dict(self.net_params or {})
+        )
         n_workers = effective_n_jobs(self.n_jobs)
         n_threads = threads_per_worker(n_workers, self.torch_threads)
 
@@ -384,12 +420,16 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
             def evaluate(genomes: Sequence[Genome], generation: int) -> list[dict]:
                 results = parallel(
                     delayed(evaluate_candidate)(
-                        genome, data, settings, candidate_seed(genome),
-                        device_for(i, devices), n_threads,
+                        genome,
+                        data,
+                        settings,
+                        candidate_seed(genome),
+                        device_for(i, devices),
+                        n_threads,
                     )
                     for i, genome in enumerate(genomes)
                 )
-                for genome, result in zip(genomes, results):
+                for genome, result in zip(genomes, results, strict=True):
                     if result["status"] != "ok":
                         warnings.warn(
                             f"candidate {genome.short_key()} failed and was recorded as "

@@ -88,8 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--population-size", dest="population_size", type=int)
     demo.add_argument("--n-generations", dest="n_generations", type=int)
     demo.add_argument("--max-epochs", dest="max_epochs", type=int)
-    demo.add_argument("--n-jobs", dest="n_jobs", type=int, default=-1,
-                      help="parallel candidates (default: -1, all cores)")
+    demo.add_argument(
+        "--n-jobs",
+        dest="n_jobs",
+        type=int,
+        default=-1,
+        help="parallel candidates (default: -1, all cores)",
+    )
     demo.add_argument("--random-state", dest="random_state", type=int, default=0)
     demo.set_defaults(func=_demo)
 

@@ -28,7 +28,8 @@ def _check_one(name: str) -> str:
             raise ValueError(f"device {name!r} was requested but CUDA is not available")
         if device.index is not None and device.index >= torch.cuda.device_count():
             raise ValueError(
-                f"device {name!r} does not exist: {torch.cuda.device_count()} CUDA device(s) visible"
+                f"device {name!r} does not exist: "
+                f"{torch.cuda.device_count()} CUDA device(s) visible"
             )
     elif device.type != "cpu":
         raise ValueError(f"device must be a CPU or CUDA device, got {name!r}")
@@ -52,7 +53,11 @@ def resolve_devices(device: str | Sequence[str]) -> list[str]:
         if device == "auto":
             return [f"cuda:{i}" for i in range(torch.cuda.device_count())] or ["cpu"]
         return [_check_one(device)]
-    if not isinstance(device, Sequence) or not device or not all(isinstance(d, str) for d in device):
+    if (
+        not isinstance(device, Sequence)
+        or not device
+        or not all(isinstance(d, str) for d in device)
+    ):
         raise ValueError(
             f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or a list of these, got {device!r}"
         )

@@ -157,10 +157,14 @@ class BestEpoch(Callback):
     def on_epoch_end(self, net: NeuralNetClassifier, **kwargs: Any) -> None:
         row = net.history[-1]
         if not math.isfinite(row["train_loss"]):
-            raise CandidateFailed(f"training loss became {row['train_loss']} at epoch {row['epoch']}")
+            raise CandidateFailed(
+                f"training loss became {row['train_loss']} at epoch {row['epoch']}"
+            )
         score, loss = float(row["valid_score"]), float(row["valid_loss"])
-        key = (score if math.isfinite(score) else -math.inf,
-               -loss if math.isfinite(loss) else -math.inf)
+        key = (
+            score if math.isfinite(score) else -math.inf,
+            -loss if math.isfinite(loss) else -math.inf,
+        )
         if self.best_key_ is None or key > self.best_key_:
             self.best_key_, self.best_epoch_, self.best_score_ = key, row["epoch"], score
             self.best_state_ = copy.deepcopy(net.module_.state_dict())
@@ -173,6 +177,18 @@ class BestEpoch(Callback):
     def on_train_end(self, net: NeuralNetClassifier, **kwargs: Any) -> None:
         if self.best_state_ is not None:
             net.module_.load_state_dict(self.best_state_)
+
+    def smoothed_score(self, curve: list[float]) -> float:
+        """Mean validation score over the best epoch and its two neighbours.
+
+        A candidate whose curve merely spikes at one epoch (noisy training,
+        a small validation part) scores lower than one that is good around
+        that epoch, which is what a refit for a fixed epoch count can
+        reproduce.
+        """
+        i = self.best_epoch_ - 1
+        window = [v for v in curve[max(0, i - 1) : i + 2] if math.isfinite(v)]
+        return float(np.mean(window)) if window else self.best_score_
 
 
 # --------------------------------------------------------------------------- nets
@@ -267,7 +283,8 @@ def evaluate_candidate(
             raise CandidateFailed("no epoch finished")
         history = net.history
         return {
-            "score": best.best_score_,
+            "score": best.smoothed_score([float(v) for v in history[:, "valid_score"]]),
+            "peak_score": best.best_score_,
             "status": "ok",
             "epochs": len(history),
             "best_epoch": int(best.best_epoch_),

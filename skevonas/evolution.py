@@ -192,8 +192,16 @@ def evolve(
                 break
             if generation + 1 < n_generations:
                 pending = _next_generation(
-                    state, space, rng, population_size, elite_size, selection,
-                    tournament_size, crossover, crossover_rate, mutation_rate,
+                    state,
+                    space,
+                    rng,
+                    population_size,
+                    elite_size,
+                    selection,
+                    tournament_size,
+                    crossover,
+                    crossover_rate,
+                    mutation_rate,
                 )
         if state.stop_reason is None:
             state.stop_reason = f"completed {n_generations} generations"
@@ -243,7 +251,7 @@ def _evaluate_pending(
     results = list(evaluate([g for g, _ in batch], generation)) if batch else []
     if len(results) != len(batch):
         raise RuntimeError(f"evaluate returned {len(results)} results for {len(batch)} genomes")
-    for (genome, parents), result in zip(batch, results):
+    for (genome, parents), result in zip(batch, results, strict=True):
         info = dict(result)
         score = float(info.pop("score", math.nan))
         status = info.pop("status", "ok" if math.isfinite(score) else "failed")

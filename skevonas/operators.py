@@ -92,9 +92,7 @@ def _mix_globals(a: Genome, b: Genome, rng: np.random.Generator) -> dict:
     }
 
 
-def crossover_genes(
-    a: Genome, b: Genome, space: SearchSpace, rng: np.random.Generator
-) -> Genome:
+def crossover_genes(a: Genome, b: Genome, space: SearchSpace, rng: np.random.Generator) -> Genome:
     """Gene-wise (uniform) crossover: every gene comes from one of the parents.
 
     Layers are aligned by position. Where both parents have a layer of the
@@ -129,9 +127,7 @@ def crossover_genes(
     return space.repair(Genome(a.family, layers, _mix_globals(a, b, rng)))
 
 
-def crossover_layers(
-    a: Genome, b: Genome, space: SearchSpace, rng: np.random.Generator
-) -> Genome:
+def crossover_layers(a: Genome, b: Genome, space: SearchSpace, rng: np.random.Generator) -> Genome:
     """Layer-wise (one-point) crossover: whole layers are inherited.
 
     The child takes ``a``'s layers up to a random cut and ``b``'s layers from

@@ -12,8 +12,13 @@ TRAIN = {"optimizer": "adam", "lr": 0.001, "batch_size": 32}
 
 @pytest.mark.parametrize(
     "space, shape",
-    [(mlp_space(), (7,)), (cnn_space(1), (6, 128)), (cnn_space(1), (3, 4)),
-     (cnn_space(2), (1, 8, 8)), (cnn_space(2), (3, 16, 12))],
+    [
+        (mlp_space(), (7,)),
+        (cnn_space(1), (6, 128)),
+        (cnn_space(1), (3, 4)),
+        (cnn_space(2), (1, 8, 8)),
+        (cnn_space(2), (3, 16, 12)),
+    ],
 )
 def test_every_sampled_genome_builds_and_runs(space, shape):
     space = space.bind(shape)
@@ -29,9 +34,14 @@ def test_every_sampled_genome_builds_and_runs(space, shape):
 def test_cnn_layer_structure_and_parameter_count():
     genome = Genome(
         "cnn1d",
-        [LayerGene("conv", {"filters": 16, "kernel_size": 5, "stride": 2}),
-         LayerGene("batchnorm"), LayerGene("elu"), LayerGene("maxpool", {"pool_size": 3}),
-         LayerGene("dropout", {"rate": 0.5}), LayerGene("identity")],
+        [
+            LayerGene("conv", {"filters": 16, "kernel_size": 5, "stride": 2}),
+            LayerGene("batchnorm"),
+            LayerGene("elu"),
+            LayerGene("maxpool", {"pool_size": 3}),
+            LayerGene("dropout", {"rate": 0.5}),
+            LayerGene("identity"),
+        ],
         {**TRAIN, "head": "flatten"},
     )
     net = build_module(genome, (6, 100), n_classes=2)
@@ -44,8 +54,10 @@ def test_cnn_layer_structure_and_parameter_count():
 def test_mlp_structure():
     genome = Genome(
         "mlp",
-        [LayerGene("dense", {"units": 32, "activation": "tanh", "dropout": 0.0}),
-         LayerGene("dense", {"units": 8, "activation": "elu", "dropout": 0.2})],
+        [
+            LayerGene("dense", {"units": 32, "activation": "tanh", "dropout": 0.0}),
+            LayerGene("dense", {"units": 8, "activation": "elu", "dropout": 0.2}),
+        ],
         TRAIN,
     )
     net = build_module(genome, (5,), n_classes=4)
@@ -75,5 +87,9 @@ def test_unknown_family_and_kind():
         build_module(Genome("cnn1d", [LayerGene("lstm")], {}), (3, 10), 2)
     with pytest.raises(ValueError, match="below length 1"):
         build_module(
-            Genome("cnn1d", [LayerGene("conv", {"filters": 4, "kernel_size": 20, "stride": 1})],
-                   {}), (3, 10), 2)
+            Genome(
+                "cnn1d", [LayerGene("conv", {"filters": 4, "kernel_size": 20, "stride": 1})], {}
+            ),
+            (3, 10),
+            2,
+        )

@@ -125,8 +125,17 @@ def test_no_genome_is_trained_twice_and_best_never_drops(blobs, fast):
     assert len(clf.history_) == 4
     assert sum(row["n_evaluated"] for row in clf.history_) == len(keys)
     record = clf.evaluations_[0]
-    assert {"genome", "score", "epochs", "best_epoch", "fit_time", "n_params",
-            "generation", "parents", "status"} <= set(record)
+    assert {
+        "genome",
+        "score",
+        "epochs",
+        "best_epoch",
+        "fit_time",
+        "n_params",
+        "generation",
+        "parents",
+        "status",
+    } <= set(record)
 
 
 def test_refit_uses_all_the_data(blobs, fast):
@@ -167,8 +176,10 @@ def test_some_failures_do_not_lose_the_search(blobs, fast):
     X, y = blobs
     base = mlp_space()
     space = type(base)(
-        "mlp", base.layers,
-        {**dict(base.globals), "optimizer": Choice(("adam", "sgd"))}, max_layers=2,
+        "mlp",
+        base.layers,
+        {**dict(base.globals), "optimizer": Choice(("adam", "sgd"))},
+        max_layers=2,
     )
     clf = EvolutionaryNASClassifier(
         **{**fast, "population_size": 6},
@@ -227,8 +238,11 @@ def test_different_shape_at_predict_time(scp1_small, fast):
     clf = EvolutionaryNASClassifier(**fast).fit(X_train, y_train)
     with pytest.raises(ValueError, match="X has 5 features, but .* is expecting 6"):
         clf.predict(X_test[:, :5])
-    with pytest.raises(ValueError, match=r"samples of shape \(6, 100\).* fitted on samples of "
-                                         r"shape \(6, 224\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"samples of shape \(6, 100\).* fitted on samples of "
+        r"shape \(6, 224\)",
+    ):
         clf.predict(X_test[:, :, :100])
 
 
@@ -242,8 +256,14 @@ def test_predict_before_fit():
 def test_invalid_settings_are_collected_into_one_error(blobs):
     X, y = blobs
     clf = EvolutionaryNASClassifier(
-        population_size=1, selection="best", mutation_rate=1.5, scoring="accurcy",
-        validation_fraction=1.0, search_space="transformer", device="tpu", n_jobs=0,
+        population_size=1,
+        selection="best",
+        mutation_rate=1.5,
+        scoring="accurcy",
+        validation_fraction=1.0,
+        search_space="transformer",
+        device="tpu",
+        n_jobs=0,
     )
     with pytest.raises(ValueError) as info:
         clf.fit(X, y)

@@ -9,14 +9,25 @@ import pytest
 def run(*args, timeout=300):
     return subprocess.run(
         [sys.executable, "-m", "skevonas", *args],
-        capture_output=True, text=True, timeout=timeout,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
 @pytest.mark.slow
 def test_demo_with_a_tiny_budget():
-    result = run("demo", "--population-size", "2", "--n-generations", "2", "--max-epochs", "1",
-                 "--n-jobs", "1")
+    result = run(
+        "demo",
+        "--population-size",
+        "2",
+        "--n-generations",
+        "2",
+        "--max-epochs",
+        "1",
+        "--n-jobs",
+        "1",
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "SelfRegulationSCP1" in out

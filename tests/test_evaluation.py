@@ -31,7 +31,11 @@ def test_candidate_is_trained_and_scored(data):
     assert 1 <= result["best_epoch"] <= 15
     assert result["n_params"] == 4 * 16 + 16 + 16 * 3 + 3
     assert len(result["curves"]["valid_loss"]) == 15
-    assert result["curves"]["valid_score"][result["best_epoch"] - 1] == result["score"]
+    curve = result["curves"]["valid_score"]
+    best = result["best_epoch"] - 1
+    assert curve[best] == result["peak_score"] == max(curve)
+    # the score is the mean over the best epoch and its neighbours
+    assert result["score"] == pytest.approx(np.mean(curve[max(0, best - 1) : best + 2]))
 
 
 def test_early_stopping_uses_patience(data):
@@ -68,8 +72,9 @@ class NaNLoss(torch.nn.CrossEntropyLoss):
     ids=["nan-loss", "unknown-optimizer", "bad-net-param"],
 )
 def test_broken_candidates_fail_with_a_reason(data, genome, net_params, reason):
-    result = evaluate_candidate(genome, data, TrainSettings(max_epochs=3, net_params=net_params),
-                                seed=0)
+    result = evaluate_candidate(
+        genome, data, TrainSettings(max_epochs=3, net_params=net_params), seed=0
+    )
     assert result["status"] == "failed"
     assert np.isnan(result["score"])
     assert reason in result["error"]
@@ -77,7 +82,6 @@ def test_broken_candidates_fail_with_a_reason(data, genome, net_params, reason):
 
 def test_fit_final_trains_for_the_given_epochs(blobs):
     X, y = blobs
-    net = fit_final(GENOME, X, y, 3, epochs=4, input_stats=None, settings=TrainSettings(),
-                    seed=0)
+    net = fit_final(GENOME, X, y, 3, epochs=4, input_stats=None, settings=TrainSettings(), seed=0)
     assert len(net.history) == 4
     assert (net.predict(X) == y).mean() > 0.8

@@ -64,15 +64,22 @@ def test_tiny_space_reuses_the_cache_instead_of_retraining():
 
     tiny = SearchSpace(
         "mlp",
-        [LayerSpec("dense", {"units": Choice((8, 16)), "activation": Choice(("relu",)),
-                             "dropout": Choice((0.0,))})],
+        [
+            LayerSpec(
+                "dense",
+                {
+                    "units": Choice((8, 16)),
+                    "activation": Choice(("relu",)),
+                    "dropout": Choice((0.0,)),
+                },
+            )
+        ],
         {"lr": Choice((0.001,))},
         min_layers=1,
         max_layers=1,
     ).bind((4,))
     recorder = Recorder()
-    state = evolve(tiny, recorder, population_size=4, n_generations=4,
-                   rng=np.random.default_rng(0))
+    state = evolve(tiny, recorder, population_size=4, n_generations=4, rng=np.random.default_rng(0))
     keys = [key for call in recorder.calls for key in call]
     assert len(keys) == len(set(keys)) == 2
     assert len(state.history) == 4

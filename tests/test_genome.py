@@ -28,8 +28,10 @@ def test_key_is_canonical():
     # Parameter order does not matter, identity layers build nothing, floats are rounded.
     same = Genome(
         "cnn1d",
-        [LayerGene("conv", {"stride": 1, "kernel_size": 5, "filters": 8}),
-         LayerGene("dropout", {"rate": 0.1 + 0.15})],
+        [
+            LayerGene("conv", {"stride": 1, "kernel_size": 5, "filters": 8}),
+            LayerGene("dropout", {"rate": 0.1 + 0.15}),
+        ],
         {"lr": 0.001, "optimizer": "adam"},
     )
     assert g.key() == same.key()

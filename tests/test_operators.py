@@ -111,7 +111,11 @@ def test_operators_are_reproducible():
     for _ in range(2):
         rng = np.random.default_rng(7)
         a, b = space.sample(rng), space.sample(rng)
-        outs.append([crossover_genes(a, b, space, rng).key(),
-                     crossover_layers(a, b, space, rng).key(),
-                     mutate(a, space, rng).key()])
+        outs.append(
+            [
+                crossover_genes(a, b, space, rng).key(),
+                crossover_layers(a, b, space, rng).key(),
+                mutate(a, space, rng).key(),
+            ]
+        )
     assert outs[0] == outs[1]

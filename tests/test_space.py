@@ -7,8 +7,13 @@ from skevonas.space import Choice, Float, Int, cnn_space, get_space, mlp_space, 
 
 @pytest.mark.parametrize(
     "space",
-    [mlp_space().bind((10,)), cnn_space(1).bind((6, 896)), cnn_space(1).bind((3, 5)),
-     cnn_space(2).bind((1, 8, 8)), cnn_space(2).bind((3, 2, 30))],
+    [
+        mlp_space().bind((10,)),
+        cnn_space(1).bind((6, 896)),
+        cnn_space(1).bind((3, 5)),
+        cnn_space(2).bind((1, 8, 8)),
+        cnn_space(2).bind((3, 2, 30)),
+    ],
     ids=["mlp", "cnn1d-long", "cnn1d-short", "cnn2d", "cnn2d-flat"],
 )
 def test_samples_lie_in_the_space_and_never_shrink_below_one(space):
@@ -24,9 +29,11 @@ def test_repair_shrinks_kernels_that_do_not_fit():
     space = cnn_space(1).bind((2, 10))
     genome = Genome(
         "cnn1d",
-        [LayerGene("conv", {"filters": 8, "kernel_size": 8, "stride": 3}),
-         LayerGene("conv", {"filters": 8, "kernel_size": 30, "stride": 1}),
-         LayerGene("maxpool", {"pool_size": 8})],
+        [
+            LayerGene("conv", {"filters": 8, "kernel_size": 8, "stride": 3}),
+            LayerGene("conv", {"filters": 8, "kernel_size": 30, "stride": 1}),
+            LayerGene("maxpool", {"pool_size": 8}),
+        ],
         {"optimizer": "adam", "lr": 0.001, "batch_size": 32, "head": "flatten"},
     )
     assert not space.contains(genome)
@@ -40,8 +47,11 @@ def test_repair_shrinks_kernels_that_do_not_fit():
 
 def test_repair_clips_values_and_fills_missing_genes():
     space = mlp_space().bind((4,))
-    genome = Genome("mlp", [LayerGene("dense", {"units": 100000, "activation": "relu",
-                                                "dropout": 3.0})], {"lr": 5.0})
+    genome = Genome(
+        "mlp",
+        [LayerGene("dense", {"units": 100000, "activation": "relu", "dropout": 3.0})],
+        {"lr": 5.0},
+    )
     repaired = space.repair(genome)
     assert space.contains(repaired)
     assert repaired.layers[0]["units"] == 512
@@ -81,9 +91,14 @@ def test_get_space_resolves_names_and_auto():
 
 def test_domains():
     rng = np.random.default_rng(0)
-    for domain, value in [(Int(1, 9), 5), (Int(4, 64, log=True), 16), (Float(0, 1), 0.5),
-                          (Float(1e-4, 1e-1, log=True), 1e-3), (Choice((8, 16, 32)), 16),
-                          (Choice(("a", "b")), "a")]:
+    for domain, value in [
+        (Int(1, 9), 5),
+        (Int(4, 64, log=True), 16),
+        (Float(0, 1), 0.5),
+        (Float(1e-4, 1e-1, log=True), 1e-3),
+        (Choice((8, 16, 32)), 16),
+        (Choice(("a", "b")), "a"),
+    ]:
         for _ in range(50):
             assert domain.contains(domain.sample(rng))
             stepped = domain.step(value, rng)

@@ -17,10 +17,18 @@ from ..genome import Genome
 from ..space import signal_shapes
 
 _MODULES = {
-    1: {"conv": nn.Conv1d, "maxpool": nn.MaxPool1d, "batchnorm": nn.BatchNorm1d,
-        "avg": nn.AdaptiveAvgPool1d},
-    2: {"conv": nn.Conv2d, "maxpool": nn.MaxPool2d, "batchnorm": nn.BatchNorm2d,
-        "avg": nn.AdaptiveAvgPool2d},
+    1: {
+        "conv": nn.Conv1d,
+        "maxpool": nn.MaxPool1d,
+        "batchnorm": nn.BatchNorm1d,
+        "avg": nn.AdaptiveAvgPool1d,
+    },
+    2: {
+        "conv": nn.Conv2d,
+        "maxpool": nn.MaxPool2d,
+        "batchnorm": nn.BatchNorm2d,
+        "avg": nn.AdaptiveAvgPool2d,
+    },
 }
 
 
@@ -32,7 +40,9 @@ def build_cnn(genome: Genome, input_shape: tuple[int, ...], n_classes: int) -> l
     """
     ndim = len(input_shape) - 1
     if ndim not in _MODULES:
-        raise ValueError(f"CNN input must be (channels, time) or (channels, h, w), got {input_shape!r}")
+        raise ValueError(
+            f"CNN input must be (channels, time) or (channels, h, w), got {input_shape!r}"
+        )
     shapes = signal_shapes(genome, input_shape)
     if min(min(s) for s in shapes) < 1:
         raise ValueError(f"genome shrinks the signal below length 1: {genome}")
@@ -43,8 +53,14 @@ def build_cnn(genome: Genome, input_shape: tuple[int, ...], n_classes: int) -> l
         name = f"{gene.kind}_{i}"
         if gene.kind == "conv":
             filters = int(gene["filters"])
-            layers.append((name, mods["conv"](
-                channels, filters, int(gene["kernel_size"]), stride=int(gene["stride"]))))
+            layers.append(
+                (
+                    name,
+                    mods["conv"](
+                        channels, filters, int(gene["kernel_size"]), stride=int(gene["stride"])
+                    ),
+                )
+            )
             channels = filters
         elif gene.kind == "maxpool":
             layers.append((name, mods["maxpool"](int(gene["pool_size"]))))

@@ -14,7 +14,14 @@ from importlib import resources
 import numpy as np
 from sklearn.utils import Bunch
 
-__all__ = ["EEG_BANDS", "EEG_DATASETS", "EEGDatasetInfo", "band_power", "list_eeg_datasets", "load_eeg"]
+__all__ = [
+    "EEG_BANDS",
+    "EEG_DATASETS",
+    "EEGDatasetInfo",
+    "band_power",
+    "list_eeg_datasets",
+    "load_eeg",
+]
 
 
 @dataclass(frozen=True)
@@ -37,22 +44,30 @@ EEG_DATASETS: dict[str, EEGDatasetInfo] = {
     info.name: info
     for info in (
         EEGDatasetInfo(
-            "SelfRegulationSCP1", 256.0, None,
+            "SelfRegulationSCP1",
+            256.0,
+            None,
             "BCI Competition II, data set Ia (Univ. Tuebingen): slow cortical "
             "potentials, healthy subject",
         ),
         EEGDatasetInfo(
-            "SelfRegulationSCP2", 256.0, None,
+            "SelfRegulationSCP2",
+            256.0,
+            None,
             "BCI Competition II, data set Ib (Univ. Tuebingen): slow cortical "
             "potentials, ALS patient",
         ),
         EEGDatasetInfo(
-            "FingerMovements", 100.0, tuple(_FINGER_CHANNELS),
+            "FingerMovements",
+            100.0,
+            tuple(_FINGER_CHANNELS),
             "BCI Competition II, data set IV (Berlin): self-paced key typing, 500 ms "
             "ending 130 ms before the key press",
         ),
         EEGDatasetInfo(
-            "EyesOpenShut", 128.0, tuple(_EYES_CHANNELS),
+            "EyesOpenShut",
+            128.0,
+            tuple(_EYES_CHANNELS),
             'UCI "EEG Eye State" (one subject, Emotiv headset)',
         ),
     )
