@@ -56,7 +56,7 @@ def test_repair_clips_values_and_fills_missing_genes():
     assert space.contains(repaired)
     assert repaired.layers[0]["units"] == 512
     assert repaired.layers[0]["dropout"] == 0.5
-    assert repaired["lr"] == 1e-2
+    assert repaired["lr"] == 5e-3
     assert set(dict(repaired.globals)) == {"optimizer", "lr", "batch_size"}
 
 
