@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:  # pragma: no cover
     from .evolution import SearchState
 
-__all__ = ["ProgressPrinter", "SearchCallback"]
+__all__ = ["ProgressPrinter", "SearchCallback", "TimeBudget"]
 
 logger = logging.getLogger(__name__)
 
@@ -79,3 +80,35 @@ class ProgressPrinter(SearchCallback):
     def on_search_end(self, state: SearchState) -> None:
         if state.best is not None:
             self._print(f"Best validation score {state.best.score:.4f}: {state.best.genome}")
+
+
+class TimeBudget(SearchCallback):
+    """Stop the search once ``max_time`` seconds have passed since it began.
+
+    ``deadline`` (a :func:`time.time` value) overrides the start: the
+    estimator passes the same deadline to its workers.
+
+    The estimator's ``max_time`` setting adds this callback and also stops
+    candidates still training at that moment (they keep what they reached),
+    so a search ends within ``max_time`` plus about one epoch.
+
+    Examples
+    --------
+    >>> budget = TimeBudget(60)
+    """
+
+    def __init__(self, max_time: float, deadline: float | None = None) -> None:
+        self.max_time = max_time
+        self.deadline = deadline
+
+    def on_search_begin(self, state: SearchState) -> None:
+        # A time.time() value, comparable with the workers' own deadline.
+        self.deadline_ = (
+            self.deadline if self.deadline is not None else (time.time() + self.max_time)
+        )
+
+    def on_generation_end(self, state: SearchState) -> bool | None:
+        if time.time() >= self.deadline_:
+            state.stop_reason = f"max_time of {self.max_time:g} s reached"
+            return True
+        return None

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import Parallel, effective_n_jobs
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import StratifiedShuffleSplit
@@ -27,12 +27,13 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .builders.layers import channel_stats
-from .callbacks import ProgressPrinter, SearchCallback
+from .callbacks import ProgressPrinter, SearchCallback, TimeBudget
 from .devices import device_for, resolve_devices, threads_per_worker
 from .evaluation import CandidateData, TrainSettings, evaluate_candidate, fit_final
 from .evolution import evolve
 from .genome import Genome
 from .operators import CROSSOVERS, SELECTIONS
+from .parallel import run_batch
 from .space import SPACES, SearchSpace, get_space
 
 __all__ = ["EvolutionaryNASClassifier", "SearchFailedError"]
@@ -100,6 +101,14 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
     patience : int, default=5
         Epochs without improvement on the validation part before a candidate
         stops; its best epoch's weights and score are kept.
+    max_time : float or None, default=None
+        Seconds for the whole search. When they are up, candidates still
+        training stop (keeping what they reached), candidates not started are
+        skipped, and the best genome so far is refitted: ``fit`` returns
+        within ``max_time`` plus about one epoch, plus the refit.
+    candidate_time_limit : float or None, default=None
+        Seconds any one candidate may train (checked after every epoch); a
+        candidate that hits it is scored on what it reached.
     validation_fraction : float, default=0.2
         Share of the training data held out (stratified) to score candidates.
     scoring : str or callable, default="accuracy"
@@ -190,6 +199,8 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
         mutation_rate: float = 0.8,
         max_epochs: int = 30,
         patience: int = 5,
+        max_time: float | None = None,
+        candidate_time_limit: float | None = None,
         validation_fraction: float = 0.2,
         scoring: Any = "accuracy",
         standardize: bool = True,
@@ -212,6 +223,8 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
         self.mutation_rate = mutation_rate
         self.max_epochs = max_epochs
         self.patience = patience
+        self.max_time = max_time
+        self.candidate_time_limit = candidate_time_limit
         self.validation_fraction = validation_fraction
         self.scoring = scoring
         self.standardize = standardize
@@ -255,6 +268,9 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
         for name in ("crossover_rate", "mutation_rate"):
             value = getattr(self, name)
             need(_is_real(value) and 0 <= value <= 1, name, "a float in [0, 1]")
+        for name in ("max_time", "candidate_time_limit"):
+            value = getattr(self, name)
+            need(value is None or (_is_real(value) and value > 0), name, "None or a number > 0")
         vf = self.validation_fraction
         need(_is_real(vf) and 0 < vf < 1, "validation_fraction", "a float in (0, 1)")
         if isinstance(self.scoring, str):
@@ -399,7 +415,11 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
             channel_stats(X_train) if self.standardize else None,
         )
         settings = TrainSettings(
-            self.max_epochs, self.patience, self.scoring, dict(self.net_params or {})
+            self.max_epochs,
+            self.patience,
+            self.scoring,
+            dict(self.net_params or {}),
+            self.candidate_time_limit,
         )
         n_workers = effective_n_jobs(self.n_jobs)
         n_threads = threads_per_worker(n_workers, self.torch_threads)
@@ -411,26 +431,32 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
             return int(np.random.SeedSequence([entropy, digest]).generate_state(1)[0])
 
         callbacks = list(self.callbacks or [])
+        deadline = None
+        if self.max_time is not None:
+            deadline = time.time() + self.max_time
+            callbacks.append(TimeBudget(self.max_time, deadline))
         if self.verbose:
             callbacks.append(ProgressPrinter())
 
         start = time.perf_counter()
-        with Parallel(n_jobs=self.n_jobs) as parallel:
+        with Parallel(n_jobs=self.n_jobs, return_as="generator_unordered") as parallel:
 
             def evaluate(genomes: Sequence[Genome], generation: int) -> list[dict]:
-                results = parallel(
-                    delayed(evaluate_candidate)(
+                tasks = [
+                    (
                         genome,
                         data,
                         settings,
                         candidate_seed(genome),
                         device_for(i, devices),
                         n_threads,
+                        deadline,
                     )
                     for i, genome in enumerate(genomes)
-                )
+                ]
+                results = run_batch(parallel, evaluate_candidate, tasks)
                 for genome, result in zip(genomes, results, strict=True):
-                    if result["status"] != "ok":
+                    if result["status"] == "failed":
                         warnings.warn(
                             f"candidate {genome.short_key()} failed and was recorded as "
                             f"such: {result.get('error')}",
@@ -460,6 +486,11 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
         self.stop_reason_ = state.stop_reason
         if state.best is None:
             errors = sorted({str(r.info.get("error")) for r in state.records})
+            if not state.records:
+                raise SearchFailedError(
+                    f"no candidate finished training ({state.stop_reason}); "
+                    "raise max_time or lower the budget per candidate"
+                )
             raise SearchFailedError(
                 f"all {len(state.records)} candidates failed, so there is no model to "
                 f"refit. Errors seen: {'; '.join(errors[:5])}"

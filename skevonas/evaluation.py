@@ -54,6 +54,7 @@ class TrainSettings:
     patience: int = 5
     scoring: Any = "accuracy"
     net_params: Mapping[str, Any] = field(default_factory=dict)
+    time_limit: float | None = None  # seconds per candidate
 
 
 @dataclass(frozen=True)
@@ -101,10 +102,13 @@ class BestEpoch(Callback):
     lower validation loss. Training stops after ``patience`` epochs without
     improvement, and the weights of the best epoch are restored at the end.
     A non-finite training loss stops the candidate with :class:`CandidateFailed`.
+    Past ``stop_at`` (a :func:`time.time` value, checked after every epoch)
+    training stops and the candidate keeps what it reached.
     """
 
-    def __init__(self, patience: int) -> None:
+    def __init__(self, patience: int, stop_at: float | None = None) -> None:
         self.patience = patience
+        self.stop_at = stop_at
 
     def initialize(self) -> BestEpoch:
         self.best_key_: tuple[float, float] | None = None
@@ -112,6 +116,7 @@ class BestEpoch(Callback):
         self.best_score_ = math.nan
         self.best_state_: dict[str, torch.Tensor] | None = None
         self.wait_ = 0
+        self.stopped_by_ = "max_epochs"
         return self
 
     def on_epoch_end(self, net: NeuralNetClassifier, **kwargs: Any) -> None:
@@ -132,7 +137,11 @@ class BestEpoch(Callback):
         else:
             self.wait_ += 1
             if self.wait_ >= self.patience:
+                self.stopped_by_ = "patience"
                 raise KeyboardInterrupt  # skorch's documented way to end fit early
+        if self.stop_at is not None and time.time() >= self.stop_at:
+            self.stopped_by_ = "time limit"
+            raise KeyboardInterrupt
 
     def on_train_end(self, net: NeuralNetClassifier, **kwargs: Any) -> None:
         if self.best_state_ is not None:
@@ -216,19 +225,34 @@ def evaluate_candidate(
     seed: int,
     device: str = "cpu",
     n_threads: int = 1,
+    deadline: float | None = None,
 ) -> dict[str, Any]:
     """Train ``genome`` on the training part and score it on the validation part.
 
-    Returns a dict with ``score`` (the best validation score, sklearn's
-    higher-is-better convention), ``status`` (``"ok"`` or ``"failed"``),
-    ``epochs`` trained, ``best_epoch``, ``fit_time`` in seconds, ``n_params``
-    and the learning ``curves``; a failed candidate has ``score`` NaN and an
-    ``error``.
+    Returns a dict with ``score`` (the validation score around the best
+    epoch, sklearn's higher-is-better convention), ``status`` (``"ok"``,
+    ``"failed"`` or ``"skipped"``), ``epochs`` trained, ``best_epoch``,
+    ``stopped_by`` (``"patience"``, ``"max_epochs"`` or ``"time limit"``),
+    ``fit_time`` in seconds, ``n_params`` and the learning ``curves``; a
+    failed candidate has ``score`` NaN and an ``error``.
+
+    Training stops after ``settings.time_limit`` seconds or at ``deadline``
+    (a :func:`time.time` value: the search's end), whichever comes first,
+    and the candidate is scored on what it reached. A candidate that starts
+    after ``deadline`` is ``"skipped"`` without training.
     """
     start = time.perf_counter()
+    now = time.time()
+    if deadline is not None and now >= deadline:
+        return {
+            "score": math.nan,
+            "status": "skipped",
+            "error": "the search's max_time was used up before this candidate started",
+        }
+    limits = [t for t in (deadline, settings.time_limit and now + settings.time_limit) if t]
     try:
         with torch_context(seed, n_threads):
-            best = BestEpoch(settings.patience)
+            best = BestEpoch(settings.patience, stop_at=min(limits) if limits else None)
             scoring = ValidScore(settings.scoring)
             net = make_net(
                 genome,
@@ -251,6 +275,7 @@ def evaluate_candidate(
             "status": "ok",
             "epochs": len(history),
             "best_epoch": int(best.best_epoch_),
+            "stopped_by": best.stopped_by_,
             "fit_time": time.perf_counter() - start,
             "n_params": count_parameters(net.module_),
             "curves": {

@@ -180,11 +180,14 @@ def evolve(
         for generation in range(n_generations):
             state.generation = generation
             gen_start = time.perf_counter()
-            n_new, n_hits = _evaluate_pending(state, pending, evaluate, generation)
+            n_new, n_hits, n_skipped = _evaluate_pending(state, pending, evaluate, generation)
             state.population = sorted(
-                (state.cache[genome.key()] for genome, _ in pending), key=_rank_key
+                (state.cache[g.key()] for g, _ in pending if g.key() in state.cache),
+                key=_rank_key,
             )
-            _record_generation(state, n_new, n_hits, time.perf_counter() - gen_start)
+            _record_generation(state, n_new, n_hits, n_skipped, time.perf_counter() - gen_start)
+            if not state.population:
+                state.stop_reason = "no candidate of the generation could be evaluated"
             for cb in callbacks:
                 if cb.on_generation_end(state) and state.stop_reason is None:
                     state.stop_reason = f"stopped by {type(cb).__name__}"
@@ -248,10 +251,13 @@ def _evaluate_pending(
         else:
             new[key] = (genome, parents)
     batch = list(new.values())
+    first = len(state.records)
     results = list(evaluate([g for g, _ in batch], generation)) if batch else []
     if len(results) != len(batch):
         raise RuntimeError(f"evaluate returned {len(results)} results for {len(batch)} genomes")
     for (genome, parents), result in zip(batch, results, strict=True):
+        if result.get("status") == "skipped":  # never started: no record, no cache entry
+            continue
         info = dict(result)
         score = float(info.pop("score", math.nan))
         status = info.pop("status", "ok" if math.isfinite(score) else "failed")
@@ -262,10 +268,13 @@ def _evaluate_pending(
         state.cache[genome.key()] = record
         if record.ok and (state.best is None or _rank_key(record) < _rank_key(state.best)):
             state.best = record
-    return len(batch), hits
+    n_recorded = len(state.records) - first
+    return n_recorded, hits, len(batch) - n_recorded
 
 
-def _record_generation(state: SearchState, n_new: int, n_hits: int, seconds: float) -> None:
+def _record_generation(
+    state: SearchState, n_new: int, n_hits: int, n_skipped: int, seconds: float
+) -> None:
     scores = np.array([r.score for r in state.population if r.ok], dtype=float)
     failed = sum(1 for r in state.records if r.generation == state.generation and not r.ok)
     stats = (
@@ -281,6 +290,7 @@ def _record_generation(state: SearchState, n_new: int, n_hits: int, seconds: flo
             "n_evaluated": n_new,
             "cache_hits": n_hits,
             "n_failed": failed,
+            "n_skipped": n_skipped,
             "seconds": seconds,
             "elapsed": state.elapsed,
         }

@@ -1,0 +1,109 @@
+"""Running a batch of candidates with joblib, surviving dead workers.
+
+:func:`run_batch` evaluates tasks with a :class:`joblib.Parallel` created
+with ``return_as="generator_unordered"``: results are stored by task index as
+they arrive, so the outcome never depends on completion order, and results
+that arrived before a worker died are kept. When a worker process dies
+(killed, out of memory, a crash in native code), every unfinished task is
+run again, each alone, so the one that kills its worker is found: a task
+whose worker dies a second time is recorded as failed with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from joblib import Parallel, delayed
+
+__all__ = ["WORKER_DEATHS", "run_batch"]
+
+logger = logging.getLogger(__name__)
+
+
+def _worker_death_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [BrokenProcessPool]  # loky's TerminatedWorkerError too
+    try:  # a Dask worker that died too often while running the task
+        from distributed.scheduler import KilledWorker
+
+        errors.append(KilledWorker)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+WORKER_DEATHS = _worker_death_errors()
+
+
+def _indexed(index: int, fn: Callable[..., dict], args: tuple) -> tuple[int, dict]:
+    return index, fn(*args)
+
+
+def _noop() -> None:
+    return None
+
+
+def _heal(parallel: Parallel) -> None:
+    # After a worker death the executor restarts, but a call made too soon
+    # may still see the broken pool: run empty tasks until one goes through,
+    # so that the next death is really the next task's.
+    for _ in range(5):
+        try:
+            list(parallel(delayed(_noop)() for _ in range(1)))
+            return
+        except WORKER_DEATHS:
+            continue
+
+
+def _died(attempts: int, exc: BaseException) -> dict[str, Any]:
+    return {
+        "score": math.nan,
+        "status": "failed",
+        "error": (
+            f"the worker process evaluating this candidate died {attempts} times "
+            f"(killed, out of memory or crashed): {type(exc).__name__}"
+        ),
+    }
+
+
+def run_batch(
+    parallel: Parallel, fn: Callable[..., dict], tasks: Sequence[tuple]
+) -> list[dict[str, Any]]:
+    """``[fn(*args) for args in tasks]``, in parallel, retrying after worker deaths.
+
+    ``parallel`` must return results as a generator (``return_as=
+    "generator_unordered"`` or ``"generator"``).
+    """
+    results: list[dict[str, Any] | None] = [None] * len(tasks)
+    attempts = [0] * len(tasks)
+    groups = [list(range(len(tasks)))]
+    isolated = False
+    while groups:
+        group = groups.pop(0)
+        try:
+            for index, result in parallel(delayed(_indexed)(i, fn, tasks[i]) for i in group):
+                results[index] = result
+        except WORKER_DEATHS as exc:
+            _heal(parallel)
+            unfinished = [i for i in group if results[i] is None]
+            for i in unfinished:
+                attempts[i] += 1
+            if isolated:  # alone in the batch: this task killed its worker
+                (i,) = unfinished
+                if attempts[i] >= 2:
+                    results[i] = _died(attempts[i], exc)
+                    logger.warning("task %d: worker died twice, recorded as failed", i)
+                else:
+                    groups.insert(0, [i])
+            else:
+                logger.warning(
+                    "a worker died (%s); running the %d unfinished candidates again, one at a time",
+                    type(exc).__name__,
+                    len(unfinished),
+                )
+                isolated = True
+                groups = [[i] for i in unfinished] + groups
+    return results  # type: ignore[return-value]  # every task has a result by now

@@ -1,0 +1,116 @@
+"""Time budgets, and candidates or workers that fail: the search goes on."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import numpy as np
+import pytest
+import torch
+from joblib import Parallel
+from skorch.callbacks import Callback
+
+from skevonas import EvolutionaryNASClassifier, SearchFailedError
+from skevonas.parallel import run_batch
+
+
+def test_max_time_returns_the_best_so_far(blobs, fast):
+    X, y = blobs
+    clf = EvolutionaryNASClassifier(
+        **{**fast, "n_generations": 1000, "max_epochs": 10_000, "patience": 10_000},
+        max_time=3,
+    )
+    start = time.perf_counter()
+    clf.fit(X, y)
+    total = time.perf_counter() - start
+    assert clf.stop_reason_ == "max_time of 3 s reached"
+    assert clf.search_time_ < 3 + 2  # candidates stop at the first epoch end past the limit
+    assert total < clf.search_time_ + clf.refit_time_ + 2
+    assert any(r["stopped_by"] == "time limit" for r in clf.evaluations_)
+    assert clf.predict(X).shape == y.shape
+
+
+def test_candidate_time_limit(blobs, fast):
+    X, y = blobs
+    clf = EvolutionaryNASClassifier(
+        **{**fast, "max_epochs": 100_000, "patience": 100_000}, candidate_time_limit=0.5
+    ).fit(X, y)
+    for record in clf.evaluations_:
+        assert record["status"] == "ok"
+        assert record["stopped_by"] == "time limit"
+        assert record["fit_time"] < 0.5 + 1.5
+        assert np.isfinite(record["score"])
+
+
+def test_history_says_why_the_search_stopped(blobs, fast):
+    clf = EvolutionaryNASClassifier(**fast).fit(*blobs)
+    assert clf.stop_reason_ == "completed 2 generations"
+
+
+def test_results_do_not_depend_on_n_jobs(scp1_small, fast):
+    X_train, X_test, y_train, _ = scp1_small
+    runs = [EvolutionaryNASClassifier(**fast, n_jobs=n).fit(X_train, y_train) for n in (1, 2)]
+    a, b = ([(r["key"], r["score"], r["epochs"]) for r in clf.evaluations_] for clf in runs)
+    assert a == b
+    np.testing.assert_array_equal(runs[0].predict_proba(X_test), runs[1].predict_proba(X_test))
+
+
+# --------------------------------------------------------------------------- dead workers
+def _task(i: int) -> dict:
+    if i in (2, 5):  # these always take their worker down with them
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.05)
+    return {"score": float(i)}
+
+
+def test_run_batch_retries_once_then_records_the_failure():
+    with Parallel(n_jobs=2, return_as="generator_unordered") as parallel:
+        results = run_batch(parallel, _task, [(i,) for i in range(7)])
+    assert [r["score"] for i, r in enumerate(results) if i not in (2, 5)] == [0, 1, 3, 4, 6]
+    for i in (2, 5):
+        assert results[i]["status"] == "failed"
+        assert "died 2 times" in results[i]["error"]
+
+
+class KillWorkerIfWide(Callback):
+    """Kills the process training any network whose first layer has >= 128 units."""
+
+    def on_train_begin(self, net, **kwargs):
+        first = next(m for m in net.module_ if isinstance(m, torch.nn.Linear))
+        if first.out_features >= 128:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_killed_worker_does_not_end_the_search(blobs, fast):
+    X, y = blobs
+    clf = EvolutionaryNASClassifier(
+        **{**fast, "population_size": 6, "n_generations": 1},
+        n_jobs=2,
+        net_params={"callbacks": [KillWorkerIfWide()]},
+    )
+    with pytest.warns(RuntimeWarning, match="died 2 times"):
+        clf.fit(X, y)
+    failed = [r for r in clf.evaluations_ if r["status"] == "failed"]
+    ok = [r for r in clf.evaluations_ if r["status"] == "ok"]
+    assert failed and ok
+    for record in failed:
+        assert record["genome"]["layers"][0]["params"]["units"] >= 128
+        assert "worker process" in record["error"]
+    assert all(r["genome"]["layers"][0]["params"]["units"] < 128 for r in ok)
+    assert clf.best_genome_.layers[0]["units"] < 128
+
+
+def test_no_candidate_within_max_time_is_a_clear_error(blobs, fast):
+    X, y = blobs
+    clf = EvolutionaryNASClassifier(**fast, max_time=1e-9)
+    with pytest.raises(SearchFailedError, match="no candidate finished training"):
+        clf.fit(X, y)
+
+
+def test_budget_settings_are_checked(blobs):
+    with pytest.raises(ValueError, match="max_time must be None or a number > 0, got -1"):
+        EvolutionaryNASClassifier(max_time=-1).fit(*blobs)
+    with pytest.raises(ValueError, match="candidate_time_limit must be None or a number > 0"):
+        EvolutionaryNASClassifier(candidate_time_limit="1s").fit(*blobs)
