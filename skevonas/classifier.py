@@ -26,6 +26,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .builders import estimate_macs
 from .builders.layers import channel_stats
 from .callbacks import ProgressPrinter, SearchCallback, TimeBudget
 from .devices import device_for, resolve_devices, threads_per_worker
@@ -442,19 +443,27 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
         with Parallel(n_jobs=self.n_jobs, return_as="generator_unordered") as parallel:
 
             def evaluate(genomes: Sequence[Genome], generation: int) -> list[dict]:
+                # Most expensive first (longest-processing-time order), so the
+                # workers finish together; results come back by index anyway.
+                costs = [self._cost(g) for g in genomes]
+                order = sorted(range(len(genomes)), key=lambda i: -costs[i])
                 tasks = [
                     (
-                        genome,
+                        genomes[i],
                         data,
                         settings,
-                        candidate_seed(genome),
-                        device_for(i, devices),
+                        candidate_seed(genomes[i]),
+                        device_for(position, devices),
                         n_threads,
                         deadline,
                     )
-                    for i, genome in enumerate(genomes)
+                    for position, i in enumerate(order)
                 ]
-                results = run_batch(parallel, evaluate_candidate, tasks)
+                results: list[dict] = [{}] * len(genomes)
+                for i, result in zip(
+                    order, run_batch(parallel, evaluate_candidate, tasks), strict=True
+                ):
+                    results[i] = result
                 for genome, result in zip(genomes, results, strict=True):
                     if result["status"] == "failed":
                         warnings.warn(
@@ -513,6 +522,12 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
         )
         self.refit_time_ = time.perf_counter() - start
         return self
+
+    def _cost(self, genome: Genome) -> int:
+        try:
+            return estimate_macs(genome, self.sample_shape_, len(self.classes_))
+        except Exception:  # noqa: BLE001 - the worker will report what is wrong
+            return 0
 
     # ------------------------------------------------------------------ predict
     def predict_proba(self, X: Any) -> np.ndarray:

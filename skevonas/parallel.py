@@ -38,7 +38,9 @@ def _worker_death_errors() -> tuple[type[BaseException], ...]:
 WORKER_DEATHS = _worker_death_errors()
 
 
-def _indexed(index: int, fn: Callable[..., dict], args: tuple) -> tuple[int, dict]:
+def _indexed(index: int, fn: Callable[..., dict], *args: Any) -> tuple[int, dict]:
+    # args stay separate call arguments, so joblib's Dask backend can scatter
+    # a large one (the data) once per batch instead of once per task
     return index, fn(*args)
 
 
@@ -84,7 +86,7 @@ def run_batch(
     while groups:
         group = groups.pop(0)
         try:
-            for index, result in parallel(delayed(_indexed)(i, fn, tasks[i]) for i in group):
+            for index, result in parallel(delayed(_indexed)(i, fn, *tasks[i]) for i in group):
                 results[index] = result
         except WORKER_DEATHS as exc:
             _heal(parallel)

@@ -10,10 +10,12 @@ self-contained.
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import torch
 from torch import nn
 
 from ..genome import Genome
@@ -21,7 +23,7 @@ from .cnn import build_cnn
 from .layers import Standardize
 from .mlp import build_mlp
 
-__all__ = ["BUILDERS", "Standardize", "build_module", "count_parameters"]
+__all__ = ["BUILDERS", "Standardize", "build_module", "count_parameters", "estimate_macs"]
 
 BUILDERS: dict[str, Callable[..., nn.Sequential]] = {
     "mlp": build_mlp,
@@ -76,3 +78,35 @@ def build_module(
 def count_parameters(module: nn.Module) -> int:
     """Number of trainable parameters of ``module``."""
     return int(sum(p.numel() for p in module.parameters() if p.requires_grad))
+
+
+def estimate_macs(genome: Genome, input_shape: Sequence[int], n_classes: int) -> int:
+    """Multiply-accumulates of one forward pass of one sample (convolutions and linears).
+
+    A cheap proxy for a candidate's training cost, used to start the most
+    expensive candidates first so parallel workers finish together.
+
+    Examples
+    --------
+    >>> from skevonas.genome import Genome, LayerGene
+    >>> g = Genome("mlp", [LayerGene("dense", {"units": 10, "activation": "relu"})], {})
+    >>> estimate_macs(g, (4,), 3)
+    70
+    """
+    module = build_module(genome, input_shape, n_classes)
+    total = 0
+
+    def count(layer: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+        nonlocal total
+        if isinstance(layer, nn.Linear):
+            total += layer.in_features * layer.out_features
+        elif isinstance(layer, (nn.Conv1d, nn.Conv2d)):
+            per_output = layer.in_channels * math.prod(layer.kernel_size) // layer.groups
+            total += per_output * output.numel()
+
+    hooks = [m.register_forward_hook(count) for m in module.modules()]
+    with torch.no_grad():
+        module.eval()(torch.zeros((1, *input_shape)))
+    for hook in hooks:
+        hook.remove()
+    return int(total)
