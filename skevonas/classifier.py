@@ -34,7 +34,7 @@ from .evaluation import CandidateData, TrainSettings, evaluate_candidate, fit_fi
 from .evolution import evolve
 from .genome import Genome
 from .operators import CROSSOVERS, SELECTIONS
-from .parallel import run_batch
+from .parallel import run_batch, share_once
 from .space import SPACES, SearchSpace, get_space
 
 __all__ = ["EvolutionaryNASClassifier", "SearchFailedError"]
@@ -440,7 +440,10 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
             callbacks.append(ProgressPrinter())
 
         start = time.perf_counter()
-        with Parallel(n_jobs=self.n_jobs, return_as="generator_unordered") as parallel:
+        with (
+            share_once(data),
+            Parallel(n_jobs=self.n_jobs, return_as="generator_unordered") as parallel,
+        ):
 
             def evaluate(genomes: Sequence[Genome], generation: int) -> list[dict]:
                 # Most expensive first (longest-processing-time order), so the

@@ -11,15 +11,18 @@ whose worker dies a second time is recorded as failed with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from collections.abc import Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+import joblib
 from joblib import Parallel, delayed
+from joblib.parallel import get_active_backend
 
-__all__ = ["WORKER_DEATHS", "run_batch"]
+__all__ = ["WORKER_DEATHS", "run_batch", "share_once"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +39,26 @@ def _worker_death_errors() -> tuple[type[BaseException], ...]:
 
 
 WORKER_DEATHS = _worker_death_errors()
+
+
+def share_once(*objects: Any) -> contextlib.AbstractContextManager:
+    """Inside joblib's Dask backend, send ``objects`` to every worker once.
+
+    joblib's Dask backend scatters large arguments once per ``Parallel``
+    call, i.e. once per generation. Re-entering the backend with the same
+    client and ``scatter=objects`` sends them once for the whole search;
+    tasks that receive these very objects then reference the copies already
+    on the workers. Outside the Dask backend this does nothing.
+    """
+    backend, _ = get_active_backend()
+    if type(backend).__name__ != "DaskDistributedBackend":
+        return contextlib.nullcontext()
+    return joblib.parallel_backend(
+        "dask",
+        client=backend.client,
+        scatter=list(objects),
+        wait_for_workers_timeout=backend.wait_for_workers_timeout,
+    )
 
 
 def _indexed(index: int, fn: Callable[..., dict], *args: Any) -> tuple[int, dict]:

@@ -12,7 +12,18 @@ distributed = pytest.importorskip("distributed")
 
 
 @pytest.mark.slow
-def test_search_runs_unchanged_on_a_local_cluster(scp1_small, fast):
+def test_search_runs_unchanged_on_a_local_cluster(scp1_small, fast, monkeypatch):
+    from skevonas.evaluation import CandidateData
+
+    scattered = []
+    scatter = distributed.Client.scatter
+
+    def counting_scatter(self, data, *args, **kwargs):
+        items = data if isinstance(data, (list, tuple)) else [data]
+        scattered.extend(type(item).__name__ for item in items)
+        return scatter(self, data, *args, **kwargs)
+
+    monkeypatch.setattr(distributed.Client, "scatter", counting_scatter)
     X_train, X_test, y_train, _ = scp1_small
     with (
         distributed.LocalCluster(
@@ -27,6 +38,8 @@ def test_search_runs_unchanged_on_a_local_cluster(scp1_small, fast):
         joblib.parallel_backend("dask"),
     ):
         remote = EvolutionaryNASClassifier(**fast).fit(X_train, y_train)
+    # the training data went to the workers once for the whole search (2 generations)
+    assert scattered.count(CandidateData.__name__) == 1
     # the candidates ran on the cluster's workers
     assert len({task["worker"] for task in stream.data}) >= 1
     assert len(stream.data) >= remote.n_evaluations_
