@@ -46,6 +46,13 @@ class SearchFailedError(RuntimeError):
     """Every candidate of a search failed, so there is no model to refit."""
 
 
+def _candidate_seed(entropy: int, genome: Genome) -> int:
+    # Keyed by genome, so a candidate's seed does not depend on when or where
+    # it runs, nor on the other candidates of its generation.
+    digest = int(hashlib.sha1(genome.key().encode()).hexdigest()[:8], 16)
+    return int(np.random.SeedSequence([entropy, digest]).generate_state(1)[0])
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
@@ -422,15 +429,7 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
             dict(self.net_params or {}),
             self.candidate_time_limit,
         )
-        n_workers = effective_n_jobs(self.n_jobs)
-        n_threads = threads_per_worker(n_workers, self.torch_threads)
-
-        def candidate_seed(genome: Genome) -> int:
-            # Keyed by genome, so a candidate's seed does not depend on when
-            # or where it runs.
-            digest = int(hashlib.sha1(genome.key().encode()).hexdigest()[:8], 16)
-            return int(np.random.SeedSequence([entropy, digest]).generate_state(1)[0])
-
+        n_threads = threads_per_worker(effective_n_jobs(self.n_jobs), self.torch_threads)
         callbacks = list(self.callbacks or [])
         deadline = None
         if self.max_time is not None:
@@ -446,36 +445,9 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
         ):
 
             def evaluate(genomes: Sequence[Genome], generation: int) -> list[dict]:
-                # Most expensive first (longest-processing-time order), so the
-                # workers finish together; results come back by index anyway.
-                costs = [self._cost(g) for g in genomes]
-                order = sorted(range(len(genomes)), key=lambda i: -costs[i])
-                tasks = [
-                    (
-                        genomes[i],
-                        data,
-                        settings,
-                        candidate_seed(genomes[i]),
-                        device_for(position, devices),
-                        n_threads,
-                        deadline,
-                    )
-                    for position, i in enumerate(order)
-                ]
-                results: list[dict] = [{}] * len(genomes)
-                for i, result in zip(
-                    order, run_batch(parallel, evaluate_candidate, tasks), strict=True
-                ):
-                    results[i] = result
-                for genome, result in zip(genomes, results, strict=True):
-                    if result["status"] == "failed":
-                        warnings.warn(
-                            f"candidate {genome.short_key()} failed and was recorded as "
-                            f"such: {result.get('error')}",
-                            RuntimeWarning,
-                            stacklevel=2,
-                        )
-                return results
+                return self._evaluate_generation(
+                    parallel, genomes, data, settings, entropy, devices, n_threads, deadline
+                )
 
             state = evolve(
                 self.search_space_,
@@ -525,6 +497,46 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
         )
         self.refit_time_ = time.perf_counter() - start
         return self
+
+    def _evaluate_generation(
+        self,
+        parallel: Parallel,
+        genomes: Sequence[Genome],
+        data: CandidateData,
+        settings: TrainSettings,
+        entropy: int,
+        devices: list[str],
+        n_threads: int,
+        deadline: float | None,
+    ) -> list[dict]:
+        """Train and score a batch of genomes; warn about the ones that failed."""
+        # Most expensive first (longest-processing-time order), so the
+        # workers finish together; results come back by index anyway.
+        costs = [self._cost(g) for g in genomes]
+        order = sorted(range(len(genomes)), key=lambda i: -costs[i])
+        tasks = [
+            (
+                genomes[i],
+                data,
+                settings,
+                _candidate_seed(entropy, genomes[i]),
+                device_for(position, devices),
+                n_threads,
+                deadline,
+            )
+            for position, i in enumerate(order)
+        ]
+        results: list[dict] = [{}] * len(genomes)
+        for i, result in zip(order, run_batch(parallel, evaluate_candidate, tasks), strict=True):
+            results[i] = result
+            if result["status"] == "failed":
+                warnings.warn(
+                    f"candidate {genomes[i].short_key()} failed and was recorded as "
+                    f"such: {result.get('error')}",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+        return results
 
     def _cost(self, genome: Genome) -> int:
         try:

@@ -42,6 +42,13 @@ def _freeze_params(params: Mapping[str, Any] | tuple) -> tuple[tuple[str, GeneVa
     return tuple(sorted(frozen))
 
 
+def _lookup(pairs: tuple[tuple[str, GeneValue], ...], name: str, missing: str) -> GeneValue:
+    for key, value in pairs:
+        if key == name:
+            return value
+    raise KeyError(missing)
+
+
 def _canonical_value(value: GeneValue) -> GeneValue:
     # Round floats so that 0.1 + 0.2 and 0.3 share a key.
     if isinstance(value, float):
@@ -78,10 +85,7 @@ class LayerGene:
         object.__setattr__(self, "params", _freeze_params(self.params))
 
     def __getitem__(self, name: str) -> GeneValue:
-        for key, value in self.params:
-            if key == name:
-                return value
-        raise KeyError(f"layer {self.kind!r} has no parameter {name!r}")
+        return _lookup(self.params, name, f"layer {self.kind!r} has no parameter {name!r}")
 
     def get(self, name: str, default: Any = None) -> Any:
         """Return parameter ``name``, or ``default`` if the layer has none."""
@@ -160,10 +164,7 @@ class Genome:
 
     # -- access -----------------------------------------------------------------
     def __getitem__(self, name: str) -> GeneValue:
-        for key, value in self.globals:
-            if key == name:
-                return value
-        raise KeyError(f"genome has no global gene {name!r}")
+        return _lookup(self.globals, name, f"genome has no global gene {name!r}")
 
     def get(self, name: str, default: Any = None) -> Any:
         """Return global gene ``name``, or ``default`` if absent."""

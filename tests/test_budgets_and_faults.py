@@ -26,8 +26,11 @@ def test_max_time_returns_the_best_so_far(blobs, fast):
     clf.fit(X, y)
     total = time.perf_counter() - start
     assert clf.stop_reason_ == "max_time of 3 s reached"
-    assert clf.search_time_ < 3 + 2  # candidates stop at the first epoch end past the limit
-    assert total < clf.search_time_ + clf.refit_time_ + 2
+    # Unbudgeted, this search would run for hours. Candidates stop at their
+    # first epoch end past the limit (milliseconds here); the slack is for a
+    # loaded CI machine.
+    assert clf.search_time_ < 3 + 5
+    assert total < clf.search_time_ + clf.refit_time_ + 5
     assert any(r["stopped_by"] == "time limit" for r in clf.evaluations_)
     assert clf.predict(X).shape == y.shape
 
@@ -40,7 +43,7 @@ def test_candidate_time_limit(blobs, fast):
     for record in clf.evaluations_:
         assert record["status"] == "ok"
         assert record["stopped_by"] == "time limit"
-        assert record["fit_time"] < 0.5 + 1.5
+        assert record["fit_time"] < 0.5 + 5  # would run for hours without the limit
         assert np.isfinite(record["score"])
 
 
