@@ -12,6 +12,7 @@ import logging
 import math
 import numbers
 import time
+import uuid
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -29,7 +30,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .builders import estimate_macs
 from .builders.layers import channel_stats
 from .callbacks import ProgressPrinter, SearchCallback, TimeBudget
-from .devices import device_for, resolve_devices, threads_per_worker
+from .devices import DevicePool, device_for, resolve_devices, threads_per_worker
 from .evaluation import CandidateData, TrainSettings, evaluate_candidate, fit_final
 from .evolution import evolve
 from .genome import Genome
@@ -141,8 +142,13 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
         load it was often many times slower). ``None`` shares the cores among
         the workers (``cpu_count // n_jobs``), for large networks.
     device : str or list of str, default="cpu"
-        ``"cpu"``, ``"cuda"``, ``"cuda:N"``, a list of devices (candidates
-        are spread round-robin) or ``"auto"`` (all visible GPUs, else CPU).
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"``, a list of devices, or ``"auto"``
+        (all visible GPUs, else the CPU). With GPUs, each worker process is
+        pinned to one GPU for the whole search.
+    candidates_per_device : int, default=1
+        Candidates training at once on each GPU (small networks share a GPU
+        well). With GPUs and ``n_jobs=None``, the search runs
+        ``len(devices) * candidates_per_device`` workers. Ignored on the CPU.
     random_state : int, RandomState instance or None, default=None
         Seeds the split, the genetic algorithm and every candidate's training.
         With an int, a search on CPU is reproducible.
@@ -216,6 +222,7 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
         n_jobs: int | None = None,
         torch_threads: int | None = 1,
         device: str | Sequence[str] = "cpu",
+        candidates_per_device: int = 1,
         random_state: Any = None,
         verbose: int = 0,
         callbacks: list | None = None,
@@ -240,6 +247,7 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.torch_threads = torch_threads
         self.device = device
+        self.candidates_per_device = candidates_per_device
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
@@ -260,6 +268,7 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
             f"one of {['auto', *SPACES]} or a SearchSpace",
         )
         for name, low in (
+            ("candidates_per_device", 1),
             ("population_size", 2),
             ("n_generations", 1),
             ("elite_size", 1),
@@ -429,7 +438,11 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
             dict(self.net_params or {}),
             self.candidate_time_limit,
         )
-        n_threads = threads_per_worker(effective_n_jobs(self.n_jobs), self.torch_threads)
+        n_jobs, pool = self.n_jobs, None
+        if any(d.startswith("cuda") for d in devices):
+            pool = DevicePool(tuple(devices), self.candidates_per_device, uuid.uuid4().hex)
+            n_jobs = pool.n_slots if n_jobs is None else n_jobs
+        n_threads = threads_per_worker(effective_n_jobs(n_jobs), self.torch_threads)
         callbacks = list(self.callbacks or [])
         deadline = None
         if self.max_time is not None:
@@ -441,12 +454,12 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
         start = time.perf_counter()
         with (
             share_once(data),
-            Parallel(n_jobs=self.n_jobs, return_as="generator_unordered") as parallel,
+            Parallel(n_jobs=n_jobs, return_as="generator_unordered") as parallel,
         ):
 
             def evaluate(genomes: Sequence[Genome], generation: int) -> list[dict]:
                 return self._evaluate_generation(
-                    parallel, genomes, data, settings, entropy, devices, n_threads, deadline
+                    parallel, genomes, data, settings, entropy, devices, pool, n_threads, deadline
                 )
 
             state = evolve(
@@ -506,6 +519,7 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
         settings: TrainSettings,
         entropy: int,
         devices: list[str],
+        pool: DevicePool | None,
         n_threads: int,
         deadline: float | None,
     ) -> list[dict]:
@@ -520,7 +534,9 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
                 data,
                 settings,
                 _candidate_seed(entropy, genomes[i]),
-                device_for(position, devices),
+                device_for(position, devices)
+                if pool is None
+                else (pool, device_for(position, devices)),
                 n_threads,
                 deadline,
             )

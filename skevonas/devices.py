@@ -1,19 +1,78 @@
 """Devices: which torch device each candidate trains on, and how many threads.
 
 ``resolve_devices`` turns the estimator's ``device`` setting into a list of
-concrete torch device strings; candidates are assigned to them round-robin
-(:func:`device_for`) so that the assignment depends only on a candidate's
-position, never on which worker finished first.
+concrete torch device strings. On the CPU every candidate gets ``"cpu"``.
+With GPUs, a :class:`DevicePool` pins each worker process to one GPU slot
+for the whole search: a GPU has ``per_device`` slots, so that many small
+candidates share it, and no GPU runs more than that at once.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import joblib
 import torch
 
-__all__ = ["device_for", "resolve_devices", "threads_per_worker"]
+__all__ = ["DevicePool", "device_for", "resolve_devices", "threads_per_worker"]
+
+# This process's pinned slot: (pool key, device, open lock file). The lock is
+# held while the process lives, and the OS releases it if the process dies.
+_PINNED: tuple[str, str, object] | None = None
+
+
+@dataclass(frozen=True)
+class DevicePool:
+    """GPU slots of one search: ``per_device`` workers per device, one device per worker.
+
+    :meth:`acquire`, called in a worker, claims a free slot the first time
+    (an exclusive ``flock`` on a per-search lock file in the temporary
+    directory) and returns that slot's device on every later call. A worker
+    that finds no free slot (more workers than slots) falls back to
+    ``fallback``.
+
+    Examples
+    --------
+    >>> pool = DevicePool(("cuda:0", "cuda:1"), per_device=2, key="doc")
+    >>> pool.n_slots
+    4
+    >>> pool.acquire("cuda:0") in ("cuda:0", "cuda:1")
+    True
+    """
+
+    devices: tuple[str, ...]
+    per_device: int
+    key: str
+
+    @property
+    def n_slots(self) -> int:
+        return len(self.devices) * self.per_device
+
+    def acquire(self, fallback: str) -> str:
+        global _PINNED
+        if _PINNED is not None and _PINNED[0] == self.key:
+            return _PINNED[1]
+        try:
+            import fcntl
+        except ImportError:  # no flock (Windows): round-robin only
+            return fallback
+        if _PINNED is not None:  # a slot of an earlier search: let it go
+            _PINNED[2].close()
+            _PINNED = None
+        for slot in range(self.n_slots):
+            path = os.path.join(tempfile.gettempdir(), f"skevonas-{self.key}-{slot}.lock")
+            handle = open(path, "a")  # noqa: SIM115 - held open while the worker lives
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.close()
+                continue
+            _PINNED = (self.key, self.devices[slot // self.per_device], handle)
+            return _PINNED[1]
+        return fallback
 
 
 def _check_one(name: str) -> str:

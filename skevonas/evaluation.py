@@ -25,6 +25,7 @@ from skorch.helper import predefined_split
 from torch import nn
 
 from .builders import build_module, count_parameters
+from .devices import DevicePool
 from .fastnet import SearchNet, SliceBatches, ValidScore
 from .genome import Genome
 
@@ -223,7 +224,7 @@ def evaluate_candidate(
     data: CandidateData,
     settings: TrainSettings,
     seed: int,
-    device: str = "cpu",
+    device: str | tuple[DevicePool, str] = "cpu",
     n_threads: int = 1,
     deadline: float | None = None,
 ) -> dict[str, Any]:
@@ -239,9 +240,14 @@ def evaluate_candidate(
     Training stops after ``settings.time_limit`` seconds or at ``deadline``
     (a :func:`time.time` value: the search's end), whichever comes first,
     and the candidate is scored on what it reached. A candidate that starts
-    after ``deadline`` is ``"skipped"`` without training.
+    after ``deadline`` is ``"skipped"`` without training. ``device`` is a
+    torch device, or a ``(DevicePool, fallback)`` pair: the worker then
+    trains on the GPU slot it is pinned to.
     """
     start = time.perf_counter()
+    if isinstance(device, tuple):
+        pool, fallback = device
+        device = pool.acquire(fallback)
     now = time.time()
     if deadline is not None and now >= deadline:
         return {
@@ -276,6 +282,7 @@ def evaluate_candidate(
             "epochs": len(history),
             "best_epoch": int(best.best_epoch_),
             "stopped_by": best.stopped_by_,
+            "device": device,
             "fit_time": time.perf_counter() - start,
             "n_params": count_parameters(net.module_),
             "curves": {
