@@ -78,6 +78,7 @@ class ProgressPrinter(SearchCallback):
         )
 
     def on_search_end(self, state: SearchState) -> None:
+        self._print(f"Search ended: {state.stop_reason}")
         if state.best is not None:
             self._print(f"Best validation score {state.best.score:.4f}: {state.best.genome}")
 

@@ -204,10 +204,11 @@ def make_net(
     return SearchNet(**params)
 
 
-def _tensor(X: np.ndarray) -> torch.Tensor:
-    # One conversion per candidate; joblib hands workers read-only memmaps,
-    # which torch cannot wrap without a copy.
-    return torch.from_numpy(np.require(X, dtype=np.float32, requirements="W"))
+def _tensor(X: np.ndarray, device: str) -> torch.Tensor:
+    # The data goes to the candidate's device once; batches are sliced there.
+    # (joblib hands workers read-only memmaps, which torch cannot wrap
+    # without a copy.)
+    return torch.from_numpy(np.require(X, dtype=np.float32, requirements="W")).to(device)
 
 
 def _failed(start: float, exc: BaseException) -> dict[str, Any]:
@@ -268,10 +269,10 @@ def evaluate_candidate(
                 input_stats=data.input_stats,
                 device=device,
                 net_params=settings.net_params,
-                train_split=predefined_split(Dataset(_tensor(data.X_valid), data.y_valid)),
+                train_split=predefined_split(Dataset(_tensor(data.X_valid, device), data.y_valid)),
                 callbacks=[("valid_score", scoring), ("best_epoch", best)],
             )
-            net.fit(_tensor(data.X_train), data.y_train)
+            net.fit(_tensor(data.X_train, device), data.y_train)
         if best.best_key_ is None:
             raise CandidateFailed("no epoch finished")
         history = net.history

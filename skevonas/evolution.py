@@ -208,6 +208,8 @@ def evolve(
                 )
         if state.stop_reason is None:
             state.stop_reason = f"completed {n_generations} generations"
+        if state.history:
+            state.history[-1]["stop_reason"] = state.stop_reason
     finally:
         for cb in callbacks:
             cb.on_search_end(state)
@@ -293,6 +295,7 @@ def _record_generation(
             "n_skipped": n_skipped,
             "seconds": seconds,
             "elapsed": state.elapsed,
+            "stop_reason": None,  # set on the last generation's row
         }
     )
     logger.info("generation %d: %s", state.generation, state.history[-1])

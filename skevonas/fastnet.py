@@ -31,9 +31,10 @@ class SliceBatches:
     """Batches sliced from whole tensors, without per-sample collation.
 
     A drop-in replacement for skorch's ``DataLoader`` iterators when the
-    dataset holds arrays (``dataset.X``, ``dataset.y``): each epoch converts
-    them to tensors once (no copy for NumPy arrays on CPU) and yields
-    ``(X[idx], y[idx])`` slices. Shuffling draws from torch's global
+    dataset holds arrays or tensors (``dataset.X``, ``dataset.y``): each
+    epoch wraps them as tensors once (no copy for NumPy arrays on CPU, none
+    for tensors already on the device) and yields ``(X[idx], y[idx])``
+    slices. Shuffling draws from torch's global
     generator, which the worker seeds. Other datasets fall back to a
     :class:`torch.utils.data.DataLoader`.
     """
@@ -56,8 +57,12 @@ class SliceBatches:
             return
         X = torch.as_tensor(X)
         n = len(X)
+        # targets and the shuffle order live where X lives (a GPU, if the
+        # worker put the data there once); the order is drawn on the CPU so
+        # that a seed gives the same batches on every device
         y = torch.zeros(n, dtype=torch.int64) if y is None else torch.as_tensor(y)
-        order = torch.randperm(n) if self.shuffle else None
+        y = y.to(X.device)
+        order = torch.randperm(n).to(X.device) if self.shuffle else None
         for start in range(0, n, self.batch_size):
             if order is None:
                 yield X[start : start + self.batch_size], y[start : start + self.batch_size]

@@ -26,6 +26,7 @@ def test_max_time_returns_the_best_so_far(blobs, fast):
     clf.fit(X, y)
     total = time.perf_counter() - start
     assert clf.stop_reason_ == "max_time of 3 s reached"
+    assert clf.history_[-1]["stop_reason"] == "max_time of 3 s reached"
     # Unbudgeted, this search would run for hours. Candidates stop at their
     # first epoch end past the limit (milliseconds here); the slack is for a
     # loaded CI machine.
@@ -50,6 +51,7 @@ def test_candidate_time_limit(blobs, fast):
 def test_history_says_why_the_search_stopped(blobs, fast):
     clf = EvolutionaryNASClassifier(**fast).fit(*blobs)
     assert clf.stop_reason_ == "completed 2 generations"
+    assert [row["stop_reason"] for row in clf.history_] == [None, "completed 2 generations"]
 
 
 def test_results_do_not_depend_on_n_jobs(scp1_small, fast):

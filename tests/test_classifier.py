@@ -153,6 +153,7 @@ def test_progress_is_printed_when_verbose(blobs, fast, capsys):
     EvolutionaryNASClassifier(**fast, verbose=1).fit(X, y)
     out = capsys.readouterr().out
     assert "gen   0" in out and "gen   1" in out and "Best validation score" in out
+    assert "Search ended: completed 2 generations" in out
 
 
 class NaNLoss(torch.nn.CrossEntropyLoss):

@@ -62,14 +62,26 @@ class NaNLoss(torch.nn.CrossEntropyLoss):
         return super().forward(input, target) * float("nan")
 
 
+class GPUOutOfMemory(torch.nn.CrossEntropyLoss):
+    def forward(self, input, target):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+
+
+class HostOutOfMemory(torch.nn.CrossEntropyLoss):
+    def forward(self, input, target):
+        raise MemoryError("simulated")
+
+
 @pytest.mark.parametrize(
     "genome, net_params, reason",
     [
         (GENOME, {"criterion": NaNLoss}, "CandidateFailed: training loss became nan"),
         (GENOME.replace(optimizer="lbfgs"), {}, "KeyError"),
         (GENOME, {"module__bogus": 1}, "bogus"),
+        (GENOME, {"criterion": GPUOutOfMemory}, "OutOfMemoryError: CUDA out of memory"),
+        (GENOME, {"criterion": HostOutOfMemory}, "MemoryError: simulated"),
     ],
-    ids=["nan-loss", "unknown-optimizer", "bad-net-param"],
+    ids=["nan-loss", "unknown-optimizer", "bad-net-param", "gpu-oom", "host-oom"],
 )
 def test_broken_candidates_fail_with_a_reason(data, genome, net_params, reason):
     result = evaluate_candidate(
