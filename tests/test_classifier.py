@@ -265,6 +265,11 @@ def test_invalid_settings_are_collected_into_one_error(blobs):
         search_space="transformer",
         device="tpu",
         n_jobs=0,
+        torch_threads=0,
+        net_params=["lr", 0.1],
+        callbacks=[print],
+        verbose=-1,
+        standardize="yes",
     )
     with pytest.raises(ValueError) as info:
         clf.fit(X, y)
@@ -278,6 +283,11 @@ def test_invalid_settings_are_collected_into_one_error(blobs):
         "search_space must be one of ['auto', 'mlp', 'cnn1d', 'cnn2d']",
         "device must be",
         "n_jobs must be None or a non-zero int, got 0",
+        "torch_threads must be None or an int >= 1, got 0",
+        "net_params must be None or a dict with string keys, got ['lr', 0.1]",
+        "callbacks must be None or a list of SearchCallback instances",
+        "verbose must be an int >= 0, got -1",
+        "standardize must be True or False, got 'yes'",
     ]:
         assert expected in message, (expected, message)
 
