@@ -1,15 +1,18 @@
-"""One EEG generation with n_jobs=1 vs n_jobs=2: wall time and speed-up.
+"""One EEG generation with 1, 2, ... concurrent candidates: time and candidates/min.
 
 A realistic generation: the first generation of a search on
 SelfRegulationSCP1 (the default 1-D CNN space, ``--population`` random
 genomes, the demo's epochs and patience), run with the same seed, hence the
-same genomes and the same work, with 1 and then 2 workers (one torch thread
-per candidate in both). Worker processes are started once before timing
+same genomes and the same work, with each number of concurrent candidates
+in ``--concurrent`` (one torch thread per candidate). On the CPU that is
+``n_jobs``; with ``--device cuda`` it is ``candidates_per_device`` on one
+GPU (and as many workers). Worker processes are started once before timing
 (loky keeps them between searches), as they are for every generation after
 the first. The time is the search's (``search_time_``), not the refit's.
-The runs alternate ``--repeats`` times; the table shows medians.
+The settings alternate ``--repeats`` times; the table shows medians.
 
-    python bench/parallel.py
+    python bench/parallel.py                                  # 2-core CPU: 1 vs 2
+    python bench/parallel.py --device cuda --concurrent 1 2 4 8
 """
 
 from __future__ import annotations
@@ -25,13 +28,16 @@ from skevonas import EvolutionaryNASClassifier, __version__
 from skevonas.datasets import load_eeg
 
 
-def one_generation(data, n_jobs: int, population: int, seed: int) -> tuple[float, int, list]:
+def one_generation(data, device: str, concurrent: int, population: int, seed: int):
+    gpu = device.startswith("cuda")
     clf = EvolutionaryNASClassifier(
         population_size=population,
         n_generations=1,
         max_epochs=40,
         patience=6,
-        n_jobs=n_jobs,
+        n_jobs=concurrent,
+        device=device,
+        candidates_per_device=concurrent if gpu else 1,
         random_state=seed,
     )
     clf.fit(data.X_train, data.y_train)
@@ -43,28 +49,36 @@ def main() -> None:
     parser.add_argument("--population", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--concurrent", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
     data = load_eeg("SelfRegulationSCP1")
+    hardware = torch.cuda.get_device_name(0) if args.device.startswith("cuda") else "CPU"
     print(
         f"skevonas {__version__}, torch {torch.__version__}, {platform.machine()}, "
-        f"{os.cpu_count()} CPUs; SelfRegulationSCP1, population {args.population}, "
-        f"seed {args.seed}, median of {args.repeats}"
+        f"{os.cpu_count()} CPUs, {hardware}; SelfRegulationSCP1, population "
+        f"{args.population}, seed {args.seed}, device {args.device}, median of {args.repeats}"
     )
-    one_generation(data, 2, 2, args.seed)  # start the worker processes
-    times: dict[int, list[float]] = {1: [], 2: []}
+    one_generation(data, args.device, max(args.concurrent), 2, args.seed)  # start workers
+    times: dict[int, list[float]] = {c: [] for c in args.concurrent}
     for _ in range(args.repeats):
-        for n_jobs in (1, 2):
-            seconds, n, fit_times = one_generation(data, n_jobs, args.population, args.seed)
-            times[n_jobs].append(seconds)
-    t1, t2 = statistics.median(times[1]), statistics.median(times[2])
-    print(f"{'n_jobs':>6} | {'candidates':>10} | {'generation s':>12} | {'candidates/min':>14}")
-    for n_jobs, t in ((1, t1), (2, t2)):
-        print(f"{n_jobs:>6} | {n:>10} | {t:12.1f} | {60 * n / t:14.1f}")
-    print(f"speed-up n_jobs=2 / n_jobs=1: {t1 / t2:.2f}x")
+        for concurrent in args.concurrent:
+            seconds, n, fit_times = one_generation(
+                data, args.device, concurrent, args.population, args.seed
+            )
+            times[concurrent].append(seconds)
+    base = statistics.median(times[args.concurrent[0]])
+    print(
+        f"{'concurrent':>10} | {'candidates':>10} | {'generation s':>12} | "
+        f"{'candidates/min':>14} | {'speed-up':>8}"
+    )
+    for concurrent in args.concurrent:
+        t = statistics.median(times[concurrent])
+        print(f"{concurrent:>10} | {n:>10} | {t:12.1f} | {60 * n / t:14.1f} | {base / t:7.2f}x")
     print(f"candidate fit times (s): {[round(t, 1) for t in fit_times]}")
     print(
-        f"bound from load balance alone: sum {sum(fit_times):.1f} s over 2 workers, "
-        f"longest {max(fit_times):.1f} s -> at most "
+        f"bound from load balance alone with 2: sum {sum(fit_times):.1f} s, longest "
+        f"{max(fit_times):.1f} s -> at most "
         f"{sum(fit_times) / max(sum(fit_times) / 2, max(fit_times)):.2f}x"
     )
 
