@@ -116,13 +116,15 @@ def run_batch(
             unfinished = [i for i in group if results[i] is None]
             for i in unfinished:
                 attempts[i] += 1
-            if isolated:  # alone in the batch: this task killed its worker
-                (i,) = unfinished
-                if attempts[i] >= 2:
-                    results[i] = _died(attempts[i], exc)
-                    logger.warning("task %d: worker died twice, recorded as failed", i)
-                else:
-                    groups.insert(0, [i])
+            if isolated:
+                # Alone in its batch, so this task killed its worker. (If its
+                # result arrived before the death was noticed, nothing is left.)
+                for i in unfinished:
+                    if attempts[i] >= 2:
+                        results[i] = _died(attempts[i], exc)
+                        logger.warning("task %d: worker died twice, recorded as failed", i)
+                    else:
+                        groups.insert(0, [i])
             else:
                 logger.warning(
                     "a worker died (%s); running the %d unfinished candidates again, one at a time",
