@@ -44,11 +44,13 @@ WORKER_DEATHS = _worker_death_errors()
 def share_once(*objects: Any) -> contextlib.AbstractContextManager:
     """Inside joblib's Dask backend, send ``objects`` to every worker once.
 
-    joblib's Dask backend scatters large arguments once per ``Parallel``
-    call, i.e. once per generation. Re-entering the backend with the same
-    client and ``scatter=objects`` sends them once for the whole search;
-    tasks that receive these very objects then reference the copies already
-    on the workers. Outside the Dask backend this does nothing.
+    On its own, joblib's Dask backend scatters only arguments that Dask
+    sizes as large, once per ``Parallel`` call; it sizes the training data
+    (a dataclass holding arrays) as small and pickles it into every task.
+    Re-entering the backend with the same client and ``scatter=objects``
+    sends them once for the whole search; tasks that receive these very
+    objects then reference the copies already on the workers. Outside the
+    Dask backend this does nothing.
     """
     backend, _ = get_active_backend()
     if type(backend).__name__ != "DaskDistributedBackend":
@@ -62,8 +64,8 @@ def share_once(*objects: Any) -> contextlib.AbstractContextManager:
 
 
 def _indexed(index: int, fn: Callable[..., dict], *args: Any) -> tuple[int, dict]:
-    # args stay separate call arguments, so joblib's Dask backend can scatter
-    # a large one (the data) once per batch instead of once per task
+    # args stay separate call arguments, so joblib's Dask backend can match
+    # the data against what share_once scattered (it looks arguments up by id)
     return index, fn(*args)
 
 
