@@ -7,35 +7,46 @@ fittest genome. It holds no genetic-algorithm logic of its own.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
-import math
-import numbers
+import os
 import time
 import uuid
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 from joblib import Parallel, effective_n_jobs
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.metrics import get_scorer
-from sklearn.model_selection import StratifiedShuffleSplit
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
+from .base import NetClassifierBase, is_int, is_real
 from .builders import estimate_macs
 from .builders.layers import channel_stats
-from .callbacks import ProgressPrinter, SearchCallback, TimeBudget
+from .callbacks import ProgressBar, ProgressPrinter, SearchCallback, TimeBudget
+from .checkpoint import (
+    CheckpointError,
+    append_result,
+    clear_checkpoint,
+    has_checkpoint,
+    load_checkpoint,
+    load_journal,
+    save_checkpoint,
+)
 from .devices import DevicePool, device_for, resolve_devices, threads_per_worker
-from .evaluation import CandidateData, TrainSettings, evaluate_candidate, fit_final
-from .evolution import evolve
+from .evaluation import (
+    CandidateData,
+    TrainSettings,
+    candidate_seed,
+    evaluate_candidate,
+    fit_final,
+)
+from .evolution import SearchState, evolve
 from .genome import Genome
 from .operators import CROSSOVERS, SELECTIONS
-from .parallel import run_batch, share_once
+from .parallel import iter_batch, share_once
 from .space import SPACES, SearchSpace, get_space
 
 __all__ = ["EvolutionaryNASClassifier", "SearchFailedError"]
@@ -47,22 +58,55 @@ class SearchFailedError(RuntimeError):
     """Every candidate of a search failed, so there is no model to refit."""
 
 
-def _candidate_seed(entropy: int, genome: Genome) -> int:
-    # Keyed by genome, so a candidate's seed does not depend on when or where
-    # it runs, nor on the other candidates of its generation.
-    digest = int(hashlib.sha1(genome.key().encode()).hexdigest()[:8], 16)
-    return int(np.random.SeedSequence([entropy, digest]).generate_state(1)[0])
+def _describe(value: Any) -> Any:
+    """A JSON value standing for a setting: plain values as they are, objects by type."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_describe(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _describe(v) for k, v in sorted(value.items(), key=str)}
+    if isinstance(value, np.random.RandomState):
+        return "RandomState instance"
+    kind = value if isinstance(value, type) else type(value)
+    return f"{kind.__module__}.{getattr(kind, '__qualname__', kind.__name__)}"
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+def _data_fingerprint(X: np.ndarray, y: np.ndarray, est: Any) -> dict[str, Any]:
+    """What identifies the training data: shape, classes and a hash of the values."""
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(X, dtype=np.float32).data)
+    digest.update(np.ascontiguousarray(y, dtype=np.int64).data)
+    return {
+        "shape": [int(n) for n in X.shape],
+        "classes": [str(c) for c in est.classes_],
+        "sha256": digest.hexdigest(),
+    }
 
 
-def _is_real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+def _check_compatible(saved: dict[str, Any], now: dict[str, Any], source: str) -> None:
+    """Raise CheckpointError naming every setting or data property that changed."""
+    problems = []
+    for name, value in now["settings"].items():
+        old = saved.get("settings", {}).get(name, "<missing>")
+        if old != value:
+            problems.append(f"{name}={old!r} there, {value!r} here")
+    old_data = saved.get("data", {})
+    for name in ("shape", "classes"):
+        if old_data.get(name) != now["data"][name]:
+            problems.append(f"data {name} {old_data.get(name)!r} there, {now['data'][name]!r} here")
+    if not problems and old_data.get("sha256") != now["data"]["sha256"]:
+        problems.append("the data values differ (another X or y of the same shape)")
+    if problems:
+        raise CheckpointError(
+            f"cannot continue the search from {source}: it was made with other settings "
+            "or data:\n  - "
+            + "\n  - ".join(problems)
+            + "\nUse the same data and settings, or warm_start=False to start anew."
+        )
 
 
-class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
+class EvolutionaryNASClassifier(NetClassifierBase):
     """Classifier whose neural architecture is evolved by a genetic algorithm.
 
     ``fit`` splits the training data into an internal (stratified) training
@@ -129,9 +173,12 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
         per channel for 3-D and 4-D input. Statistics come from the internal
         training part during the search and from all of ``X`` for the refit.
     net_params : dict or None, default=None
-        Extra keyword arguments for every skorch ``NeuralNetClassifier``
-        (e.g. ``{"callbacks": [...], "optimizer__weight_decay": 1e-4}``).
-        Callbacks given here are added to skevonas's own.
+        Extra keyword arguments for every skorch ``NeuralNetClassifier`` the
+        search trains, and for the refit: skorch callbacks (e.g.
+        ``{"callbacks": [LRScheduler(policy="StepLR", step_size=10)]}``, added
+        to skevonas's own) and any skorch setting such as
+        ``"optimizer__weight_decay": 1e-4``. They must pickle when
+        ``n_jobs`` is not 1.
     n_jobs : int or None, default=None
         Candidates evaluated in parallel with joblib (``None`` means 1 unless
         in a :func:`joblib.parallel_backend` context; ``-1`` means all cores).
@@ -153,9 +200,32 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
         Seeds the split, the genetic algorithm and every candidate's training.
         With an int, a search on CPU is reproducible.
     verbose : int, default=0
-        0 is silent; 1 prints one line per generation and the result.
+        0 is silent (failed candidates still raise a warning); 1 shows a
+        progress bar (tqdm, on stderr) with the generation, candidates
+        trained, best score so far and, with ``max_time``, the time left; 2
+        also prints one line per generation and the result. Library messages
+        go to the ``skevonas`` :mod:`logging` loggers whatever ``verbose`` is.
     callbacks : list of SearchCallback or None, default=None
-        Search-level callbacks (see :mod:`skevonas.callbacks`).
+        Search-level callbacks (see :mod:`skevonas.callbacks`): watch the
+        search, or stop it (:class:`~skevonas.callbacks.EarlyStopping`,
+        :class:`~skevonas.callbacks.TargetScore`...).
+    checkpoint_dir : str, path or None, default=None
+        A folder where the search state is written after every generation
+        (atomically, as JSON; see :mod:`skevonas.checkpoint`), and every
+        candidate's result as soon as it arrives. A new ``fit`` (with
+        ``warm_start=False``) clears the checkpoint files it finds there.
+    warm_start : bool, default=False
+        Continue the earlier search instead of starting a new one: from the
+        checkpoint in ``checkpoint_dir`` when there is one (e.g. after a
+        crash), else from this estimator's last ``fit``. The search goes on
+        up to ``n_generations`` in all; nothing already trained is trained
+        again, and on CPU the result equals that of an uninterrupted search.
+        The data and the settings that decide the scores (``search_space``,
+        ``population_size``, ``max_epochs``, ``patience``,
+        ``candidate_time_limit``, ``validation_fraction``, ``scoring``,
+        ``standardize``, ``net_params``, ``random_state``) must be the same,
+        or ``fit`` raises :class:`~skevonas.checkpoint.CheckpointError`; the
+        genetic operators' settings, budgets and parallelism may change.
 
     Attributes
     ----------
@@ -185,6 +255,9 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
         Candidates trained (cache hits excluded).
     stop_reason_ : str
         Why the search ended.
+    search_state_ : SearchState
+        The state of the search (records, population, history, random
+        generator), from which ``warm_start`` continues.
     search_time_, refit_time_ : float
         Seconds spent searching and refitting.
 
@@ -226,6 +299,8 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
         random_state: Any = None,
         verbose: int = 0,
         callbacks: list | None = None,
+        checkpoint_dir: str | os.PathLike | None = None,
+        warm_start: bool = False,
     ) -> None:
         self.search_space = search_space
         self.population_size = population_size
@@ -251,6 +326,8 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.checkpoint_dir = checkpoint_dir
+        self.warm_start = warm_start
 
     # ------------------------------------------------------------------ settings
     def _check_params(self) -> list[str]:
@@ -277,52 +354,26 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
             ("patience", 1),
         ):
             value = getattr(self, name)
-            need(_is_int(value) and value >= low, name, f"an int >= {low}")
+            need(is_int(value) and value >= low, name, f"an int >= {low}")
         need(self.selection in SELECTIONS, "selection", f"one of {sorted(SELECTIONS)}")
         need(
             self.crossover in ("both", *CROSSOVERS), "crossover", f"one of {['both', *CROSSOVERS]}"
         )
         for name in ("crossover_rate", "mutation_rate"):
             value = getattr(self, name)
-            need(_is_real(value) and 0 <= value <= 1, name, "a float in [0, 1]")
+            need(is_real(value) and 0 <= value <= 1, name, "a float in [0, 1]")
         for name in ("max_time", "candidate_time_limit"):
             value = getattr(self, name)
-            need(value is None or (_is_real(value) and value > 0), name, "None or a number > 0")
+            need(value is None or (is_real(value) and value > 0), name, "None or a number > 0")
         vf = self.validation_fraction
-        need(_is_real(vf) and 0 < vf < 1, "validation_fraction", "a float in (0, 1)")
-        if isinstance(self.scoring, str):
-            try:
-                get_scorer(self.scoring)
-            except ValueError:
-                need(
-                    False,
-                    "scoring",
-                    "a scikit-learn scorer name (see sklearn.metrics."
-                    "get_scorer_names()) or a callable",
-                )
-        else:
-            need(callable(self.scoring), "scoring", "a scikit-learn scorer name or a callable")
-        need(isinstance(self.standardize, (bool, np.bool_)), "standardize", "True or False")
+        need(is_real(vf) and 0 < vf < 1, "validation_fraction", "a float in (0, 1)")
+        problems += self._training_problems()
         need(
-            self.net_params is None
-            or (
-                isinstance(self.net_params, dict)
-                and all(isinstance(k, str) for k in self.net_params)
-            ),
-            "net_params",
-            "None or a dict with string keys",
-        )
-        need(
-            self.n_jobs is None or (_is_int(self.n_jobs) and self.n_jobs != 0),
+            self.n_jobs is None or (is_int(self.n_jobs) and self.n_jobs != 0),
             "n_jobs",
             "None or a non-zero int",
         )
-        need(
-            self.torch_threads is None or (_is_int(self.torch_threads) and self.torch_threads >= 1),
-            "torch_threads",
-            "None or an int >= 1",
-        )
-        need(_is_int(self.verbose) and self.verbose >= 0, "verbose", "an int >= 0")
+        need(is_int(self.verbose) and self.verbose >= 0, "verbose", "an int >= 0")
         need(
             self.callbacks is None
             or (
@@ -332,6 +383,12 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
             "callbacks",
             "None or a list of SearchCallback instances",
         )
+        need(
+            self.checkpoint_dir is None or isinstance(self.checkpoint_dir, (str, os.PathLike)),
+            "checkpoint_dir",
+            "None or a folder path",
+        )
+        need(isinstance(self.warm_start, (bool, np.bool_)), "warm_start", "True or False")
         devices: list[str] = []
         try:
             devices = resolve_devices(self.device)
@@ -342,49 +399,6 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
                 f"Invalid settings for {type(self).__name__}:\n  - " + "\n  - ".join(problems)
             )
         return devices
-
-    # ------------------------------------------------------------------ data
-    def _validate_X(self, X: Any, y: Any = None, reset: bool = False) -> Any:
-        """validate_data, plus the checks on sample dimensions and shape."""
-        if reset:
-            X, y = validate_data(self, X, y, allow_nd=True, dtype=np.float32)
-        else:
-            X = validate_data(self, X, reset=False, allow_nd=True, dtype=np.float32)
-        if X.ndim > 4:
-            raise ValueError(
-                "X must be 2-D (n_samples, n_features), 3-D (n_samples, n_channels, "
-                "n_times) or 4-D (n_samples, channels, height, width); got a "
-                f"{X.ndim}-D array of shape {X.shape}"
-            )
-        if reset:
-            return X, y
-        if tuple(X.shape[1:]) != self.sample_shape_:
-            raise ValueError(
-                f"X has samples of shape {tuple(X.shape[1:])}, but "
-                f"{type(self).__name__} was fitted on samples of shape {self.sample_shape_}"
-            )
-        return X
-
-    def _split(self, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        n_samples = len(y)
-        n_classes = len(self.classes_)
-        counts = np.bincount(y, minlength=n_classes)
-        n_valid = math.ceil(self.validation_fraction * n_samples)
-        if counts.min() < 2:
-            rare = self.classes_[int(np.argmin(counts))].tolist()
-            raise ValueError(
-                f"class {rare!r} has only {counts.min()} sample(s); the stratified "
-                f"validation split (validation_fraction={self.validation_fraction}) needs "
-                "at least 2 samples per class"
-            )
-        if n_valid < n_classes or n_samples - n_valid < n_classes:
-            raise ValueError(
-                f"{n_samples} samples with validation_fraction={self.validation_fraction} "
-                f"give {n_valid} validation and {n_samples - n_valid} training samples, "
-                f"but each part needs at least one sample of each of the {n_classes} classes"
-            )
-        splitter = StratifiedShuffleSplit(n_splits=1, test_size=n_valid, random_state=seed)
-        return next(splitter.split(np.zeros(n_samples), y))
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, y: Any) -> EvolutionaryNASClassifier:
@@ -405,21 +419,18 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         devices = self._check_params()
-        X, y = self._validate_X(X, y, reset=True)
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes in y, "
-                f"got 1 class: {self.classes_[0].tolist()!r}"
-            )
-        y_enc = encoder.transform(y).astype(np.int64)
-        self.sample_shape_ = tuple(int(s) for s in X.shape[1:])
+        X, y_enc = self._encode_targets(X, y)
         self.search_space_ = get_space(self.search_space, self.sample_shape_)
+        meta = {"settings": self._score_settings(), "data": _data_fingerprint(X, y_enc, self)}
+        resume, journal = self._resume_point(meta)
 
-        # One seed source: random_state -> SeedSequence -> split, GA, candidates, refit.
-        entropy = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        # One seed source: random_state -> SeedSequence -> split, GA, candidates,
+        # refit. A resumed search keeps the entropy it began with.
+        if resume is not None:
+            entropy = int(resume.meta["entropy"])
+        else:
+            entropy = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        meta["entropy"] = entropy
         split_ss, ga_ss, refit_ss = np.random.SeedSequence(entropy).spawn(3)
         train_idx, valid_idx = self._split(y_enc, int(split_ss.generate_state(1)[0]))
         X_train = X[train_idx]
@@ -443,24 +454,49 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
             pool = DevicePool(tuple(devices), self.candidates_per_device, uuid.uuid4().hex)
             n_jobs = pool.n_slots if n_jobs is None else n_jobs
         n_threads = threads_per_worker(effective_n_jobs(n_jobs), self.torch_threads)
-        callbacks = list(self.callbacks or [])
-        deadline = None
-        if self.max_time is not None:
-            deadline = time.time() + self.max_time
-            callbacks.append(TimeBudget(self.max_time, deadline))
-        if self.verbose:
-            callbacks.append(ProgressPrinter())
+        deadline = None if self.max_time is None else time.time() + self.max_time
+        callbacks = self._search_callbacks(deadline)
+        folder = self.checkpoint_dir
+        checkpoint = None
+        if folder is not None:
 
+            def checkpoint(state: SearchState) -> None:
+                state.meta = meta
+                save_checkpoint(folder, state)
+
+        logger.info(
+            "%s %r search: population %d, %d generations, %d training samples, "
+            "%d validation samples, n_jobs=%s, devices %s",
+            "resuming the" if resume is not None else "starting a",
+            self.search_space_.name,
+            self.population_size,
+            self.n_generations,
+            len(train_idx),
+            len(valid_idx),
+            n_jobs,
+            devices,
+        )
         start = time.perf_counter()
         with (
             share_once(data),
             Parallel(n_jobs=n_jobs, return_as="generator_unordered") as parallel,
         ):
 
-            def evaluate(genomes: Sequence[Genome], generation: int) -> list[dict]:
-                return self._evaluate_generation(
-                    parallel, genomes, data, settings, entropy, devices, pool, n_threads, deadline
-                )
+            def evaluate(genomes: Sequence[Genome], generation: int) -> Iterator[tuple[int, dict]]:
+                # Results journaled before a crash come back without training.
+                todo = []
+                for i, genome in enumerate(genomes):
+                    if genome.key() in journal:
+                        yield i, journal.pop(genome.key())
+                    else:
+                        todo.append(i)
+                batch = [genomes[i] for i in todo]
+                for j, result in self._evaluate_generation(
+                    parallel, batch, data, settings, entropy, devices, pool, n_threads, deadline
+                ):
+                    if folder is not None and result["status"] != "skipped":
+                        append_result(folder, generation, batch[j], result)
+                    yield todo[j], result
 
             state = evolve(
                 self.search_space_,
@@ -475,7 +511,11 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
                 crossover_rate=self.crossover_rate,
                 mutation_rate=self.mutation_rate,
                 callbacks=callbacks,
+                resume=resume,
+                checkpoint=checkpoint,
             )
+        state.meta = meta
+        self.search_state_ = state
         self.search_time_ = time.perf_counter() - start
         self.history_ = state.history
         self.evaluations_ = [record.to_dict() for record in state.records]
@@ -509,7 +549,78 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
             n_threads=threads_per_worker(1, self.torch_threads),
         )
         self.refit_time_ = time.perf_counter() - start
+        logger.info(
+            "refitted %s on all %d samples in %.1f s",
+            self.best_genome_.short_key(),
+            len(y_enc),
+            self.refit_time_,
+        )
         return self
+
+    # ------------------------------------------------------------------ resume
+    def _score_settings(self) -> dict[str, Any]:
+        """The settings a resumed search must share with the one it continues (as JSON)."""
+        space = self.search_space
+        scoring = self.scoring
+        random_state = self.random_state
+        return {
+            "search_space": space if isinstance(space, str) else repr(space),
+            "search_space_bound": self.search_space_.name,
+            "population_size": int(self.population_size),
+            "max_epochs": int(self.max_epochs),
+            "patience": int(self.patience),
+            "candidate_time_limit": self.candidate_time_limit,
+            "validation_fraction": float(self.validation_fraction),
+            "scoring": scoring if isinstance(scoring, str) else _describe(scoring),
+            "standardize": bool(self.standardize),
+            "net_params": {k: _describe(v) for k, v in sorted((self.net_params or {}).items())},
+            "random_state": int(random_state) if is_int(random_state) else _describe(random_state),
+        }
+
+    def _resume_point(
+        self, meta: dict[str, Any]
+    ) -> tuple[SearchState | None, dict[str, dict[str, Any]]]:
+        """The state to continue (or None) and the journaled results to reuse."""
+        folder = self.checkpoint_dir
+        if not self.warm_start:
+            if folder is not None and has_checkpoint(folder):
+                logger.info("warm_start=False: clearing the checkpoint in %s", folder)
+            if folder is not None:
+                clear_checkpoint(folder)
+            return None, {}
+        if has_checkpoint(folder):
+            state, journal = load_checkpoint(folder), load_journal(folder)
+            source = f"the checkpoint in {str(folder)!r}"
+        elif hasattr(self, "search_state_"):
+            state, journal = copy.deepcopy(self.search_state_), {}
+            source = "this estimator's last fit"
+            if folder is not None:
+                clear_checkpoint(folder)  # the journal, if any, is not this search's
+        else:
+            if folder is not None:
+                clear_checkpoint(folder)
+            return None, {}
+        _check_compatible(state.meta, meta, source)
+        done = {record.key for record in state.records}
+        journal = {key: result for key, result in journal.items() if key not in done}
+        logger.info(
+            "warm start from %s: %d generations and %d evaluations done, %d more journaled",
+            source,
+            state.generation + 1,
+            len(state.records),
+            len(journal),
+        )
+        return state, journal
+
+    def _search_callbacks(self, deadline: float | None) -> list[SearchCallback]:
+        callbacks = list(self.callbacks or [])
+        if self.max_time is not None:
+            callbacks.append(TimeBudget(self.max_time, deadline))
+        if self.verbose >= 1:
+            callbacks.append(ProgressBar(self.max_time))
+        if self.verbose >= 2:
+            callbacks.append(ProgressPrinter())
+        return callbacks
 
     def _evaluate_generation(
         self,
@@ -522,8 +633,11 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
         pool: DevicePool | None,
         n_threads: int,
         deadline: float | None,
-    ) -> list[dict]:
-        """Train and score a batch of genomes; warn about the ones that failed."""
+    ) -> Iterator[tuple[int, dict]]:
+        """Train and score genomes; yield ``(index, result)`` as each finishes.
+
+        Failed candidates raise a warning.
+        """
         # Most expensive first (longest-processing-time order), so the
         # workers finish together; results come back by index anyway.
         costs = [self._cost(g) for g in genomes]
@@ -533,7 +647,7 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
                 genomes[i],
                 data,
                 settings,
-                _candidate_seed(entropy, genomes[i]),
+                candidate_seed(entropy, genomes[i]),
                 device_for(position, devices)
                 if pool is None
                 else (pool, device_for(position, devices)),
@@ -542,9 +656,8 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
             )
             for position, i in enumerate(order)
         ]
-        results: list[dict] = [{}] * len(genomes)
-        for i, result in zip(order, run_batch(parallel, evaluate_candidate, tasks), strict=True):
-            results[i] = result
+        for position, result in iter_batch(parallel, evaluate_candidate, tasks):
+            i = order[position]
             if result["status"] == "failed":
                 warnings.warn(
                     f"candidate {genomes[i].short_key()} failed and was recorded as "
@@ -552,7 +665,7 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
                     RuntimeWarning,
                     stacklevel=3,
                 )
-        return results
+            yield i, result
 
     def _cost(self, genome: Genome) -> int:
         try:
@@ -560,35 +673,18 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
         except Exception:  # noqa: BLE001 - the worker will report what is wrong
             return 0
 
-    # ------------------------------------------------------------------ predict
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities of the refitted best network.
+    # ------------------------------------------------------------------ result
+    _net_attribute = "best_estimator_"
 
-        Parameters
-        ----------
-        X : array-like with the sample shape seen in ``fit``
+    @property
+    def best_module_(self) -> Any:
+        """The refitted best network as a plain :class:`torch.nn.Module` (eval mode).
 
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
+        The same object as ``module_``: logits for a float32 batch, usable
+        without skevonas; export it with :meth:`to_torchscript` or
+        :meth:`to_onnx`.
         """
-        check_is_fitted(self)
-        X = self._validate_X(X)
-        return self.best_estimator_.predict_proba(X).astype(np.float64)
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Predicted class labels.
-
-        Parameters
-        ----------
-        X : array-like with the sample shape seen in ``fit``
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,)
-        """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+        return self.module_
 
     def describe(self) -> str:
         """Readable summary of the best architecture and the search."""
@@ -599,8 +695,3 @@ class EvolutionaryNASClassifier(ClassifierMixin, BaseEstimator):
             f"{self.best_score_:.4f} ({self.n_evaluations_} candidates trained, "
             f"{len(self.history_)} generations, {self.stop_reason_})"
         )
-
-    def __sklearn_tags__(self):  # noqa: D105
-        tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = True
-        return tags

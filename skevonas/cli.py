@@ -37,7 +37,7 @@ def _demo(args: argparse.Namespace) -> int:
         if getattr(args, name) is not None:
             settings[name] = getattr(args, name)
     clf = EvolutionaryNASClassifier(
-        **settings, n_jobs=args.n_jobs, random_state=args.random_state, verbose=1
+        **settings, n_jobs=args.n_jobs, random_state=args.random_state, verbose=2
     )
     start = time.perf_counter()
     clf.fit(data.X_train, data.y_train)

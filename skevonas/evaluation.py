@@ -10,6 +10,7 @@ candidate that cannot be built or trained comes back with status
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import time
 from collections.abc import Iterator, Mapping
@@ -29,7 +30,14 @@ from .devices import DevicePool
 from .fastnet import SearchNet, SliceBatches, ValidScore
 from .genome import Genome
 
-__all__ = ["CandidateData", "TrainSettings", "evaluate_candidate", "fit_final", "OPTIMIZERS"]
+__all__ = [
+    "OPTIMIZERS",
+    "CandidateData",
+    "TrainSettings",
+    "candidate_seed",
+    "evaluate_candidate",
+    "fit_final",
+]
 
 OPTIMIZERS: dict[str, tuple[type, dict[str, Any]]] = {
     "adam": (torch.optim.Adam, {}),
@@ -73,6 +81,14 @@ class CandidateData:
     y_valid: np.ndarray
     n_classes: int
     input_stats: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def candidate_seed(entropy: int, genome: Genome) -> int:
+    """The training seed of ``genome`` in a search seeded with ``entropy``."""
+    # Keyed by genome, so a candidate's seed does not depend on when or where
+    # it runs, nor on the other candidates of its generation.
+    digest = int(hashlib.sha1(genome.key().encode()).hexdigest()[:8], 16)
+    return int(np.random.SeedSequence([entropy, digest]).generate_state(1)[0])
 
 
 # --------------------------------------------------------------------------- torch state

@@ -37,10 +37,17 @@ __all__ = ["EvaluationRecord", "SearchState", "evolve"]
 
 logger = logging.getLogger(__name__)
 
-# evaluate(genomes, generation) -> one result mapping per genome, each with at
-# least "score" (float; NaN if the candidate failed) and optionally "status"
-# ("ok" or "failed"), "error" and any other information worth recording.
-EvaluateFn = Callable[[Sequence[Genome], int], Sequence[Mapping[str, Any]]]
+# evaluate(genomes, generation) -> an iterable with one result mapping per
+# genome, each with at least "score" (float; NaN if the candidate failed) and
+# optionally "status" ("ok", "failed" or "skipped"), "error" and any other
+# information worth recording. Items are either the mappings themselves, in
+# the order of ``genomes``, or ``(index, mapping)`` pairs in any order (e.g. as
+# parallel workers finish); either way they may be yielded as they come, and
+# callbacks hear of each one as it arrives.
+EvaluateFn = Callable[
+    [Sequence[Genome], int], Iterable[Mapping[str, Any] | tuple[int, Mapping[str, Any]]]
+]
+CheckpointFn = Callable[["SearchState"], None]
 
 
 @dataclass(frozen=True)
@@ -93,10 +100,21 @@ class SearchState:
     best: EvaluationRecord | None = None
     start_time: float = field(default_factory=time.perf_counter)
     stop_reason: str | None = None
+    rng: np.random.Generator | None = None
+    # Whatever the caller keeps with the search (settings and data
+    # fingerprints, seeds); saved and restored with checkpoints.
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def elapsed(self) -> float:
         return time.perf_counter() - self.start_time
+
+    def add(self, record: EvaluationRecord) -> None:
+        """Store a finished evaluation: records, cache and best so far."""
+        self.records.append(record)
+        self.cache[record.key] = record
+        if record.ok and (self.best is None or _rank_key(record) < _rank_key(self.best)):
+            self.best = record
 
 
 def _rank_key(record: EvaluationRecord) -> tuple[float, int]:
@@ -111,7 +129,7 @@ def evolve(
     *,
     population_size: int,
     n_generations: int,
-    rng: np.random.Generator,
+    rng: np.random.Generator | None = None,
     elite_size: int = 1,
     selection: str = "tournament",
     tournament_size: int = 3,
@@ -120,6 +138,8 @@ def evolve(
     mutation_rate: float = 0.8,
     callbacks: Iterable[SearchCallback] = (),
     initial_population: Sequence[Genome] = (),
+    resume: SearchState | None = None,
+    checkpoint: CheckpointFn | None = None,
 ) -> SearchState:
     """Run the genetic algorithm and return its final :class:`SearchState`.
 
@@ -128,12 +148,16 @@ def evolve(
     space : SearchSpace
         Bound search space; every genome the loop creates lies in it.
     evaluate : callable
-        ``evaluate(genomes, generation)`` returns one mapping per genome with
-        a ``"score"`` (higher is better; NaN for a failed candidate).
+        ``evaluate(genomes, generation)`` yields one result per genome (see
+        ``EvaluateFn`` in the source): a mapping with a ``"score"`` (higher is
+        better; NaN for a failed candidate), in order or as ``(index,
+        mapping)`` pairs.
     population_size, n_generations : int
-        Size of every generation and how many generations to run.
+        Size of every generation and how many generations the search has in
+        all (a resumed search counts the generations it already ran).
     rng : numpy.random.Generator
-        The only source of randomness of the loop.
+        The only source of randomness of the loop. Not needed to resume: the
+        generator saved in ``resume.rng`` goes on where it stopped.
     elite_size : int
         Genomes copied unchanged into the next generation (at least 1, so
         the best genome found so far is never lost).
@@ -151,6 +175,16 @@ def evolve(
     initial_population : sequence of Genome
         Genomes placed in the first generation (repaired into the space);
         the rest is sampled.
+    resume : SearchState or None
+        The state of an earlier search (in memory, or loaded from a
+        checkpoint) after a finished generation, or saved before its first
+        one. The search goes on with the next generation: nothing already
+        evaluated is evaluated again, and with the same ``evaluate`` the
+        result equals that of an uninterrupted search.
+    checkpoint : callable or None
+        ``checkpoint(state)`` is called when a new search begins and after
+        every finished generation (after the callbacks, before the next
+        generation is bred); the state it sees is one ``resume`` accepts.
 
     Examples
     --------
@@ -164,6 +198,15 @@ def evolve(
     >>> [round(h["best"], 3) for h in state.history] == sorted(
     ...     round(h["best"], 3) for h in state.history)
     True
+
+    A search stopped after 2 generations and resumed to 5 ends where the
+    uninterrupted one did:
+
+    >>> short = evolve(space, evaluate, population_size=6, n_generations=2,
+    ...                rng=np.random.default_rng(0))
+    >>> resumed = evolve(space, evaluate, population_size=6, n_generations=5, resume=short)
+    >>> [r.key for r in resumed.records] == [r.key for r in state.records]
+    True
     """
     if selection not in SELECTIONS:
         raise ValueError(f"selection must be one of {sorted(SELECTIONS)}, got {selection!r}")
@@ -171,16 +214,44 @@ def evolve(
         raise ValueError(f"crossover must be one of {[*CROSSOVERS, 'both']}, got {crossover!r}")
     callbacks = list(callbacks)
     elite_size = max(1, min(elite_size, population_size))
-    state = SearchState(space.name, population_size, n_generations)
+
+    def breed(state: SearchState) -> list[tuple[Genome, tuple[str, ...]]]:
+        return _next_generation(
+            state,
+            space,
+            state.rng,
+            population_size,
+            elite_size,
+            selection,
+            tournament_size,
+            crossover,
+            crossover_rate,
+            mutation_rate,
+        )
+
+    if resume is None:
+        if rng is None:
+            raise ValueError("evolve needs rng (a numpy.random.Generator) unless it resumes")
+        state = SearchState(space.name, population_size, n_generations, rng=rng)
+        if checkpoint is not None:
+            checkpoint(state)  # so that a crash in the first generation loses nothing
+    else:
+        state = _prepare_resume(resume, space, population_size, n_generations)
+    pending: list[tuple[Genome, tuple[str, ...]]] = []
+    if state.generation < 0:  # a new search, or one saved before its first generation
+        pending = _initial_population(space, population_size, state.rng, initial_population)
+    elif state.generation + 1 < n_generations:
+        pending = breed(state)
     for cb in callbacks:
         cb.on_search_begin(state)
 
-    pending = _initial_population(space, population_size, rng, initial_population)
     try:
-        for generation in range(n_generations):
+        for generation in range(state.generation + 1, n_generations):
             state.generation = generation
             gen_start = time.perf_counter()
-            n_new, n_hits, n_skipped = _evaluate_pending(state, pending, evaluate, generation)
+            n_new, n_hits, n_skipped = _evaluate_pending(
+                state, pending, evaluate, generation, callbacks
+            )
             state.population = sorted(
                 (state.cache[g.key()] for g, _ in pending if g.key() in state.cache),
                 key=_rank_key,
@@ -191,21 +262,12 @@ def evolve(
             for cb in callbacks:
                 if cb.on_generation_end(state) and state.stop_reason is None:
                     state.stop_reason = f"stopped by {type(cb).__name__}"
+            if checkpoint is not None:
+                checkpoint(state)
             if state.stop_reason is not None:
                 break
             if generation + 1 < n_generations:
-                pending = _next_generation(
-                    state,
-                    space,
-                    rng,
-                    population_size,
-                    elite_size,
-                    selection,
-                    tournament_size,
-                    crossover,
-                    crossover_rate,
-                    mutation_rate,
-                )
+                pending = breed(state)
         if state.stop_reason is None:
             state.stop_reason = f"completed {n_generations} generations"
         if state.history:
@@ -213,6 +275,29 @@ def evolve(
     finally:
         for cb in callbacks:
             cb.on_search_end(state)
+    return state
+
+
+def _prepare_resume(
+    state: SearchState, space: SearchSpace, population_size: int, n_generations: int
+) -> SearchState:
+    """Check that ``state`` can go on in this search and make it ready to."""
+    problems = []
+    if state.space_name != space.name:
+        problems.append(f"search space {state.space_name!r}, not {space.name!r}")
+    if state.population_size != population_size:
+        problems.append(f"population_size {state.population_size}, not {population_size}")
+    if state.rng is None:
+        problems.append("no random generator state")
+    if state.generation >= 0 and not state.population:
+        problems.append("an empty population")
+    if problems:
+        raise ValueError("cannot resume from this search state: it has " + "; ".join(problems))
+    state.n_generations = n_generations
+    state.stop_reason = None
+    if state.history:
+        state.history[-1]["stop_reason"] = None
+        state.start_time = time.perf_counter() - float(state.history[-1]["elapsed"])
     return state
 
 
@@ -243,7 +328,8 @@ def _evaluate_pending(
     pending: Sequence[tuple[Genome, tuple[str, ...]]],
     evaluate: EvaluateFn,
     generation: int,
-) -> tuple[int, int]:
+    callbacks: Sequence[SearchCallback] = (),
+) -> tuple[int, int, int]:
     new: dict[str, tuple[Genome, tuple[str, ...]]] = {}
     hits = 0
     for genome, parents in pending:
@@ -253,25 +339,50 @@ def _evaluate_pending(
         else:
             new[key] = (genome, parents)
     batch = list(new.values())
+    items = evaluate([g for g, _ in batch], generation) if batch else ()
+    results = _collect(items, batch, state, callbacks)
     first = len(state.records)
-    results = list(evaluate([g for g, _ in batch], generation)) if batch else []
-    if len(results) != len(batch):
-        raise RuntimeError(f"evaluate returned {len(results)} results for {len(batch)} genomes")
+    # Records are made in the order of the batch, whatever order the
+    # results came in, so indices (and ties) do not depend on the workers.
     for (genome, parents), result in zip(batch, results, strict=True):
         if result.get("status") == "skipped":  # never started: no record, no cache entry
             continue
         info = dict(result)
         score = float(info.pop("score", math.nan))
         status = info.pop("status", "ok" if math.isfinite(score) else "failed")
-        record = EvaluationRecord(
-            genome, score, generation, len(state.records), parents, status, info
+        state.add(
+            EvaluationRecord(genome, score, generation, len(state.records), parents, status, info)
         )
-        state.records.append(record)
-        state.cache[genome.key()] = record
-        if record.ok and (state.best is None or _rank_key(record) < _rank_key(state.best)):
-            state.best = record
     n_recorded = len(state.records) - first
     return n_recorded, hits, len(batch) - n_recorded
+
+
+def _collect(
+    items: Iterable[Any],
+    batch: Sequence[tuple[Genome, tuple[str, ...]]],
+    state: SearchState,
+    callbacks: Sequence[SearchCallback],
+) -> list[Mapping[str, Any]]:
+    """Results of ``evaluate`` in the order of ``batch``, from either item form.
+
+    Callbacks hear of each result as it arrives.
+    """
+    results: list[Mapping[str, Any] | None] = [None] * len(batch)
+    count = 0
+    for position, item in enumerate(items):
+        index, result = (position, item) if isinstance(item, Mapping) else item
+        if not 0 <= index < len(batch) or results[index] is not None:
+            raise RuntimeError(
+                f"evaluate returned a result for position {index!r} twice or "
+                f"outside the batch of {len(batch)} genomes"
+            )
+        results[index] = result
+        count += 1
+        for cb in callbacks:
+            cb.on_evaluation_end(state, batch[index][0], result)
+    if count != len(batch):
+        raise RuntimeError(f"evaluate returned {count} results for {len(batch)} genomes")
+    return results  # type: ignore[return-value]
 
 
 def _record_generation(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -22,7 +22,7 @@ import joblib
 from joblib import Parallel, delayed
 from joblib.parallel import get_active_backend
 
-__all__ = ["WORKER_DEATHS", "run_batch", "share_once"]
+__all__ = ["WORKER_DEATHS", "iter_batch", "run_batch", "share_once"]
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +105,19 @@ def run_batch(
     "generator_unordered"`` or ``"generator"``).
     """
     results: list[dict[str, Any] | None] = [None] * len(tasks)
+    for index, result in iter_batch(parallel, fn, tasks):
+        results[index] = result
+    return results  # type: ignore[return-value]  # every task has a result by now
+
+
+def iter_batch(
+    parallel: Parallel, fn: Callable[..., dict], tasks: Sequence[tuple]
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Like :func:`run_batch`, but yield ``(index, result)`` pairs as tasks finish.
+
+    Every task's result is yielded exactly once.
+    """
+    results: list[dict[str, Any] | None] = [None] * len(tasks)
     attempts = [0] * len(tasks)
     groups = [list(range(len(tasks)))]
     isolated = False
@@ -113,6 +126,7 @@ def run_batch(
         try:
             for index, result in parallel(delayed(_indexed)(i, fn, *tasks[i]) for i in group):
                 results[index] = result
+                yield index, result
         except WORKER_DEATHS as exc:
             _heal(parallel)
             unfinished = [i for i in group if results[i] is None]
@@ -125,6 +139,7 @@ def run_batch(
                     if attempts[i] >= 2:
                         results[i] = _died(attempts[i], exc)
                         logger.warning("task %d: worker died twice, recorded as failed", i)
+                        yield i, results[i]
                     else:
                         groups.insert(0, [i])
             else:
@@ -135,4 +150,3 @@ def run_batch(
                 )
                 isolated = True
                 groups = [[i] for i in unfinished] + groups
-    return results  # type: ignore[return-value]  # every task has a result by now

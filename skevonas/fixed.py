@@ -1,0 +1,391 @@
+"""GenomeClassifier: a fixed architecture behind the scikit-learn contract.
+
+A genome found by :class:`~skevonas.EvolutionaryNASClassifier` (its
+``best_genome_``, or the JSON from ``best_genome_.to_json()``) describes a
+network and how to train it. :class:`GenomeClassifier` trains that network on
+new data without a new search, the way the search trains and refits its
+candidates: early stopping on a stratified validation part picks the epoch
+count, then the network is trained on all the data for that many epochs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from .base import NetClassifierBase, is_int, is_real
+from .builders import build_module, count_parameters
+from .builders.layers import channel_stats
+from .devices import resolve_devices, threads_per_worker
+from .evaluation import (
+    OPTIMIZERS,
+    CandidateData,
+    TrainSettings,
+    candidate_seed,
+    evaluate_candidate,
+    fit_final,
+)
+from .genome import Genome
+from .space import get_space
+
+__all__ = ["GenomeClassifier", "parse_genome"]
+
+_GENOME_FORMS = "a Genome, a dict from Genome.to_dict() or a JSON string from Genome.to_json()"
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    """``repr(value)``, shortened for error messages."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def parse_genome(genome: Genome | Mapping[str, Any] | str) -> Genome:
+    """Read a genome given as a :class:`Genome`, a dict or a JSON string.
+
+    Parameters
+    ----------
+    genome : Genome, dict or str
+        A genome, its :meth:`Genome.to_dict` form or its
+        :meth:`Genome.to_json` form.
+
+    Returns
+    -------
+    Genome
+
+    Raises
+    ------
+    ValueError
+        If ``genome`` is none of these, or does not describe a genome.
+
+    Examples
+    --------
+    >>> g = parse_genome('{"family": "mlp", "layers": [{"kind": "dense", '
+    ...                  '"params": {"units": 8, "activation": "relu"}}], "globals": {}}')
+    >>> g.family, g.layers[0]["units"]
+    ('mlp', 8)
+    """
+    if isinstance(genome, Genome):
+        return genome
+    try:
+        if isinstance(genome, str):
+            return Genome.from_json(genome)
+        if isinstance(genome, Mapping):
+            return Genome.from_dict(genome)
+    except (ValueError, TypeError, AttributeError) as exc:
+        # json.JSONDecodeError is a ValueError; a JSON list or number is a TypeError
+        reason = f"{type(exc).__name__}: {exc}"
+    else:
+        reason = f"{type(genome).__name__} is none of these"
+    raise ValueError(f"genome must be {_GENOME_FORMS}; could not read {_short(genome)}: {reason}")
+
+
+def _training_gene_problems(genome: Genome) -> list[str]:
+    """What is wrong with the genes that set up training (optimizer, lr, batch size)."""
+    problems = []
+    optimizer = genome.get("optimizer", "adam")
+    if optimizer not in OPTIMIZERS:
+        problems.append(
+            f"genome gene 'optimizer' must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}"
+        )
+    lr = genome.get("lr", 1e-3)
+    if not (is_real(lr) and lr > 0):
+        problems.append(f"genome gene 'lr' must be a number > 0, got {lr!r}")
+    batch_size = genome.get("batch_size", 32)
+    if not (is_int(batch_size) and batch_size >= 1):
+        problems.append(f"genome gene 'batch_size' must be an int >= 1, got {batch_size!r}")
+    return problems
+
+
+def _check_buildable(genome: Genome, sample_shape: tuple[int, ...], n_classes: int) -> None:
+    """Raise ValueError unless ``genome`` builds a network that runs on ``sample_shape``."""
+    expected = get_space("auto", sample_shape).family
+    if genome.family != expected:
+        raise ValueError(
+            f"genome family {genome.family!r} does not match X: samples of shape "
+            f"{sample_shape} ({len(sample_shape) + 1}-D X) need a {expected!r} genome "
+            f"(mlp for 2-D X, cnn1d for 3-D, cnn2d for 4-D); genome: {genome}"
+        )
+    try:
+        # Building draws initial weights; the user's torch RNG is left as it was.
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            build_module(genome, sample_shape, n_classes).eval()(torch.zeros((1, *sample_shape)))
+    except Exception as exc:  # noqa: BLE001 - whatever breaks, the genome does not fit X
+        raise ValueError(
+            f"genome cannot be built for samples of shape {sample_shape} and "
+            f"{n_classes} classes ({type(exc).__name__}: {exc}); genome: {genome}"
+        ) from exc
+
+
+class GenomeClassifier(NetClassifierBase):
+    """Classifier with a fixed network architecture given by a genome.
+
+    Reuses an architecture found by
+    :class:`~skevonas.EvolutionaryNASClassifier` on new data without a new
+    search. ``fit`` trains the network the genome describes (with its
+    optimizer, learning rate and batch size) the way the search does: on a
+    stratified internal training part with early stopping on the validation
+    part, which picks the number of epochs; then it trains a fresh network on
+    all of ``X, y`` for that many epochs. With ``validation_fraction=None``
+    it trains on all the data for ``max_epochs`` epochs, with no validation.
+
+    With the settings and ``random_state`` of a search, and the same data,
+    the fitted network equals the search's refit of that genome
+    (``best_estimator_``).
+
+    Parameters
+    ----------
+    genome : Genome, dict or str, default=None
+        The architecture: a :class:`~skevonas.Genome`, its
+        :meth:`~skevonas.Genome.to_dict` form or its
+        :meth:`~skevonas.Genome.to_json` form. Its family must match ``X``:
+        ``"mlp"`` for 2-D, ``"cnn1d"`` for 3-D and ``"cnn2d"`` for 4-D
+        input. Required (the default ``None`` only makes the estimator
+        constructible without arguments).
+    max_epochs : int, default=30
+        Most epochs of the early-stopped training, or the epochs of training
+        when ``validation_fraction`` is None.
+    patience : int, default=5
+        Epochs without improvement on the validation part before training
+        stops; the best epoch decides the epochs of the final training.
+    validation_fraction : float or None, default=0.2
+        Share of the data held out (stratified) for early stopping, or None
+        for no validation.
+    scoring : str or callable, default="accuracy"
+        scikit-learn scorer name or callable that picks the best epoch
+        (higher is better).
+    standardize : bool, default=True
+        Standardise inputs inside the network (per feature for 2-D input,
+        per channel otherwise), with statistics of the data it trains on.
+    net_params : dict or None, default=None
+        Extra keyword arguments for the skorch ``NeuralNetClassifier``
+        (callbacks, ``"optimizer__weight_decay"``...).
+    device : str, default="cpu"
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"`` (the first GPU,
+        else the CPU).
+    torch_threads : int or None, default=1
+        Torch threads for training; ``None`` uses every core.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the split and the training. With an int, training on the CPU
+        is reproducible.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Size of axis 1 of ``X``.
+    sample_shape_ : tuple of int
+        Shape of one sample, ``X.shape[1:]``.
+    genome_ : Genome
+        The genome, parsed.
+    estimator_ : skorch.NeuralNetClassifier
+        The network trained on all of ``X, y``.
+    best_epoch_ : int
+        Epochs of the final training: the best validation epoch, or
+        ``max_epochs`` without validation.
+    validation_score_ : float
+        Validation score around the best epoch (mean over it and its two
+        neighbours, as the search scores candidates); NaN without validation.
+    n_params_ : int
+        Trainable parameters of the network.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skevonas import Genome, LayerGene
+    >>> X, y = load_iris(return_X_y=True)
+    >>> genome = Genome("mlp", [LayerGene("dense", {"units": 16, "activation": "relu"})],
+    ...                 {"optimizer": "adam", "lr": 0.01, "batch_size": 16})
+    >>> clf = GenomeClassifier(genome.to_json(), max_epochs=5, random_state=0).fit(X, y)
+    >>> clf.n_params_
+    131
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 3)
+    """
+
+    def __init__(
+        self,
+        genome: Genome | Mapping[str, Any] | str | None = None,
+        max_epochs: int = 30,
+        patience: int = 5,
+        validation_fraction: float | None = 0.2,
+        scoring: Any = "accuracy",
+        standardize: bool = True,
+        net_params: dict | None = None,
+        device: str = "cpu",
+        torch_threads: int | None = 1,
+        random_state: Any = None,
+    ) -> None:
+        self.genome = genome
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.scoring = scoring
+        self.standardize = standardize
+        self.net_params = net_params
+        self.device = device
+        self.torch_threads = torch_threads
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ settings
+    def _check_params(self) -> tuple[Genome, str]:
+        """Validate every setting; return the parsed genome and the device."""
+        problems: list[str] = []
+
+        def need(ok: bool, name: str, rule: str) -> None:
+            if not ok:
+                problems.append(f"{name} must be {rule}, got {getattr(self, name)!r} instead")
+
+        genome = self._genome_or_problems(problems)
+        for name in ("max_epochs", "patience"):
+            value = getattr(self, name)
+            need(is_int(value) and value >= 1, name, "an int >= 1")
+        vf = self.validation_fraction
+        need(
+            vf is None or (is_real(vf) and 0 < vf < 1),
+            "validation_fraction",
+            "None or a float in (0, 1)",
+        )
+        problems += self._training_problems()
+        device = self._device_or_problems(problems)
+        if problems:
+            raise ValueError(
+                f"Invalid settings for {type(self).__name__}:\n  - " + "\n  - ".join(problems)
+            )
+        return genome, device
+
+    def _genome_or_problems(self, problems: list[str]) -> Genome | None:
+        """The parsed genome, or None after adding what is wrong with it to ``problems``."""
+        if self.genome is None:
+            problems.append(f"genome must be {_GENOME_FORMS}, got None instead")
+            return None
+        try:
+            genome = parse_genome(self.genome)
+        except ValueError as exc:
+            problems.append(str(exc))
+            return None
+        problems += _training_gene_problems(genome)
+        return genome
+
+    def _device_or_problems(self, problems: list[str]) -> str:
+        """The one device to train on; adds to ``problems`` if there is none."""
+        if not isinstance(self.device, str):
+            problems.append(
+                "device must be one of 'cpu', 'cuda', 'cuda:N' or 'auto', "
+                f"got {self.device!r} instead"
+            )
+            return "cpu"
+        try:
+            return resolve_devices(self.device)[0]
+        except ValueError as exc:
+            problems.append(str(exc))
+            return "cpu"
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X: Any, y: Any) -> GenomeClassifier:
+        """Train the genome's network on ``X, y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            ``(n_samples, n_features)`` for an mlp genome, ``(n_samples,
+            n_channels, n_times)`` for cnn1d, ``(n_samples, channels, height,
+            width)`` for cnn2d; never NaN or infinite.
+        y : array-like of shape (n_samples,)
+            Class labels; at least two classes.
+
+        Returns
+        -------
+        self : GenomeClassifier
+            The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            For invalid settings, or a genome that does not fit ``X``.
+        RuntimeError
+            If training on the internal training part fails (e.g. the loss
+            becomes NaN).
+        """
+        genome, device = self._check_params()
+        X, y_enc = self._encode_targets(X, y)
+        n_classes = len(self.classes_)
+        _check_buildable(genome, self.sample_shape_, n_classes)
+        self.genome_ = genome
+        # The seeds of EvolutionaryNASClassifier: random_state -> SeedSequence
+        # -> split, (genetic algorithm), refit; the early-stopped run gets the
+        # seed the search gives this genome.
+        entropy = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        split_ss, _, refit_ss = np.random.SeedSequence(entropy).spawn(3)
+        settings = TrainSettings(
+            self.max_epochs, self.patience, self.scoring, dict(self.net_params or {}), None
+        )
+        n_threads = threads_per_worker(1, self.torch_threads)
+        if self.validation_fraction is None:
+            self.best_epoch_, self.validation_score_ = int(self.max_epochs), float("nan")
+        else:
+            split_seed = int(split_ss.generate_state(1)[0])
+            self.best_epoch_, self.validation_score_ = self._early_stopped(
+                X, y_enc, settings, split_seed, candidate_seed(entropy, genome), device, n_threads
+            )
+        self.estimator_ = fit_final(
+            genome,
+            X,
+            y_enc,
+            n_classes,
+            epochs=self.best_epoch_,
+            input_stats=channel_stats(X) if self.standardize else None,
+            settings=settings,
+            seed=int(refit_ss.generate_state(1)[0]),
+            device=device,
+            n_threads=n_threads,
+        )
+        self.n_params_ = count_parameters(self.estimator_.module_)
+        return self
+
+    def _early_stopped(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        settings: TrainSettings,
+        split_seed: int,
+        seed: int,
+        device: str,
+        n_threads: int,
+    ) -> tuple[int, float]:
+        """Train on the internal training part; return the best epoch and its score."""
+        train_idx, valid_idx = self._split(y, split_seed)
+        X_train = X[train_idx]
+        data = CandidateData(
+            X_train,
+            y[train_idx],
+            X[valid_idx],
+            y[valid_idx],
+            len(self.classes_),
+            channel_stats(X_train) if self.standardize else None,
+        )
+        result = evaluate_candidate(self.genome_, data, settings, seed, device, n_threads)
+        if result["status"] != "ok":
+            raise RuntimeError(
+                f"training genome {self.genome_.short_key()} on the internal training part "
+                f"failed: {result.get('error')}; genome: {self.genome_}"
+            )
+        return int(result["best_epoch"]), float(result["score"])
+
+    def describe(self) -> str:
+        """Readable summary of the architecture and its training."""
+        check_is_fitted(self)
+        score = (
+            "no validation"
+            if self.validation_fraction is None
+            else f"validation score {self.validation_score_:.4f}"
+        )
+        return (
+            f"{self.genome_.describe()}\n{self.n_params_} parameters, trained "
+            f"{self.best_epoch_} epochs on all data ({score})"
+        )
