@@ -421,7 +421,12 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         devices = self._check_params()
         X, y_enc = self._encode_targets(X, y)
         self.search_space_ = get_space(self.search_space, self.sample_shape_)
-        meta = {"settings": self._score_settings(), "data": _data_fingerprint(X, y_enc, self)}
+        meta = {
+            "settings": self._score_settings(),
+            "data": _data_fingerprint(X, y_enc, self),
+            # for the record: every setting of the run that wrote the state
+            "params": {k: _describe(v) for k, v in sorted(self.get_params().items())},
+        }
         resume, journal = self._resume_point(meta)
 
         # One seed source: random_state -> SeedSequence -> split, GA, candidates,

@@ -145,6 +145,9 @@ def test_checkpoint_files_are_json_without_pickle(blobs, tmp_path):
     assert len(data["records"]) == clf.n_evaluations_
     assert data["history"][-1]["best_so_far"] == clf.best_score_
     assert data["rng"]["bit_generator"] == "PCG64"
+    assert data["meta"]["params"]["n_generations"] == 2
+    assert data["meta"]["settings"]["population_size"] == 4
+    assert len(data["meta"]["data"]["sha256"]) == 64
     lines = (tmp_path / "evaluations.jsonl").read_text().splitlines()
     assert len(lines) == clf.n_evaluations_
     assert {json.loads(line)["key"] for line in lines} == {r.key for r in clf.search_state_.records}
