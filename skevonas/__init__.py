@@ -5,23 +5,37 @@ The main entry point is :class:`EvolutionaryNASClassifier`;
 search found). The building blocks (genomes, search spaces, operators, the
 evolution loop, builders, the evaluation worker, callbacks, checkpoints,
 export and plots) live in their own modules.
+
+The names below are imported on first use, so that ``import skevonas`` (and
+``skevonas --help``) does not load torch until a name that needs it is used.
 """
 
-from .callbacks import (
-    EarlyStopping,
-    ProgressBar,
-    ProgressPrinter,
-    SearchCallback,
-    TargetScore,
-    TimeBudget,
-)
-from .checkpoint import CheckpointError
-from .classifier import EvolutionaryNASClassifier, SearchFailedError
-from .fixed import GenomeClassifier
-from .genome import Genome, LayerGene
-from .space import SearchSpace, cnn_space, get_space, mlp_space
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# public name -> the module that defines it
+_EXPORTS = {
+    "CheckpointError": "checkpoint",
+    "EarlyStopping": "callbacks",
+    "EvolutionaryNASClassifier": "classifier",
+    "Genome": "genome",
+    "GenomeClassifier": "fixed",
+    "LayerGene": "genome",
+    "ProgressBar": "callbacks",
+    "ProgressPrinter": "callbacks",
+    "SearchCallback": "callbacks",
+    "SearchFailedError": "classifier",
+    "SearchSpace": "space",
+    "TargetScore": "callbacks",
+    "TimeBudget": "callbacks",
+    "cnn_space": "space",
+    "get_space": "space",
+    "mlp_space": "space",
+}
 
 __all__ = [
     "CheckpointError",
@@ -42,3 +56,30 @@ __all__ = [
     "get_space",
     "mlp_space",
 ]
+
+if TYPE_CHECKING:  # pragma: no cover - what type checkers and IDEs see
+    from .callbacks import (
+        EarlyStopping,
+        ProgressBar,
+        ProgressPrinter,
+        SearchCallback,
+        TargetScore,
+        TimeBudget,
+    )
+    from .checkpoint import CheckpointError
+    from .classifier import EvolutionaryNASClassifier, SearchFailedError
+    from .fixed import GenomeClassifier
+    from .genome import Genome, LayerGene
+    from .space import SearchSpace, cnn_space, get_space, mlp_space
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

@@ -152,11 +152,28 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like with the sample shape seen in ``fit``
+            The samples.
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
             Columns follow ``classes_``.
+
+        Examples
+        --------
+        Either skevonas classifier; here a :class:`~skevonas.GenomeClassifier`,
+        which trains one network:
+
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_iris
+        >>> from skevonas import Genome, GenomeClassifier, LayerGene
+        >>> X, y = load_iris(return_X_y=True)
+        >>> genome = Genome("mlp", [LayerGene("dense", {"units": 16, "activation": "relu"})],
+        ...                 {"optimizer": "adam", "lr": 0.01, "batch_size": 16})
+        >>> clf = GenomeClassifier(genome, max_epochs=5, random_state=0).fit(X, y)
+        >>> proba = clf.predict_proba(X[:4])
+        >>> proba.shape, bool(np.allclose(proba.sum(axis=1), 1.0))
+        ((4, 3), True)
         """
         net = self._net()
         X = self._validate_X(X)
@@ -168,10 +185,30 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like with the sample shape seen in ``fit``
+            The samples.
 
         Returns
         -------
         y : ndarray of shape (n_samples,)
+            The class of highest probability, as one of the labels in ``classes_``.
+
+        Examples
+        --------
+        Either skevonas classifier; here a :class:`~skevonas.GenomeClassifier`,
+        which trains one network, on string labels:
+
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_iris
+        >>> from skevonas import Genome, GenomeClassifier, LayerGene
+        >>> X, y = load_iris(return_X_y=True)
+        >>> genome = Genome("mlp", [LayerGene("dense", {"units": 16, "activation": "relu"})],
+        ...                 {"optimizer": "adam", "lr": 0.01, "batch_size": 16})
+        >>> names = np.array(["setosa", "versicolor", "virginica"])[y]
+        >>> clf = GenomeClassifier(genome, max_epochs=5, random_state=0).fit(X, names)
+        >>> clf.classes_.tolist()
+        ['setosa', 'versicolor', 'virginica']
+        >>> set(clf.predict(X)) <= set(clf.classes_)
+        True
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
@@ -187,13 +224,77 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
         return self._net().module_.eval()
 
     def to_torchscript(self, path: str | Path | None = None) -> Any:
-        """Export the fitted network to TorchScript; see :func:`skevonas.export.to_torchscript`."""
+        """Export the fitted network to TorchScript; see :func:`skevonas.export.to_torchscript`.
+
+        The program maps a float32 batch to class probabilities (columns in the
+        order of ``classes_``) and loads with :func:`torch.jit.load`, without
+        skevonas.
+
+        Parameters
+        ----------
+        path : str, path or None, default=None
+            Where to save the program; ``None`` returns it instead.
+
+        Returns
+        -------
+        path or torch.jit.ScriptModule
+            ``Path(path)`` when ``path`` is given, else the program.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_iris
+        >>> from skevonas import Genome, GenomeClassifier, LayerGene
+        >>> X, y = load_iris(return_X_y=True)
+        >>> genome = Genome("mlp", [LayerGene("dense", {"units": 16, "activation": "relu"})],
+        ...                 {"optimizer": "adam", "lr": 0.01, "batch_size": 16})
+        >>> import torch
+        >>> clf = GenomeClassifier(genome, max_epochs=5, random_state=0).fit(X, y)
+        >>> program = clf.to_torchscript()  # or clf.to_torchscript("model.pt")
+        >>> proba = program(torch.as_tensor(X[:4], dtype=torch.float32)).numpy()
+        >>> bool(np.allclose(proba, clf.predict_proba(X[:4]), atol=1e-6))
+        True
+        """
         from .export import to_torchscript
 
         return to_torchscript(self, path)
 
     def to_onnx(self, path: str | Path) -> Path:
-        """Export the fitted network to ONNX; see :func:`skevonas.export.to_onnx`."""
+        """Export the fitted network to ONNX; see :func:`skevonas.export.to_onnx`.
+
+        The graph maps a float32 batch (input ``"input"``) to class probabilities
+        (output ``"probabilities"``, columns in the order of ``classes_``). Needs
+        ``pip install "skevonas[onnx]"``.
+
+        Parameters
+        ----------
+        path : str or path
+            The ``.onnx`` file to write.
+
+        Returns
+        -------
+        path : Path
+            ``Path(path)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_iris
+        >>> from skevonas import Genome, GenomeClassifier, LayerGene
+        >>> X, y = load_iris(return_X_y=True)
+        >>> genome = Genome("mlp", [LayerGene("dense", {"units": 16, "activation": "relu"})],
+        ...                 {"optimizer": "adam", "lr": 0.01, "batch_size": 16})
+        >>> import tempfile, pathlib
+        >>> import onnxruntime
+        >>> clf = GenomeClassifier(genome, max_epochs=5, random_state=0).fit(X, y)
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = clf.to_onnx(pathlib.Path(tmp.name) / "model.onnx")
+        >>> session = onnxruntime.InferenceSession(str(path))
+        >>> (proba,) = session.run(None, {"input": X[:4].astype(np.float32)})
+        >>> bool(np.allclose(proba, clf.predict_proba(X[:4]), atol=1e-5))
+        True
+        >>> tmp.cleanup()
+        """
         from .export import to_onnx
 
         return to_onnx(self, path)

@@ -40,15 +40,49 @@ logger = logging.getLogger(__name__)
 class SearchCallback:
     """Base class: every hook does nothing.
 
+    Subclasses override any of the four hooks. The evolution loop
+    (:func:`skevonas.evolution.evolve`, which the estimators run) calls them
+    with the live :class:`~skevonas.evolution.SearchState`.
+
     Examples
     --------
+    A callback that stops the search once a score is reached, on a toy fitness:
+
+    >>> import numpy as np
+    >>> from skevonas import mlp_space
+    >>> from skevonas.evolution import evolve
+    >>> space = mlp_space().bind((4,))
+    >>> def evaluate(genomes, generation):  # a toy fitness: wider networks are fitter
+    ...     return [{"score": sum(x["units"] for x in g.layers) / 2048} for g in genomes]
     >>> class StopAtTarget(SearchCallback):
     ...     def on_generation_end(self, state):
-    ...         return state.best is not None and state.best.score >= 0.95
+    ...         return state.best is not None and state.best.score >= 0.5
+    >>> state = evolve(space, evaluate, population_size=6, n_generations=50,
+    ...                rng=np.random.default_rng(0), callbacks=[StopAtTarget()])
+    >>> state.best.score >= 0.5, state.stop_reason
+    (True, 'stopped by StopAtTarget')
     """
 
     def on_search_begin(self, state: SearchState) -> None:
-        """Called once before the first generation is evaluated (or resumed)."""
+        """Called once before the first generation is evaluated (or resumed).
+
+        A callback that keeps state for one search sets it up here.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skevonas import mlp_space
+        >>> from skevonas.evolution import evolve
+        >>> space = mlp_space().bind((4,))
+        >>> def evaluate(genomes, generation):  # a toy fitness: wider networks are fitter
+        ...     return [{"score": sum(x["units"] for x in g.layers) / 2048} for g in genomes]
+        >>> class Announce(SearchCallback):
+        ...     def on_search_begin(self, state):
+        ...         print(f"searching {state.space_name!r} for {state.n_generations} generations")
+        >>> state = evolve(space, evaluate, population_size=4, n_generations=2,
+        ...                rng=np.random.default_rng(0), callbacks=[Announce()])
+        searching 'mlp' for 2 generations
+        """
 
     def on_evaluation_end(
         self, state: SearchState, genome: Genome, result: Mapping[str, Any]
@@ -58,18 +92,76 @@ class SearchCallback:
         ``result`` holds ``score``, ``status`` (``"ok"``, ``"failed"`` or
         ``"skipped"``) and what training reported; the record itself is made
         when the whole generation is in.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skevonas import mlp_space
+        >>> from skevonas.evolution import evolve
+        >>> space = mlp_space().bind((4,))
+        >>> def evaluate(genomes, generation):  # a toy fitness: wider networks are fitter
+        ...     return [{"score": sum(x["units"] for x in g.layers) / 2048} for g in genomes]
+        >>> class Count(SearchCallback):
+        ...     def on_search_begin(self, state):
+        ...         self.n_results_ = 0
+        ...     def on_evaluation_end(self, state, genome, result):
+        ...         self.n_results_ += 1
+        >>> counter = Count()
+        >>> state = evolve(space, evaluate, population_size=4, n_generations=3,
+        ...                rng=np.random.default_rng(0), callbacks=[counter])
+        >>> counter.n_results_ == len(state.records)
+        True
         """
 
     def on_generation_end(self, state: SearchState) -> bool | None:
-        """Called after each generation; return ``True`` to stop the search."""
+        """Called after each generation; return ``True`` to stop the search.
+
+        Setting ``state.stop_reason`` stops it too, with that reason; otherwise
+        the reason names the callback.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skevonas import mlp_space
+        >>> from skevonas.evolution import evolve
+        >>> space = mlp_space().bind((4,))
+        >>> def evaluate(genomes, generation):  # a toy fitness: wider networks are fitter
+        ...     return [{"score": sum(x["units"] for x in g.layers) / 2048} for g in genomes]
+        >>> class TwoGenerations(SearchCallback):
+        ...     def on_generation_end(self, state):
+        ...         return state.generation >= 1
+        >>> state = evolve(space, evaluate, population_size=4, n_generations=10,
+        ...                rng=np.random.default_rng(0), callbacks=[TwoGenerations()])
+        >>> len(state.history), state.stop_reason
+        (2, 'stopped by TwoGenerations')
+        """
         return None
 
     def on_search_end(self, state: SearchState) -> None:
-        """Called once when the search has stopped, whatever the reason."""
+        """Called once when the search has stopped, whatever the reason.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skevonas import mlp_space
+        >>> from skevonas.evolution import evolve
+        >>> space = mlp_space().bind((4,))
+        >>> def evaluate(genomes, generation):  # a toy fitness: wider networks are fitter
+        ...     return [{"score": sum(x["units"] for x in g.layers) / 2048} for g in genomes]
+        >>> class Report(SearchCallback):
+        ...     def on_search_end(self, state):
+        ...         print(f"search ended: {state.stop_reason}")
+        >>> state = evolve(space, evaluate, population_size=4, n_generations=2,
+        ...                rng=np.random.default_rng(0), callbacks=[Report()])
+        search ended: completed 2 generations
+        """
 
 
 class ProgressPrinter(SearchCallback):
     """Print one line per generation: evaluations, scores and elapsed time.
+
+    ``verbose=2`` adds this callback to a search. It also prints a line when
+    the search begins, and why it ended with the best genome.
 
     Parameters
     ----------
@@ -78,7 +170,21 @@ class ProgressPrinter(SearchCallback):
 
     Examples
     --------
-    >>> printer = ProgressPrinter()
+    >>> import io
+    >>> import numpy as np
+    >>> from skevonas import mlp_space
+    >>> from skevonas.evolution import evolve
+    >>> space = mlp_space().bind((4,))
+    >>> def evaluate(genomes, generation):  # a toy fitness: wider networks are fitter
+    ...     return [{"score": sum(x["units"] for x in g.layers) / 2048} for g in genomes]
+    >>> stream = io.StringIO()
+    >>> state = evolve(space, evaluate, population_size=4, n_generations=2,
+    ...                rng=np.random.default_rng(0), callbacks=[ProgressPrinter(stream)])
+    >>> lines = stream.getvalue().splitlines()
+    >>> lines[0], lines[-2]
+    ("Searching 'mlp': population 4, 2 generations", 'Search ended: completed 2 generations')
+    >>> lines[1].startswith("gen   0 | new   4 cached   0 failed  0 | best ")
+    True
     """
 
     def __init__(self, stream: TextIO | None = None) -> None:
@@ -118,9 +224,26 @@ class TimeBudget(SearchCallback):
     candidates still training at that moment (they keep what they reached),
     so a search ends within ``max_time`` plus about one epoch.
 
+    Parameters
+    ----------
+    max_time : float
+        Seconds the search may run; checked after every generation.
+    deadline : float or None, default=None
+        A :func:`time.time` value at which to stop, instead of ``max_time``
+        seconds after the search begins.
+
     Examples
     --------
-    >>> budget = TimeBudget(60)
+    >>> import numpy as np
+    >>> from skevonas import mlp_space
+    >>> from skevonas.evolution import evolve
+    >>> space = mlp_space().bind((4,))
+    >>> def evaluate(genomes, generation):  # a toy fitness: wider networks are fitter
+    ...     return [{"score": sum(x["units"] for x in g.layers) / 2048} for g in genomes]
+    >>> state = evolve(space, evaluate, population_size=4, n_generations=10,
+    ...                rng=np.random.default_rng(0), callbacks=[TimeBudget(0)])
+    >>> len(state.history), state.stop_reason
+    (1, 'max_time of 0 s reached')
     """
 
     def __init__(self, max_time: float, deadline: float | None = None) -> None:
@@ -153,7 +276,18 @@ class EarlyStopping(SearchCallback):
 
     Examples
     --------
-    >>> stop = EarlyStopping(patience=3)
+    On a fitness where no genome is better than another, the search stops
+    after the first generation and ``patience`` more:
+
+    >>> import numpy as np
+    >>> from skevonas import mlp_space
+    >>> from skevonas.evolution import evolve
+    >>> def evaluate(genomes, generation):
+    ...     return [{"score": 0.5} for _ in genomes]
+    >>> state = evolve(mlp_space().bind((4,)), evaluate, population_size=4, n_generations=20,
+    ...                rng=np.random.default_rng(0), callbacks=[EarlyStopping(patience=3)])
+    >>> len(state.history), state.stop_reason
+    (4, 'no improvement of the best score for 3 generations')
     """
 
     def __init__(self, patience: int, min_delta: float = 0.0) -> None:
@@ -178,9 +312,23 @@ class EarlyStopping(SearchCallback):
 class TargetScore(SearchCallback):
     """Stop as soon as the best validation score reaches ``target``.
 
+    Parameters
+    ----------
+    target : float
+        The score at which the search stops (scores are higher-is-better).
+
     Examples
     --------
-    >>> stop = TargetScore(0.95)
+    >>> import numpy as np
+    >>> from skevonas import mlp_space
+    >>> from skevonas.evolution import evolve
+    >>> space = mlp_space().bind((4,))
+    >>> def evaluate(genomes, generation):  # a toy fitness: wider networks are fitter
+    ...     return [{"score": sum(x["units"] for x in g.layers) / 2048} for g in genomes]
+    >>> state = evolve(space, evaluate, population_size=6, n_generations=50,
+    ...                rng=np.random.default_rng(0), callbacks=[TargetScore(0.5)])
+    >>> state.best.score >= 0.5, state.stop_reason
+    (True, 'target score 0.5 reached')
     """
 
     def __init__(self, target: float) -> None:
@@ -196,11 +344,11 @@ class TargetScore(SearchCallback):
 class ProgressBar(SearchCallback):
     """A tqdm progress bar over the search's candidate slots.
 
-    The bar counts ``population_size`` slots per generation: it moves as each
-    candidate's result arrives, and at the end of a generation by its cache
-    hits and skipped candidates. Its postfix shows the generation, the
-    candidates trained, the best score so far and, with a time budget, the
-    time left.
+    ``verbose=1`` adds this callback to a search. The bar counts
+    ``population_size`` slots per generation: it moves as each candidate's
+    result arrives, and at the end of a generation by its cache hits and
+    skipped candidates. Its postfix shows the generation, the candidates
+    trained, the best score so far and, with a time budget, the time left.
 
     Parameters
     ----------
@@ -213,7 +361,18 @@ class ProgressBar(SearchCallback):
 
     Examples
     --------
-    >>> bar = ProgressBar(max_time=600)
+    >>> import io
+    >>> import numpy as np
+    >>> from skevonas import mlp_space
+    >>> from skevonas.evolution import evolve
+    >>> space = mlp_space().bind((4,))
+    >>> def evaluate(genomes, generation):  # a toy fitness: wider networks are fitter
+    ...     return [{"score": sum(x["units"] for x in g.layers) / 2048} for g in genomes]
+    >>> out = io.StringIO()
+    >>> state = evolve(space, evaluate, population_size=4, n_generations=2,
+    ...                rng=np.random.default_rng(0), callbacks=[ProgressBar(file=out)])
+    >>> "search done: 100%" in out.getvalue()
+    True
     """
 
     def __init__(

@@ -56,7 +56,24 @@ VERSION = 1
 
 
 class CheckpointError(ValueError):
-    """A checkpoint cannot be read, or does not belong to this search."""
+    """A checkpoint cannot be read, or does not belong to this search.
+
+    A :class:`ValueError`. The estimators raise it when ``warm_start=True``
+    meets a checkpoint made with other data or other settings that decide the
+    scores, listing what changed.
+
+    Examples
+    --------
+    >>> import json, pathlib, tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> _ = (pathlib.Path(tmp.name) / "search.json").write_text(json.dumps({"format": "other"}))
+    >>> try:
+    ...     load_checkpoint(tmp.name)
+    ... except CheckpointError as exc:
+    ...     print(exc)  # doctest: +ELLIPSIS
+    '.../search.json' is not a skevonas search checkpoint
+    >>> tmp.cleanup()
+    """
 
 
 # --------------------------------------------------------------------------- write
@@ -100,6 +117,10 @@ def _record_from_dict(data: Mapping[str, Any]) -> EvaluationRecord:
 def save_checkpoint(directory: str | os.PathLike, state: SearchState) -> Path:
     """Write ``state`` to ``directory/search.json``, atomically.
 
+    The state goes to a temporary file in ``directory``, which is flushed to
+    disk and then renamed over the old checkpoint, so a crash leaves either
+    the old or the new state, never part of one.
+
     Parameters
     ----------
     directory : path
@@ -111,6 +132,24 @@ def save_checkpoint(directory: str | os.PathLike, state: SearchState) -> Path:
     -------
     path : Path
         The file written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from skevonas import mlp_space
+    >>> from skevonas.evolution import evolve
+    >>> space = mlp_space().bind((4,))
+    >>> def evaluate(genomes, generation):  # a toy fitness: deeper networks are fitter
+    ...     return [{"score": len(g.layers) / 4} for g in genomes]
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> state = evolve(space, evaluate, population_size=4, n_generations=2,
+    ...                rng=np.random.default_rng(0))
+    >>> save_checkpoint(tmp.name, state).name
+    'search.json'
+    >>> has_checkpoint(tmp.name)
+    True
+    >>> tmp.cleanup()
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -139,7 +178,30 @@ def save_checkpoint(directory: str | os.PathLike, state: SearchState) -> Path:
 def append_result(
     directory: str | os.PathLike, generation: int, genome: Genome, result: Mapping[str, Any]
 ) -> None:
-    """Append one candidate's result to the journal and flush it to disk."""
+    """Append one candidate's result to the journal and flush it to disk.
+
+    Parameters
+    ----------
+    directory : path
+        The checkpoint folder (it must exist).
+    generation : int
+        The generation the candidate belongs to.
+    genome : Genome
+        The candidate.
+    result : mapping
+        What its evaluation returned (JSON-serialisable), with a ``score``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skevonas import Genome, LayerGene
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
+    >>> append_result(tmp.name, 0, g, {"score": 0.75, "status": "ok", "epochs": 12})
+    >>> load_journal(tmp.name)[g.key()]
+    {'score': 0.75, 'status': 'ok', 'epochs': 12}
+    >>> tmp.cleanup()
+    """
     line = json.dumps(
         {
             "generation": generation,
@@ -155,25 +217,82 @@ def append_result(
 
 
 def clear_checkpoint(directory: str | os.PathLike) -> None:
-    """Remove the checkpoint files (and only those) from ``directory``."""
+    """Remove the checkpoint files (and only those) from ``directory``.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from skevonas import Genome, LayerGene
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
+    >>> append_result(tmp.name, 0, g, {"score": 0.5})
+    >>> _ = (pathlib.Path(tmp.name) / "notes.txt").write_text("kept")
+    >>> clear_checkpoint(tmp.name)
+    >>> sorted(p.name for p in pathlib.Path(tmp.name).iterdir())
+    ['notes.txt']
+    >>> tmp.cleanup()
+    """
     for name in (STATE_FILE, JOURNAL_FILE):
         (Path(directory) / name).unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- read
 def has_checkpoint(directory: str | os.PathLike | None) -> bool:
-    """Whether ``directory`` holds a search checkpoint."""
+    """Whether ``directory`` holds a search checkpoint.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> has_checkpoint(tmp.name), has_checkpoint(None)
+    (False, False)
+    >>> tmp.cleanup()
+    """
     return directory is not None and (Path(directory) / STATE_FILE).is_file()
 
 
 def load_checkpoint(directory: str | os.PathLike) -> SearchState:
     """Read the search state saved in ``directory``.
 
+    Parameters
+    ----------
+    directory : path
+        The checkpoint folder.
+
+    Returns
+    -------
+    state : SearchState
+        The state as saved, its random generator included, ready to resume
+        (:func:`~skevonas.evolution.evolve` with ``resume=state``).
+
     Raises
     ------
     CheckpointError
         When the file is missing, is not a skevonas checkpoint, was written
         by a newer format, or is damaged.
+
+    Examples
+    --------
+    A search of 2 generations is saved, read back and continued to 4:
+
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from skevonas import mlp_space
+    >>> from skevonas.evolution import evolve
+    >>> space = mlp_space().bind((4,))
+    >>> def evaluate(genomes, generation):  # a toy fitness: deeper networks are fitter
+    ...     return [{"score": len(g.layers) / 4} for g in genomes]
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> state = evolve(space, evaluate, population_size=4, n_generations=2,
+    ...                rng=np.random.default_rng(0))
+    >>> _ = save_checkpoint(tmp.name, state)
+    >>> loaded = load_checkpoint(tmp.name)
+    >>> loaded.generation, [r.key for r in loaded.records] == [r.key for r in state.records]
+    (1, True)
+    >>> longer = evolve(space, evaluate, population_size=4, n_generations=4, resume=loaded)
+    >>> len(longer.history)
+    4
+    >>> tmp.cleanup()
     """
     path = Path(directory) / STATE_FILE
     try:
@@ -225,6 +344,19 @@ def load_journal(directory: str | os.PathLike) -> dict[str, dict[str, Any]]:
 
     A line that cannot be parsed (the one a crash cut short) is skipped with
     a log message.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skevonas import Genome, LayerGene
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
+    >>> append_result(tmp.name, 0, g, {"score": 0.75})
+    >>> with open(f"{tmp.name}/evaluations.jsonl", "a") as f:  # a line cut short by a crash
+    ...     _ = f.write('{"generation": 0, "key": ')
+    >>> list(load_journal(tmp.name).values())
+    [{'score': 0.75}]
+    >>> tmp.cleanup()
     """
     path = Path(directory) / JOURNAL_FILE
     results: dict[str, dict[str, Any]] = {}

@@ -55,7 +55,22 @@ logger = logging.getLogger(__name__)
 
 
 class SearchFailedError(RuntimeError):
-    """Every candidate of a search failed, so there is no model to refit."""
+    """Every candidate of a search failed, so there is no model to refit.
+
+    A :class:`RuntimeError`. Its message gives the errors the candidates
+    reported, or says that the time ran out before any candidate finished.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = EvolutionaryNASClassifier(population_size=2, n_generations=1, max_time=1e-6)
+    >>> try:
+    ...     clf.fit(X, y)  # the time is up before the first candidate starts
+    ... except SearchFailedError as exc:
+    ...     print(exc)  # doctest: +ELLIPSIS
+    no candidate finished training (...); raise max_time or lower the budget per candidate
+    """
 
 
 def _describe(value: Any) -> Any:
@@ -417,11 +432,33 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         -------
         self : EvolutionaryNASClassifier
             The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            For invalid settings (all of them listed in one message), or data
+            that does not suit them.
+        CheckpointError
+            With ``warm_start=True``, if the checkpoint or the last fit was made
+            with other data or other settings that decide the scores.
+        SearchFailedError
+            If every candidate failed.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = EvolutionaryNASClassifier(population_size=2, n_generations=2, max_epochs=2,
+        ...                                 random_state=0)
+        >>> clf.fit(X, y) is clf
+        True
+        >>> clf.search_space_.name, len(clf.history_), clf.stop_reason_
+        ('mlp', 2, 'completed 2 generations')
         """
         devices = self._check_params()
         X, y_enc = self._encode_targets(X, y)
         self.search_space_ = get_space(self.search_space, self.sample_shape_)
-        meta = {
+        meta: dict[str, Any] = {
             "settings": self._score_settings(),
             "data": _data_fingerprint(X, y_enc, self),
             # for the record: every setting of the run that wrote the state
@@ -593,7 +630,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             if folder is not None:
                 clear_checkpoint(folder)
             return None, {}
-        if has_checkpoint(folder):
+        if folder is not None and has_checkpoint(folder):
             state, journal = load_checkpoint(folder), load_journal(folder)
             source = f"the checkpoint in {str(folder)!r}"
         elif hasattr(self, "search_state_"):
@@ -692,7 +729,18 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         return self.module_
 
     def describe(self) -> str:
-        """Readable summary of the best architecture and the search."""
+        """Readable summary of the best architecture and the search.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = EvolutionaryNASClassifier(population_size=2, n_generations=1, max_epochs=2,
+        ...                                 random_state=0).fit(X, y)
+        >>> print(clf.describe())  # doctest: +ELLIPSIS
+        mlp genome ...
+        validation accuracy: ... (2 candidates trained, 1 generations, completed 1 generations)
+        """
         check_is_fitted(self)
         return (
             f"{self.best_genome_.describe()}\n"

@@ -1,14 +1,25 @@
-"""Command-line interface: ``skevonas demo`` and ``skevonas datasets``.
+"""Command-line interface: ``skevonas search | predict | demo | datasets``.
 
-Run ``skevonas --help`` (or ``python -m skevonas --help``) for the commands.
+Run ``skevonas --help`` (or ``python -m skevonas --help``) for the commands
+and ``skevonas COMMAND --help`` for each one's options. Data files are read
+by :mod:`skevonas.io`. Exit status: 0 on success, 2 for bad options or input
+files (the message starts with ``skevonas: error:``), 1 when a search fails
+(every candidate failed).
+
+Heavy imports (torch, skorch, matplotlib) happen inside the commands.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 import time
 from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
 
 __all__ = ["main"]
 
@@ -21,18 +32,70 @@ DEMO_SETTINGS = {
     "patience": 6,
 }
 
+# `skevonas search` defaults: the estimator's own, except n_jobs (all cores)
+# and random_state (0, so that a run can be repeated). tests/test_cli.py
+# checks that the others still match EvolutionaryNASClassifier's.
+SEARCH_DEFAULTS: dict[str, Any] = {
+    "search_space": "auto",
+    "population_size": 10,
+    "n_generations": 5,
+    "max_epochs": 30,
+    "patience": 5,
+    "max_time": None,
+    "scoring": "accuracy",
+    "validation_fraction": 0.2,
+    "n_jobs": -1,
+    "device": "cpu",
+    "random_state": 0,
+}
+SEARCH_SPACES = ("auto", "mlp", "cnn1d", "cnn2d")
 
+# What `skevonas search` writes; summary.json is written last and marks a
+# finished output folder (SUMMARY_MARKER in its "command" field).
+MODEL_FILE = "model.joblib"
+SUMMARY_FILE = "summary.json"
+OUTPUT_FILES = (
+    MODEL_FILE,
+    "best_genome.json",
+    "evaluations.csv",
+    "history.csv",
+    "fitness.png",
+    SUMMARY_FILE,
+)
+SUMMARY_MARKER = "skevonas search"
+EVALUATION_COLUMNS = (
+    "index",
+    "generation",
+    "key",
+    "architecture",
+    "score",
+    "status",
+    "epochs",
+    "best_epoch",
+    "stopped_by",
+    "fit_time",
+    "n_params",
+    "parents",
+    "error",
+)
+
+
+class SearchFailed(Exception):
+    """Carries a search failure to ``main`` (exit status 1)."""
+
+
+# --------------------------------------------------------------------------- demo, datasets
 def _demo(args: argparse.Namespace) -> int:
     from . import EvolutionaryNASClassifier
     from .datasets import load_eeg
 
-    data = load_eeg(args.dataset)
+    data: Any = load_eeg(args.dataset)  # a Bunch
     print(
         f"{data.name}: {data.origin}\n"
         f"train {data.X_train.shape}, test {data.X_test.shape} (the search never sees "
         "the test split)"
     )
-    settings = dict(DEMO_SETTINGS)
+    settings: dict[str, Any] = dict(DEMO_SETTINGS)
     for name in ("population_size", "n_generations", "max_epochs"):
         if getattr(args, name) is not None:
             settings[name] = getattr(args, name)
@@ -58,7 +121,7 @@ def _datasets(args: argparse.Namespace) -> int:
     from .datasets import EEG_DATASETS, load_eeg
 
     for name, info in sorted(EEG_DATASETS.items()):
-        data = load_eeg(name)
+        data: Any = load_eeg(name)  # a Bunch
         print(
             f"{name:20s} train {data.X_train.shape!s:16s} test {data.X_test.shape!s:16s} "
             f"{info.sfreq:g} Hz  {info.origin}"
@@ -66,16 +129,399 @@ def _datasets(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- search
+def _search_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The estimator's keyword arguments from the options (verbose excluded)."""
+    settings = {name: getattr(args, name) for name in SEARCH_DEFAULTS}
+    if "," in settings["device"]:
+        settings["device"] = [d.strip() for d in settings["device"].split(",")]
+    if args.checkpoint_dir is not None:
+        settings["checkpoint_dir"] = str(args.checkpoint_dir)
+    settings["warm_start"] = bool(args.resume)
+    return settings
+
+
+def _is_search_output(folder: Path) -> bool:
+    """Whether ``folder`` holds what an earlier ``skevonas search`` wrote."""
+    try:
+        summary = json.loads((folder / SUMMARY_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(summary, dict) and summary.get("command") == SUMMARY_MARKER
+
+
+def _prepare_output(folder: Path, overwrite: bool, checkpoint_dir: Path | None) -> bool:
+    """Check (and create) the output folder before the search; return whether it was created."""
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"the output {str(folder)!r} is a file, not a folder")
+    if not folder.exists():
+        folder.mkdir(parents=True)
+        return True
+    others = [
+        p
+        for p in folder.iterdir()
+        if checkpoint_dir is None or p.resolve() != checkpoint_dir.resolve()
+    ]
+    if others and not overwrite and not _is_search_output(folder):
+        names = sorted(p.name for p in others)
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        raise ValueError(
+            f"the output folder {str(folder)!r} is not empty ({shown}) and holds no earlier "
+            "skevonas search; choose another folder with --output, or pass --overwrite to "
+            "write into it anyway"
+        )
+    return False
+
+
+def _save_fitness_plot(clf: Any, path: Path) -> bool:
+    """Draw the fitness plot into ``path``; False when matplotlib is not installed."""
+    try:
+        import matplotlib
+    except ImportError:
+        return False
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plots import plot_fitness
+
+    ax = plot_fitness(clf)
+    ax.set_title(f"skevonas search: {clf.search_space_.name}")
+    figure: Any = ax.figure
+    figure.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(figure)
+    return True
+
+
+def _write_outputs(clf: Any, folder: Path, summary: dict[str, Any]) -> list[str]:
+    """Write the model, genome, tables, plot and summary; return the file names."""
+    import joblib
+
+    from .io import write_table
+
+    joblib.dump(clf, folder / MODEL_FILE)
+    (folder / "best_genome.json").write_text(
+        clf.best_genome_.to_json(indent=1) + "\n", encoding="utf-8"
+    )
+    rows = [{**r, "parents": ";".join(r.get("parents", ()))} for r in clf.evaluations_]
+    write_table(folder / "evaluations.csv", EVALUATION_COLUMNS, rows)
+    columns = list(dict.fromkeys(key for row in clf.history_ for key in row))
+    write_table(folder / "history.csv", columns, clf.history_)
+    written = [MODEL_FILE, "best_genome.json", "evaluations.csv", "history.csv"]
+    if _save_fitness_plot(clf, folder / "fitness.png"):
+        written.append("fitness.png")
+    else:
+        (folder / "fitness.png").unlink(missing_ok=True)  # not an earlier run's plot
+        print(
+            'note: matplotlib is not installed, so no fitness.png; pip install "skevonas[plots]" '
+            "to get it",
+            file=sys.stderr,
+        )
+    written.append(SUMMARY_FILE)
+    summary["files"] = written
+    text = json.dumps(summary, indent=2, default=str)
+    (folder / SUMMARY_FILE).write_text(text + "\n", encoding="utf-8")
+    return written
+
+
+def _search(args: argparse.Namespace) -> int:
+    from . import CheckpointError, EvolutionaryNASClassifier, SearchFailedError, __version__
+    from .checkpoint import has_checkpoint
+    from .io import DEFAULT_LABEL_COLUMN, load_table_or_arrays
+
+    if args.resume and args.checkpoint_dir is None:
+        raise ValueError("--resume needs --checkpoint-dir, the folder of the search to continue")
+    if args.resume and not has_checkpoint(args.checkpoint_dir):
+        raise ValueError(
+            f"there is no search to resume in {str(args.checkpoint_dir)!r}; run without "
+            "--resume to start a new one"
+        )
+    X, y = load_table_or_arrays(args.data, args.label_column)
+    assert y is not None  # labels are required by default
+    folder = args.output or Path(f"skevonas-search-{args.data.stem}")
+    settings = _search_settings(args)
+    clf = EvolutionaryNASClassifier(**settings, verbose=0 if args.quiet else 1)
+    clf._check_params()  # bad settings fail here, before any folder is made
+    created = _prepare_output(folder, args.overwrite, args.checkpoint_dir)
+    n_classes = len(set(y.tolist()))
+    print(
+        f"{args.data}: {len(y)} samples of shape {tuple(X.shape[1:])}, {n_classes} classes; "
+        f"results go to {folder}{'' if str(folder).endswith('/') else '/'}",
+        flush=True,
+    )
+    start = time.perf_counter()
+    try:
+        clf.fit(X, y)
+    except BaseException as exc:
+        if created and not any(folder.iterdir()):
+            folder.rmdir()  # nothing to keep: leave no empty folder behind
+        if isinstance(exc, SearchFailedError):
+            raise SearchFailed(str(exc)) from exc
+        if isinstance(exc, CheckpointError):
+            raise CheckpointError(f"{exc}\n(warm_start=False is: run without --resume)") from exc
+        raise
+    total = time.perf_counter() - start
+    is_csv = args.data.suffix.lower() == ".csv"
+    summary = {
+        "command": SUMMARY_MARKER,
+        "skevonas_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "data": {
+            "path": str(args.data.resolve()),
+            "label_column": (args.label_column or DEFAULT_LABEL_COLUMN) if is_csv else None,
+            "n_samples": len(y),
+            "sample_shape": list(clf.sample_shape_),
+            "classes": clf.classes_.tolist(),
+        },
+        "settings": settings,
+        "search_space": clf.search_space_.name,
+        "best_score": clf.best_score_,
+        "best_genome_key": clf.best_genome_.short_key(),
+        "stop_reason": clf.stop_reason_,
+        "n_generations_run": len(clf.history_),
+        "n_candidates": len(clf.evaluations_),
+        "search_time": round(clf.search_time_, 3),
+        "refit_time": round(clf.refit_time_, 3),
+        "total_time": round(total, 3),
+    }
+    written = _write_outputs(clf, folder, summary)
+    print()
+    print(clf.describe())
+    print(
+        f"\nsearch {clf.search_time_:.1f}s + refit {clf.refit_time_:.1f}s = {total:.1f}s\n"
+        f"wrote {', '.join(written)} to {folder}"
+    )
+    return 0
+
+
+# --------------------------------------------------------------------------- predict
+def _load_model(path: Path) -> Any:
+    """A fitted skevonas model from a ``model.joblib`` file or a search output folder."""
+    import joblib
+    from sklearn.utils.validation import check_is_fitted
+
+    from .base import NetClassifierBase
+
+    if path.is_dir():
+        if not (path / MODEL_FILE).is_file():
+            raise ValueError(
+                f"the folder {str(path)!r} has no {MODEL_FILE}; give the model file, or the "
+                "output folder of a finished skevonas search"
+            )
+        path = path / MODEL_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"no such model file: {str(path)!r}")
+    try:
+        model = joblib.load(path)
+    except Exception as exc:  # noqa: BLE001 - unpickling fails in many ways
+        raise ValueError(
+            f"{str(path)!r} is not a skevonas model file (written by skevonas search, or "
+            f"joblib.dump of a fitted skevonas classifier): {type(exc).__name__}: {exc}"
+        ) from exc
+    if not isinstance(model, NetClassifierBase):
+        raise ValueError(
+            f"{str(path)!r} holds a {type(model).__module__}.{type(model).__qualname__}, "
+            "not a skevonas classifier"
+        )
+    check_is_fitted(model)
+    return model
+
+
+def _predict(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .io import load_table_or_arrays, write_table
+
+    model = _load_model(args.model)
+    X, y = load_table_or_arrays(args.data, args.label_column, require_labels=False)
+    try:
+        proba = model.predict_proba(X)
+    except ValueError as exc:
+        raise ValueError(f"the data in {str(args.data)!r} does not fit the model: {exc}") from exc
+    classes = model.classes_
+    predictions = classes[np.argmax(proba, axis=1)]
+    proba_columns = [f"proba_{c}" for c in classes.tolist()]
+    columns = ["prediction", *proba_columns] if args.proba else ["prediction"]
+    rows = (
+        {"prediction": p, **dict(zip(proba_columns, row, strict=True))}
+        for p, row in zip(predictions.tolist(), proba.tolist(), strict=True)
+    )
+    info = sys.stdout if args.output else sys.stderr  # keep stdout for the CSV
+    n_rows = write_table(args.output or sys.stdout, columns, rows)
+    if args.output:
+        print(f"wrote {n_rows} predictions to {args.output}", file=info)
+    if y is not None:
+        truth, predicted = np.asarray(y).astype(str), predictions.astype(str)
+        unknown = sorted(set(truth.tolist()) - set(classes.astype(str).tolist()))
+        if unknown:
+            print(f"note: labels the model never saw: {unknown[:10]}", file=info)
+        print(f"accuracy {np.mean(truth == predicted):.4f} on {len(truth)} samples", file=info)
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+def _add_search_parser(commands: argparse._SubParsersAction) -> None:
+    d = SEARCH_DEFAULTS
+    search = commands.add_parser(
+        "search",
+        help="evolve a network for your data and save it",
+        description="Evolve neural networks for a labelled data set, refit the best one on all "
+        "of it, and save the model, the best genome, the record of every candidate and a "
+        "fitness plot in an output folder. DATA is a .npz file with arrays X (2-D samples x "
+        "features, 3-D samples x channels x times, or 4-D images) and y (labels), or a .csv "
+        "file with a header row, a label column and numeric features in every other column.",
+        epilog="example: skevonas search iris.csv --label-column species --n-generations 3",
+    )
+    search.add_argument("data", type=Path, metavar="DATA", help="the .npz or .csv data file")
+    search.add_argument(
+        "--label-column", metavar="NAME", help="the label column of a CSV file (default: label)"
+    )
+    search.add_argument(
+        "--output",
+        type=Path,
+        metavar="DIR",
+        help="folder for the results (default: skevonas-search-<DATA name> in the current "
+        "folder); a non-empty "
+        "folder is refused unless it holds an earlier search's results",
+    )
+    search.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into a non-empty output folder (only skevonas's own file names are replaced)",
+    )
+    ga = search.add_argument_group("search settings")
+    ga.add_argument(
+        "--search-space",
+        choices=SEARCH_SPACES,
+        default=d["search_space"],
+        help="model family; auto picks MLP, 1-D or 2-D CNN from X's dimensions (default: auto)",
+    )
+    for flag, kind, rule in (
+        ("--population-size", int, "networks per generation"),
+        ("--n-generations", int, "generations to evolve"),
+        ("--max-epochs", int, "most epochs any network trains"),
+        ("--patience", int, "epochs without improvement before a network stops"),
+    ):
+        name = flag[2:].replace("-", "_")
+        ga.add_argument(
+            flag, type=kind, default=d[name], metavar="N", help=f"{rule} (default: {d[name]})"
+        )
+    ga.add_argument(
+        "--max-time",
+        type=float,
+        default=d["max_time"],
+        metavar="SECONDS",
+        help="time budget of the search; the best network so far is refitted when it is up "
+        "(default: none)",
+    )
+    ga.add_argument(
+        "--scoring",
+        default=d["scoring"],
+        metavar="NAME",
+        help="scikit-learn scorer name, e.g. balanced_accuracy, f1_macro, roc_auc "
+        f"(default: {d['scoring']})",
+    )
+    ga.add_argument(
+        "--validation-fraction",
+        type=float,
+        default=d["validation_fraction"],
+        metavar="F",
+        help=f"share of the data held out to score networks (default: {d['validation_fraction']})",
+    )
+    ga.add_argument(
+        "--random-state",
+        type=int,
+        default=d["random_state"],
+        metavar="N",
+        help=f"seed; the same seed repeats a search on CPU (default: {d['random_state']})",
+    )
+    run = search.add_argument_group("resources and resuming")
+    run.add_argument(
+        "--n-jobs",
+        type=int,
+        default=d["n_jobs"],
+        metavar="N",
+        help="networks trained in parallel (default: -1, all cores)",
+    )
+    run.add_argument(
+        "--device",
+        default=d["device"],
+        metavar="D",
+        help="cpu, cuda, cuda:N, auto, or a comma-separated list of devices (default: cpu)",
+    )
+    run.add_argument(
+        "--checkpoint-dir",
+        type=Path,
+        metavar="DIR",
+        help="save the search state there after every generation, so --resume can continue it",
+    )
+    run.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the search saved in --checkpoint-dir, after a crash or with more "
+        "--n-generations (the data and the other settings must be the same)",
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    search.set_defaults(func=_search)
+
+
+def _add_predict_parser(commands: argparse._SubParsersAction) -> None:
+    predict = commands.add_parser(
+        "predict",
+        help="predict with a model saved by skevonas search",
+        description="Predict the class of every sample in DATA with a saved model and write "
+        "the predictions as CSV (a column 'prediction', and with --proba one column "
+        "'proba_<class>' per class). DATA is a .npz file with an array X (y optional) or a "
+        ".csv file whose columns are the features the model was trained on, in the same "
+        "order; a label column, if there, is left out of the features and the accuracy is "
+        "printed. Model files are pickles, which can run code when loaded: only load models "
+        "you trust.",
+        epilog="example: skevonas predict skevonas-search-iris new.csv --output predictions.csv",
+    )
+    predict.add_argument(
+        "model",
+        type=Path,
+        metavar="MODEL",
+        help=f"a {MODEL_FILE} file, or the output folder of skevonas search",
+    )
+    predict.add_argument("data", type=Path, metavar="DATA", help="the .npz or .csv data file")
+    predict.add_argument(
+        "--label-column",
+        metavar="NAME",
+        help="the label column of a CSV file, if any (default: label)",
+    )
+    predict.add_argument(
+        "--output", type=Path, metavar="FILE", help="CSV file to write (default: standard output)"
+    )
+    predict.add_argument("--proba", action="store_true", help="add the probability of each class")
+    predict.set_defaults(func=_predict)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``skevonas`` command."""
+    """The argument parser of the ``skevonas`` command.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+        Its subcommands are ``search``, ``predict``, ``demo`` and ``datasets``.
+
+    Examples
+    --------
+    >>> args = build_parser().parse_args(["search", "data.csv", "--population-size", "4"])
+    >>> args.command, args.population_size, args.n_generations
+    ('search', 4, 5)
+    """
     from . import __version__
     from .datasets import list_eeg_datasets
 
     parser = argparse.ArgumentParser(
-        prog="skevonas", description="Evolutionary neural architecture search."
+        prog="skevonas",
+        description="Evolutionary neural architecture search.",
+        epilog="Run 'skevonas COMMAND --help' for the options of a command.",
     )
     parser.add_argument("--version", action="version", version=f"skevonas {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_search_parser(commands)
+    _add_predict_parser(commands)
 
     demo = commands.add_parser(
         "demo",
@@ -104,13 +550,39 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``skevonas`` console script."""
+    """Entry point of the ``skevonas`` console script.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (without the program name); ``sys.argv[1:]`` when None.
+
+    Returns
+    -------
+    status : int
+        0 on success, 2 for bad options or input (argparse exits with 2
+        itself), 1 when the search failed, 130 when interrupted.
+
+    Examples
+    --------
+    >>> main(["predict", "no-such-model.joblib", "data.csv"])
+    2
+    """
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
+    except SearchFailed as exc:
+        print(f"skevonas: error: the search failed: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # e.g. `skevonas predict ... | head`: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (ValueError, OSError) as exc:
         print(f"skevonas: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("skevonas: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

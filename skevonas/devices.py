@@ -13,6 +13,7 @@ import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import IO, Any
 
 import joblib
 import torch
@@ -21,7 +22,7 @@ __all__ = ["DevicePool", "device_for", "resolve_devices", "threads_per_worker"]
 
 # This process's pinned slot: (pool key, device, open lock file). The lock is
 # held while the process lives, and the OS releases it if the process dies.
-_PINNED: tuple[str, str, object] | None = None
+_PINNED: tuple[str, str, IO[Any]] | None = None
 
 
 @dataclass(frozen=True)

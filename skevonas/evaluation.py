@@ -57,7 +57,27 @@ class CandidateFailed(RuntimeError):
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """How every candidate is trained; the same for the whole search."""
+    """How every candidate is trained; the same for the whole search.
+
+    Parameters
+    ----------
+    max_epochs : int, default=30
+        Most epochs a candidate trains.
+    patience : int, default=5
+        Epochs without a better validation score before it stops.
+    scoring : str or callable, default="accuracy"
+        scikit-learn scorer name or callable (higher is better).
+    net_params : mapping, default={}
+        Extra keyword arguments for the skorch net (callbacks included).
+    time_limit : float or None, default=None
+        Seconds a candidate may train (checked after every epoch).
+
+    Examples
+    --------
+    >>> settings = TrainSettings(max_epochs=10, patience=3)
+    >>> settings.scoring, settings.time_limit
+    ('accuracy', None)
+    """
 
     max_epochs: int = 30
     patience: int = 5
@@ -73,6 +93,31 @@ class CandidateData:
     ``input_stats`` are the standardisation statistics of the training part
     (or ``None`` for no standardisation); they are never computed on the
     validation part.
+
+    Parameters
+    ----------
+    X_train, y_train : ndarray
+        The internal training part; labels encoded as ``0 .. n_classes - 1``.
+    X_valid, y_valid : ndarray
+        The validation part that scores candidates.
+    n_classes : int
+        Number of classes.
+    input_stats : (mean, std) or None, default=None
+        Per-feature or per-channel statistics of ``X_train``
+        (``skevonas.builders.layers.channel_stats``), for the
+        :class:`~skevonas.builders.Standardize` layer of every network.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skevonas.builders.layers import channel_stats
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(40, 2, 16)).astype(np.float32)  # 40 epochs, 2 channels
+    >>> y = np.arange(40) % 2
+    >>> data = CandidateData(X[:30], y[:30], X[30:], y[30:], n_classes=2,
+    ...                      input_stats=channel_stats(X[:30]))
+    >>> [stat.shape for stat in data.input_stats]  # one mean and one std per channel
+    [(2, 1), (2, 1)]
     """
 
     X_train: np.ndarray
@@ -84,7 +129,21 @@ class CandidateData:
 
 
 def candidate_seed(entropy: int, genome: Genome) -> int:
-    """The training seed of ``genome`` in a search seeded with ``entropy``."""
+    """The training seed of ``genome`` in a search seeded with ``entropy``.
+
+    The seed is derived from ``entropy`` and the genome's canonical key, so it
+    does not depend on when or where the candidate runs, nor on the other
+    candidates of its generation; genomes that build the same network get the
+    same seed.
+
+    Examples
+    --------
+    >>> from skevonas import Genome, LayerGene
+    >>> a = Genome("mlp", [LayerGene("dense", {"units": 8})])
+    >>> b = Genome("mlp", [LayerGene("identity"), LayerGene("dense", {"units": 8})])
+    >>> candidate_seed(0, a) == candidate_seed(0, b), candidate_seed(0, a) == candidate_seed(1, a)
+    (True, False)
+    """
     # Keyed by genome, so a candidate's seed does not depend on when or where
     # it runs, nor on the other candidates of its generation.
     digest = int(hashlib.sha1(genome.key().encode()).hexdigest()[:8], 16)
@@ -260,6 +319,53 @@ def evaluate_candidate(
     after ``deadline`` is ``"skipped"`` without training. ``device`` is a
     torch device, or a ``(DevicePool, fallback)`` pair: the worker then
     trains on the GPU slot it is pinned to.
+
+    Parameters
+    ----------
+    genome : Genome
+        The candidate.
+    data : CandidateData
+        The training and validation parts.
+    settings : TrainSettings
+        How to train.
+    seed : int
+        Seeds torch for this candidate (see :func:`candidate_seed`); the
+        caller's torch random state is restored afterwards.
+    device : str or (DevicePool, str), default="cpu"
+        Where to train.
+    n_threads : int, default=1
+        Torch threads while training.
+    deadline : float or None, default=None
+        A :func:`time.time` value after which training stops.
+
+    Returns
+    -------
+    result : dict
+        As described above. Never raises: a candidate that cannot be built
+        or trained comes back with ``status="failed"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skevonas import Genome, LayerGene
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(60, 4)).astype(np.float32)
+    >>> y = (X[:, 0] > 0).astype(np.int64)
+    >>> genome = Genome("mlp", [LayerGene("dense", {"units": 8, "activation": "relu"})],
+    ...                 {"optimizer": "adam", "lr": 0.01, "batch_size": 16})
+    >>> data = CandidateData(X[:40], y[:40], X[40:], y[40:], n_classes=2)
+    >>> result = evaluate_candidate(genome, data, TrainSettings(max_epochs=5, patience=2), seed=0)
+    >>> result["status"], 1 <= result["best_epoch"] <= result["epochs"] <= 5
+    ('ok', True)
+    >>> sorted(result["curves"])
+    ['train_loss', 'valid_loss', 'valid_score']
+
+    A candidate that cannot be built comes back failed instead of raising:
+
+    >>> broken = Genome("mlp", [LayerGene("conv", {"filters": 8})])
+    >>> failed = evaluate_candidate(broken, data, TrainSettings(max_epochs=5), seed=0)
+    >>> failed["status"], failed["error"]
+    ('failed', "ValueError: Unknown MLP layer kind 'conv'; must be 'dense'")
     """
     start = time.perf_counter()
     if isinstance(device, tuple):
@@ -325,7 +431,52 @@ def fit_final(
     device: str = "cpu",
     n_threads: int = 1,
 ) -> NeuralNetClassifier:
-    """Train ``genome`` on all of ``X, y`` for ``epochs`` epochs (no validation part)."""
+    """Train ``genome`` on all of ``X, y`` for ``epochs`` epochs (no validation part).
+
+    This is the refit of a search's best genome, and the final training of a
+    :class:`~skevonas.GenomeClassifier`.
+
+    Parameters
+    ----------
+    genome : Genome
+        The architecture and its training genes.
+    X, y : ndarray
+        All the training data; labels encoded as ``0 .. n_classes - 1``.
+    n_classes : int
+        Number of classes.
+    epochs : int
+        Epochs to train (at least 1).
+    input_stats : (mean, std) or None
+        Statistics for the network's :class:`~skevonas.builders.Standardize`
+        layer, or None for none.
+    settings : TrainSettings
+        Its ``net_params`` are passed to the skorch net.
+    seed : int
+        Seeds torch for this training.
+    device : str, default="cpu"
+        Where to train.
+    n_threads : int, default=1
+        Torch threads while training.
+
+    Returns
+    -------
+    net : skorch.NeuralNetClassifier
+        The trained net.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skevonas import Genome, LayerGene
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(60, 4)).astype(np.float32)
+    >>> y = (X[:, 0] > 0).astype(np.int64)
+    >>> genome = Genome("mlp", [LayerGene("dense", {"units": 8, "activation": "relu"})],
+    ...                 {"optimizer": "adam", "lr": 0.01, "batch_size": 16})
+    >>> net = fit_final(genome, X, y, n_classes=2, epochs=3, input_stats=None,
+    ...                 settings=TrainSettings(), seed=0)
+    >>> len(net.history), net.predict_proba(X[:5]).shape
+    (3, (5, 2))
+    """
     with torch_context(seed, n_threads):
         net = make_net(
             genome,

@@ -7,7 +7,7 @@ a batch of genomes, so it can be tested with a toy fitness in milliseconds.
 One generation:
 
 1. Evaluate the genomes of the population that were never evaluated before
-   (the cache is keyed by :meth:`~skevonas.genome.Genome.key`: no genome is
+   (the cache is keyed by :meth:`~skevonas.Genome.key`: no genome is
    trained twice in a search).
 2. Record statistics, call the callbacks, stop if asked.
 3. Keep the ``elite_size`` best genomes unchanged (so the best genome found
@@ -52,7 +52,37 @@ CheckpointFn = Callable[["SearchState"], None]
 
 @dataclass(frozen=True)
 class EvaluationRecord:
-    """One trained candidate: its genome, score and what training reported."""
+    """One trained candidate: its genome, score and what training reported.
+
+    Parameters
+    ----------
+    genome : Genome
+        The candidate.
+    score : float
+        Its score, higher is better; NaN if it failed.
+    generation : int
+        The generation that evaluated it.
+    index : int
+        Its position among the records of the search (0, 1, 2...); among equal
+        scores the lower index ranks first.
+    parents : tuple of str, default=()
+        Short keys of its parents.
+    status : {"ok", "failed"}, default="ok"
+        Whether its evaluation succeeded.
+    info : mapping, default={}
+        What the evaluation reported besides the score (epochs, fit time,
+        learning curves, the ``error`` of a failed candidate...).
+
+    Examples
+    --------
+    >>> from skevonas import Genome, LayerGene
+    >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})], {"lr": 0.01})
+    >>> record = EvaluationRecord(g, 0.9, generation=0, index=3, info={"epochs": 12})
+    >>> record.ok, record.key == g.key()
+    (True, True)
+    >>> EvaluationRecord(g, float("nan"), 0, 4, status="failed").ok
+    False
+    """
 
     genome: Genome
     score: float
@@ -64,14 +94,28 @@ class EvaluationRecord:
 
     @property
     def key(self) -> str:
+        """The genome's canonical key (:meth:`~skevonas.Genome.key`)."""
         return self.genome.key()
 
     @property
     def ok(self) -> bool:
+        """Whether the evaluation succeeded with a finite score."""
         return self.status == "ok" and math.isfinite(self.score)
 
     def to_dict(self) -> dict[str, Any]:
-        """Flat, JSON-friendly row (for a pandas DataFrame or a CSV file)."""
+        """Flat, JSON-friendly row (for a pandas DataFrame or a CSV file).
+
+        The entries of ``info`` become columns of their own; ``key`` is the
+        genome's short key and ``genome`` its :meth:`~skevonas.Genome.to_dict` form.
+
+        Examples
+        --------
+        >>> from skevonas import Genome, LayerGene
+        >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})], {"lr": 0.01})
+        >>> row = EvaluationRecord(g, 0.9, generation=0, index=3, info={"epochs": 12}).to_dict()
+        >>> row["architecture"], row["score"], row["epochs"]
+        ('mlp: dense(units=8) -> output | lr=0.01', 0.9, 12)
+        """
         return {
             "index": self.index,
             "generation": self.generation,
@@ -87,7 +131,46 @@ class EvaluationRecord:
 
 @dataclass
 class SearchState:
-    """Everything the loop knows; callbacks read it and the caller gets it back."""
+    """Everything the loop knows; callbacks read it and the caller gets it back.
+
+    Parameters
+    ----------
+    space_name : str
+        Name of the search space.
+    population_size, n_generations : int
+        Genomes per generation, and generations in all.
+    generation : int, default=-1
+        The last generation evaluated (-1 before the first).
+    population : list of EvaluationRecord
+        The records of the current generation, best first.
+    records : list of EvaluationRecord
+        Every evaluation of the search, in order.
+    cache : dict of str to EvaluationRecord
+        Records by genome key: a genome met again is not evaluated again.
+    history : list of dict
+        One row per generation (the estimator's ``history_``).
+    best : EvaluationRecord or None
+        The best successful record so far.
+    start_time : float
+        :func:`time.perf_counter` when the search began; :attr:`elapsed`
+        counts from it.
+    stop_reason : str or None
+        Why the search ended, once it has.
+    rng : numpy.random.Generator or None
+        The genetic algorithm's random generator; checkpoints save its state.
+    meta : dict
+        Whatever the caller keeps with the search (settings and data
+        fingerprints, seeds); saved and restored with checkpoints.
+
+    Examples
+    --------
+    >>> from skevonas import Genome, LayerGene
+    >>> state = SearchState("mlp", population_size=4, n_generations=3)
+    >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
+    >>> state.add(EvaluationRecord(g, 0.8, generation=0, index=0))
+    >>> state.best.score, len(state.records), g.key() in state.cache
+    (0.8, 1, True)
+    """
 
     space_name: str
     population_size: int
@@ -107,10 +190,26 @@ class SearchState:
 
     @property
     def elapsed(self) -> float:
+        """Seconds since the search began (a resumed search counts its earlier runs)."""
         return time.perf_counter() - self.start_time
 
     def add(self, record: EvaluationRecord) -> None:
-        """Store a finished evaluation: records, cache and best so far."""
+        """Store a finished evaluation: records, cache and best so far.
+
+        Among equal scores the earlier record stays the best; a failed record
+        never becomes the best.
+
+        Examples
+        --------
+        >>> from skevonas import Genome, LayerGene
+        >>> state = SearchState("mlp", population_size=4, n_generations=3)
+        >>> a, b, c = (Genome("mlp", [LayerGene("dense", {"units": n})]) for n in (8, 16, 32))
+        >>> state.add(EvaluationRecord(a, 0.8, generation=0, index=0))
+        >>> state.add(EvaluationRecord(b, 0.8, generation=0, index=1))
+        >>> state.add(EvaluationRecord(c, float("nan"), 0, 2, status="failed"))
+        >>> state.best.index
+        0
+        """
         self.records.append(record)
         self.cache[record.key] = record
         if record.ok and (self.best is None or _rank_key(record) < _rank_key(self.best)):
@@ -215,11 +314,11 @@ def evolve(
     callbacks = list(callbacks)
     elite_size = max(1, min(elite_size, population_size))
 
-    def breed(state: SearchState) -> list[tuple[Genome, tuple[str, ...]]]:
+    def breed(state: SearchState, rng: np.random.Generator) -> list[tuple[Genome, tuple[str, ...]]]:
         return _next_generation(
             state,
             space,
-            state.rng,
+            rng,
             population_size,
             elite_size,
             selection,
@@ -237,11 +336,13 @@ def evolve(
             checkpoint(state)  # so that a crash in the first generation loses nothing
     else:
         state = _prepare_resume(resume, space, population_size, n_generations)
+        rng = state.rng
+    assert rng is not None  # checked by _prepare_resume; for type checkers
     pending: list[tuple[Genome, tuple[str, ...]]] = []
     if state.generation < 0:  # a new search, or one saved before its first generation
-        pending = _initial_population(space, population_size, state.rng, initial_population)
+        pending = _initial_population(space, population_size, rng, initial_population)
     elif state.generation + 1 < n_generations:
-        pending = breed(state)
+        pending = breed(state, rng)
     for cb in callbacks:
         cb.on_search_begin(state)
 
@@ -267,7 +368,7 @@ def evolve(
             if state.stop_reason is not None:
                 break
             if generation + 1 < n_generations:
-                pending = breed(state)
+                pending = breed(state, rng)
         if state.stop_reason is None:
             state.stop_reason = f"completed {n_generations} generations"
         if state.history:
@@ -439,6 +540,7 @@ def _next_generation(
             break
         i, j = select(scores, 2, rng, size=tournament_size)
         a, b = ranked[int(i)].genome, ranked[int(j)].genome
+        parents: tuple[str, ...]
         if rng.random() < crossover_rate:
             mode = crossover if crossover != "both" else ("gene", "layer")[int(rng.integers(2))]
             child = CROSSOVERS[mode](a, b, space, rng)

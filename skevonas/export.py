@@ -299,15 +299,20 @@ def to_onnx(
 
     Examples
     --------
-    >>> import tempfile, pathlib
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> import onnxruntime
     >>> from torch import nn
-    >>> folder = tempfile.mkdtemp()
-    >>> path = to_onnx(nn.Sequential(nn.Linear(4, 3)), pathlib.Path(folder) / "net.onnx",
-    ...                input_shape=(4,))  # doctest: +SKIP
-    >>> import onnxruntime, numpy as np  # doctest: +SKIP
-    >>> session = onnxruntime.InferenceSession(path)  # doctest: +SKIP
-    >>> session.run(None, {"input": np.zeros((5, 4), np.float32)})[0].shape  # doctest: +SKIP
-    (5, 3)
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = to_onnx(nn.Sequential(nn.Linear(4, 3)), pathlib.Path(tmp.name) / "net.onnx",
+    ...                input_shape=(4,))
+    >>> session = onnxruntime.InferenceSession(str(path))
+    >>> [i.name for i in session.get_inputs()], [o.name for o in session.get_outputs()]
+    (['input'], ['probabilities'])
+    >>> proba = session.run(None, {"input": np.zeros((5, 4), np.float32)})[0]
+    >>> proba.shape, bool(np.allclose(proba.sum(axis=1), 1.0))
+    ((5, 3), True)
+    >>> tmp.cleanup()
     """
     _require_onnx()
     wrapped, batch = _prepare(model, input_shape, example)

@@ -253,7 +253,7 @@ class GenomeClassifier(NetClassifierBase):
         )
         problems += self._training_problems()
         device = self._device_or_problems(problems)
-        if problems:
+        if problems or genome is None:  # a None genome has added its problem
             raise ValueError(
                 f"Invalid settings for {type(self).__name__}:\n  - " + "\n  - ".join(problems)
             )
@@ -311,6 +311,22 @@ class GenomeClassifier(NetClassifierBase):
         RuntimeError
             If training on the internal training part fails (e.g. the loss
             becomes NaN).
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skevonas import Genome, LayerGene
+        >>> X, y = load_iris(return_X_y=True)
+        >>> genome = Genome("mlp", [LayerGene("dense", {"units": 16, "activation": "relu"})],
+        ...                 {"optimizer": "adam", "lr": 0.01, "batch_size": 16})
+        >>> clf = GenomeClassifier(genome, max_epochs=10, patience=3, random_state=0).fit(X, y)
+        >>> 1 <= clf.best_epoch_ <= 10, 0.0 <= clf.validation_score_ <= 1.0
+        (True, True)
+
+        Without a validation part it trains for ``max_epochs``:
+
+        >>> GenomeClassifier(genome, max_epochs=3, validation_fraction=None).fit(X, y).best_epoch_
+        3
         """
         genome, device = self._check_params()
         X, y_enc = self._encode_targets(X, y)
@@ -378,7 +394,23 @@ class GenomeClassifier(NetClassifierBase):
         return int(result["best_epoch"]), float(result["score"])
 
     def describe(self) -> str:
-        """Readable summary of the architecture and its training."""
+        """Readable summary of the architecture and its training.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skevonas import Genome, LayerGene
+        >>> X, y = load_iris(return_X_y=True)
+        >>> genome = Genome("mlp", [LayerGene("dense", {"units": 16, "activation": "relu"})],
+        ...                 {"optimizer": "adam", "lr": 0.01, "batch_size": 16})
+        >>> clf = GenomeClassifier(genome, max_epochs=3, validation_fraction=None).fit(X, y)
+        >>> print(clf.describe())  # doctest: +ELLIPSIS
+        mlp genome ...
+           0. dense(activation='relu', units=16)
+              output (linear, one unit per class)
+          training: batch_size=16, lr=0.01, optimizer='adam'
+        131 parameters, trained 3 epochs on all data (no validation)
+        """
         check_is_fitted(self)
         score = (
             "no validation"

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["GeneValue", "Genome", "LayerGene"]
 
 GeneValue = int | float | str | bool
+# Genes as given to a constructor: a mapping, or (name, value) pairs.
+GenesLike = Mapping[str, GeneValue] | tuple[tuple[str, GeneValue], ...]
 
 # Layer kinds that build no module: they are dropped from the canonical key so
 # that two genomes which build the same network are cached as one.
@@ -79,31 +81,63 @@ class LayerGene:
     kind: str
     params: tuple[tuple[str, GeneValue], ...] = ()
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.kind, str) or not self.kind:
-            raise ValueError(f"layer kind must be a non-empty string, got {self.kind!r}")
-        object.__setattr__(self, "params", _freeze_params(self.params))
+    # An explicit __init__ (the dataclass keeps it) so that the accepted input
+    # types differ from the stored, canonical ones.
+    def __init__(self, kind: str, params: GenesLike = ()) -> None:
+        if not isinstance(kind, str) or not kind:
+            raise ValueError(f"layer kind must be a non-empty string, got {kind!r}")
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "params", _freeze_params(params))
 
     def __getitem__(self, name: str) -> GeneValue:
         return _lookup(self.params, name, f"layer {self.kind!r} has no parameter {name!r}")
 
     def get(self, name: str, default: Any = None) -> Any:
-        """Return parameter ``name``, or ``default`` if the layer has none."""
+        """Return parameter ``name``, or ``default`` if the layer has none.
+
+        Examples
+        --------
+        >>> gene = LayerGene("dense", {"units": 64})
+        >>> gene.get("units"), gene.get("dropout", 0.0)
+        (64, 0.0)
+        """
         return dict(self.params).get(name, default)
 
     def replace(self, **changes: GeneValue) -> LayerGene:
-        """Return a copy with some parameters changed."""
+        """Return a copy with some parameters changed.
+
+        Examples
+        --------
+        >>> gene = LayerGene("conv", {"filters": 16, "kernel_size": 5})
+        >>> gene.replace(kernel_size=7)
+        conv(filters=16, kernel_size=7)
+        >>> gene["kernel_size"]  # genes are immutable: the original is unchanged
+        5
+        """
         params = dict(self.params)
         params.update(changes)
         return LayerGene(self.kind, params)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-JSON form: ``{"kind": ..., "params": {...}}``."""
+        """Plain-JSON form: ``{"kind": ..., "params": {...}}``.
+
+        Examples
+        --------
+        >>> LayerGene("dropout", {"rate": 0.25}).to_dict()
+        {'kind': 'dropout', 'params': {'rate': 0.25}}
+        """
         return {"kind": self.kind, "params": dict(self.params)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LayerGene:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict`.
+
+        Examples
+        --------
+        >>> gene = LayerGene("dropout", {"rate": 0.25})
+        >>> LayerGene.from_dict(gene.to_dict()) == gene
+        True
+        """
         return cls(data["kind"], dict(data.get("params", {})))
 
     def __repr__(self) -> str:
@@ -152,26 +186,43 @@ class Genome:
     layers: tuple[LayerGene, ...]
     globals: tuple[tuple[str, GeneValue], ...] = field(default=())
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.family, str) or not self.family:
-            raise ValueError(f"family must be a non-empty string, got {self.family!r}")
-        layers = tuple(self.layers)
+    def __init__(self, family: str, layers: Iterable[LayerGene], globals: GenesLike = ()) -> None:
+        if not isinstance(family, str) or not family:
+            raise ValueError(f"family must be a non-empty string, got {family!r}")
+        layers = tuple(layers)
         for layer in layers:
             if not isinstance(layer, LayerGene):
                 raise TypeError(f"layers must be LayerGene instances, got {layer!r}")
+        object.__setattr__(self, "family", family)
         object.__setattr__(self, "layers", layers)
-        object.__setattr__(self, "globals", _freeze_params(self.globals))
+        object.__setattr__(self, "globals", _freeze_params(globals))
 
     # -- access -----------------------------------------------------------------
     def __getitem__(self, name: str) -> GeneValue:
         return _lookup(self.globals, name, f"genome has no global gene {name!r}")
 
     def get(self, name: str, default: Any = None) -> Any:
-        """Return global gene ``name``, or ``default`` if absent."""
+        """Return global gene ``name``, or ``default`` if absent.
+
+        Examples
+        --------
+        >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})], {"lr": 0.01})
+        >>> g.get("lr"), g.get("batch_size", 32)
+        (0.01, 32)
+        """
         return dict(self.globals).get(name, default)
 
     def replace(self, layers: Any = None, **global_changes: GeneValue) -> Genome:
-        """Return a copy with new layers and/or some global genes changed."""
+        """Return a copy with new layers and/or some global genes changed.
+
+        Examples
+        --------
+        >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})], {"lr": 0.01})
+        >>> print(g.replace(lr=0.001))
+        mlp: dense(units=8) -> output | lr=0.001
+        >>> print(g.replace(layers=[LayerGene("dense", {"units": 16})] * 2))
+        mlp: dense(units=16) -> dense(units=16) -> output | lr=0.01
+        """
         params = dict(self.globals)
         params.update(global_changes)
         return Genome(self.family, self.layers if layers is None else tuple(layers), params)
@@ -183,7 +234,16 @@ class Genome:
 
     # -- identity ---------------------------------------------------------------
     def canonical(self) -> dict[str, Any]:
-        """The form used for the key: no-op layers dropped, floats rounded."""
+        """The form used for the key: no-op layers dropped, floats rounded.
+
+        Floats are rounded to 6 significant digits.
+
+        Examples
+        --------
+        >>> g = Genome("cnn1d", [LayerGene("identity"), LayerGene("dropout", {"rate": 0.1 + 0.2})])
+        >>> g.canonical()
+        {'family': 'cnn1d', 'layers': [['dropout', [['rate', 0.3]]]], 'globals': []}
+        """
         return {
             "family": self.family,
             "layers": [
@@ -195,16 +255,42 @@ class Genome:
         }
 
     def key(self) -> str:
-        """Canonical string key: equal for genomes that build the same network."""
+        """Canonical string key: equal for genomes that build the same network.
+
+        Examples
+        --------
+        >>> a = Genome("cnn1d", [LayerGene("dropout", {"rate": 0.3})])
+        >>> b = Genome("cnn1d", [LayerGene("identity"), LayerGene("dropout", {"rate": 0.1 + 0.2})])
+        >>> a == b, a.key() == b.key()
+        (False, True)
+        >>> a.key()
+        '{"family":"cnn1d","globals":[],"layers":[["dropout",[["rate",0.3]]]]}'
+        """
         return json.dumps(self.canonical(), separators=(",", ":"), sort_keys=True)
 
     def short_key(self) -> str:
-        """A 10-character hash of :meth:`key`, for logs and file names."""
+        """A 10-character hash of :meth:`key`, for logs and file names.
+
+        Examples
+        --------
+        >>> g = Genome("cnn1d", [LayerGene("dropout", {"rate": 0.3})])
+        >>> len(g.short_key()), g.short_key() == g.replace(layers=[LayerGene("identity"),
+        ...                                                      *g.layers]).short_key()
+        (10, True)
+        """
         return hashlib.sha1(self.key().encode()).hexdigest()[:10]
 
     # -- serialisation ------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """Plain-JSON form of the genome (every layer kept, identity included)."""
+        """Plain-JSON form of the genome (every layer kept, identity included).
+
+        Examples
+        --------
+        >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})], {"lr": 0.01})
+        >>> g.to_dict()  # doctest: +NORMALIZE_WHITESPACE
+        {'family': 'mlp', 'layers': [{'kind': 'dense', 'params': {'units': 8}}],
+         'globals': {'lr': 0.01}}
+        """
         return {
             "family": self.family,
             "layers": [layer.to_dict() for layer in self.layers],
@@ -213,7 +299,19 @@ class Genome:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Genome:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict`.
+
+        Raises
+        ------
+        ValueError
+            If ``data`` does not describe a genome.
+
+        Examples
+        --------
+        >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})], {"lr": 0.01})
+        >>> Genome.from_dict(g.to_dict()) == g
+        True
+        """
         try:
             return cls(
                 data["family"],
@@ -224,17 +322,45 @@ class Genome:
             raise ValueError(f"not a valid genome dictionary: {exc}") from exc
 
     def to_json(self, **kwargs: Any) -> str:
-        """The genome as a JSON string; ``kwargs`` go to :func:`json.dumps`."""
+        """The genome as a JSON string; ``kwargs`` go to :func:`json.dumps`.
+
+        Examples
+        --------
+        >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})], {"lr": 0.01})
+        >>> print(g.to_json())  # doctest: +NORMALIZE_WHITESPACE
+        {"family": "mlp", "layers": [{"kind": "dense", "params": {"units": 8}}],
+         "globals": {"lr": 0.01}}
+        """
         return json.dumps(self.to_dict(), **kwargs)
 
     @classmethod
     def from_json(cls, text: str) -> Genome:
-        """Inverse of :meth:`to_json`."""
+        """Inverse of :meth:`to_json`.
+
+        Examples
+        --------
+        >>> g = Genome.from_json('{"family": "mlp", "layers": [{"kind": "dense", '
+        ...                      '"params": {"units": 8}}], "globals": {"lr": 0.01}}')
+        >>> print(g)
+        mlp: dense(units=8) -> output | lr=0.01
+        """
         return cls.from_dict(json.loads(text))
 
     # -- display ------------------------------------------------------------------
     def describe(self) -> str:
-        """Multi-line, human-readable description of the architecture."""
+        """Multi-line, human-readable description of the architecture.
+
+        Examples
+        --------
+        >>> g = Genome("cnn1d", [LayerGene("conv", {"filters": 8, "kernel_size": 5, "stride": 1}),
+        ...                      LayerGene("elu")], {"head": "flatten", "lr": 0.001})
+        >>> print(g.describe())  # doctest: +ELLIPSIS
+        cnn1d genome ...
+           0. conv(filters=8, kernel_size=5, stride=1)
+           1. elu()
+              output (linear, one unit per class)
+          training: head='flatten', lr=0.001
+        """
         lines = [f"{self.family} genome {self.short_key()}"]
         for i, layer in enumerate(self.layers):
             lines.append(f"  {i:2d}. {layer!r}")

@@ -3,7 +3,7 @@
 Every operator is a pure function with an explicit
 :class:`numpy.random.Generator`. Operators never modify their inputs (genomes
 are immutable anyway) and always return genomes inside the search space
-(they finish with :meth:`~skevonas.space.SearchSpace.repair`).
+(they finish with :meth:`~skevonas.SearchSpace.repair`).
 """
 
 from __future__ import annotations
@@ -116,7 +116,9 @@ def crossover_genes(a: Genome, b: Genome, space: SearchSpace, rng: np.random.Gen
         la = a.layers[i] if i < len(a.layers) else None
         lb = b.layers[i] if i < len(b.layers) else None
         if la is None or lb is None:
-            layers.append(la or lb)
+            only = la if la is not None else lb
+            if only is not None:  # always, as depth is one of the two lengths
+                layers.append(only)
         elif la.kind == lb.kind:
             pa, pb = dict(la.params), dict(lb.params)
             layers.append(

@@ -137,9 +137,10 @@ def iter_batch(
                 # result arrived before the death was noticed, nothing is left.)
                 for i in unfinished:
                     if attempts[i] >= 2:
-                        results[i] = _died(attempts[i], exc)
+                        failed = _died(attempts[i], exc)
+                        results[i] = failed
                         logger.warning("task %d: worker died twice, recorded as failed", i)
-                        yield i, results[i]
+                        yield i, failed
                     else:
                         groups.insert(0, [i])
             else:

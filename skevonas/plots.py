@@ -16,7 +16,7 @@ saved as usual with matplotlib.
 * :func:`plot_search`: the three side by side in one figure.
 
 matplotlib is an optional dependency (``pip install "skevonas[plots]"``);
-it is imported only when a plot is drawn, and :func:`matplotlib.pyplot` is
+it is imported only when a plot is drawn, and :mod:`matplotlib.pyplot` is
 used only to create a figure when no ``ax`` is given (``plt.show`` is never
 called).
 """
@@ -216,7 +216,7 @@ def plot_fitness(
     ax.set_ylabel(_score_label(estimator, score_name))
     ax.set_title("Fitness by generation")
     handles = [*ax.get_lines(), band]
-    ax.legend(handles, [h.get_label() for h in handles], loc="best")
+    ax.legend(handles, [str(h.get_label()) for h in handles], loc="best")
     return ax
 
 
@@ -447,7 +447,7 @@ def plot_learning_curves(
     score_ax.set_ylabel(score_label)
     ax.set_title(f"Learning curves of the best network ({_name(record)})")
     handles = [*ax.get_lines(), *score_ax.get_lines()]
-    score_ax.legend(handles, [h.get_label() for h in handles], loc="best")
+    score_ax.legend(handles, [str(h.get_label()) for h in handles], loc="best")
     return ax
 
 

@@ -2,17 +2,17 @@
 
 A search space is declarative. It names the layer kinds it allows, the domain
 of every parameter, the global (training) genes, and the depth range. It holds
-no random state: :meth:`SearchSpace.sample` takes a
+no random state: :meth:`~skevonas.SearchSpace.sample` takes a
 :class:`numpy.random.Generator`. Spaces for convolutional families know the
-input shape (bound with :meth:`SearchSpace.bind` at fit time) so that
-:meth:`SearchSpace.repair` can guarantee that no layer shrinks the signal
-below length 1.
+input shape (bound with :meth:`~skevonas.SearchSpace.bind` at fit time) so that
+:meth:`~skevonas.SearchSpace.repair` can guarantee that no layer shrinks the
+signal below length 1.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -57,23 +57,62 @@ class Int:
             raise ValueError(f"invalid Int domain [{self.low}, {self.high}], log={self.log}")
 
     def sample(self, rng: np.random.Generator) -> int:
+        """Draw a value, uniformly or (``log=True``) log-uniformly.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> values = [Int(2, 32, log=True).sample(rng) for _ in range(200)]
+        >>> min(values) >= 2 and max(values) <= 32
+        True
+        """
         if self.log:
             value = math.exp(rng.uniform(math.log(self.low), math.log(self.high + 1)))
             return self.clip(int(value))
         return int(rng.integers(self.low, self.high + 1))
 
     def contains(self, value: Any) -> bool:
+        """Whether ``value`` is an integer (not a bool) inside the domain.
+
+        Examples
+        --------
+        >>> d = Int(1, 5)
+        >>> d.contains(5), d.contains(5.0), d.contains(True)
+        (True, False, False)
+        """
         return (
             isinstance(value, (int, np.integer))
             and not isinstance(value, bool)
-            and self.low <= value <= self.high
+            and bool(self.low <= value <= self.high)
         )
 
     def clip(self, value: Any) -> int:
+        """``value`` rounded to the nearest integer inside the domain.
+
+        Examples
+        --------
+        >>> Int(1, 5).clip(3.6), Int(1, 5).clip(-2)
+        (4, 1)
+        """
         return int(min(max(int(round(value)), self.low), self.high))
 
-    def step(self, value: int, rng: np.random.Generator) -> int:
-        """A small move away from ``value`` (unchanged only if the domain has one value)."""
+    def step(self, value: Any, rng: np.random.Generator) -> int:
+        """A small move away from ``value`` (unchanged only if the domain has one value).
+
+        On a linear scale the move is up to 15 % of the range (at least 1); on a
+        log scale ``value`` is multiplied or divided by a factor of 1.25 to 2. A
+        move that stays put at a bound goes one the other way.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> sorted({Int(1, 10).step(5, rng) for _ in range(50)})
+        [4, 6]
+        >>> Int(1, 10).step(10, rng) < 10
+        True
+        """
         if self.low == self.high:
             return self.low
         if self.log:
@@ -107,21 +146,60 @@ class Float:
             raise ValueError(f"invalid Float domain [{self.low}, {self.high}], log={self.log}")
 
     def sample(self, rng: np.random.Generator) -> float:
+        """Draw a value, uniformly or (``log=True``) log-uniformly.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> value = Float(1e-4, 1e-1, log=True).sample(np.random.default_rng(0))
+        >>> 1e-4 <= value <= 1e-1
+        True
+        """
         if self.log:
             return float(math.exp(rng.uniform(math.log(self.low), math.log(self.high))))
         return float(rng.uniform(self.low, self.high))
 
     def contains(self, value: Any) -> bool:
+        """Whether ``value`` is a number (not a bool) inside the domain.
+
+        Examples
+        --------
+        >>> d = Float(0.0, 0.5)
+        >>> d.contains(0.5), d.contains(0), d.contains(0.7), d.contains(False)
+        (True, True, False, False)
+        """
         return (
             isinstance(value, (float, int, np.floating))
             and not isinstance(value, bool)
-            and self.low <= value <= self.high
+            and bool(self.low <= value <= self.high)
         )
 
     def clip(self, value: Any) -> float:
+        """``value`` as a float, clipped into the domain.
+
+        Examples
+        --------
+        >>> Float(0.0, 0.5).clip(0.7), Float(0.0, 0.5).clip(-1)
+        (0.5, 0.0)
+        """
         return float(min(max(float(value), self.low), self.high))
 
-    def step(self, value: float, rng: np.random.Generator) -> float:
+    def step(self, value: Any, rng: np.random.Generator) -> float:
+        """A small move away from ``value``, rounded to 6 significant digits.
+
+        On a linear scale the move is normal with a standard deviation of 15 % of
+        the range; on a log scale ``value`` is multiplied or divided by a factor of
+        1.2 to 3. The result is clipped into the domain; a move that stays put at a
+        bound goes inwards by a tenth of the range.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> d = Float(1e-4, 5e-3, log=True)
+        >>> new = d.step(1e-3, np.random.default_rng(0))
+        >>> new != 1e-3 and d.contains(new)
+        True
+        """
         if self.low == self.high:
             return float(self.low)
         if self.log:
@@ -154,15 +232,37 @@ class Choice:
             raise ValueError("Choice needs at least one option")
 
     def sample(self, rng: np.random.Generator) -> GeneValue:
+        """Draw one of the options, each as likely.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> Choice((16, 32, 64)).sample(np.random.default_rng(0)) in (16, 32, 64)
+        True
+        """
         return _py(self.options[int(rng.integers(len(self.options)))])
 
     def contains(self, value: Any) -> bool:
         # bool is an int in Python: never let True stand for 1 or the reverse.
+        """Whether ``value`` is one of the options (``True`` never stands for ``1``).
+
+        Examples
+        --------
+        >>> Choice((0, 1)).contains(1), Choice((0, 1)).contains(True)
+        (True, False)
+        """
         return any(
             value == o and isinstance(value, bool) == isinstance(o, bool) for o in self.options
         )
 
     def clip(self, value: Any) -> GeneValue:
+        """``value`` if it is an option; else the nearest numeric option, or the first one.
+
+        Examples
+        --------
+        >>> Choice((16, 32, 64)).clip(40), Choice(("relu", "elu")).clip("tanh")
+        (32, 'relu')
+        """
         if self.contains(value):
             return value
         if all(isinstance(o, (int, float)) and not isinstance(o, bool) for o in self.options):
@@ -173,7 +273,17 @@ class Choice:
         return _py(self.options[0])
 
     def step(self, value: GeneValue, rng: np.random.Generator) -> GeneValue:
-        """A different option; for ordered numeric options, a neighbour."""
+        """A different option; for ordered numeric options, a neighbour.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> sorted({Choice((16, 32, 64, 128)).step(32, rng) for _ in range(20)})
+        [16, 64]
+        >>> Choice(("relu", "elu", "tanh")).step("relu", rng) in ("elu", "tanh")
+        True
+        """
         others = [o for o in self.options if o != value]
         if not others:
             return value
@@ -195,6 +305,15 @@ def _py(value: Any) -> GeneValue:
 
 
 # --------------------------------------------------------------------------- layers
+# Domains as given to a constructor: a mapping, or (name, domain) pairs.
+DomainsLike = Mapping[str, Domain] | Iterable[tuple[str, Domain]]
+
+
+def _sorted_pairs(items: DomainsLike) -> tuple[tuple[str, Domain], ...]:
+    pairs = items.items() if isinstance(items, Mapping) else items
+    return tuple(sorted(pairs, key=lambda kv: kv[0]))
+
+
 @dataclass(frozen=True)
 class LayerSpec:
     """A layer kind the space allows, with the domain of each parameter.
@@ -207,26 +326,60 @@ class LayerSpec:
         ``Int``, ``Float`` or ``Choice`` per parameter.
     weight : float, default=1.0
         Relative probability of drawing this kind when a layer is sampled.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> spec = LayerSpec("dropout", {"rate": Float(0.0, 0.5)}, weight=2.0)
+    >>> gene = spec.sample(np.random.default_rng(0))
+    >>> gene.kind, spec.contains(gene)
+    ('dropout', True)
     """
 
     kind: str
     params: tuple[tuple[str, Domain], ...] = ()
     weight: float = 1.0
 
-    def __post_init__(self) -> None:
-        items = self.params.items() if isinstance(self.params, Mapping) else self.params
-        object.__setattr__(self, "params", tuple(sorted(items, key=lambda kv: kv[0])))
-        if self.weight < 0:
-            raise ValueError(f"weight of layer {self.kind!r} must be >= 0, got {self.weight!r}")
+    # An explicit __init__ (the dataclass keeps it): a mapping is accepted and
+    # stored as sorted pairs.
+    def __init__(self, kind: str, params: DomainsLike = (), weight: float = 1.0) -> None:
+        if weight < 0:
+            raise ValueError(f"weight of layer {kind!r} must be >= 0, got {weight!r}")
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "params", _sorted_pairs(params))
+        object.__setattr__(self, "weight", weight)
 
     @property
     def domains(self) -> dict[str, Domain]:
+        """The parameter domains, by parameter name."""
         return dict(self.params)
 
     def sample(self, rng: np.random.Generator) -> LayerGene:
+        """Draw a gene of this kind, every parameter from its domain.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> spec = LayerSpec("conv", {"filters": Choice((8, 16)), "kernel_size": Int(2, 9),
+        ...                           "stride": Int(1, 3)})
+        >>> gene = spec.sample(np.random.default_rng(0))
+        >>> gene.kind, [name for name, _ in gene.params]
+        ('conv', ['filters', 'kernel_size', 'stride'])
+        """
         return LayerGene(self.kind, {name: d.sample(rng) for name, d in self.params})
 
     def contains(self, gene: LayerGene) -> bool:
+        """Whether ``gene`` has this kind and exactly these parameters, each in its domain.
+
+        Examples
+        --------
+        >>> from skevonas import LayerGene
+        >>> spec = LayerSpec("dropout", {"rate": Float(0.0, 0.5)})
+        >>> spec.contains(LayerGene("dropout", {"rate": 0.2}))
+        True
+        >>> spec.contains(LayerGene("dropout", {"rate": 0.9}))
+        False
+        """
         domains = self.domains
         values = dict(gene.params)
         return (
@@ -236,6 +389,20 @@ class LayerSpec:
         )
 
     def clip(self, gene: LayerGene) -> LayerGene:
+        """The gene with every parameter clipped into its domain.
+
+        Missing parameters get the middle of their domain (the first option of a
+        ``Choice``); parameters the spec does not know are dropped.
+
+        Examples
+        --------
+        >>> from skevonas import LayerGene
+        >>> spec = LayerSpec("dropout", {"rate": Float(0.0, 0.5)})
+        >>> spec.clip(LayerGene("dropout", {"rate": 0.9}))
+        dropout(rate=0.5)
+        >>> spec.clip(LayerGene("dropout"))
+        dropout(rate=0.25)
+        """
         values = dict(gene.params)
         return LayerGene(
             self.kind,
@@ -328,13 +495,38 @@ class SearchSpace:
     init_max_layers: int | None = None
     input_shape: tuple[int, ...] | None = None
     name: str = "custom"
-    _kinds: dict = field(default=None, init=False, repr=False, compare=False)
+    _kinds: dict[str, LayerSpec] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "layers", tuple(self.layers))
-        items = self.globals.items() if isinstance(self.globals, Mapping) else self.globals
-        object.__setattr__(self, "globals", tuple(sorted(items, key=lambda kv: kv[0])))
+    # An explicit __init__ (the dataclass keeps it; dataclasses.replace calls
+    # it with every field): sequences and mappings are stored as tuples.
+    def __init__(
+        self,
+        family: str,
+        layers: Iterable[LayerSpec],
+        globals: DomainsLike,
+        min_layers: int = 1,
+        max_layers: int = 6,
+        init_max_layers: int | None = None,
+        input_shape: tuple[int, ...] | None = None,
+        name: str = "custom",
+    ) -> None:
+        for attribute, value in (
+            ("family", family),
+            ("layers", tuple(layers)),
+            ("globals", _sorted_pairs(globals)),
+            ("min_layers", min_layers),
+            ("max_layers", max_layers),
+            ("init_max_layers", init_max_layers),
+            ("input_shape", input_shape),
+            ("name", name),
+        ):
+            object.__setattr__(self, attribute, value)
         object.__setattr__(self, "_kinds", {spec.kind: spec for spec in self.layers})
+        self._check()
+
+    def _check(self) -> None:
         problems = []
         if self.family not in ("mlp", "cnn1d", "cnn2d"):
             problems.append(f"family must be one of ['mlp', 'cnn1d', 'cnn2d'], got {self.family!r}")
@@ -354,6 +546,7 @@ class SearchSpace:
     # -- binding ----------------------------------------------------------------
     @property
     def is_convolutional(self) -> bool:
+        """Whether the family is a CNN one (``"cnn1d"`` or ``"cnn2d"``)."""
         return self.family.startswith("cnn")
 
     @property
@@ -362,7 +555,22 @@ class SearchSpace:
         return {"mlp": 1, "cnn1d": 2, "cnn2d": 3}[self.family]
 
     def bind(self, input_shape: Sequence[int]) -> SearchSpace:
-        """Return a copy of the space that knows the shape of one sample."""
+        """Return a copy of the space that knows the shape of one sample.
+
+        Raises
+        ------
+        ValueError
+            If the shape has the wrong number of dimensions for the family.
+
+        Examples
+        --------
+        >>> cnn_space().bind((6, 896)).input_shape
+        (6, 896)
+        >>> cnn_space().bind((64,))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        ValueError: search space 'cnn1d' (cnn1d) expects samples with 2 dimension(s), got ...
+        """
         shape = tuple(int(s) for s in input_shape)
         if len(shape) != self.input_ndim:
             raise ValueError(
@@ -373,6 +581,22 @@ class SearchSpace:
 
     # -- the three verbs ----------------------------------------------------------
     def layer_spec(self, kind: str) -> LayerSpec:
+        """The :class:`~skevonas.space.LayerSpec` of layer kind ``kind``.
+
+        Raises
+        ------
+        ValueError
+            If the space has no such layer kind.
+
+        Examples
+        --------
+        >>> mlp_space().layer_spec("dense").weight
+        1.0
+        >>> mlp_space().layer_spec("conv")
+        Traceback (most recent call last):
+            ...
+        ValueError: layer kind must be one of ['dense'], got 'conv'
+        """
         try:
             return self._kinds[kind]
         except KeyError:
@@ -381,17 +605,52 @@ class SearchSpace:
             ) from None
 
     def sample_layer(self, rng: np.random.Generator, exclude: str | None = None) -> LayerGene:
-        """Draw one layer gene, kinds weighted by :attr:`LayerSpec.weight`."""
+        """Draw one layer gene, each kind as likely as its weight says.
+
+        A kind is drawn with probability proportional to the ``weight`` of its
+        :class:`~skevonas.space.LayerSpec`. ``exclude`` names a kind not to draw
+        (mutation uses it to replace a layer by one of another kind).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> space = cnn_space()
+        >>> "conv" in {space.sample_layer(rng, exclude="conv").kind for _ in range(100)}
+        False
+        """
         specs = [s for s in self.layers if s.kind != exclude and s.weight > 0] or list(self.layers)
         weights = np.array([s.weight for s in specs], dtype=float)
         spec = specs[int(rng.choice(len(specs), p=weights / weights.sum()))]
         return spec.sample(rng)
 
     def sample_globals(self, rng: np.random.Generator) -> dict[str, GeneValue]:
+        """Draw every global gene from its domain.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> sorted(mlp_space().sample_globals(np.random.default_rng(0)))
+        ['batch_size', 'lr', 'optimizer']
+        """
         return {name: domain.sample(rng) for name, domain in self.globals}
 
     def sample(self, rng: np.random.Generator) -> Genome:
-        """Draw a random genome inside the space (repaired if needed)."""
+        """Draw a random genome inside the space (repaired if needed).
+
+        Its depth is drawn uniformly from ``min_layers`` (at least 1) to
+        ``init_max_layers`` (or ``max_layers``), each layer with
+        :meth:`sample_layer` and the global genes with :meth:`sample_globals`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> space = cnn_space().bind((6, 896))
+        >>> genomes = [space.sample(rng) for _ in range(20)]
+        >>> all(space.contains(g) for g in genomes), max(len(g.layers) for g in genomes) <= 6
+        (True, True)
+        """
         top = (
             self.max_layers
             if self.init_max_layers is None
@@ -403,7 +662,19 @@ class SearchSpace:
         return self.repair(Genome(self.family, layers, self.sample_globals(rng)))
 
     def contains(self, genome: Genome) -> bool:
-        """Whether ``genome`` lies in the space (and fits the bound input shape)."""
+        """Whether ``genome`` lies in the space (and fits the bound input shape).
+
+        Examples
+        --------
+        >>> from skevonas import Genome, LayerGene
+        >>> space = cnn_space().bind((6, 20))  # 20 time samples
+        >>> g = Genome("cnn1d", [LayerGene("conv", {"filters": 8, "kernel_size": 25, "stride": 1})],
+        ...            {"optimizer": "adam", "lr": 0.001, "batch_size": 32, "head": "flatten"})
+        >>> space.contains(g)  # a kernel longer than the signal
+        False
+        >>> space.contains(space.repair(g))
+        True
+        """
         if not isinstance(genome, Genome) or genome.family != self.family:
             return False
         if not self.min_layers <= len(genome.layers) <= self.max_layers:
@@ -430,6 +701,18 @@ class SearchSpace:
         for convolutional families every kernel or pool larger than the signal
         that reaches it is shrunk to fit (or the layer is dropped if even the
         smallest value does not fit). Deterministic: needs no RNG.
+
+        Examples
+        --------
+        >>> from skevonas import Genome, LayerGene
+        >>> space = cnn_space().bind((6, 20))  # 20 time samples
+        >>> g = Genome("cnn1d", [LayerGene("conv", {"filters": 8, "kernel_size": 25, "stride": 1}),
+        ...                      LayerGene("dense", {"units": 8})], {"lr": 1.0})
+        >>> repaired = space.repair(g)
+        >>> repaired.layers  # the kernel shrunk to the signal; the MLP layer dropped
+        (conv(filters=8, kernel_size=20, stride=1),)
+        >>> dict(repaired.globals)  # lr clipped into its domain; missing genes filled in
+        {'batch_size': 16, 'head': 'flatten', 'lr': 0.005, 'optimizer': 'adam'}
         """
         if genome.family != self.family:
             raise ValueError(
@@ -460,6 +743,8 @@ class SearchSpace:
         return spec.clip(LayerGene(spec.kind, {n: _low(d) for n, d in spec.params}))
 
     def _fit_signal(self, layers: list[LayerGene]) -> list[LayerGene]:
+        if self.input_shape is None:
+            raise ValueError(f"search space {self.name!r} is not bound to an input shape")
         shape = tuple(self.input_shape[1:])
         kept = []
         for layer in layers:
@@ -469,7 +754,7 @@ class SearchSpace:
                 continue
             room = min(shape)
             size = int(layer[size_key])
-            smallest = _low(self._kinds[layer.kind].domains[size_key])
+            smallest = int(_low(self._kinds[layer.kind].domains[size_key]))
             if size > room:
                 if smallest > room:
                     continue  # cannot fit: drop the layer
@@ -492,7 +777,7 @@ def _low(domain: Domain) -> GeneValue:
 
 
 # --------------------------------------------------------------------------- presets
-_TRAINING = {
+_TRAINING: dict[str, Domain] = {
     "optimizer": Choice(("adam", "adamw", "sgd", "rmsprop")),
     "lr": Float(1e-4, 5e-3, log=True),
     "batch_size": Choice((16, 32, 64, 128)),
@@ -512,14 +797,12 @@ def mlp_space(max_layers: int = 4) -> SearchSpace:
     >>> space.family, space.max_layers, [s.kind for s in space.layers]
     ('mlp', 3, ['dense'])
     """
-    dense = LayerSpec(
-        "dense",
-        {
-            "units": Choice((16, 32, 64, 128, 256, 512)),
-            "activation": Choice(("relu", "elu", "tanh", "leaky_relu")),
-            "dropout": Float(0.0, 0.5),
-        },
-    )
+    dense_params: dict[str, Domain] = {
+        "units": Choice((16, 32, 64, 128, 256, 512)),
+        "activation": Choice(("relu", "elu", "tanh", "leaky_relu")),
+        "dropout": Float(0.0, 0.5),
+    }
+    dense = LayerSpec("dense", dense_params)
     return SearchSpace(
         "mlp", [dense], dict(_TRAINING), min_layers=1, max_layers=max_layers, name="mlp"
     )
@@ -545,12 +828,13 @@ def cnn_space(ndim: int = 1, max_layers: int = 10) -> SearchSpace:
         raise ValueError(f"ndim must be one of [1, 2], got {ndim!r}")
     kernel = Int(2, 32) if ndim == 1 else Int(2, 7)
     pool = Int(2, 8) if ndim == 1 else Int(2, 4)
+    conv_params: dict[str, Domain] = {
+        "filters": Choice((8, 16, 32, 64)),
+        "kernel_size": kernel,
+        "stride": Int(1, 3),
+    }
     layers = [
-        LayerSpec(
-            "conv",
-            {"filters": Choice((8, 16, 32, 64)), "kernel_size": kernel, "stride": Int(1, 3)},
-            weight=3.0,
-        ),
+        LayerSpec("conv", conv_params, weight=3.0),
         LayerSpec("maxpool", {"pool_size": pool}, weight=2.0),
         LayerSpec("batchnorm", weight=1.5),
         LayerSpec("elu", weight=2.0),
@@ -562,7 +846,7 @@ def cnn_space(ndim: int = 1, max_layers: int = 10) -> SearchSpace:
     # was 0.07-0.14 less accurate than its flatten twin (docs/design.md).
     # Images: flatten or global average pooling.
     heads = ("flatten",) if ndim == 1 else ("flatten", "avg")
-    globals_ = dict(_TRAINING, head=Choice(heads))
+    globals_: dict[str, Domain] = {**_TRAINING, "head": Choice(heads)}
     return SearchSpace(
         f"cnn{ndim}d",
         layers,

@@ -1,20 +1,362 @@
-"""The command line, run as a user would: in a subprocess."""
+"""The command line, run as a user would: in a subprocess.
 
+Each subprocess pays about 3 s to import torch, so the searches run once per
+module (fixtures) and several checks read the same output. Checks that fail
+before any training (``--help``, bad files and options) call ``main`` in
+this process; ``test_help_and_errors`` shows that ``python -m skevonas``
+turns its return value into the exit status.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
+import joblib
+import numpy as np
 import pytest
+from sklearn.datasets import load_iris
+
+from skevonas import EvolutionaryNASClassifier, Genome
+from skevonas.cli import (
+    EVALUATION_COLUMNS,
+    SEARCH_DEFAULTS,
+    SEARCH_SPACES,
+    _prepare_output,
+    main,
+)
+from skevonas.datasets import load_eeg
+from skevonas.io import load_table_or_arrays
+from skevonas.space import SPACES
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = [
+    "--population-size",
+    "4",
+    "--n-generations",
+    "2",
+    "--max-epochs",
+    "2",
+    "--patience",
+    "2",
+    "--n-jobs",
+    "1",
+]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def run(*args, timeout=300):
+def run(*args, cwd=None, timeout=300):
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
     return subprocess.run(
-        [sys.executable, "-m", "skevonas", *args],
+        [sys.executable, "-m", "skevonas", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=timeout,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": path},
     )
 
 
+def read_csv(text):
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+# --------------------------------------------------------------------------- data
+@pytest.fixture(scope="module")
+def iris_csv(tmp_path_factory):
+    """Iris as a CSV file whose label column 'species' holds the class names."""
+    data = load_iris()
+    path = tmp_path_factory.mktemp("data") / "iris.csv"
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["sepal_length", "sepal_width", "petal_length", "petal_width", "species"])
+        for x, target in zip(data.data, data.target, strict=True):
+            writer.writerow([*x, data.target_names[target]])
+    return path
+
+
+@pytest.fixture(scope="module")
+def eeg_npz(tmp_path_factory):
+    """60 SCP1 training trials, every 8th time sample, as X (3-D) and y; 30 test trials as X."""
+    data = load_eeg("SelfRegulationSCP1")
+    folder = tmp_path_factory.mktemp("eeg")
+    train = np.arange(0, len(data.y_train), 4)[:60]
+    np.savez(folder / "scp1.npz", X=data.X_train[train, :, ::8], y=data.y_train[train])
+    np.savez(folder / "scp1_new.npz", X=data.X_test[:30, :, ::8])
+    return folder / "scp1.npz", folder / "scp1_new.npz"
+
+
+@pytest.fixture(scope="module")
+def iris_search(iris_csv, tmp_path_factory):
+    """A tiny search on the CSV file, with the progress bar: (result, output folder)."""
+    folder = tmp_path_factory.mktemp("runs") / "iris-out"
+    result = run("search", iris_csv, "--label-column", "species", "--output", folder, *TINY)
+    assert result.returncode == 0, result.stderr
+    return result, folder
+
+
+@pytest.fixture(scope="module")
+def eeg_search(eeg_npz, tmp_path_factory):
+    """A tiny, quiet search on the 3-D npz file into the default folder: (result, folder)."""
+    cwd = tmp_path_factory.mktemp("cwd")
+    result = run("search", eeg_npz[0], "--quiet", *TINY, cwd=cwd)
+    assert result.returncode == 0, result.stderr
+    return result, cwd / "skevonas-search-scp1"
+
+
+def check_output_folder(folder):
+    """Every file is there and consistent; return (summary, loaded model)."""
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["command"] == "skevonas search"
+    assert summary["files"] == [
+        "model.joblib",
+        "best_genome.json",
+        "evaluations.csv",
+        "history.csv",
+        "fitness.png",
+        "summary.json",
+    ]
+    assert summary["settings"]["population_size"] == 4
+    assert summary["stop_reason"] == "completed 2 generations"
+    model = joblib.load(folder / "model.joblib")
+    assert isinstance(model, EvolutionaryNASClassifier)
+    genome = Genome.from_json((folder / "best_genome.json").read_text())
+    assert genome == model.best_genome_
+    assert summary["best_genome_key"] == genome.short_key()
+    assert summary["best_score"] == pytest.approx(model.best_score_)
+    evaluations = read_csv((folder / "evaluations.csv").read_text())
+    assert len(evaluations) == summary["n_candidates"] == len(model.evaluations_)
+    assert list(evaluations[0]) == list(EVALUATION_COLUMNS)
+    assert {row["status"] for row in evaluations} == {"ok"}
+    assert genome.short_key() in {row["key"] for row in evaluations}
+    best = max(evaluations, key=lambda row: float(row["score"]))
+    assert float(best["score"]) == pytest.approx(summary["best_score"])
+    history = read_csv((folder / "history.csv").read_text())
+    assert [int(row["generation"]) for row in history] == [0, 1]
+    assert (folder / "fitness.png").read_bytes()[:8] == PNG_SIGNATURE
+    return summary, model
+
+
+# --------------------------------------------------------------------------- search
+def test_search_on_csv_writes_every_file(iris_search, iris_csv):
+    result, folder = iris_search
+    assert "validation accuracy" in result.stdout and "mlp genome" in result.stdout
+    assert "wrote model.joblib" in result.stdout
+    assert "cand" in result.stderr  # the tqdm progress bar
+    summary, model = check_output_folder(folder)
+    assert summary["data"]["label_column"] == "species"
+    assert summary["data"]["classes"] == ["setosa", "versicolor", "virginica"]
+    assert summary["search_space"] == "mlp"
+    X, y = load_table_or_arrays(iris_csv, "species")
+    assert np.mean(model.predict(X) == y) > 0.5
+
+
+def test_search_on_npz_into_the_default_folder(eeg_search, eeg_npz):
+    result, folder = eeg_search
+    assert "cnn1d genome" in result.stdout
+    assert "cand" not in result.stderr  # --quiet: no progress bar
+    summary, model = check_output_folder(folder)
+    assert summary["data"]["sample_shape"] == [6, 112]
+    assert summary["data"]["label_column"] is None
+    assert summary["search_space"] == "cnn1d"
+    X, _ = load_table_or_arrays(eeg_npz[1], require_labels=False)
+    assert model.predict(X).shape == (30,)
+
+
+# --------------------------------------------------------------------------- predict
+def test_predict_csv_with_labels_and_proba_to_stdout(iris_search, iris_csv):
+    _, folder = iris_search
+    result = run("predict", folder, iris_csv, "--label-column", "species", "--proba")
+    assert result.returncode == 0, result.stderr
+    rows = read_csv(result.stdout)
+    classes = ["setosa", "versicolor", "virginica"]
+    assert list(rows[0]) == ["prediction", *(f"proba_{c}" for c in classes)]
+    model = joblib.load(folder / "model.joblib")
+    X, y = load_table_or_arrays(iris_csv, "species")
+    assert [row["prediction"] for row in rows] == model.predict(X).tolist()
+    proba = np.array([[float(row[f"proba_{c}"]) for c in classes] for row in rows])
+    np.testing.assert_allclose(proba.sum(axis=1), 1, atol=1e-5)
+    np.testing.assert_allclose(proba, model.predict_proba(X), rtol=1e-6)
+    accuracy = np.mean(model.predict(X) == y)
+    assert f"accuracy {accuracy:.4f} on 150 samples" in result.stderr
+
+
+def test_predict_npz_without_labels_to_a_file(eeg_search, eeg_npz, tmp_path):
+    _, folder = eeg_search
+    out = tmp_path / "predictions.csv"
+    result = run("predict", folder / "model.joblib", eeg_npz[1], "--output", out)
+    assert result.returncode == 0, result.stderr
+    assert "wrote 30 predictions" in result.stdout and "accuracy" not in result.stdout
+    rows = read_csv(out.read_text())
+    model = joblib.load(folder / "model.joblib")
+    X, _ = load_table_or_arrays(eeg_npz[1], require_labels=False)
+    assert list(rows[0]) == ["prediction"]
+    assert [row["prediction"] for row in rows] == model.predict(X).tolist()
+
+
+def test_predict_csv_without_label_column(iris_search, iris_csv, tmp_path, capsys):
+    _, folder = iris_search
+    X, _ = load_table_or_arrays(iris_csv, "species")
+    data = tmp_path / "unlabelled.csv"
+    data.write_text("a,b,c,d\n" + "\n".join(",".join(map(str, x)) for x in X[:7]) + "\n")
+    assert main(["predict", str(folder), str(data)]) == 0
+    out, err = capsys.readouterr()
+    assert len(read_csv(out)) == 7 and "accuracy" not in err
+
+
+# --------------------------------------------------------------------------- help, errors
+def test_help_and_errors():
+    top = run("--help")
+    assert top.returncode == 0
+    for command in ("search", "predict", "demo", "datasets"):
+        assert command in top.stdout
+    bad = run("demo", "--dataset", "nope")
+    assert bad.returncode != 0 and "invalid choice" in bad.stderr
+    bad = run("demo", "--population-size", "1", "--n-generations", "1")
+    assert bad.returncode == 2
+    assert "population_size must be an int >= 2, got 1" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    "command, expected",
+    [
+        ("search", ["DATA", "--population-size", "--max-time", "--checkpoint-dir", "--resume"]),
+        ("predict", ["MODEL", "DATA", "--proba", "only load models you trust"]),
+        ("demo", ["--dataset", "--max-epochs"]),
+        ("datasets", ["usage: skevonas datasets"]),
+    ],
+)
+def test_help_of_each_command(command, expected, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())  # undo line wrapping
+    for word in expected:
+        assert word in text
+
+
+def test_search_defaults_are_the_estimators():
+    assert SEARCH_SPACES == ("auto", *SPACES)
+    params = EvolutionaryNASClassifier().get_params()
+    for name, value in SEARCH_DEFAULTS.items():
+        if name not in ("n_jobs", "random_state"):
+            assert params[name] == value, name
+
+
+@pytest.fixture
+def bad_files(tmp_path):
+    """Data files with one problem each."""
+    np.savez(tmp_path / "no_x.npz", data=np.zeros((4, 2)), y=np.arange(4))
+    np.savez(tmp_path / "lengths.npz", X=np.zeros((10, 3)), y=np.arange(9) % 2)
+    np.savez(tmp_path / "no_y.npz", X=np.zeros((10, 3)))
+    (tmp_path / "broken.npz").write_bytes(b"not a zip archive")
+    (tmp_path / "data.txt").write_text("a,b,label\n1,2,x\n")
+    (tmp_path / "ragged.csv").write_text("a,b,label\n1,2,x\n3,y\n")
+    (tmp_path / "text.csv").write_text("a,b,label\n1,2,x\n3,abc,y\n")
+    (tmp_path / "nolabel.csv").write_text("a,b\n1,2\n3,4\n")
+    (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "header_only.csv").write_text("a,b,label\n")
+    (tmp_path / "ok.csv").write_text("a,b,label\n" + "1,2,x\n3,4,y\n" * 10)
+    (tmp_path / "junk.joblib").write_bytes(b"\x00 not a pickle")
+    joblib.dump({"weights": [1, 2]}, tmp_path / "dict.joblib")
+    (tmp_path / "not-a-run").mkdir()
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "thesis.tex").write_text("precious")
+    return tmp_path
+
+
+SEARCH_ERRORS = [
+    (["missing.csv"], "no such file: 'missing.csv'"),
+    (["data.txt"], "must end in one of ['.npz', '.csv']"),
+    (["no_x.npz"], "has no array named 'X' (it holds ['data', 'y'])"),
+    (["lengths.npz"], "different lengths: 10 samples but 9 labels"),
+    (["no_y.npz"], "has no array named 'y'"),
+    (["broken.npz"], "is not a valid .npz archive"),
+    (["ragged.csv"], "line 3: 2 fields, but the header names 3 columns"),
+    (["text.csv"], "line 3, column 'b': 'abc' is not a finite number"),
+    (["nolabel.csv"], "has no label column 'label'; its columns are ['a', 'b']"),
+    (["ok.csv", "--label-column", "y"], "has no label column 'y'"),
+    (["empty.csv"], "is empty"),
+    (["header_only.csv"], "has a header but no data rows"),
+    (["ok.csv", "--validation-fraction", "1.5"], "validation_fraction must be a float in (0, 1)"),
+    (["ok.csv", "--scoring", "nope"], "scoring must be a scikit-learn scorer name"),
+    (["ok.csv", "--device", "tpu"], "device"),
+    (["ok.csv", "--resume"], "--resume needs --checkpoint-dir"),
+    (["ok.csv", "--resume", "--checkpoint-dir", "full"], "no search to resume in 'full'"),
+    (["ok.csv", "--output", "full"], "'full' is not empty (thesis.tex)"),
+    (["ok.csv", "--output", "ok.csv"], "is a file, not a folder"),
+]
+PREDICT_ERRORS = [
+    (["missing.joblib", "ok.csv"], "no such model file: 'missing.joblib'"),
+    (["junk.joblib", "ok.csv"], "is not a skevonas model file"),
+    (["ok.csv", "ok.csv"], "is not a skevonas model file"),
+    (["dict.joblib", "ok.csv"], "holds a builtins.dict, not a skevonas classifier"),
+    (["not-a-run", "ok.csv"], "has no model.joblib"),
+]
+
+
+@pytest.mark.parametrize(
+    "command, argv, expected",
+    [("search", *case) for case in SEARCH_ERRORS] + [("predict", *case) for case in PREDICT_ERRORS],
+)
+def test_errors_exit_2_and_name_the_problem(
+    command, argv, expected, bad_files, monkeypatch, capsys
+):
+    monkeypatch.chdir(bad_files)
+    assert main([command, *argv]) == 2
+    out, err = capsys.readouterr()
+    assert err.startswith("skevonas: error:") and expected in err, err
+    assert not (bad_files / "skevonas-search-ok").exists()  # nothing left behind
+    assert (bad_files / "full" / "thesis.tex").read_text() == "precious"
+
+
+def test_predict_data_of_another_shape(iris_search, eeg_npz, capsys):
+    _, folder = iris_search
+    assert main(["predict", str(folder), str(eeg_npz[1])]) == 2
+    err = capsys.readouterr().err
+    assert "does not fit the model" in err and "4" in err
+
+
+@pytest.mark.parametrize("value", ["two", "1.5"])
+def test_bad_option_types_exit_2(value, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["search", "data.csv", "--population-size", value])
+    assert exit_info.value.code == 2
+    assert f"argument --population-size: invalid int value: '{value}'" in capsys.readouterr().err
+
+
+def test_failed_search_exits_1_and_leaves_no_folder(bad_files, monkeypatch, capsys):
+    monkeypatch.chdir(bad_files)
+    argv = ["search", "ok.csv", "--max-time", "1e-6", "--n-jobs", "1", "--quiet"]
+    assert main(argv) == 1
+    assert "skevonas: error: the search failed: no candidate finished" in capsys.readouterr().err
+    assert not (bad_files / "skevonas-search-ok").exists()
+
+
+def test_output_folder_of_an_earlier_search_is_reused(iris_search, tmp_path):
+    _, folder = iris_search
+    assert _prepare_output(folder, overwrite=False, checkpoint_dir=None) is False
+    new = tmp_path / "a" / "b"
+    assert _prepare_output(new, overwrite=False, checkpoint_dir=None) is True and new.is_dir()
+
+
+# --------------------------------------------------------------------------- loader
+def test_csv_labels_are_ints_when_they_can_be(tmp_path):
+    path = tmp_path / "semicolons.csv"
+    path.write_text("label;x1;x2\n1;0.5;2\n0;1e-3;-4\n\n")
+    X, y = load_table_or_arrays(path)
+    assert y.dtype == np.int64 and y.tolist() == [1, 0]
+    np.testing.assert_array_equal(X, np.array([[0.5, 2], [1e-3, -4]], dtype=np.float32))
+    X, y = load_table_or_arrays(path, label_column="x2", require_labels=False)
+    assert X.shape == (2, 2) and y.dtype == np.int64
+
+
+# --------------------------------------------------------------------------- demo, datasets
 @pytest.mark.slow
 def test_demo_with_a_tiny_budget():
     result = run(
@@ -40,13 +382,3 @@ def test_datasets_lists_the_bundled_data():
     result = run("datasets")
     assert result.returncode == 0, result.stderr
     assert "SelfRegulationSCP1" in result.stdout and "FingerMovements" in result.stdout
-
-
-def test_help_and_errors():
-    assert run("--help").returncode == 0
-    assert "demo" in run("--help").stdout
-    bad = run("demo", "--dataset", "nope")
-    assert bad.returncode != 0 and "invalid choice" in bad.stderr
-    bad = run("demo", "--population-size", "1", "--n-generations", "1")
-    assert bad.returncode == 2
-    assert "population_size must be an int >= 2, got 1" in bad.stderr

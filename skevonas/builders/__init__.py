@@ -25,7 +25,8 @@ from .mlp import build_mlp
 
 __all__ = ["BUILDERS", "Standardize", "build_module", "count_parameters", "estimate_macs"]
 
-BUILDERS: dict[str, Callable[..., nn.Sequential]] = {
+# family -> builder(genome, sample shape, n_classes) -> named layers
+BUILDERS: dict[str, Callable[[Genome, tuple[int, ...], int], list[tuple[str, nn.Module]]]] = {
     "mlp": build_mlp,
     "cnn1d": build_cnn,
     "cnn2d": build_cnn,
@@ -68,7 +69,7 @@ def build_module(
         raise ValueError(
             f"Unknown model family {genome.family!r}; must be one of {sorted(BUILDERS)}"
         ) from None
-    layers = []
+    layers: list[tuple[str, nn.Module]] = []
     if input_stats is not None:
         layers.append(("standardize", Standardize(*input_stats)))
     layers += builder(genome, tuple(int(s) for s in input_shape), int(n_classes))
@@ -76,7 +77,14 @@ def build_module(
 
 
 def count_parameters(module: nn.Module) -> int:
-    """Number of trainable parameters of ``module``."""
+    """Number of trainable parameters of ``module``.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> count_parameters(nn.Linear(4, 3))  # 4 x 3 weights and 3 biases
+    15
+    """
     return int(sum(p.numel() for p in module.parameters() if p.requires_grad))
 
 

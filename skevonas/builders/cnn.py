@@ -32,7 +32,9 @@ _MODULES = {
 }
 
 
-def build_cnn(genome: Genome, input_shape: tuple[int, ...], n_classes: int) -> list:
+def build_cnn(
+    genome: Genome, input_shape: tuple[int, ...], n_classes: int
+) -> list[tuple[str, nn.Module]]:
     """Named layers of the CNN a genome describes.
 
     ``input_shape`` is ``(channels, time)`` for ``cnn1d`` and

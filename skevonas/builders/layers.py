@@ -23,12 +23,24 @@ class Standardize(nn.Module):
     [[[1.0, 0.0], [1.0, 0.0]]]
     """
 
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def __init__(self, mean: np.ndarray, std: np.ndarray) -> None:
         super().__init__()
         self.register_buffer("mean", torch.as_tensor(np.asarray(mean), dtype=torch.float32)[None])
         self.register_buffer("std", torch.as_tensor(np.asarray(std), dtype=torch.float32)[None])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(x - mean) / std``, the statistics broadcast over the batch.
+
+        Examples
+        --------
+        >>> import numpy as np, torch
+        >>> layer = Standardize(np.array([2.0]), np.array([0.5]))
+        >>> layer(torch.tensor([[3.0], [1.0]])).tolist()
+        [[2.0], [-2.0]]
+        """
         return (x - self.mean) / self.std
 
 

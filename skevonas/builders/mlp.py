@@ -29,7 +29,9 @@ def activation(name: str) -> nn.Module:
         ) from None
 
 
-def build_mlp(genome: Genome, input_shape: tuple[int, ...], n_classes: int) -> list:
+def build_mlp(
+    genome: Genome, input_shape: tuple[int, ...], n_classes: int
+) -> list[tuple[str, nn.Module]]:
     """Named layers of the MLP a genome describes (input is flattened first)."""
     width = math.prod(input_shape)
     layers: list[tuple[str, nn.Module]] = [("flatten", nn.Flatten())]

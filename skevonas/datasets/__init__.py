@@ -26,7 +26,26 @@ __all__ = [
 
 @dataclass(frozen=True)
 class EEGDatasetInfo:
-    """What is known about one bundled EEG data set."""
+    """What is known about one bundled EEG data set.
+
+    Parameters
+    ----------
+    name : str
+        The data set's name in the UEA archive.
+    sfreq : float
+        Sampling frequency in Hz.
+    ch_names : tuple of str or None
+        Channel names, in the order of the channel axis of ``X``; None where
+        the archive names no channels.
+    origin : str
+        Where the recordings come from.
+
+    Examples
+    --------
+    >>> info = EEG_DATASETS["FingerMovements"]
+    >>> info.sfreq, len(info.ch_names), info.ch_names[:3]
+    (100.0, 28, ('F3', 'F1', 'Fz'))
+    """
 
     name: str
     sfreq: float
@@ -40,6 +59,7 @@ _FINGER_CHANNELS = (
 ).split()
 _EYES_CHANNELS = "F7 F3 O2 P8 T8 FC6 F4 AF3 FC5 T7 P7 O1 F8 AF4".split()
 
+#: The bundled data sets, by name: an :class:`EEGDatasetInfo` each.
 EEG_DATASETS: dict[str, EEGDatasetInfo] = {
     info.name: info
     for info in (
@@ -115,7 +135,7 @@ def load_eeg(name: str, *, return_X_y: bool = False) -> Bunch | tuple:
     if name not in EEG_DATASETS:
         raise ValueError(f"Unknown EEG data set {name!r}; must be one of {list_eeg_datasets()}")
     info = EEG_DATASETS[name]
-    path = resources.files(__package__).joinpath("data", f"{name}.npz")
+    path = resources.files(__package__) / "data" / f"{name}.npz"
     with resources.as_file(path) as file, np.load(file, allow_pickle=False) as npz:
         arrays = {key: npz[key] for key in ("X_train", "y_train", "X_test", "y_test")}
     if return_X_y:
@@ -125,6 +145,7 @@ def load_eeg(name: str, *, return_X_y: bool = False) -> Bunch | tuple:
     )
 
 
+#: The default frequency bands of :func:`band_power`: ``name: (low, high)`` in Hz.
 EEG_BANDS: dict[str, tuple[float, float]] = {
     "slow": (0.0, 1.0),
     "delta": (1.0, 4.0),

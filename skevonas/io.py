@@ -1,0 +1,306 @@
+"""Data files for the ``skevonas`` command: read ``.npz`` / ``.csv`` data, write tables.
+
+Two input formats are understood:
+
+``.npz``
+    A NumPy archive (:func:`numpy.savez`) with an array ``X`` of shape
+    ``(n_samples, ...)`` (2-D, 3-D or 4-D, as the classifier takes it) and,
+    for training, an array ``y`` of ``n_samples`` labels. Arrays are loaded
+    with ``allow_pickle=False``, so an archive cannot run code.
+``.csv``
+    Comma-separated text (``;`` or tab also work) with a header row naming
+    the columns: one label column (``label`` unless told otherwise) and
+    numeric features in every other column, one sample per row.
+
+Errors say which file, column and line is wrong; they are
+:class:`ValueError` (bad content) or :class:`FileNotFoundError` (no file).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+__all__ = ["DEFAULT_LABEL_COLUMN", "FORMATS", "load_table_or_arrays", "write_table"]
+
+DEFAULT_LABEL_COLUMN = "label"
+FORMATS = (".npz", ".csv")
+
+
+def load_table_or_arrays(
+    path: str | os.PathLike,
+    label_column: str | None = None,
+    require_labels: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Read samples and labels from a ``.npz`` archive or a ``.csv`` table.
+
+    Parameters
+    ----------
+    path : str or path
+        A ``.npz`` file with arrays ``X`` (and ``y``), or a ``.csv`` file with
+        a header row.
+    label_column : str, optional
+        The CSV column holding the labels; ``"label"`` when None. Ignored for
+        ``.npz`` files.
+    require_labels : bool, default=True
+        Whether labels must be there. When False, missing labels give
+        ``y = None`` (an explicitly named ``label_column`` must still exist).
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, ...)
+        The samples: ``float32`` of shape ``(n_samples, n_features)`` from a
+        CSV file, the stored array from an ``.npz`` file.
+    y : ndarray of shape (n_samples,) or None
+        The labels: integers when every label is an integer, else floats
+        when every label is a number, else strings (CSV); the stored array
+        (``.npz``).
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file at ``path``.
+    ValueError
+        If the file is not ``.npz`` or ``.csv``, or its content is not as
+        described above (the message names the file, array, column or line).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "tiny.csv").write_text("width,height,label\\n1,2.5,cat\\n3,4,dog\\n")
+    >>> X, y = load_table_or_arrays(folder / "tiny.csv")
+    >>> X
+    array([[1. , 2.5],
+           [3. , 4. ]], dtype=float32)
+    >>> y.tolist()
+    ['cat', 'dog']
+    >>> np.savez(folder / "tiny.npz", X=np.zeros((2, 3, 5)))
+    >>> X, y = load_table_or_arrays(folder / "tiny.npz", require_labels=False)
+    >>> X.shape, y
+    ((2, 3, 5), None)
+    >>> import shutil; shutil.rmtree(folder)
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {str(path)!r}")
+    if not path.is_file():
+        raise ValueError(f"{str(path)!r} is not a file")
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        return _load_npz(path, require_labels)
+    if suffix == ".csv":
+        return _load_csv(path, label_column, require_labels)
+    raise ValueError(
+        f"cannot read {str(path)!r}: the data file must end in one of {list(FORMATS)} "
+        "(a NumPy .npz archive with arrays X and y, or a CSV table), got "
+        f"{suffix or 'no extension'!r}"
+    )
+
+
+# --------------------------------------------------------------------------- npz
+def _load_npz(path: Path, require_labels: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    name = repr(str(path))
+    if not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"{name} is not a valid .npz archive (not a zip file); save the data with "
+            "numpy.savez(path, X=samples, y=labels)"
+        )
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ValueError(f"{name} is not a valid .npz archive ({exc})") from exc
+    except ValueError as exc:  # object arrays need pickle, which is refused
+        raise ValueError(f"cannot read {name}: {exc}") from exc
+    if "X" not in arrays:
+        raise ValueError(
+            f"{name} has no array named 'X' (it holds {sorted(arrays)}); save the data "
+            "with numpy.savez(path, X=samples, y=labels)"
+        )
+    X = arrays["X"]
+    if X.ndim < 2:
+        raise ValueError(
+            f"X in {name} must have one row per sample (2-D, 3-D or 4-D), got shape {X.shape}"
+        )
+    if not (np.issubdtype(X.dtype, np.number) or X.dtype == np.bool_):
+        raise ValueError(f"X in {name} must hold numbers, got dtype {X.dtype}")
+    y = arrays.get("y")
+    if y is None:
+        if require_labels:
+            raise ValueError(
+                f"{name} has no array named 'y' with the labels (it holds {sorted(arrays)})"
+            )
+        return X, None
+    if y.ndim != 1:
+        raise ValueError(f"y in {name} must be 1-D (one label per sample), got shape {y.shape}")
+    if len(y) != len(X):
+        raise ValueError(
+            f"X and y in {name} have different lengths: {len(X)} samples but {len(y)} labels"
+        )
+    return X, y
+
+
+# --------------------------------------------------------------------------- csv
+def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header and ``(line number, cells)`` of each non-blank row; checks the row widths."""
+    name = repr(str(path))
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            first = f.readline()
+            f.seek(0)
+            delimiter = ","
+            if "," not in first:
+                delimiter = next((d for d in (";", "\t") if d in first), ",")
+            reader = csv.reader(f, delimiter=delimiter)
+            header = next(reader, None)
+            rows = []
+            for cells in reader:
+                if cells and any(c.strip() for c in cells):
+                    rows.append((reader.line_num, cells))
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{name} is not UTF-8 text, so it cannot be a CSV table ({exc})") from exc
+    except csv.Error as exc:
+        raise ValueError(f"{name} is not a valid CSV table: {exc}") from exc
+    if not header:
+        raise ValueError(f"{name} is empty: a CSV table needs a header row naming its columns")
+    header = [c.strip() for c in header]
+    duplicates = sorted({c for c in header if header.count(c) > 1})
+    if duplicates:
+        raise ValueError(f"{name} has duplicate column names in its header: {duplicates}")
+    if not rows:
+        raise ValueError(f"{name} has a header but no data rows")
+    for line, cells in rows:
+        if len(cells) != len(header):
+            raise ValueError(
+                f"{name}, line {line}: {len(cells)} fields, but the header names "
+                f"{len(header)} columns"
+            )
+    return header, rows
+
+
+def _load_csv(
+    path: Path, label_column: str | None, require_labels: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    name = repr(str(path))
+    header, rows = _read_rows(path)
+    label = DEFAULT_LABEL_COLUMN if label_column is None else label_column
+    if label not in header and (require_labels or label_column is not None):
+        raise ValueError(
+            f"{name} has no label column {label!r}; its columns are {header}. "
+            "Name the label column with --label-column."
+        )
+    features = [i for i, column in enumerate(header) if column != label]
+    if not features:
+        raise ValueError(f"{name} has no feature columns besides the label column {label!r}")
+    X = _features(name, header, rows, features)
+    if label not in header:
+        return X, None
+    j = header.index(label)
+    return X, _labels(name, label, [(line, cells[j].strip()) for line, cells in rows])
+
+
+def _features(
+    name: str, header: Sequence[str], rows: Sequence[tuple[int, list[str]]], columns: list[int]
+) -> np.ndarray:
+    """The feature cells as float32; errors name the first bad cell's column and line."""
+    cells = [[cells[i] for i in columns] for _, cells in rows]
+    try:
+        X = np.array(cells, dtype=str).astype(np.float64)
+    except ValueError:
+        X = None
+    if X is not None and np.isfinite(X).all():
+        return X.astype(np.float32)
+    for (line, _), values in zip(rows, cells, strict=True):
+        for i, text in zip(columns, values, strict=True):
+            try:
+                number = float(text)
+            except ValueError:
+                number = None
+            if number is None or not math.isfinite(number):
+                raise ValueError(
+                    f"{name}, line {line}, column {header[i]!r}: {text!r} is not a finite "
+                    "number; every column but the label column must hold numbers (if this "
+                    "is the label column, name it with --label-column)"
+                )
+    raise AssertionError("unreachable: a bad cell was expected")  # pragma: no cover
+
+
+def _labels(name: str, column: str, values: Sequence[tuple[int, str]]) -> np.ndarray:
+    """Labels as ints, else floats, else strings."""
+    for line, text in values:
+        if not text:
+            raise ValueError(f"{name}, line {line}: the label (column {column!r}) is empty")
+    texts = np.array([text for _, text in values])
+    for dtype in (np.int64, np.float64):
+        try:
+            return texts.astype(dtype)
+        except (ValueError, OverflowError):
+            pass
+    return texts
+
+
+# --------------------------------------------------------------------------- write
+def _cell(value: Any) -> str:
+    """One CSV cell: empty for None and NaN, full precision for floats."""
+    if value is None:
+        return ""
+    if isinstance(value, (float, np.floating)):
+        return "" if math.isnan(value) else repr(float(value))
+    if isinstance(value, np.generic):
+        value = value.item()
+    return str(value)
+
+
+def write_table(
+    target: str | os.PathLike | TextIO,
+    columns: Sequence[str],
+    rows: Iterable[Mapping[str, Any]],
+) -> int:
+    """Write rows of dicts as CSV with the given columns; return the number of rows.
+
+    Keys not in ``columns`` are left out, missing keys and NaN give empty
+    cells, floats keep full precision.
+
+    Parameters
+    ----------
+    target : str, path or text stream
+        A file to (over)write, or an open text stream such as ``sys.stdout``.
+    columns : sequence of str
+        The header, in order.
+    rows : iterable of mapping
+        One mapping per row.
+
+    Returns
+    -------
+    n_rows : int
+        Rows written (the header not counted).
+
+    Examples
+    --------
+    >>> import io
+    >>> out = io.StringIO()
+    >>> write_table(out, ["name", "score"], [{"name": "a", "score": 0.5}, {"name": "b"}])
+    2
+    >>> print(out.getvalue(), end="")
+    name,score
+    a,0.5
+    b,
+    """
+    if isinstance(target, (str, os.PathLike)):
+        with open(target, "w", newline="", encoding="utf-8") as f:
+            return write_table(f, columns, rows)
+    writer = csv.writer(target, lineterminator="\n")
+    writer.writerow(columns)
+    n_rows = 0
+    for row in rows:
+        writer.writerow([_cell(row.get(column)) for column in columns])
+        n_rows += 1
+    return n_rows
