@@ -21,8 +21,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .builders.layers import channel_stats
+from .evaluation import CandidateData
 
 __all__ = ["NetClassifierBase"]
 
@@ -118,6 +122,34 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
             )
         self.sample_shape_ = tuple(int(s) for s in X.shape[1:])
         return X, encoder.transform(y).astype(np.int64)
+
+    def _entropy(self) -> int:
+        """The one seed a fit derives everything from, drawn from ``random_state``."""
+        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+
+    @staticmethod
+    def _seeds(entropy: int) -> tuple[int, np.random.SeedSequence, int]:
+        """``(split seed, genetic-algorithm seed sequence, refit seed)`` for ``entropy``.
+
+        Both classifiers derive their seeds here, so a
+        :class:`~skevonas.GenomeClassifier` with the search's data and
+        ``random_state`` reproduces the search's split and refit.
+        """
+        split_ss, ga_ss, refit_ss = np.random.SeedSequence(entropy).spawn(3)
+        return int(split_ss.generate_state(1)[0]), ga_ss, int(refit_ss.generate_state(1)[0])
+
+    def _candidate_data(self, X: np.ndarray, y: np.ndarray, split_seed: int) -> CandidateData:
+        """The internal train / validation parts, standardised with training-part statistics."""
+        train_idx, valid_idx = self._split(y, split_seed)
+        X_train = X[train_idx]
+        return CandidateData(
+            X_train,
+            y[train_idx],
+            X[valid_idx],
+            y[valid_idx],
+            len(self.classes_),
+            channel_stats(X_train) if self.standardize else None,
+        )
 
     def _split(self, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """Stratified train / validation indices for ``validation_fraction``."""

@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 from joblib import Parallel, effective_n_jobs
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .base import NetClassifierBase, is_int, is_real
@@ -468,22 +467,10 @@ class EvolutionaryNASClassifier(NetClassifierBase):
 
         # One seed source: random_state -> SeedSequence -> split, GA, candidates,
         # refit. A resumed search keeps the entropy it began with.
-        if resume is not None:
-            entropy = int(resume.meta["entropy"])
-        else:
-            entropy = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        entropy = int(resume.meta["entropy"]) if resume is not None else self._entropy()
         meta["entropy"] = entropy
-        split_ss, ga_ss, refit_ss = np.random.SeedSequence(entropy).spawn(3)
-        train_idx, valid_idx = self._split(y_enc, int(split_ss.generate_state(1)[0]))
-        X_train = X[train_idx]
-        data = CandidateData(
-            X_train,
-            y_enc[train_idx],
-            X[valid_idx],
-            y_enc[valid_idx],
-            len(self.classes_),
-            channel_stats(X_train) if self.standardize else None,
-        )
+        split_seed, ga_ss, refit_seed = self._seeds(entropy)
+        data = self._candidate_data(X, y_enc, split_seed)
         settings = TrainSettings(
             self.max_epochs,
             self.patience,
@@ -513,8 +500,8 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             self.search_space_.name,
             self.population_size,
             self.n_generations,
-            len(train_idx),
-            len(valid_idx),
+            len(data.y_train),
+            len(data.y_valid),
             n_jobs,
             devices,
         )
@@ -586,7 +573,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             epochs=int(state.best.info.get("best_epoch", self.max_epochs)),
             input_stats=channel_stats(X) if self.standardize else None,
             settings=settings,
-            seed=int(refit_ss.generate_state(1)[0]),
+            seed=refit_seed,
             device=devices[0],
             n_threads=threads_per_worker(1, self.torch_threads),
         )
@@ -624,24 +611,20 @@ class EvolutionaryNASClassifier(NetClassifierBase):
     ) -> tuple[SearchState | None, dict[str, dict[str, Any]]]:
         """The state to continue (or None) and the journaled results to reuse."""
         folder = self.checkpoint_dir
-        if not self.warm_start:
-            if folder is not None and has_checkpoint(folder):
-                logger.info("warm_start=False: clearing the checkpoint in %s", folder)
-            if folder is not None:
-                clear_checkpoint(folder)
-            return None, {}
-        if folder is not None and has_checkpoint(folder):
+        on_disk = has_checkpoint(folder)
+        if self.warm_start and on_disk and folder is not None:
             state, journal = load_checkpoint(folder), load_journal(folder)
             source = f"the checkpoint in {str(folder)!r}"
-        elif hasattr(self, "search_state_"):
+        else:
+            # Whatever is in the folder is not the search that runs now.
+            if folder is not None:
+                if on_disk:
+                    logger.info("warm_start=False: clearing the checkpoint in %s", folder)
+                clear_checkpoint(folder)
+            if not (self.warm_start and hasattr(self, "search_state_")):
+                return None, {}
             state, journal = copy.deepcopy(self.search_state_), {}
             source = "this estimator's last fit"
-            if folder is not None:
-                clear_checkpoint(folder)  # the journal, if any, is not this search's
-        else:
-            if folder is not None:
-                clear_checkpoint(folder)
-            return None, {}
         _check_compatible(state.meta, meta, source)
         done = {record.key for record in state.records}
         journal = {key: result for key, result in journal.items() if key not in done}

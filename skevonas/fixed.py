@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .base import NetClassifierBase, is_int, is_real
@@ -24,7 +23,6 @@ from .builders.layers import channel_stats
 from .devices import resolve_devices, threads_per_worker
 from .evaluation import (
     OPTIMIZERS,
-    CandidateData,
     TrainSettings,
     candidate_seed,
     evaluate_candidate,
@@ -336,8 +334,8 @@ class GenomeClassifier(NetClassifierBase):
         # The seeds of EvolutionaryNASClassifier: random_state -> SeedSequence
         # -> split, (genetic algorithm), refit; the early-stopped run gets the
         # seed the search gives this genome.
-        entropy = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        split_ss, _, refit_ss = np.random.SeedSequence(entropy).spawn(3)
+        entropy = self._entropy()
+        split_seed, _, refit_seed = self._seeds(entropy)
         settings = TrainSettings(
             self.max_epochs, self.patience, self.scoring, dict(self.net_params or {}), None
         )
@@ -345,7 +343,6 @@ class GenomeClassifier(NetClassifierBase):
         if self.validation_fraction is None:
             self.best_epoch_, self.validation_score_ = int(self.max_epochs), float("nan")
         else:
-            split_seed = int(split_ss.generate_state(1)[0])
             self.best_epoch_, self.validation_score_ = self._early_stopped(
                 X, y_enc, settings, split_seed, candidate_seed(entropy, genome), device, n_threads
             )
@@ -357,7 +354,7 @@ class GenomeClassifier(NetClassifierBase):
             epochs=self.best_epoch_,
             input_stats=channel_stats(X) if self.standardize else None,
             settings=settings,
-            seed=int(refit_ss.generate_state(1)[0]),
+            seed=refit_seed,
             device=device,
             n_threads=n_threads,
         )
@@ -375,16 +372,7 @@ class GenomeClassifier(NetClassifierBase):
         n_threads: int,
     ) -> tuple[int, float]:
         """Train on the internal training part; return the best epoch and its score."""
-        train_idx, valid_idx = self._split(y, split_seed)
-        X_train = X[train_idx]
-        data = CandidateData(
-            X_train,
-            y[train_idx],
-            X[valid_idx],
-            y[valid_idx],
-            len(self.classes_),
-            channel_stats(X_train) if self.standardize else None,
-        )
+        data = self._candidate_data(X, y, split_seed)
         result = evaluate_candidate(self.genome_, data, settings, seed, device, n_threads)
         if result["status"] != "ok":
             raise RuntimeError(

@@ -1,9 +1,10 @@
 """Running a batch of candidates with joblib, surviving dead workers.
 
-:func:`run_batch` evaluates tasks with a :class:`joblib.Parallel` created
-with ``return_as="generator_unordered"``: results are stored by task index as
-they arrive, so the outcome never depends on completion order, and results
-that arrived before a worker died are kept. When a worker process dies
+:func:`iter_batch` evaluates tasks with a :class:`joblib.Parallel` created
+with ``return_as="generator_unordered"`` and yields each result with its
+task index as it arrives, so the caller can order them and the outcome never
+depends on completion order; results that arrived before a worker died are
+kept. When a worker process dies
 (killed, out of memory, a crash in native code), every unfinished task is
 run again, each alone, so the one that kills its worker is found: a task
 whose worker dies a second time is recorded as failed with the reason.
@@ -22,7 +23,7 @@ import joblib
 from joblib import Parallel, delayed
 from joblib.parallel import get_active_backend
 
-__all__ = ["WORKER_DEATHS", "iter_batch", "run_batch", "share_once"]
+__all__ = ["WORKER_DEATHS", "iter_batch", "share_once"]
 
 logger = logging.getLogger(__name__)
 
@@ -96,26 +97,14 @@ def _died(attempts: int, exc: BaseException) -> dict[str, Any]:
     }
 
 
-def run_batch(
-    parallel: Parallel, fn: Callable[..., dict], tasks: Sequence[tuple]
-) -> list[dict[str, Any]]:
-    """``[fn(*args) for args in tasks]``, in parallel, retrying after worker deaths.
-
-    ``parallel`` must return results as a generator (``return_as=
-    "generator_unordered"`` or ``"generator"``).
-    """
-    results: list[dict[str, Any] | None] = [None] * len(tasks)
-    for index, result in iter_batch(parallel, fn, tasks):
-        results[index] = result
-    return results  # type: ignore[return-value]  # every task has a result by now
-
-
 def iter_batch(
     parallel: Parallel, fn: Callable[..., dict], tasks: Sequence[tuple]
 ) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Like :func:`run_batch`, but yield ``(index, result)`` pairs as tasks finish.
+    """``fn(*args)`` for every ``args`` in ``tasks``, in parallel, retrying after worker deaths.
 
-    Every task's result is yielded exactly once.
+    Yields ``(index, result)`` pairs as tasks finish; every task's result is
+    yielded exactly once. ``parallel`` must return results as a generator
+    (``return_as="generator_unordered"`` or ``"generator"``).
     """
     results: list[dict[str, Any] | None] = [None] * len(tasks)
     attempts = [0] * len(tasks)

@@ -13,7 +13,7 @@ from joblib import Parallel
 from skorch.callbacks import Callback
 
 from skevonas import EvolutionaryNASClassifier, SearchFailedError
-from skevonas.parallel import run_batch
+from skevonas.parallel import iter_batch
 
 
 def test_max_time_returns_the_best_so_far(blobs, fast):
@@ -70,9 +70,11 @@ def _task(i: int) -> dict:
     return {"score": float(i)}
 
 
-def test_run_batch_retries_once_then_records_the_failure():
+def test_iter_batch_retries_once_then_records_the_failure():
     with Parallel(n_jobs=2, return_as="generator_unordered") as parallel:
-        results = run_batch(parallel, _task, [(i,) for i in range(7)])
+        pairs = list(iter_batch(parallel, _task, [(i,) for i in range(7)]))
+    assert sorted(i for i, _ in pairs) == list(range(7))  # each task exactly once
+    results = [result for _, result in sorted(pairs, key=lambda pair: pair[0])]
     assert [r["score"] for i, r in enumerate(results) if i not in (2, 5)] == [0, 1, 3, 4, 6]
     for i in (2, 5):
         assert results[i]["status"] == "failed"
