@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from skevonas import EvolutionaryNASClassifier, __version__
-from skevonas.cli import DEMO_SETTINGS
+from skevonas.cli import DEMO_MAX_SFREQ, DEMO_SETTINGS
 from skevonas.datasets import load_eeg
 
 
@@ -28,10 +28,10 @@ def main() -> None:
     parser.add_argument("--n-jobs", type=int, default=-1)
     args = parser.parse_args()
 
-    data = load_eeg(args.dataset)
+    data = load_eeg(args.dataset, max_sfreq=DEMO_MAX_SFREQ)
     cpu = platform.processor() or platform.machine()
     print(f"skevonas {__version__}, torch {torch.__version__}, {cpu}, {os.cpu_count()} CPUs")
-    print(f"{args.dataset}; settings {DEMO_SETTINGS}, n_jobs={args.n_jobs}")
+    print(f"{args.dataset} at {data.sfreq:g} Hz; settings {DEMO_SETTINGS}, n_jobs={args.n_jobs}")
     header = ["seed", " valid", "  test", "trained", "search s", "total s", "best genome"]
     print(" | ".join(header))
     rows = []

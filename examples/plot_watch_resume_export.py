@@ -37,7 +37,10 @@ out = Path(sys.argv[1] if len(sys.argv) > 1 else "skevonas-example-output")
 folder = out / "checkpoint"
 out.mkdir(parents=True, exist_ok=True)
 
+# The thesis's plain 1-D CNN space: cheap candidates, so the example runs in
+# under a minute (docs/watch_resume_export.md is a recorded run of it).
 SETTINGS = dict(
+    search_space="cnn1d",
     population_size=8,
     n_generations=5,
     max_epochs=25,

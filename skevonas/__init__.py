@@ -33,8 +33,12 @@ _EXPORTS = {
     "TargetScore": "callbacks",
     "TimeBudget": "callbacks",
     "cnn_space": "space",
+    "eeg_space": "eeg",
+    "eegnet_genome": "eeg",
     "get_space": "space",
     "mlp_space": "space",
+    "shallow_convnet_genome": "eeg",
+    "standard_eeg_genomes": "eeg",
 }
 
 __all__ = [
@@ -53,8 +57,12 @@ __all__ = [
     "TimeBudget",
     "__version__",
     "cnn_space",
+    "eeg_space",
+    "eegnet_genome",
     "get_space",
     "mlp_space",
+    "shallow_convnet_genome",
+    "standard_eeg_genomes",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - what type checkers and IDEs see
@@ -68,6 +76,7 @@ if TYPE_CHECKING:  # pragma: no cover - what type checkers and IDEs see
     )
     from .checkpoint import CheckpointError
     from .classifier import EvolutionaryNASClassifier, SearchFailedError
+    from .eeg import eeg_space, eegnet_genome, shallow_convnet_genome, standard_eeg_genomes
     from .fixed import GenomeClassifier
     from .genome import Genome, LayerGene
     from .space import SearchSpace, cnn_space, get_space, mlp_space

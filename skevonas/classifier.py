@@ -35,6 +35,7 @@ from .checkpoint import (
     save_checkpoint,
 )
 from .devices import DevicePool, device_for, resolve_devices, threads_per_worker
+from .eeg import standard_eeg_genomes
 from .evaluation import (
     CandidateData,
     TrainSettings,
@@ -43,6 +44,7 @@ from .evaluation import (
     fit_final,
 )
 from .evolution import SearchState, evolve
+from .fixed import parse_genome
 from .genome import Genome
 from .operators import CROSSOVERS, SELECTIONS
 from .parallel import iter_batch, share_once
@@ -134,9 +136,24 @@ class EvolutionaryNASClassifier(NetClassifierBase):
 
     Parameters
     ----------
-    search_space : {"auto", "mlp", "cnn1d", "cnn2d"} or SearchSpace, default="auto"
+    search_space : str or SearchSpace, default="auto"
         The genomes the search may visit. ``"auto"`` picks the family from
-        the dimensions of ``X``.
+        the dimensions of ``X``: ``"mlp"`` for 2-D ``X``, ``"eeg"``
+        (:func:`skevonas.eeg.eeg_space`: temporal, spatial and separable
+        convolutions, pooling, ShallowConvNet's square and log...) for 3-D
+        ``X``, ``"cnn2d"`` for 4-D ``X``. ``"cnn1d"`` is the EEG-NAS thesis's
+        plain layer list over ``(channels, time)``; ``"keras_mlp"`` and
+        ``"naturalselection"`` are the MLP spaces of two earlier GA systems
+        (:mod:`skevonas.presets`).
+    initial_genomes : "auto", None or list, default="auto"
+        Genomes placed in the first generation (repaired into the search
+        space); the rest of it is random. ``"auto"`` seeds an ``"eeg"``
+        search with ShallowConvNet and EEGNet-8,2
+        (:func:`skevonas.eeg.standard_eeg_genomes`) and other searches with
+        nothing; ``None`` makes the first generation all random. A list may
+        hold :class:`~skevonas.Genome` objects, their dicts or JSON strings,
+        e.g. ``[shallow_convnet_genome(sfreq=128)]``; duplicates count once,
+        and at most ``population_size`` are used.
     population_size : int, default=10
         Genomes per generation.
     n_generations : int, default=5
@@ -290,6 +307,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
     def __init__(
         self,
         search_space: str | SearchSpace = "auto",
+        initial_genomes: str | Sequence[Any] | None = "auto",
         population_size: int = 10,
         n_generations: int = 5,
         elite_size: int = 2,
@@ -317,6 +335,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         warm_start: bool = False,
     ) -> None:
         self.search_space = search_space
+        self.initial_genomes = initial_genomes
         self.population_size = population_size
         self.n_generations = n_generations
         self.elite_size = elite_size
@@ -357,6 +376,14 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             isinstance(space, SearchSpace) or space in ("auto", *SPACES),
             "search_space",
             f"one of {['auto', *SPACES]} or a SearchSpace",
+        )
+        seeds = self.initial_genomes
+        need(
+            seeds is None
+            or (isinstance(seeds, str) and seeds == "auto")
+            or isinstance(seeds, (list, tuple)),
+            "initial_genomes",
+            '"auto", None or a list of genomes',
         )
         for name, low in (
             ("candidates_per_device", 1),
@@ -457,6 +484,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         devices = self._check_params()
         X, y_enc = self._encode_targets(X, y)
         self.search_space_ = get_space(self.search_space, self.sample_shape_)
+        initial_genomes = self._initial_genomes()
         meta: dict[str, Any] = {
             "settings": self._score_settings(),
             "data": _data_fingerprint(X, y_enc, self),
@@ -540,6 +568,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
                 crossover_rate=self.crossover_rate,
                 mutation_rate=self.mutation_rate,
                 callbacks=callbacks,
+                initial_population=initial_genomes,
                 resume=resume,
                 checkpoint=checkpoint,
             )
@@ -595,6 +624,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         return {
             "search_space": space if isinstance(space, str) else repr(space),
             "search_space_bound": self.search_space_.name,
+            "initial_genomes": [g.key() for g in self._initial_genomes()],
             "population_size": int(self.population_size),
             "max_epochs": int(self.max_epochs),
             "patience": int(self.patience),
@@ -636,6 +666,30 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             len(journal),
         )
         return state, journal
+
+    def _initial_genomes(self) -> list[Genome]:
+        """The genomes that seed the first generation, checked against the search space."""
+        seeds = self.initial_genomes
+        if seeds is None:
+            return []
+        if isinstance(seeds, str):  # "auto", as _check_params made sure
+            return standard_eeg_genomes() if self.search_space_.family == "eeg" else []
+        genomes, problems = [], []
+        for i, item in enumerate(seeds):
+            try:
+                genome = parse_genome(item)
+            except ValueError as exc:
+                problems.append(f"initial_genomes[{i}]: {exc}")
+                continue
+            if genome.family != self.search_space_.family:
+                problems.append(
+                    f"initial_genomes[{i}] is a {genome.family!r} genome, but the search "
+                    f"space {self.search_space_.name!r} holds {self.search_space_.family!r} ones"
+                )
+            genomes.append(genome)
+        if problems:
+            raise ValueError("Invalid initial_genomes:\n  - " + "\n  - ".join(problems))
+        return genomes
 
     def _search_callbacks(self, deadline: float | None) -> list[SearchCallback]:
         callbacks = list(self.callbacks or [])

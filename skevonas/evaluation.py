@@ -50,6 +50,42 @@ OPTIMIZERS: dict[str, tuple[type, dict[str, Any]]] = {
     "nadam": (torch.optim.NAdam, {}),
 }
 
+# Twins of Keras's optimizers at their Keras defaults, for the presets of
+# earlier Keras systems (skevonas.presets explains each and where it is
+# inexact). "keras_*": standalone Keras 2 (2.1.3 to 2.3.1, epsilon 1e-7);
+# "tf_keras_*": tf.keras 2 (TF 2.0 to 2.10). Each carries the Keras default
+# learning rate, used when the genome has no "lr" gene.
+_KERAS_TWINS: dict[str, tuple[type, dict[str, Any], dict[str, Any]]] = {
+    # name: (torch class, standalone Keras 2 args, tf.keras 2 args)
+    "sgd": (torch.optim.SGD, {"lr": 0.01}, {"lr": 0.01}),
+    "rmsprop": (
+        torch.optim.RMSprop,
+        {"lr": 0.001, "alpha": 0.9, "eps": 1e-7},
+        {"lr": 0.001, "alpha": 0.9, "eps": 1e-7},
+    ),
+    "adagrad": (
+        torch.optim.Adagrad,
+        {"lr": 0.01, "eps": 1e-7},
+        {"lr": 0.001, "eps": 1e-7, "initial_accumulator_value": 0.1},
+    ),
+    "adadelta": (
+        torch.optim.Adadelta,
+        {"lr": 1.0, "rho": 0.95, "eps": 1e-7},
+        {"lr": 0.001, "rho": 0.95, "eps": 1e-7},
+    ),
+    "adam": (torch.optim.Adam, {"lr": 0.001, "eps": 1e-7}, {"lr": 0.001, "eps": 1e-7}),
+    "adamax": (torch.optim.Adamax, {"lr": 0.002, "eps": 1e-7}, {"lr": 0.001, "eps": 1e-7}),
+    "nadam": (
+        torch.optim.NAdam,
+        {"lr": 0.002, "eps": 1e-7, "momentum_decay": 0.004},
+        {"lr": 0.001, "eps": 1e-7, "momentum_decay": 0.004},
+    ),
+}
+OPTIMIZERS.update({f"keras_{name}": (cls, args) for name, (cls, args, _) in _KERAS_TWINS.items()})
+OPTIMIZERS.update(
+    {f"tf_keras_{name}": (cls, args) for name, (cls, _, args) in _KERAS_TWINS.items()}
+)
+
 
 class CandidateFailed(RuntimeError):
     """Training of one candidate cannot go on (e.g. its loss became NaN)."""
@@ -251,11 +287,13 @@ def make_net(
 ) -> NeuralNetClassifier:
     """The skorch classifier for ``genome`` (built but not yet trained)."""
     optimizer, optimizer_defaults = OPTIMIZERS[str(genome.get("optimizer", "adam"))]
+    optimizer_defaults = dict(optimizer_defaults)
+    default_lr = optimizer_defaults.pop("lr", 1e-3)  # a Keras twin brings its own
     params: dict[str, Any] = {
         "module": build_module(genome, input_shape, n_classes, input_stats),
         "criterion": nn.CrossEntropyLoss,
         "optimizer": optimizer,
-        "lr": float(genome.get("lr", 1e-3)),
+        "lr": float(genome.get("lr", default_lr)),
         "batch_size": int(genome.get("batch_size", 32)),
         "max_epochs": int(max_epochs),
         "train_split": train_split,

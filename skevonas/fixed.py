@@ -29,7 +29,7 @@ from .evaluation import (
     fit_final,
 )
 from .genome import Genome
-from .space import get_space
+from .space import FAMILY_NDIM
 
 __all__ = ["GenomeClassifier", "parse_genome"]
 
@@ -101,12 +101,13 @@ def _training_gene_problems(genome: Genome) -> list[str]:
 
 def _check_buildable(genome: Genome, sample_shape: tuple[int, ...], n_classes: int) -> None:
     """Raise ValueError unless ``genome`` builds a network that runs on ``sample_shape``."""
-    expected = get_space("auto", sample_shape).family
-    if genome.family != expected:
+    expected = [family for family, ndim in FAMILY_NDIM.items() if ndim == len(sample_shape)]
+    if genome.family not in expected:
         raise ValueError(
             f"genome family {genome.family!r} does not match X: samples of shape "
-            f"{sample_shape} ({len(sample_shape) + 1}-D X) need a {expected!r} genome "
-            f"(mlp for 2-D X, cnn1d for 3-D, cnn2d for 4-D); genome: {genome}"
+            f"{sample_shape} ({len(sample_shape) + 1}-D X) need a genome of family "
+            f"{' or '.join(map(repr, expected)) or 'none'} (mlp for 2-D X, eeg or cnn1d for "
+            f"3-D, cnn2d for 4-D); genome: {genome}"
         )
     try:
         # Building draws initial weights; the user's torch RNG is left as it was.
@@ -141,7 +142,7 @@ class GenomeClassifier(NetClassifierBase):
         The architecture: a :class:`~skevonas.Genome`, its
         :meth:`~skevonas.Genome.to_dict` form or its
         :meth:`~skevonas.Genome.to_json` form. Its family must match ``X``:
-        ``"mlp"`` for 2-D, ``"cnn1d"`` for 3-D and ``"cnn2d"`` for 4-D
+        ``"mlp"`` for 2-D, ``"eeg"`` or ``"cnn1d"`` for 3-D and ``"cnn2d"`` for 4-D
         input. Required (the default ``None`` only makes the estimator
         constructible without arguments).
     max_epochs : int, default=30
@@ -292,7 +293,7 @@ class GenomeClassifier(NetClassifierBase):
         ----------
         X : array-like of shape (n_samples, ...)
             ``(n_samples, n_features)`` for an mlp genome, ``(n_samples,
-            n_channels, n_times)`` for cnn1d, ``(n_samples, channels, height,
+            n_channels, n_times)`` for eeg and cnn1d, ``(n_samples, channels, height,
             width)`` for cnn2d; never NaN or infinite.
         y : array-like of shape (n_samples,)
             Class labels; at least two classes.

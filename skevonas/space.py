@@ -428,10 +428,44 @@ def _conv_out(length: int, kernel: int, stride: int) -> int:
     return (length - kernel) // stride + 1
 
 
+# The parameter that sets how much of the signal a layer consumes, by kind.
+SIZE_GENES = {
+    "conv": "kernel_size",
+    "temporal_conv": "kernel_size",
+    "separable_conv": "kernel_size",
+    "maxpool": "pool_size",
+    "avgpool": "pool_size",
+}
+# Layers that span every electrode row of an EEG feature map and collapse it to 1.
+_ROW_COLLAPSING = frozenset({"conv", "spatial_conv"})
+
+
+def _next_shape(family: str, layer: LayerGene, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Spatial shape after ``layer`` for a signal of spatial shape ``shape``."""
+    size_gene = SIZE_GENES.get(layer.kind)
+    if family == "eeg":  # shape is (electrode rows, time)
+        rows, length = shape
+        if layer.kind in _ROW_COLLAPSING:
+            rows = 1
+        if size_gene is not None and layer.get("padding", "valid") != "same":
+            size = int(layer[size_gene])
+            default_stride = size if layer.kind.endswith("pool") else 1
+            length = _conv_out(length, size, int(layer.get("stride", default_stride)))
+        return (rows, length)
+    if size_gene is None:
+        return shape
+    size = int(layer[size_gene])
+    stride = int(layer.get("stride", size if layer.kind.endswith("pool") else 1))
+    return tuple(_conv_out(n, size, stride) for n in shape)
+
+
 def signal_shapes(genome: Genome, input_shape: Sequence[int]) -> list[tuple[int, ...]]:
     """Spatial shape after each layer of a convolutional genome.
 
     ``input_shape`` is ``(channels, length)`` or ``(channels, height, width)``.
+    For the ``cnn1d`` and ``cnn2d`` families the spatial shape is the length
+    or the image size; for the ``eeg`` family it is ``(electrode rows,
+    time)``, where spatial and plain convolutions collapse the rows to 1.
     The first entry is the input's spatial shape; a value below 1 means the
     layer before it cannot be built.
 
@@ -441,28 +475,34 @@ def signal_shapes(genome: Genome, input_shape: Sequence[int]) -> list[tuple[int,
     ...                      LayerGene("maxpool", {"pool_size": 3})], {})
     >>> signal_shapes(g, (6, 100))
     [(100,), (48,), (16,)]
+    >>> g = Genome("eeg", [LayerGene("temporal_conv", {"filters": 8, "kernel_size": 11}),
+    ...                    LayerGene("spatial_conv", {"depth_multiplier": 2, "depthwise": True}),
+    ...                    LayerGene("avgpool", {"pool_size": 10, "stride": 5})], {})
+    >>> signal_shapes(g, (6, 100))
+    [(6, 100), (6, 90), (1, 90), (1, 17)]
     """
     shape = tuple(int(s) for s in input_shape[1:])
+    if genome.family == "eeg":
+        shape = tuple(int(s) for s in input_shape)
     shapes = [shape]
     for layer in genome.layers:
-        if layer.kind == "conv":
-            k, s = int(layer["kernel_size"]), int(layer["stride"])
-            shape = tuple(_conv_out(n, k, s) for n in shape)
-        elif layer.kind == "maxpool":
-            p = int(layer["pool_size"])
-            shape = tuple(_conv_out(n, p, p) for n in shape)
+        shape = _next_shape(genome.family, layer, shape)
         shapes.append(shape)
     return shapes
 
 
 # --------------------------------------------------------------------------- space
+# Dimensions of one sample each builder family takes.
+FAMILY_NDIM = {"mlp": 1, "cnn1d": 2, "eeg": 2, "cnn2d": 3}
+
+
 @dataclass(frozen=True)
 class SearchSpace:
     """The set of genomes a search may visit.
 
     Parameters
     ----------
-    family : {"mlp", "cnn1d", "cnn2d"}
+    family : {"mlp", "cnn1d", "eeg", "cnn2d"}
         Builder family of every genome in the space.
     layers : sequence of LayerSpec
         Vocabulary of layer kinds.
@@ -528,8 +568,8 @@ class SearchSpace:
 
     def _check(self) -> None:
         problems = []
-        if self.family not in ("mlp", "cnn1d", "cnn2d"):
-            problems.append(f"family must be one of ['mlp', 'cnn1d', 'cnn2d'], got {self.family!r}")
+        if self.family not in FAMILY_NDIM:
+            problems.append(f"family must be one of {sorted(FAMILY_NDIM)}, got {self.family!r}")
         if not self.layers:
             problems.append("a search space needs at least one layer kind")
         if len(self._kinds) != len(self.layers):
@@ -546,13 +586,13 @@ class SearchSpace:
     # -- binding ----------------------------------------------------------------
     @property
     def is_convolutional(self) -> bool:
-        """Whether the family is a CNN one (``"cnn1d"`` or ``"cnn2d"``)."""
-        return self.family.startswith("cnn")
+        """Whether the family is a CNN one (``"cnn1d"``, ``"cnn2d"`` or ``"eeg"``)."""
+        return self.family != "mlp"
 
     @property
     def input_ndim(self) -> int:
         """Dimensions of one sample this family expects (1, 2 or 3)."""
-        return {"mlp": 1, "cnn1d": 2, "cnn2d": 3}[self.family]
+        return FAMILY_NDIM[self.family]
 
     def bind(self, input_shape: Sequence[int]) -> SearchSpace:
         """Return a copy of the space that knows the shape of one sample.
@@ -689,6 +729,11 @@ class SearchSpace:
             domains[k].contains(v) for k, v in values.items()
         ):
             return False
+        if any(
+            layer.kind.endswith("pool") and int(layer.get("stride", 0)) > int(layer["pool_size"])
+            for layer in genome.layers
+        ):
+            return False
         if self.is_convolutional and self.input_shape is not None:
             return all(min(shape) >= 1 for shape in signal_shapes(genome, self.input_shape))
         return True
@@ -745,26 +790,26 @@ class SearchSpace:
     def _fit_signal(self, layers: list[LayerGene]) -> list[LayerGene]:
         if self.input_shape is None:
             raise ValueError(f"search space {self.name!r} is not bound to an input shape")
-        shape = tuple(self.input_shape[1:])
+        shape = signal_shapes(Genome(self.family, []), self.input_shape)[0]
         kept = []
         for layer in layers:
-            size_key = {"conv": "kernel_size", "maxpool": "pool_size"}.get(layer.kind)
-            if size_key is None:
-                kept.append(layer)
-                continue
-            room = min(shape)
-            size = int(layer[size_key])
-            smallest = int(_low(self._kinds[layer.kind].domains[size_key]))
-            if size > room:
-                if smallest > room:
-                    continue  # cannot fit: drop the layer
-                layer = layer.replace(
-                    **{size_key: self._kinds[layer.kind].domains[size_key].clip(room)}
-                )
-                if int(layer[size_key]) > room:
-                    continue
-            stride = int(layer["stride"]) if layer.kind == "conv" else int(layer[size_key])
-            shape = tuple(_conv_out(n, int(layer[size_key]), stride) for n in shape)
+            size_key = SIZE_GENES.get(layer.kind)
+            if size_key is not None and layer.get("padding", "valid") != "same":
+                # EEG networks shrink time only; image and 1-D CNNs every axis.
+                room = shape[-1] if self.family == "eeg" else min(shape)
+                domains = self._kinds[layer.kind].domains
+                size = int(layer[size_key])
+                if size > room:
+                    if int(_low(domains[size_key])) > room:
+                        continue  # cannot fit: drop the layer
+                    layer = layer.replace(**{size_key: domains[size_key].clip(room)})
+                    if int(layer[size_key]) > room:
+                        continue
+                if "stride" in domains and layer.kind.endswith("pool"):
+                    # a pool never skips samples: stride <= pool size
+                    stride = min(int(layer["stride"]), int(layer[size_key]))
+                    layer = layer.replace(stride=domains["stride"].clip(stride))
+            shape = _next_shape(self.family, layer, shape)
             kept.append(layer)
         return kept
 
@@ -858,24 +903,47 @@ def cnn_space(ndim: int = 1, max_layers: int = 10) -> SearchSpace:
     )
 
 
+def _eeg_space() -> SearchSpace:
+    from .eeg import eeg_space  # skevonas.eeg builds on this module
+
+    return eeg_space()
+
+
+def _keras_mlp_space() -> SearchSpace:
+    from .presets import keras_mlp_space
+
+    return keras_mlp_space()
+
+
+def _naturalselection_space() -> SearchSpace:
+    from .presets import naturalselection_space
+
+    return naturalselection_space()
+
+
 SPACES = {
     "mlp": mlp_space,
+    "eeg": _eeg_space,
     "cnn1d": lambda: cnn_space(1),
     "cnn2d": lambda: cnn_space(2),
+    # the seed systems' spaces (skevonas.presets; the EEG thesis's is "cnn1d")
+    "keras_mlp": _keras_mlp_space,
+    "naturalselection": _naturalselection_space,
 }
-_AUTO = {1: "mlp", 2: "cnn1d", 3: "cnn2d"}
+_AUTO = {1: "mlp", 2: "eeg", 3: "cnn2d"}
 
 
 def get_space(name: str | SearchSpace, sample_shape: Sequence[int]) -> SearchSpace:
     """Resolve a search-space setting and bind it to the shape of one sample.
 
     ``"auto"`` picks the family from the number of dimensions of one sample:
-    1 -> ``"mlp"``, 2 -> ``"cnn1d"``, 3 -> ``"cnn2d"``.
+    1 -> ``"mlp"``, 2 -> ``"eeg"`` (:func:`skevonas.eeg.eeg_space`), 3 ->
+    ``"cnn2d"``.
 
     Examples
     --------
     >>> get_space("auto", (6, 896)).name
-    'cnn1d'
+    'eeg'
     """
     if isinstance(name, SearchSpace):
         return name.bind(sample_shape)

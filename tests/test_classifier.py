@@ -59,14 +59,14 @@ def test_pickle_round_trip_gives_identical_predictions(scp1_small, fast):
 def test_eeg_epochs_end_to_end(scp1_small, fast):
     X_train, X_test, y_train, y_test = scp1_small
     clf = EvolutionaryNASClassifier(**fast).fit(X_train, y_train)
-    assert clf.search_space_.family == "cnn1d"
+    assert clf.search_space_.family == "eeg"
     assert clf.sample_shape_ == X_train.shape[1:]
     assert clf.n_features_in_ == X_train.shape[1]
     assert list(clf.classes_) == ["negativity", "positivity"]
     pred = clf.predict(X_test)
     assert set(pred) <= set(clf.classes_)
     assert 0 <= clf.score(X_test, y_test) <= 1
-    assert clf.best_genome_.family == "cnn1d"
+    assert clf.best_genome_.family == "eeg"
     assert "conv" in clf.describe() or "output" in clf.describe()
     assert Genome.from_json(clf.best_genome_.to_json()) == clf.best_genome_
 
@@ -274,7 +274,7 @@ def test_invalid_settings_are_collected_into_one_error(blobs):
         "mutation_rate must be a float in [0, 1], got 1.5",
         "scoring must be a scikit-learn scorer name",
         "validation_fraction must be a float in (0, 1), got 1.0",
-        "search_space must be one of ['auto', 'mlp', 'cnn1d', 'cnn2d']",
+        "search_space must be one of ['auto', 'mlp', 'eeg', 'cnn1d', 'cnn2d', 'keras_mlp',",
         "device must be",
         "n_jobs must be None or a non-zero int, got 0",
         "torch_threads must be None or an int >= 1, got 0",

@@ -158,12 +158,12 @@ def test_search_on_csv_writes_every_file(iris_search, iris_csv):
 
 def test_search_on_npz_into_the_default_folder(eeg_search, eeg_npz):
     result, folder = eeg_search
-    assert "cnn1d genome" in result.stdout
+    assert "eeg genome" in result.stdout
     assert "cand" not in result.stderr  # --quiet: no progress bar
     summary, model = check_output_folder(folder)
     assert summary["data"]["sample_shape"] == [6, 112]
     assert summary["data"]["label_column"] is None
-    assert summary["search_space"] == "cnn1d"
+    assert summary["search_space"] == "eeg"
     X, _ = load_table_or_arrays(eeg_npz[1], require_labels=False)
     assert model.predict(X).shape == (30,)
 
@@ -220,6 +220,9 @@ def test_help_and_errors():
     bad = run("demo", "--population-size", "1", "--n-generations", "1")
     assert bad.returncode == 2
     assert "population_size must be an int >= 2, got 1" in bad.stderr
+    bad = run("demo", "--max-time", "-1")
+    assert bad.returncode == 2
+    assert "max_time must be None or a number > 0, got -1.0" in bad.stderr
 
 
 @pytest.mark.parametrize(
@@ -227,7 +230,7 @@ def test_help_and_errors():
     [
         ("search", ["DATA", "--population-size", "--max-time", "--checkpoint-dir", "--resume"]),
         ("predict", ["MODEL", "DATA", "--proba", "only load models you trust"]),
-        ("demo", ["--dataset", "--max-epochs"]),
+        ("demo", ["--dataset", "--max-epochs", "--max-time", "--max-sfreq"]),
         ("datasets", ["usage: skevonas datasets"]),
     ],
 )

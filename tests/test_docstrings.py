@@ -38,6 +38,8 @@ import pytest
 PUBLIC_MODULES = (
     "skevonas",
     "skevonas.space",
+    "skevonas.eeg",
+    "skevonas.presets",
     "skevonas.operators",
     "skevonas.evolution",
     "skevonas.callbacks",
@@ -45,6 +47,7 @@ PUBLIC_MODULES = (
     "skevonas.export",
     "skevonas.plots",
     "skevonas.datasets",
+    "skevonas.datasets.fashion_mnist",
     "skevonas.builders",
     "skevonas.evaluation",
 )

@@ -80,8 +80,10 @@ def test_contains_rejects_foreign_genomes():
 
 def test_get_space_resolves_names_and_auto():
     assert get_space("auto", (5,)).family == "mlp"
-    assert get_space("auto", (6, 100)).family == "cnn1d"
+    assert get_space("auto", (6, 100)).family == "eeg"
     assert get_space("auto", (1, 8, 8)).family == "cnn2d"
+    assert get_space("keras_mlp", (64,)).name == "keras_mlp"
+    assert get_space("naturalselection", (64,)).family == "mlp"
     assert get_space(cnn_space(1), (6, 100)).input_shape == (6, 100)
     with pytest.raises(ValueError, match=r"search_space must be one of \['auto', 'mlp'"):
         get_space("transformer", (5,))

@@ -20,6 +20,7 @@ from torch import nn
 
 from ..genome import Genome
 from .cnn import build_cnn
+from .eeg import build_eeg
 from .layers import Standardize
 from .mlp import build_mlp
 
@@ -30,6 +31,7 @@ BUILDERS: dict[str, Callable[[Genome, tuple[int, ...], int], list[tuple[str, nn.
     "mlp": build_mlp,
     "cnn1d": build_cnn,
     "cnn2d": build_cnn,
+    "eeg": build_eeg,
 }
 
 
@@ -46,8 +48,8 @@ def build_module(
     genome : Genome
         The candidate.
     input_shape : sequence of int
-        Shape of one sample: ``(n_features,)``, ``(channels, time)`` or
-        ``(channels, height, width)``.
+        Shape of one sample: ``(n_features,)``, ``(channels, time)`` (``cnn1d``
+        and ``eeg`` genomes) or ``(channels, height, width)``.
     n_classes : int
         Size of the output layer.
     input_stats : (mean, std) or None

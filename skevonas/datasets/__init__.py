@@ -105,7 +105,9 @@ def list_eeg_datasets() -> list[str]:
     return sorted(EEG_DATASETS)
 
 
-def load_eeg(name: str, *, return_X_y: bool = False) -> Bunch | tuple:
+def load_eeg(
+    name: str, *, return_X_y: bool = False, max_sfreq: float | None = None
+) -> Bunch | tuple:
     """Load a bundled EEG data set with its archive train/test split.
 
     Parameters
@@ -115,6 +117,13 @@ def load_eeg(name: str, *, return_X_y: bool = False) -> Bunch | tuple:
     return_X_y : bool, default=False
         If True, return ``(X_train, X_test, y_train, y_test)`` (the order of
         :func:`sklearn.model_selection.train_test_split`).
+    max_sfreq : float or None, default=None
+        If given and the data is sampled faster, decimate it by the largest
+        integer factor that keeps the rate at or above ``max_sfreq``
+        (:func:`scipy.signal.decimate` with ``zero_phase=True``: a low-pass
+        anti-aliasing filter, then every n-th sample); ``sfreq`` says the
+        new rate. Each epoch is filtered on its own, so test epochs never
+        influence training epochs.
 
     Returns
     -------
@@ -131,18 +140,32 @@ def load_eeg(name: str, *, return_X_y: bool = False) -> Bunch | tuple:
     ((268, 6, 896), (293, 6, 896), 256.0)
     >>> sorted(set(data.y_train.tolist()))
     ['negativity', 'positivity']
+    >>> load_eeg("SelfRegulationSCP1", max_sfreq=64).X_train.shape  # 256 Hz -> 64 Hz
+    (268, 6, 224)
     """
+    if max_sfreq is not None and not (
+        isinstance(max_sfreq, (int, float)) and not isinstance(max_sfreq, bool) and max_sfreq > 0
+    ):
+        raise ValueError(f"max_sfreq must be None or a number > 0, got {max_sfreq!r} instead")
     if name not in EEG_DATASETS:
         raise ValueError(f"Unknown EEG data set {name!r}; must be one of {list_eeg_datasets()}")
     info = EEG_DATASETS[name]
     path = resources.files(__package__) / "data" / f"{name}.npz"
     with resources.as_file(path) as file, np.load(file, allow_pickle=False) as npz:
         arrays = {key: npz[key] for key in ("X_train", "y_train", "X_test", "y_test")}
+    sfreq = info.sfreq
+    factor = 1 if max_sfreq is None else int(sfreq // max_sfreq)
+    if factor > 1:
+        from scipy.signal import decimate  # scipy comes with scikit-learn
+
+        for key in ("X_train", "X_test"):
+            arrays[key] = np.ascontiguousarray(
+                decimate(arrays[key], factor, axis=-1, zero_phase=True), dtype=np.float32
+            )
+        sfreq = sfreq / factor
     if return_X_y:
         return arrays["X_train"], arrays["X_test"], arrays["y_train"], arrays["y_test"]
-    return Bunch(
-        **arrays, sfreq=info.sfreq, ch_names=info.ch_names, name=info.name, origin=info.origin
-    )
+    return Bunch(**arrays, sfreq=sfreq, ch_names=info.ch_names, name=info.name, origin=info.origin)
 
 
 #: The default frequency bands of :func:`band_power`: ``name: (low, high)`` in Hz.
