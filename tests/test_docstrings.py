@@ -23,7 +23,8 @@ which is also what the API reference shows.
 
 The Examples themselves run as doctests (``--doctest-modules``). The plain
 check below needs nothing beyond pytest; the stricter one, which parses each
-docstring with numpydoc, runs where numpydoc is installed (the ``docs`` extra).
+docstring with numpydoc, runs where numpydoc is installed (the ``test`` and
+``docs`` extras).
 """
 
 from __future__ import annotations
