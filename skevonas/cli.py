@@ -147,7 +147,31 @@ def _search_settings(args: argparse.Namespace) -> dict[str, Any]:
     if args.checkpoint_dir is not None:
         settings["checkpoint_dir"] = str(args.checkpoint_dir)
     settings["warm_start"] = bool(args.resume)
+    settings["initial_genomes"] = _initial_genomes(args.initial_genomes)
     return settings
+
+
+def _initial_genomes(value: str) -> str | list[Any] | None:
+    """``--initial-genomes``: "auto", "none", or a JSON file of one genome or a list."""
+    if value == "auto":
+        return "auto"
+    if value == "none":
+        return None
+    path = Path(value)
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(
+            f"--initial-genomes: cannot read {value!r} ({exc.strerror or exc}); give auto, "
+            "none, or a JSON file with a genome (e.g. an earlier search's best_genome.json) "
+            "or a list of genomes"
+        ) from exc
+    except ValueError as exc:
+        raise ValueError(f"--initial-genomes: {value!r} is not valid JSON: {exc}") from exc
+    genomes = loaded if isinstance(loaded, list) else [loaded]
+    if not genomes:
+        raise ValueError(f"--initial-genomes: {value!r} holds an empty list")
+    return genomes
 
 
 def _is_search_output(folder: Path) -> bool:
@@ -436,6 +460,14 @@ def _add_search_parser(commands: argparse._SubParsersAction) -> None:
         default=d["validation_fraction"],
         metavar="F",
         help=f"share of the data held out to score networks (default: {d['validation_fraction']})",
+    )
+    ga.add_argument(
+        "--initial-genomes",
+        default="auto",
+        metavar="FILE",
+        help="networks for the first generation: a JSON file with one genome (such as an "
+        "earlier search's best_genome.json) or a list of them; auto seeds an EEG search with "
+        "ShallowConvNet and EEGNet; none starts from random genomes only (default: auto)",
     )
     ga.add_argument(
         "--random-state",

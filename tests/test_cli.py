@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_iris
 
-from skevonas import EvolutionaryNASClassifier, Genome
+from skevonas import EvolutionaryNASClassifier, Genome, eegnet_genome, standard_eeg_genomes
 from skevonas.cli import (
     EVALUATION_COLUMNS,
     SEARCH_DEFAULTS,
@@ -168,6 +168,27 @@ def test_search_on_npz_into_the_default_folder(eeg_search, eeg_npz):
     assert model.predict(X).shape == (30,)
 
 
+def test_search_seeded_with_an_earlier_best_genome(eeg_search, eeg_npz, tmp_path, capsys):
+    _, earlier = eeg_search
+    best = json.loads((earlier / "best_genome.json").read_text())
+    folder = tmp_path / "seeded"
+    argv = ["search", str(eeg_npz[0]), "--quiet", *TINY, "--output", str(folder)]
+    assert main([*argv, "--initial-genomes", str(earlier / "best_genome.json")]) == 0
+    capsys.readouterr()
+    summary, model = check_output_folder(folder)
+    assert summary["settings"]["initial_genomes"] == [best]
+    first = {r["key"] for r in model.evaluations_ if r["generation"] == 0}
+    assert Genome.from_json(json.dumps(best)).short_key() in first
+    # "none": no standard network in the first generation of an EEG search
+    assert main([*argv, "--initial-genomes", "none", "--overwrite"]) == 0
+    capsys.readouterr()
+    summary, model = check_output_folder(folder)
+    assert summary["settings"]["initial_genomes"] is None
+    first = {r["key"] for r in model.evaluations_ if r["generation"] == 0}
+    repaired = [model.search_space_.repair(g).short_key() for g in standard_eeg_genomes()]
+    assert not first & set(repaired)
+
+
 # --------------------------------------------------------------------------- predict
 def test_predict_csv_with_labels_and_proba_to_stdout(iris_search, iris_csv):
     _, folder = iris_search
@@ -270,6 +291,9 @@ def bad_files(tmp_path):
     (tmp_path / "not-a-run").mkdir()
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "thesis.tex").write_text("precious")
+    (tmp_path / "eegnet.json").write_text(eegnet_genome().to_json())
+    (tmp_path / "broken.json").write_text('{"family": "mlp", ')
+    (tmp_path / "empty.json").write_text("[]")
     return tmp_path
 
 
@@ -293,6 +317,13 @@ SEARCH_ERRORS = [
     (["ok.csv", "--resume", "--checkpoint-dir", "full"], "no search to resume in 'full'"),
     (["ok.csv", "--output", "full"], "'full' is not empty (thesis.tex)"),
     (["ok.csv", "--output", "ok.csv"], "is a file, not a folder"),
+    (["ok.csv", "--initial-genomes", "nope.json"], "--initial-genomes: cannot read 'nope.json'"),
+    (["ok.csv", "--initial-genomes", "broken.json"], "'broken.json' is not valid JSON"),
+    (["ok.csv", "--initial-genomes", "empty.json"], "'empty.json' holds an empty list"),
+    (
+        ["ok.csv", "--initial-genomes", "eegnet.json", "--n-jobs", "1"],
+        "initial_genomes[0] is a 'eeg' genome, but the search space 'mlp'",
+    ),
 ]
 PREDICT_ERRORS = [
     (["missing.joblib", "ok.csv"], "no such model file: 'missing.joblib'"),
