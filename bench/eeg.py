@@ -41,21 +41,21 @@ from collections import defaultdict
 
 import numpy as np
 import torch
+from sklearn.utils import Bunch
 
 from skevonas import EvolutionaryNASClassifier, GenomeClassifier, __version__
 from skevonas.datasets import EEG_DATASETS, load_eeg
-from skevonas.eeg import eeg_space, eegnet_genome, shallow_convnet_genome
+from skevonas.eeg import eeg_space, eegnet_genome, shallow_convnet_genome, standard_eeg_genomes
 
 EPOCHS = {"max_epochs": 40, "patience": 6}
 
 
-def run_skevonas(data, sfreq, seed, args):
-    seeds = [shallow_convnet_genome(sfreq), eegnet_genome(sfreq)]
+def run_skevonas(data, seed, args):
     clf = EvolutionaryNASClassifier(
         population_size=args.population,
         n_generations=1000,  # the time budget ends the search
         max_time=args.max_time,
-        initial_genomes=seeds,
+        initial_genomes=standard_eeg_genomes(data.sfreq),
         n_jobs=args.n_jobs,
         random_state=seed,
         **EPOCHS,
@@ -95,7 +95,7 @@ def run_minirocket(data, seed):
 def run(method, data, seed, n_evaluations, args):
     """Fit one method; return ``(estimator, candidates trained, description)``."""
     if method == "skevonas":
-        return run_skevonas(data, data.sfreq, seed, args)
+        return run_skevonas(data, seed, args)
     if method == "random":
         return run_random(data, n_evaluations, seed, args)
     if method == "shallow":
@@ -122,9 +122,9 @@ def main() -> None:
         aeon_version = None
     else:  # compile numba's kernels before any timing
         rng = np.random.default_rng(0)
-        warm = type("Data", (), {})()
-        warm.X_train, warm.y_train = rng.normal(size=(20, 2, 64)), np.repeat([0, 1], 10)
-        run_minirocket(warm, 0)
+        run_minirocket(
+            Bunch(X_train=rng.normal(size=(20, 2, 64)), y_train=np.repeat([0, 1], 10)), 0
+        )
 
     cpu = platform.processor() or platform.machine()
     print(

@@ -486,7 +486,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         self.search_space_ = get_space(self.search_space, self.sample_shape_)
         initial_genomes = self._initial_genomes()
         meta: dict[str, Any] = {
-            "settings": self._score_settings(),
+            "settings": self._score_settings(initial_genomes),
             "data": _data_fingerprint(X, y_enc, self),
             # for the record: every setting of the run that wrote the state
             "params": {k: _describe(v) for k, v in sorted(self.get_params().items())},
@@ -616,15 +616,18 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         return self
 
     # ------------------------------------------------------------------ resume
-    def _score_settings(self) -> dict[str, Any]:
-        """The settings a resumed search must share with the one it continues (as JSON)."""
+    def _score_settings(self, initial_genomes: list[Genome]) -> dict[str, Any]:
+        """The settings a resumed search must share with the one it continues (as JSON).
+
+        ``initial_genomes`` is what :meth:`_initial_genomes` returned for this fit.
+        """
         space = self.search_space
         scoring = self.scoring
         random_state = self.random_state
         return {
             "search_space": space if isinstance(space, str) else repr(space),
             "search_space_bound": self.search_space_.name,
-            "initial_genomes": [g.key() for g in self._initial_genomes()],
+            "initial_genomes": [g.key() for g in initial_genomes],
             "population_size": int(self.population_size),
             "max_epochs": int(self.max_epochs),
             "patience": int(self.patience),

@@ -22,6 +22,11 @@ from .space import _TRAINING, Choice, Domain, Float, Int, LayerSpec, SearchSpace
 
 __all__ = ["eeg_space", "eegnet_genome", "shallow_convnet_genome", "standard_eeg_genomes"]
 
+# The EEG space's filter counts, which eegnet_genome checks its arguments against.
+_TEMPORAL_FILTERS = (4, 8, 16, 24, 32, 40)
+_DEPTH_MULTIPLIERS = (1, 2, 4)
+_SEPARABLE_FILTERS = (8, 16, 32, 64)
+
 # Training genes the standard networks start from (inside every space's domains).
 _STANDARD_TRAINING: dict[str, GeneValue] = {
     "optimizer": "adam",
@@ -71,16 +76,16 @@ def eeg_space(max_layers: int = 14) -> SearchSpace:
     padding = Choice(("valid", "same"))
     pool: dict[str, Domain] = {"pool_size": Int(2, 80, log=True), "stride": Int(1, 32, log=True)}
     temporal: dict[str, Domain] = {
-        "filters": Choice((4, 8, 16, 24, 32, 40)),
+        "filters": Choice(_TEMPORAL_FILTERS),
         "kernel_size": Int(3, 128, log=True),
         "padding": padding,
     }
     spatial: dict[str, Domain] = {
-        "depth_multiplier": Choice((1, 2, 4)),
+        "depth_multiplier": Choice(_DEPTH_MULTIPLIERS),
         "depthwise": Choice((True, False)),
     }
     separable: dict[str, Domain] = {
-        "filters": Choice((8, 16, 32, 64)),
+        "filters": Choice(_SEPARABLE_FILTERS),
         "kernel_size": Int(3, 32, log=True),
         "padding": padding,
     }
@@ -198,20 +203,15 @@ def eegnet_genome(sfreq: float | None = None, f1: int = 8, depth_multiplier: int
     """
     f2 = f1 * depth_multiplier
     if (
-        f1 not in (4, 8, 16, 24, 32, 40)
-        or depth_multiplier not in (1, 2, 4)
-        or f2
-        not in (
-            8,
-            16,
-            32,
-            64,
-        )
+        f1 not in _TEMPORAL_FILTERS
+        or depth_multiplier not in _DEPTH_MULTIPLIERS
+        or f2 not in _SEPARABLE_FILTERS
     ):
         raise ValueError(
             f"f1={f1!r} and depth_multiplier={depth_multiplier!r} give a genome outside the "
-            "EEG space: f1 must be one of [4, 8, 16, 24, 32, 40], depth_multiplier one of "
-            "[1, 2, 4], and f1 * depth_multiplier one of [8, 16, 32, 64]"
+            f"EEG space: f1 must be one of {list(_TEMPORAL_FILTERS)}, depth_multiplier one of "
+            f"{list(_DEPTH_MULTIPLIERS)}, and f1 * depth_multiplier one of "
+            f"{list(_SEPARABLE_FILTERS)}"
         )
     layers = [
         LayerGene(

@@ -442,20 +442,15 @@ _ROW_COLLAPSING = frozenset({"conv", "spatial_conv"})
 
 def _next_shape(family: str, layer: LayerGene, shape: tuple[int, ...]) -> tuple[int, ...]:
     """Spatial shape after ``layer`` for a signal of spatial shape ``shape``."""
+    if family == "eeg" and layer.kind in _ROW_COLLAPSING:  # shape is (electrode rows, time)
+        shape = (1, shape[1])
     size_gene = SIZE_GENES.get(layer.kind)
-    if family == "eeg":  # shape is (electrode rows, time)
-        rows, length = shape
-        if layer.kind in _ROW_COLLAPSING:
-            rows = 1
-        if size_gene is not None and layer.get("padding", "valid") != "same":
-            size = int(layer[size_gene])
-            default_stride = size if layer.kind.endswith("pool") else 1
-            length = _conv_out(length, size, int(layer.get("stride", default_stride)))
-        return (rows, length)
-    if size_gene is None:
+    if size_gene is None or layer.get("padding", "valid") == "same":
         return shape
     size = int(layer[size_gene])
     stride = int(layer.get("stride", size if layer.kind.endswith("pool") else 1))
+    if family == "eeg":  # EEG layers shrink time only
+        return (shape[0], _conv_out(shape[1], size, stride))
     return tuple(_conv_out(n, size, stride) for n in shape)
 
 
@@ -481,9 +476,9 @@ def signal_shapes(genome: Genome, input_shape: Sequence[int]) -> list[tuple[int,
     >>> signal_shapes(g, (6, 100))
     [(6, 100), (6, 90), (1, 90), (1, 17)]
     """
-    shape = tuple(int(s) for s in input_shape[1:])
-    if genome.family == "eeg":
-        shape = tuple(int(s) for s in input_shape)
+    # an EEG network's spatial shape keeps the electrodes as its rows
+    spatial = input_shape if genome.family == "eeg" else input_shape[1:]
+    shape = tuple(int(s) for s in spatial)
     shapes = [shape]
     for layer in genome.layers:
         shape = _next_shape(genome.family, layer, shape)
