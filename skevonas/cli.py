@@ -95,8 +95,8 @@ def _demo(args: argparse.Namespace) -> int:
     from . import EvolutionaryNASClassifier
     from .datasets import load_eeg
 
-    max_sfreq = args.max_sfreq if args.max_sfreq > 0 else None
-    data: Any = load_eeg(args.dataset, max_sfreq=max_sfreq)  # a Bunch
+    # 0 keeps the recorded rate; a negative rate is refused by load_eeg
+    data: Any = load_eeg(args.dataset, max_sfreq=args.max_sfreq or None)  # a Bunch
     print(
         f"{data.name}: {data.origin}\n"
         f"train {data.X_train.shape}, test {data.X_test.shape} at {data.sfreq:g} Hz "

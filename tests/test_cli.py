@@ -241,6 +241,9 @@ def test_help_and_errors():
     bad = run("demo", "--population-size", "1", "--n-generations", "1")
     assert bad.returncode == 2
     assert "population_size must be an int >= 2, got 1" in bad.stderr
+    bad = run("demo", "--max-sfreq", "-64")
+    assert bad.returncode == 2
+    assert "max_sfreq must be None or a number > 0, got -64.0" in bad.stderr
     bad = run("demo", "--max-time", "-1")
     assert bad.returncode == 2
     assert "max_time must be None or a number > 0, got -1.0" in bad.stderr
