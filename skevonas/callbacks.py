@@ -201,9 +201,10 @@ class ProgressPrinter(SearchCallback):
 
     def on_generation_end(self, state: SearchState) -> None:
         row = state.history[-1]
+        partial = f" partial {row['n_partial']:>2d}" if row.get("n_partial") else ""
         self._print(
             f"gen {row['generation']:>3d} | new {row['n_evaluated']:>3d} "
-            f"cached {row['cache_hits']:>3d} failed {row['n_failed']:>2d} | "
+            f"cached {row['cache_hits']:>3d} failed {row['n_failed']:>2d}{partial} | "
             f"best {row['best']:.4f} mean {row['mean']:.4f} | "
             f"best so far {row['best_so_far']:.4f} | {row['elapsed']:7.1f}s"
         )

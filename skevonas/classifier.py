@@ -15,6 +15,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,7 @@ from .evaluation import (
     fit_final,
 )
 from .evolution import SearchState, evolve
+from .fidelity import rung_budgets, successive_halving
 from .fixed import parse_genome
 from .genome import Genome
 from .operators import CROSSOVERS, SELECTIONS
@@ -122,6 +124,20 @@ def _check_compatible(saved: dict[str, Any], now: dict[str, Any], source: str) -
         )
 
 
+@dataclass(frozen=True)
+class _Workers:
+    """What every candidate of one ``fit`` is trained with, and where."""
+
+    parallel: Parallel
+    data: CandidateData
+    settings: TrainSettings
+    entropy: int
+    devices: list[str]
+    pool: DevicePool | None
+    n_threads: int
+    deadline: float | None
+
+
 class EvolutionaryNASClassifier(NetClassifierBase):
     """Classifier whose neural architecture is evolved by a genetic algorithm.
 
@@ -185,6 +201,20 @@ class EvolutionaryNASClassifier(NetClassifierBase):
     patience : int, default=5
         Epochs without improvement on the validation part before a candidate
         stops; its best epoch's weights and score are kept.
+    min_epochs : int or None, default=None
+        Multi-fidelity evaluation (:mod:`skevonas.fidelity`). ``None`` trains
+        every candidate for up to ``max_epochs``. An int turns on successive
+        halving within each generation: all new candidates train for about
+        ``min_epochs`` epochs, the best ``1 / halving_factor`` of them go on,
+        from where they stopped, for ``halving_factor`` times more, and so on
+        up to ``max_epochs`` (e.g. 3, 10, 30 epochs for ``min_epochs=3``,
+        ``max_epochs=30``). Candidates stopped early are recorded with status
+        ``"partial"`` and their score at that budget; only full-budget scores
+        compete for ``best_genome_``, and partial ones rank below them in
+        selection.
+    halving_factor : int, default=3
+        With ``min_epochs``, the ratio between successive budgets, and one in
+        ``halving_factor`` candidates goes on to the next.
     max_time : float or None, default=None
         Seconds for the whole search. When they are up, candidates still
         training stop (keeping what they reached), candidates not started are
@@ -252,8 +282,8 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         up to ``n_generations`` in all; nothing already trained is trained
         again, and on CPU the result equals that of an uninterrupted search.
         The data and the settings that decide the scores (``search_space``,
-        ``population_size``, ``max_epochs``, ``patience``,
-        ``candidate_time_limit``, ``validation_fraction``, ``scoring``,
+        ``population_size``, ``max_epochs``, ``patience``, ``min_epochs``,
+        ``halving_factor``, ``candidate_time_limit``, ``validation_fraction``, ``scoring``,
         ``standardize``, ``net_params``, ``random_state``) must be the same,
         or ``fit`` raises :class:`~skevonas.checkpoint.CheckpointError`; the
         genetic operators' settings, budgets and parallelism may change.
@@ -318,6 +348,8 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         mutation_rate: float = 0.8,
         max_epochs: int = 30,
         patience: int = 5,
+        min_epochs: int | None = None,
+        halving_factor: int = 3,
         max_time: float | None = None,
         candidate_time_limit: float | None = None,
         validation_fraction: float = 0.2,
@@ -346,6 +378,8 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         self.mutation_rate = mutation_rate
         self.max_epochs = max_epochs
         self.patience = patience
+        self.min_epochs = min_epochs
+        self.halving_factor = halving_factor
         self.max_time = max_time
         self.candidate_time_limit = candidate_time_limit
         self.validation_fraction = validation_fraction
@@ -393,9 +427,21 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             ("tournament_size", 1),
             ("max_epochs", 1),
             ("patience", 1),
+            ("halving_factor", 2),
         ):
             value = getattr(self, name)
             need(is_int(value) and value >= low, name, f"an int >= {low}")
+        low_epochs = self.min_epochs
+        need(
+            low_epochs is None
+            or (
+                is_int(low_epochs)
+                and low_epochs >= 1
+                and (not is_int(self.max_epochs) or low_epochs <= self.max_epochs)
+            ),
+            "min_epochs",
+            "None or an int in [1, max_epochs]",
+        )
         need(self.selection in SELECTIONS, "selection", f"one of {sorted(SELECTIONS)}")
         need(
             self.crossover in ("both", *CROSSOVERS), "crossover", f"one of {['both', *CROSSOVERS]}"
@@ -538,6 +584,9 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             share_once(data),
             Parallel(n_jobs=n_jobs, return_as="generator_unordered") as parallel,
         ):
+            workers = _Workers(
+                parallel, data, settings, entropy, devices, pool, n_threads, deadline
+            )
 
             def evaluate(genomes: Sequence[Genome], generation: int) -> Iterator[tuple[int, dict]]:
                 # Results journaled before a crash come back without training.
@@ -548,9 +597,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
                     else:
                         todo.append(i)
                 batch = [genomes[i] for i in todo]
-                for j, result in self._evaluate_generation(
-                    parallel, batch, data, settings, entropy, devices, pool, n_threads, deadline
-                ):
+                for j, result in self._evaluate_generation(workers, batch):
                     if folder is not None and result["status"] != "skipped":
                         append_result(folder, generation, batch[j], result)
                     yield todo[j], result
@@ -579,7 +626,16 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         self.evaluations_ = [record.to_dict() for record in state.records]
         self.n_evaluations_ = len(state.records)
         self.stop_reason_ = state.stop_reason
-        if state.best is None:
+        best = state.best
+        if best is None and (best := state.best_partial()) is not None:
+            warnings.warn(
+                f"no candidate trained for its full budget before the search ended "
+                f"({state.stop_reason}); refitting the best partial one, scored after "
+                f"{best.info.get('epochs')} epochs",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        if best is None:
             errors = sorted({str(r.info.get("error")) for r in state.records})
             if not state.records:
                 raise SearchFailedError(
@@ -590,8 +646,8 @@ class EvolutionaryNASClassifier(NetClassifierBase):
                 f"all {len(state.records)} candidates failed, so there is no model to "
                 f"refit. Errors seen: {'; '.join(errors[:5])}"
             )
-        self.best_genome_ = state.best.genome
-        self.best_score_ = float(state.best.score)
+        self.best_genome_ = best.genome
+        self.best_score_ = float(best.score)
 
         start = time.perf_counter()
         self.best_estimator_ = fit_final(
@@ -599,7 +655,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             X,
             y_enc,
             len(self.classes_),
-            epochs=int(state.best.info.get("best_epoch", self.max_epochs)),
+            epochs=int(best.info.get("best_epoch", self.max_epochs)),
             input_stats=channel_stats(X) if self.standardize else None,
             settings=settings,
             seed=refit_seed,
@@ -631,6 +687,8 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             "population_size": int(self.population_size),
             "max_epochs": int(self.max_epochs),
             "patience": int(self.patience),
+            "min_epochs": None if self.min_epochs is None else int(self.min_epochs),
+            "halving_factor": int(self.halving_factor),
             "candidate_time_limit": self.candidate_time_limit,
             "validation_fraction": float(self.validation_fraction),
             "scoring": scoring if isinstance(scoring, str) else _describe(scoring),
@@ -705,47 +763,64 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         return callbacks
 
     def _evaluate_generation(
-        self,
-        parallel: Parallel,
-        genomes: Sequence[Genome],
-        data: CandidateData,
-        settings: TrainSettings,
-        entropy: int,
-        devices: list[str],
-        pool: DevicePool | None,
-        n_threads: int,
-        deadline: float | None,
+        self, workers: _Workers, genomes: Sequence[Genome]
     ) -> Iterator[tuple[int, dict]]:
-        """Train and score genomes; yield ``(index, result)`` as each finishes.
+        """Train and score genomes; yield ``(index, result)`` as each is final.
+
+        With ``min_epochs``, by successive halving (:mod:`skevonas.fidelity`).
+        """
+        if self.min_epochs is None:
+            tasks = [(i, workers.settings.max_epochs, None) for i in range(len(genomes))]
+            yield from self._train(workers, genomes, tasks, False)
+            return
+        budgets = rung_budgets(self.max_epochs, self.min_epochs, self.halving_factor)
+
+        def run(tasks: Sequence[tuple[int, int, bytes | None]], keep: bool) -> Iterator:
+            return self._train(workers, genomes, tasks, keep)
+
+        yield from successive_halving(len(genomes), budgets, self.halving_factor, run)
+
+    def _train(
+        self,
+        workers: _Workers,
+        genomes: Sequence[Genome],
+        tasks: Sequence[tuple[int, int, bytes | None]],
+        keep_snapshot: bool,
+    ) -> Iterator[tuple[int, dict]]:
+        """Train ``(index, epochs, snapshot)`` tasks in parallel; yield ``(index, result)``.
 
         Failed candidates raise a warning.
         """
         # Most expensive first (longest-processing-time order), so the
         # workers finish together; results come back by index anyway.
-        costs = [self._cost(g) for g in genomes]
-        order = sorted(range(len(genomes)), key=lambda i: -costs[i])
-        tasks = [
-            (
-                genomes[i],
-                data,
-                settings,
-                candidate_seed(entropy, genomes[i]),
-                device_for(position, devices)
-                if pool is None
-                else (pool, device_for(position, devices)),
-                n_threads,
-                deadline,
+        costs = [self._cost(genomes[i]) * epochs for i, epochs, _ in tasks]
+        order = sorted(range(len(tasks)), key=lambda k: -costs[k])
+        jobs = []
+        for position, k in enumerate(order):
+            i, epochs, snapshot = tasks[k]
+            device = device_for(position, workers.devices)
+            jobs.append(
+                (
+                    genomes[i],
+                    workers.data,
+                    workers.settings,
+                    candidate_seed(workers.entropy, genomes[i]),
+                    device if workers.pool is None else (workers.pool, device),
+                    workers.n_threads,
+                    workers.deadline,
+                    epochs,
+                    snapshot,
+                    keep_snapshot,
+                )
             )
-            for position, i in enumerate(order)
-        ]
-        for position, result in iter_batch(parallel, evaluate_candidate, tasks):
-            i = order[position]
+        for position, result in iter_batch(workers.parallel, evaluate_candidate, jobs):
+            i = tasks[order[position]][0]
             if result["status"] == "failed":
                 warnings.warn(
                     f"candidate {genomes[i].short_key()} failed and was recorded as "
                     f"such: {result.get('error')}",
                     RuntimeWarning,
-                    stacklevel=3,
+                    stacklevel=4,
                 )
             yield i, result
 

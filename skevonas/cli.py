@@ -47,6 +47,8 @@ SEARCH_DEFAULTS: dict[str, Any] = {
     "n_generations": 5,
     "max_epochs": 30,
     "patience": 5,
+    "min_epochs": None,
+    "halving_factor": 3,
     "max_time": None,
     "scoring": "accuracy",
     "validation_fraction": 0.2,
@@ -439,6 +441,23 @@ def _add_search_parser(commands: argparse._SubParsersAction) -> None:
         ga.add_argument(
             flag, type=kind, default=d[name], metavar="N", help=f"{rule} (default: {d[name]})"
         )
+    ga.add_argument(
+        "--min-epochs",
+        type=int,
+        default=d["min_epochs"],
+        metavar="N",
+        help="multi-fidelity evaluation: every new network trains about N epochs, the best "
+        "1/F go on for F times more, and so on up to --max-epochs (successive halving; "
+        "default: off, every network trains up to --max-epochs)",
+    )
+    ga.add_argument(
+        "--halving-factor",
+        type=int,
+        default=d["halving_factor"],
+        metavar="F",
+        help=f"with --min-epochs, the growth of the budgets and the share that goes on "
+        f"(default: {d['halving_factor']})",
+    )
     ga.add_argument(
         "--max-time",
         type=float,

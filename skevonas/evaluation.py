@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
+import json
 import math
 import time
 from collections.abc import Iterator, Mapping
@@ -23,6 +25,7 @@ from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
+from skorch.history import History
 from torch import nn
 
 from .builders import build_module, count_parameters
@@ -218,9 +221,15 @@ class BestEpoch(Callback):
     training stops and the candidate keeps what it reached.
     """
 
-    def __init__(self, patience: int, stop_at: float | None = None) -> None:
+    # What a snapshot keeps of this callback, so that training can go on.
+    _STATE = ("best_key_", "best_epoch_", "best_score_", "best_state_", "wait_")
+
+    def __init__(
+        self, patience: int, stop_at: float | None = None, keep_last: bool = False
+    ) -> None:
         self.patience = patience
         self.stop_at = stop_at
+        self.keep_last = keep_last
 
     def initialize(self) -> BestEpoch:
         self.best_key_: tuple[float, float] | None = None
@@ -229,7 +238,18 @@ class BestEpoch(Callback):
         self.best_state_: dict[str, torch.Tensor] | None = None
         self.wait_ = 0
         self.stopped_by_ = "max_epochs"
+        self.last_: dict[str, Any] | None = None
         return self
+
+    def state(self) -> dict[str, Any]:
+        """What :meth:`restore` needs to go on where this training stopped."""
+        return {name: getattr(self, name) for name in self._STATE}
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Continue from :meth:`state` of an earlier training of the same candidate."""
+        for name in self._STATE:
+            value = state[name]
+            setattr(self, name, tuple(value) if name == "best_key_" and value else value)
 
     def on_epoch_end(self, net: NeuralNetClassifier, **kwargs: Any) -> None:
         row = net.history[-1]
@@ -256,6 +276,12 @@ class BestEpoch(Callback):
             raise KeyboardInterrupt
 
     def on_train_end(self, net: NeuralNetClassifier, **kwargs: Any) -> None:
+        if self.keep_last:  # the last epoch's weights, before the best ones replace them
+            self.last_ = {
+                "module": {k: v.detach().clone() for k, v in net.module_.state_dict().items()},
+                "optimizer": net.optimizer_.state_dict(),
+                "rng": torch.get_rng_state(),  # inside the candidate's seeded context
+            }
         if self.best_state_ is not None:
             net.module_.load_state_dict(self.best_state_)
 
@@ -341,6 +367,9 @@ def evaluate_candidate(
     device: str | tuple[DevicePool, str] = "cpu",
     n_threads: int = 1,
     deadline: float | None = None,
+    epochs: int | None = None,
+    snapshot: bytes | None = None,
+    keep_snapshot: bool = False,
 ) -> dict[str, Any]:
     """Train ``genome`` on the training part and score it on the validation part.
 
@@ -357,6 +386,15 @@ def evaluate_candidate(
     after ``deadline`` is ``"skipped"`` without training. ``device`` is a
     torch device, or a ``(DevicePool, fallback)`` pair: the worker then
     trains on the GPU slot it is pinned to.
+
+    Multi-fidelity searches (:mod:`skevonas.fidelity`) train a candidate in
+    steps: ``epochs`` caps the epochs (in all, counting earlier steps) below
+    ``settings.max_epochs``; with ``keep_snapshot=True`` a candidate that
+    trained all those epochs returns a ``snapshot`` (bytes: its last weights,
+    optimizer, history, early-stopping and random state), and passing it back
+    as ``snapshot`` goes on training where it stopped, exactly as one longer
+    training would have on the CPU. ``stopped_by`` is then ``"budget"``
+    when training ended at an ``epochs`` cap below ``settings.max_epochs``.
 
     Parameters
     ----------
@@ -375,6 +413,13 @@ def evaluate_candidate(
         Torch threads while training.
     deadline : float or None, default=None
         A :func:`time.time` value after which training stops.
+    epochs : int or None, default=None
+        Train up to this many epochs in all (earlier steps included); None
+        means ``settings.max_epochs``, which also caps it.
+    snapshot : bytes or None, default=None
+        The ``snapshot`` of an earlier step of this candidate, to go on from.
+    keep_snapshot : bool, default=False
+        Return a ``snapshot`` when training ended at the ``epochs`` cap.
 
     Returns
     -------
@@ -416,35 +461,54 @@ def evaluate_candidate(
             "status": "skipped",
             "error": "the search's max_time was used up before this candidate started",
         }
-    limits = [t for t in (deadline, settings.time_limit and now + settings.time_limit) if t]
+    budget = (
+        settings.max_epochs if epochs is None else min(max(1, int(epochs)), settings.max_epochs)
+    )
     try:
+        earlier = _load_snapshot(snapshot) if snapshot is not None else None
+        spent = float(earlier["fit_time"]) if earlier is not None else 0.0
+        limit = settings.time_limit and now + settings.time_limit - spent
+        limits = [t for t in (deadline, limit) if t]
         with torch_context(seed, n_threads):
-            best = BestEpoch(settings.patience, stop_at=min(limits) if limits else None)
+            best = BestEpoch(
+                settings.patience,
+                stop_at=min(limits) if limits else None,
+                keep_last=keep_snapshot,
+            )
             scoring = ValidScore(settings.scoring)
             net = make_net(
                 genome,
                 tuple(data.X_train.shape[1:]),
                 data.n_classes,
-                max_epochs=settings.max_epochs,
+                max_epochs=budget,
                 input_stats=data.input_stats,
                 device=device,
                 net_params=settings.net_params,
                 train_split=predefined_split(Dataset(_tensor(data.X_valid, device), data.y_valid)),
                 callbacks=[("valid_score", scoring), ("best_epoch", best)],
             )
-            net.fit(_tensor(data.X_train, device), data.y_train)
+            X_train = _tensor(data.X_train, device)
+            if earlier is None:
+                net.fit(X_train, data.y_train)
+            else:
+                _restore(net, best, earlier)
+                net.partial_fit(X_train, data.y_train, epochs=budget - len(net.history))
         if best.best_key_ is None:
             raise CandidateFailed("no epoch finished")
         history = net.history
-        return {
+        stopped_by = best.stopped_by_
+        if stopped_by == "max_epochs" and budget < settings.max_epochs:
+            stopped_by = "budget"
+        fit_time = spent + time.perf_counter() - start
+        result = {
             "score": best.smoothed_score([float(v) for v in history[:, "valid_score"]]),
             "peak_score": best.best_score_,
             "status": "ok",
             "epochs": len(history),
             "best_epoch": int(best.best_epoch_),
-            "stopped_by": best.stopped_by_,
+            "stopped_by": stopped_by,
             "device": device,
-            "fit_time": time.perf_counter() - start,
+            "fit_time": fit_time,
             "n_params": count_parameters(net.module_),
             "curves": {
                 "train_loss": [float(v) for v in history[:, "train_loss"]],
@@ -452,8 +516,50 @@ def evaluate_candidate(
                 "valid_score": [float(v) for v in history[:, "valid_score"]],
             },
         }
+        if stopped_by == "budget" and best.last_ is not None:
+            result["snapshot"] = _save_snapshot(net, best, fit_time)
+        return result
     except Exception as exc:  # noqa: BLE001 - one broken candidate must not end a search
         return _failed(start, exc)
+
+
+def _save_snapshot(net: NeuralNetClassifier, best: BestEpoch, fit_time: float) -> bytes:
+    """A candidate's training state after its last epoch, as bytes (see ``_restore``)."""
+    assert best.last_ is not None
+    buffer = io.BytesIO()
+    torch.save(
+        {
+            **best.last_,
+            # JSON text: history rows may hold NumPy scalars, which a
+            # weights-only load refuses
+            "history": json.dumps(net.history.to_list(), default=_plain),
+            "best": best.state(),
+            "fit_time": fit_time,
+        },
+        buffer,
+    )
+    return buffer.getvalue()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (np.generic, torch.Tensor)):
+        return value.item()
+    raise TypeError(f"cannot save {type(value).__name__} in a training snapshot")
+
+
+def _load_snapshot(snapshot: bytes) -> dict[str, Any]:
+    # Plain tensors, dicts, lists and numbers only: no pickled code is run.
+    return torch.load(io.BytesIO(snapshot), map_location="cpu", weights_only=True)
+
+
+def _restore(net: NeuralNetClassifier, best: BestEpoch, earlier: Mapping[str, Any]) -> None:
+    """Put ``net`` (built, not trained) back where the training of ``earlier`` stopped."""
+    net.initialize()
+    net.module_.load_state_dict(earlier["module"])
+    net.optimizer_.load_state_dict(earlier["optimizer"])
+    net.history_ = History(json.loads(earlier["history"]))
+    best.restore(earlier["best"])
+    torch.set_rng_state(earlier["rng"])
 
 
 def fit_final(

@@ -67,8 +67,10 @@ class EvaluationRecord:
         scores the lower index ranks first.
     parents : tuple of str, default=()
         Short keys of its parents.
-    status : {"ok", "failed"}, default="ok"
-        Whether its evaluation succeeded.
+    status : {"ok", "failed", "partial"}, default="ok"
+        Whether its evaluation succeeded; ``"partial"`` marks a candidate of a
+        multi-fidelity search (:mod:`skevonas.fidelity`) stopped at a lower
+        budget: its score is that budget's, and it never becomes the best.
     info : mapping, default={}
         What the evaluation reported besides the score (epochs, fit time,
         learning curves, the ``error`` of a failed candidate...).
@@ -99,8 +101,13 @@ class EvaluationRecord:
 
     @property
     def ok(self) -> bool:
-        """Whether the evaluation succeeded with a finite score."""
+        """Whether the evaluation succeeded with a finite, full-budget score."""
         return self.status == "ok" and math.isfinite(self.score)
+
+    @property
+    def partial(self) -> bool:
+        """Whether a multi-fidelity search stopped it at a lower budget, with a finite score."""
+        return self.status == "partial" and math.isfinite(self.score)
 
     def to_dict(self) -> dict[str, Any]:
         """Flat, JSON-friendly row (for a pandas DataFrame or a CSV file).
@@ -215,11 +222,48 @@ class SearchState:
         if record.ok and (self.best is None or _rank_key(record) < _rank_key(self.best)):
             self.best = record
 
+    def best_partial(self) -> EvaluationRecord | None:
+        """The best partial record (highest budget, then score), or None.
 
-def _rank_key(record: EvaluationRecord) -> tuple[float, int]:
-    # Higher score first; among equals the earlier evaluation wins, so ties
-    # are broken the same way whatever order workers finished in.
-    return (-(record.score if record.ok else -math.inf), record.index)
+        A multi-fidelity search that ran out of time before any candidate
+        trained for its full budget falls back on it.
+
+        Examples
+        --------
+        >>> from skevonas import Genome, LayerGene
+        >>> state = SearchState("mlp", population_size=4, n_generations=3)
+        >>> a, b = (Genome("mlp", [LayerGene("dense", {"units": n})]) for n in (8, 16))
+        >>> state.add(EvaluationRecord(a, 0.9, 0, 0, status="partial", info={"rung": 0}))
+        >>> state.add(EvaluationRecord(b, 0.7, 0, 1, status="partial", info={"rung": 1}))
+        >>> state.best is None, state.best_partial().index
+        (True, 1)
+        """
+        partial = [r for r in self.records if r.partial]
+        return min(partial, key=_rank_key) if partial else None
+
+
+def _rank_key(record: EvaluationRecord) -> tuple[int, float, float, int]:
+    # Full-budget scores first, higher first; then partial ones (higher rung,
+    # then higher score); failed last. Among equals the earlier evaluation
+    # wins, so ties are broken the same way whatever order workers finished in.
+    if record.ok:
+        return (0, 0.0, -record.score, record.index)
+    if record.partial:
+        return (1, -float(record.info.get("rung", 0)), -record.score, record.index)
+    return (2, 0.0, 0.0, record.index)
+
+
+def _selection_scores(ranked: Sequence[EvaluationRecord]) -> list[float]:
+    """What selection sees of a population ranked by ``_rank_key``.
+
+    Scores, NaN for failed candidates. When partial records are among them
+    (a multi-fidelity search), scores at different budgets do not compare,
+    so every candidate gets its rank instead (the best the highest).
+    """
+    if not any(r.partial for r in ranked):
+        return [r.score if r.ok else math.nan for r in ranked]
+    n = len(ranked)
+    return [float(n - i) if r.ok or r.partial else math.nan for i, r in enumerate(ranked)]
 
 
 def evolve(
@@ -490,7 +534,9 @@ def _record_generation(
     state: SearchState, n_new: int, n_hits: int, n_skipped: int, seconds: float
 ) -> None:
     scores = np.array([r.score for r in state.population if r.ok], dtype=float)
-    failed = sum(1 for r in state.records if r.generation == state.generation and not r.ok)
+    current = [r for r in state.records if r.generation == state.generation]
+    failed = sum(1 for r in current if r.status == "failed")
+    partial = sum(1 for r in current if r.status == "partial")
     stats = (
         {"best": scores.max(), "mean": scores.mean(), "std": scores.std(), "min": scores.min()}
         if scores.size
@@ -504,6 +550,7 @@ def _record_generation(
             "n_evaluated": n_new,
             "cache_hits": n_hits,
             "n_failed": failed,
+            "n_partial": partial,
             "n_skipped": n_skipped,
             "seconds": seconds,
             "elapsed": state.elapsed,
@@ -533,7 +580,7 @@ def _next_generation(
         elites[-1] = state.best.genome
     nxt: list[tuple[Genome, tuple[str, ...]]] = [(g, ()) for g in elites]
     taken = {g.key() for g in elites}
-    scores = [r.score if r.ok else math.nan for r in ranked]
+    scores = _selection_scores(ranked)
     select = SELECTIONS[selection]
     for _ in range(50 * population_size):
         if len(nxt) >= population_size:

@@ -223,11 +223,14 @@ def plot_fitness(
 # --------------------------------------------------------------------------- score vs size
 def _left_out(records: Sequence[Mapping[str, Any]], n_shown: int) -> str:
     """Title suffix naming the candidates that are not in the scatter."""
-    n_failed = sum(1 for r in records if not _is_ok(r))
-    n_unsized = len(records) - n_shown - n_failed
+    n_partial = sum(1 for r in records if r.get("status") == "partial")
+    n_failed = sum(1 for r in records if not _is_ok(r)) - n_partial
+    n_unsized = len(records) - n_shown - n_failed - n_partial
     parts = []
     if n_failed:
         parts.append(f"{n_failed} failed")
+    if n_partial:
+        parts.append(f"{n_partial} partial")
     if n_unsized:
         parts.append(f"{n_unsized} without n_params")
     return f"\n({', '.join(parts)} left out)" if parts else ""

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from skevonas.builders.layers import channel_stats
 from skevonas.datasets import load_eeg
+from skevonas.evaluation import CandidateData
 
 # Population 4, 2 generations, 2 epochs, CPU: a search in about a second.
 FAST = {
@@ -52,3 +54,12 @@ def blobs():
     y = np.repeat(np.arange(3), 30)
     X = centers[y] + rng.normal(scale=0.5, size=(90, 4))
     return X.astype(np.float32), y
+
+
+@pytest.fixture
+def data(blobs):
+    """``blobs`` as the evaluation worker's parts: every 4th sample validates."""
+    X, y = blobs
+    idx = np.arange(len(y))
+    train, valid = idx % 4 != 0, idx % 4 == 0
+    return CandidateData(X[train], y[train], X[valid], y[valid], 3, channel_stats(X[train]))

@@ -27,6 +27,7 @@ from skevonas.cli import (
     EVALUATION_COLUMNS,
     SEARCH_DEFAULTS,
     SEARCH_SPACES,
+    SUMMARY_FILE,
     _prepare_output,
     main,
 )
@@ -189,6 +190,21 @@ def test_search_seeded_with_an_earlier_best_genome(eeg_search, eeg_npz, tmp_path
     assert not first & set(repaired)
 
 
+def test_search_with_multi_fidelity(iris_csv, tmp_path, capsys):
+    folder = tmp_path / "halving"
+    argv = ["search", str(iris_csv), "--label-column", "species", "--quiet", *TINY]
+    argv += ["--max-epochs", "4", "--min-epochs", "1", "--halving-factor", "2"]
+    assert main([*argv, "--output", str(folder)]) == 0
+    capsys.readouterr()
+    summary = json.loads((folder / SUMMARY_FILE).read_text())
+    assert summary["settings"]["min_epochs"] == 1 and summary["settings"]["halving_factor"] == 2
+    rows = read_csv((folder / "evaluations.csv").read_text())
+    assert {row["status"] for row in rows} == {"ok", "partial"}
+    # the best is the best full-budget candidate, whatever a partial one scored
+    best = max((r for r in rows if r["status"] == "ok"), key=lambda r: float(r["score"]))
+    assert summary["best_genome_key"] == best["key"]
+
+
 # --------------------------------------------------------------------------- predict
 def test_predict_csv_with_labels_and_proba_to_stdout(iris_search, iris_csv):
     _, folder = iris_search
@@ -316,6 +332,8 @@ SEARCH_ERRORS = [
     (["ok.csv", "--validation-fraction", "1.5"], "validation_fraction must be a float in (0, 1)"),
     (["ok.csv", "--scoring", "nope"], "scoring must be a scikit-learn scorer name"),
     (["ok.csv", "--device", "tpu"], "device"),
+    (["ok.csv", "--min-epochs", "0"], "min_epochs must be None or an int in [1, max_epochs]"),
+    (["ok.csv", "--halving-factor", "1"], "halving_factor must be an int >= 2, got 1"),
     (["ok.csv", "--resume"], "--resume needs --checkpoint-dir"),
     (["ok.csv", "--resume", "--checkpoint-dir", "full"], "no search to resume in 'full'"),
     (["ok.csv", "--output", "full"], "'full' is not empty (thesis.tex)"),

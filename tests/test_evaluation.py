@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from skevonas.builders.layers import channel_stats
-from skevonas.evaluation import CandidateData, TrainSettings, evaluate_candidate, fit_final
+from skevonas.evaluation import TrainSettings, evaluate_candidate, fit_final
 from skevonas.genome import Genome, LayerGene
 
 GENOME = Genome(
@@ -13,14 +12,6 @@ GENOME = Genome(
     [LayerGene("dense", {"units": 16, "activation": "relu", "dropout": 0.0})],
     {"optimizer": "adam", "lr": 0.01, "batch_size": 16},
 )
-
-
-@pytest.fixture
-def data(blobs):
-    X, y = blobs
-    idx = np.arange(len(y))
-    train, valid = idx % 4 != 0, idx % 4 == 0
-    return CandidateData(X[train], y[train], X[valid], y[valid], 3, channel_stats(X[train]))
 
 
 def test_candidate_is_trained_and_scored(data):

@@ -31,9 +31,9 @@ def test_version_has_one_source():
 
 def test_extras_are_the_documented_ones():
     extras = PYPROJECT["project"]["optional-dependencies"]
-    assert set(extras) == {"dask", "plots", "onnx", "docs", "test", "dev"}
+    assert set(extras) == {"dask", "plots", "onnx", "docs", "test", "bench", "dev"}
     readme = (ROOT / "README.md").read_text()
-    for name in ("dask", "plots", "onnx", "docs", "dev"):
+    for name in ("dask", "plots", "onnx", "docs", "bench", "dev"):
         assert f"skevonas[{name}]" in readme, name
 
 

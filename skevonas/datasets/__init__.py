@@ -3,7 +3,8 @@
 Four EEG classification problems from the UEA multivariate time series
 archive ship with the package (see ``skevonas/datasets/data/README.md`` for
 their provenance and how to cite them). :func:`load_eeg` returns the
-archive's own train/test split.
+archive's own train/test split. :func:`load_fashion_mnist` reads
+Fashion-MNIST from local files (nothing is downloaded).
 """
 
 from __future__ import annotations
@@ -14,13 +15,17 @@ from importlib import resources
 import numpy as np
 from sklearn.utils import Bunch
 
+from .fashion_mnist import FASHION_MNIST_CLASSES, load_fashion_mnist
+
 __all__ = [
     "EEG_BANDS",
     "EEG_DATASETS",
+    "FASHION_MNIST_CLASSES",
     "EEGDatasetInfo",
     "band_power",
     "list_eeg_datasets",
     "load_eeg",
+    "load_fashion_mnist",
 ]
 
 
