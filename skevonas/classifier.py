@@ -793,7 +793,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         """
         # Most expensive first (longest-processing-time order), so the
         # workers finish together; results come back by index anyway.
-        costs = [self._cost(genomes[i]) * epochs for i, epochs, _ in tasks]
+        costs = [self._cost(genomes[i]) for i, _, _ in tasks]  # one budget per call
         order = sorted(range(len(tasks)), key=lambda k: -costs[k])
         jobs = []
         for position, k in enumerate(order):

@@ -248,8 +248,7 @@ class BestEpoch(Callback):
     def restore(self, state: Mapping[str, Any]) -> None:
         """Continue from :meth:`state` of an earlier training of the same candidate."""
         for name in self._STATE:
-            value = state[name]
-            setattr(self, name, tuple(value) if name == "best_key_" and value else value)
+            setattr(self, name, state[name])
 
     def on_epoch_end(self, net: NeuralNetClassifier, **kwargs: Any) -> None:
         row = net.history[-1]
@@ -276,7 +275,9 @@ class BestEpoch(Callback):
             raise KeyboardInterrupt
 
     def on_train_end(self, net: NeuralNetClassifier, **kwargs: Any) -> None:
-        if self.keep_last:  # the last epoch's weights, before the best ones replace them
+        # Only a training that ended at its epoch cap can go on: keep its last
+        # epoch's weights, before the best ones replace them.
+        if self.keep_last and self.stopped_by_ == "max_epochs":
             self.last_ = {
                 "module": {k: v.detach().clone() for k, v in net.module_.state_dict().items()},
                 "optimizer": net.optimizer_.state_dict(),
@@ -516,7 +517,7 @@ def evaluate_candidate(
                 "valid_score": [float(v) for v in history[:, "valid_score"]],
             },
         }
-        if stopped_by == "budget" and best.last_ is not None:
+        if stopped_by == "budget" and best.last_ is not None:  # keep_snapshot was asked
             result["snapshot"] = _save_snapshot(net, best, fit_time)
         return result
     except Exception as exc:  # noqa: BLE001 - one broken candidate must not end a search

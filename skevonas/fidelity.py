@@ -127,13 +127,13 @@ def successive_halving(
     ('partial', 1)
     """
     active = list(range(n_candidates))
-    snapshots: dict[int, bytes | None] = {}
-    earlier: dict[int, dict[str, Any]] = {}  # each active candidate's last rung result
+    # Candidates that trained a rung to its budget and may go on: (result, snapshot).
+    waiting: dict[int, tuple[dict[str, Any], bytes]] = {}
     for rung, budget in enumerate(budgets):
         last = rung == len(budgets) - 1
-        tasks = [(i, budget, snapshots.pop(i, None)) for i in active]
+        previous = {i: waiting.pop(i) for i in active if i in waiting}
+        tasks = [(i, budget, previous[i][1] if i in previous else None) for i in active]
         scored: dict[int, dict[str, Any]] = {}  # finished this rung with a score
-        going_on: list[int] = []
         for i, result in run(tasks, not last):
             result = {**result, "rung": rung, "budget": budget}
             snapshot = result.pop("snapshot", None)
@@ -141,24 +141,19 @@ def successive_halving(
             if status == "skipped":
                 # The time ran out before this rung: the candidate keeps the
                 # score of the rung before, if it has one.
-                yield i, _partial(earlier.pop(i)) if i in earlier else result
+                yield i, _partial(previous[i][0]) if i in previous else result
                 continue
             if status == "ok" and math.isfinite(float(result.get("score", math.nan))):
                 scored[i] = result
             if last or status != "ok" or result.get("stopped_by") != "budget" or snapshot is None:
-                earlier.pop(i, None)
                 yield i, result  # finished: failed, or its own stopping rule ended it
                 continue
-            earlier[i] = result
-            snapshots[i] = snapshot
-            going_on.append(i)
+            waiting[i] = (result, snapshot)
         n_keep = math.ceil(len(scored) / factor)
         best = sorted(scored, key=lambda i: (-float(scored[i]["score"]), i))[:n_keep]
-        active = [i for i in best if i in snapshots]
-        for i in going_on:
-            if i not in active:
-                snapshots.pop(i)
-                yield i, _partial(earlier.pop(i))
+        active = [i for i in best if i in waiting]
+        for i in [i for i in waiting if i not in active]:
+            yield i, _partial(waiting.pop(i)[0])
         if not active:
             return
 
