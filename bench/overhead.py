@@ -38,10 +38,10 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
 from skevonas import Genome, LayerGene, __version__
-from skevonas.builders import build_module
 from skevonas.builders.layers import channel_stats
 from skevonas.datasets import load_eeg
 from skevonas.evaluation import CandidateData, TrainSettings, evaluate_candidate
+from skevonas.networks import build_module
 
 
 def bare_loop(module, data, epochs, batch_size, lr, seed):

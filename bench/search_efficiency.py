@@ -119,9 +119,10 @@ from skorch.dataset import ValidSplit
 from torch import nn
 
 from skevonas import EvolutionaryNASClassifier, __version__
-from skevonas.builders import estimate_macs
 from skevonas.builders.layers import channel_stats
 from skevonas.callbacks import SearchCallback
+from skevonas.data import prepare_data
+from skevonas.domains import Choice
 from skevonas.evaluation import (
     OPTIMIZERS,
     CandidateData,
@@ -132,8 +133,9 @@ from skevonas.evaluation import (
 )
 from skevonas.evolution import SearchState, evolve
 from skevonas.genome import Genome
+from skevonas.networks import estimate_macs
 from skevonas.presets import KERAS_MLP_CHOICES, keras_mlp_grid, keras_mlp_space
-from skevonas.space import Choice, SearchSpace
+from skevonas.space import SearchSpace
 
 # Settings of a full run and of the --quick smoke test; a CLI flag overrides them.
 PRESETS: dict[str, dict[str, Any]] = {
@@ -212,14 +214,19 @@ def load_digits_setup() -> Digits:
     X_train, X_test, y_train, y_test = train_test_split(
         X.astype(np.float32), y, test_size=0.25, stratify=y, random_state=DATA_SEED
     )
-    # The estimator's own data preparation (private helpers of skevonas.base),
-    # so the grid sees exactly the parts and seeds a search would.
-    clf = EvolutionaryNASClassifier(search_space="keras_mlp", random_state=DATA_SEED)
-    X_enc, y_enc = clf._encode_targets(X_train, y_train)
-    entropy = clf._entropy()
-    split_seed, _, refit_seed = clf._seeds(entropy)
-    data = clf._candidate_data(X_enc, y_enc, split_seed)
-    return Digits(X_enc, y_enc, X_test, y_test.astype(np.int64), data, entropy, refit_seed)
+    # The estimator's own data preparation, so the grid sees exactly the parts
+    # and seeds a search with random_state=DATA_SEED would.
+    prepared = prepare_data(X_train, y_train, random_state=DATA_SEED)
+    seeds = prepared.seeds
+    return Digits(
+        prepared.X,
+        prepared.y,
+        X_test,
+        y_test.astype(np.int64),
+        prepared.parts,
+        seeds.entropy,
+        seeds.refit,
+    )
 
 
 def grid_space(quick: bool) -> tuple[SearchSpace, list[Genome]]:

@@ -32,11 +32,13 @@ _EXPORTS = {
     "SearchSpace": "space",
     "TargetScore": "callbacks",
     "TimeBudget": "callbacks",
-    "cnn_space": "space",
+    "cnn_space": "spaces",
     "eeg_space": "eeg",
     "eegnet_genome": "eeg",
-    "get_space": "space",
-    "mlp_space": "space",
+    "get_space": "spaces",
+    "mlp_space": "spaces",
+    "parse_genome": "genome",
+    "prepare_data": "data",
     "shallow_convnet_genome": "eeg",
     "standard_eeg_genomes": "eeg",
 }
@@ -61,6 +63,8 @@ __all__ = [
     "eegnet_genome",
     "get_space",
     "mlp_space",
+    "parse_genome",
+    "prepare_data",
     "shallow_convnet_genome",
     "standard_eeg_genomes",
 ]
@@ -76,10 +80,12 @@ if TYPE_CHECKING:  # pragma: no cover - what type checkers and IDEs see
     )
     from .checkpoint import CheckpointError
     from .classifier import EvolutionaryNASClassifier, SearchFailedError
+    from .data import prepare_data
     from .eeg import eeg_space, eegnet_genome, shallow_convnet_genome, standard_eeg_genomes
     from .fixed import GenomeClassifier
-    from .genome import Genome, LayerGene
-    from .space import SearchSpace, cnn_space, get_space, mlp_space
+    from .genome import Genome, LayerGene, parse_genome
+    from .space import SearchSpace
+    from .spaces import cnn_space, get_space, mlp_space
 
 
 def __getattr__(name: str) -> Any:

@@ -1,9 +1,10 @@
-"""What every skevonas classifier shares: input checks, the split, prediction.
+"""What every skevonas classifier shares: input checks, prediction, export.
 
 :class:`NetClassifierBase` holds the parts of the scikit-learn contract that
-do not depend on how the network was chosen: validating ``X`` and ``y``,
-encoding the labels, the stratified validation split, ``predict_proba`` /
-``predict`` through the fitted skorch net, and export of that net. The
+do not depend on how the network was chosen: validating ``X`` (and ``y`` at
+fit time), ``predict_proba`` / ``predict`` through the fitted skorch net
+(:attr:`~NetClassifierBase.net_`), and export of that net. Labels, seeds and
+the internal split come from :mod:`skevonas.data`. The
 search (:class:`~skevonas.EvolutionaryNASClassifier`) and the
 fixed-architecture classifier (:class:`~skevonas.GenomeClassifier`) subclass
 it.
@@ -11,34 +12,14 @@ it.
 
 from __future__ import annotations
 
-import math
-import numbers
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.metrics import get_scorer
-from sklearn.model_selection import StratifiedShuffleSplit
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .builders.layers import channel_stats
-from .evaluation import CandidateData
-
 __all__ = ["NetClassifierBase"]
-
-
-def is_int(value: Any) -> bool:
-    """True for integers, False for bools and everything else."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def is_real(value: Any) -> bool:
-    """True for real numbers, False for bools and everything else."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 class NetClassifierBase(ClassifierMixin, BaseEstimator):
@@ -49,43 +30,6 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
     """
 
     _net_attribute = "estimator_"
-
-    # ------------------------------------------------------------------ settings
-    def _training_problems(self) -> list[str]:
-        """What is wrong with the training settings both classifiers share.
-
-        ``scoring``, ``standardize``, ``net_params`` and ``torch_threads``;
-        one message per bad setting, in the house form.
-        """
-        problems = []
-        scoring = self.scoring
-        if not callable(scoring):
-            valid = False
-            if isinstance(scoring, str):
-                try:
-                    get_scorer(scoring)
-                    valid = True
-                except ValueError:
-                    pass
-            if not valid:
-                problems.append(
-                    "scoring must be a scikit-learn scorer name (see sklearn.metrics."
-                    f"get_scorer_names()) or a callable, got {scoring!r} instead"
-                )
-        if not isinstance(self.standardize, (bool, np.bool_)):
-            problems.append(f"standardize must be True or False, got {self.standardize!r} instead")
-        net_params = self.net_params
-        if not (
-            net_params is None
-            or (isinstance(net_params, dict) and all(isinstance(k, str) for k in net_params))
-        ):
-            problems.append(
-                f"net_params must be None or a dict with string keys, got {net_params!r} instead"
-            )
-        threads = self.torch_threads
-        if not (threads is None or (is_int(threads) and threads >= 1)):
-            problems.append(f"torch_threads must be None or an int >= 1, got {threads!r} instead")
-        return problems
 
     # ------------------------------------------------------------------ data
     def _validate_X(self, X: Any, y: Any = None, reset: bool = False) -> Any:
@@ -109,72 +53,10 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
             )
         return X
 
-    def _encode_targets(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Validate ``X, y``; set ``classes_`` and ``sample_shape_``; return int64 labels."""
-        X, y = self._validate_X(X, y, reset=True)
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes in y, "
-                f"got 1 class: {self.classes_[0].tolist()!r}"
-            )
-        self.sample_shape_ = tuple(int(s) for s in X.shape[1:])
-        return X, encoder.transform(y).astype(np.int64)
-
-    def _entropy(self) -> int:
-        """The one seed a fit derives everything from, drawn from ``random_state``."""
-        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-
-    @staticmethod
-    def _seeds(entropy: int) -> tuple[int, np.random.SeedSequence, int]:
-        """``(split seed, genetic-algorithm seed sequence, refit seed)`` for ``entropy``.
-
-        Both classifiers derive their seeds here, so a
-        :class:`~skevonas.GenomeClassifier` with the search's data and
-        ``random_state`` reproduces the search's split and refit.
-        """
-        split_ss, ga_ss, refit_ss = np.random.SeedSequence(entropy).spawn(3)
-        return int(split_ss.generate_state(1)[0]), ga_ss, int(refit_ss.generate_state(1)[0])
-
-    def _candidate_data(self, X: np.ndarray, y: np.ndarray, split_seed: int) -> CandidateData:
-        """The internal train / validation parts, standardised with training-part statistics."""
-        train_idx, valid_idx = self._split(y, split_seed)
-        X_train = X[train_idx]
-        return CandidateData(
-            X_train,
-            y[train_idx],
-            X[valid_idx],
-            y[valid_idx],
-            len(self.classes_),
-            channel_stats(X_train) if self.standardize else None,
-        )
-
-    def _split(self, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        """Stratified train / validation indices for ``validation_fraction``."""
-        n_samples = len(y)
-        n_classes = len(self.classes_)
-        counts = np.bincount(y, minlength=n_classes)
-        n_valid = math.ceil(self.validation_fraction * n_samples)
-        if counts.min() < 2:
-            rare = self.classes_[int(np.argmin(counts))].tolist()
-            raise ValueError(
-                f"class {rare!r} has only {counts.min()} sample(s); the stratified "
-                f"validation split (validation_fraction={self.validation_fraction}) needs "
-                "at least 2 samples per class"
-            )
-        if n_valid < n_classes or n_samples - n_valid < n_classes:
-            raise ValueError(
-                f"{n_samples} samples with validation_fraction={self.validation_fraction} "
-                f"give {n_valid} validation and {n_samples - n_valid} training samples, "
-                f"but each part needs at least one sample of each of the {n_classes} classes"
-            )
-        splitter = StratifiedShuffleSplit(n_splits=1, test_size=n_valid, random_state=seed)
-        return next(splitter.split(np.zeros(n_samples), y))
-
     # ------------------------------------------------------------------ predict
-    def _net(self) -> Any:
+    @property
+    def net_(self) -> Any:
+        """The fitted skorch net (``best_estimator_`` or ``estimator_``), in the mode it is in."""
         check_is_fitted(self)
         return getattr(self, self._net_attribute)
 
@@ -207,7 +89,7 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
         >>> proba.shape, bool(np.allclose(proba.sum(axis=1), 1.0))
         ((4, 3), True)
         """
-        net = self._net()
+        net = self.net_
         X = self._validate_X(X)
         return net.predict_proba(X).astype(np.float64)
 
@@ -253,7 +135,7 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
         It maps a float32 batch of samples to one logit per class (columns
         follow ``classes_``); softmax gives ``predict_proba``.
         """
-        return self._net().module_.eval()
+        return self.net_.module_.eval()
 
     def to_torchscript(self, path: str | Path | None = None) -> Any:
         """Export the fitted network to TorchScript; see :func:`skevonas.export.to_torchscript`.

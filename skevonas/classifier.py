@@ -7,50 +7,27 @@ fittest genome. It holds no genetic-algorithm logic of its own.
 
 from __future__ import annotations
 
-import copy
-import hashlib
 import logging
 import os
 import time
-import uuid
 import warnings
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from joblib import Parallel, effective_n_jobs
 from sklearn.utils.validation import check_is_fitted
 
-from .base import NetClassifierBase, is_int, is_real
-from .builders import estimate_macs
-from .builders.layers import channel_stats
-from .callbacks import ProgressBar, ProgressPrinter, SearchCallback, TimeBudget
-from .checkpoint import (
-    CheckpointError,
-    append_result,
-    clear_checkpoint,
-    has_checkpoint,
-    load_checkpoint,
-    load_journal,
-    save_checkpoint,
-)
-from .devices import DevicePool, device_for, resolve_devices, threads_per_worker
-from .eeg import standard_eeg_genomes
-from .evaluation import (
-    CandidateData,
-    TrainSettings,
-    candidate_seed,
-    evaluate_candidate,
-    fit_final,
-)
-from .evolution import SearchState, evolve
-from .fidelity import rung_budgets, successive_halving
-from .fixed import parse_genome
-from .genome import Genome
-from .operators import CROSSOVERS, SELECTIONS
-from .parallel import iter_batch, share_once
-from .space import SPACES, SearchSpace, get_space
+from .base import NetClassifierBase
+from .data import encode_labels, prepare_data
+from .engine import SearchEngine
+from .evaluation import CandidateData, TrainSettings
+from .evolution import EvaluationRecord, SearchState, evolve
+from .resume import Journal, resume_point, search_meta
+from .settings import initial_genomes, search_callbacks, search_problems
+from .spaces import get_space
+
+if TYPE_CHECKING:
+    from .space import SearchSpace
 
 __all__ = ["EvolutionaryNASClassifier", "SearchFailedError"]
 
@@ -74,68 +51,6 @@ class SearchFailedError(RuntimeError):
     ...     print(exc)  # doctest: +ELLIPSIS
     no candidate finished training (...); raise max_time or lower the budget per candidate
     """
-
-
-def _describe(value: Any) -> Any:
-    """A JSON value standing for a setting: plain values as they are, objects by type."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_describe(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _describe(v) for k, v in sorted(value.items(), key=str)}
-    if isinstance(value, np.random.RandomState):
-        return "RandomState instance"
-    kind = value if isinstance(value, type) else type(value)
-    return f"{kind.__module__}.{getattr(kind, '__qualname__', kind.__name__)}"
-
-
-def _data_fingerprint(X: np.ndarray, y: np.ndarray, est: Any) -> dict[str, Any]:
-    """What identifies the training data: shape, classes and a hash of the values."""
-    digest = hashlib.sha256()
-    digest.update(np.ascontiguousarray(X, dtype=np.float32).data)
-    digest.update(np.ascontiguousarray(y, dtype=np.int64).data)
-    return {
-        "shape": [int(n) for n in X.shape],
-        "classes": [str(c) for c in est.classes_],
-        "sha256": digest.hexdigest(),
-    }
-
-
-def _check_compatible(saved: dict[str, Any], now: dict[str, Any], source: str) -> None:
-    """Raise CheckpointError naming every setting or data property that changed."""
-    problems = []
-    for name, value in now["settings"].items():
-        old = saved.get("settings", {}).get(name, "<missing>")
-        if old != value:
-            problems.append(f"{name}={old!r} there, {value!r} here")
-    old_data = saved.get("data", {})
-    for name in ("shape", "classes"):
-        if old_data.get(name) != now["data"][name]:
-            problems.append(f"data {name} {old_data.get(name)!r} there, {now['data'][name]!r} here")
-    if not problems and old_data.get("sha256") != now["data"]["sha256"]:
-        problems.append("the data values differ (another X or y of the same shape)")
-    if problems:
-        raise CheckpointError(
-            f"cannot continue the search from {source}: it was made with other settings "
-            "or data:\n  - "
-            + "\n  - ".join(problems)
-            + "\nUse the same data and settings, or warm_start=False to start anew."
-        )
-
-
-@dataclass(frozen=True)
-class _Workers:
-    """What every candidate of one ``fit`` is trained with, and where."""
-
-    parallel: Parallel
-    data: CandidateData
-    settings: TrainSettings
-    entropy: int
-    devices: list[str]
-    pool: DevicePool | None
-    n_threads: int
-    deadline: float | None
 
 
 class EvolutionaryNASClassifier(NetClassifierBase):
@@ -397,95 +312,31 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         self.warm_start = warm_start
 
     # ------------------------------------------------------------------ settings
-    def _check_params(self) -> list[str]:
-        """Validate every setting; return the devices to use."""
-        problems = []
+    def check_settings(self) -> None:
+        """Raise one ValueError listing every invalid setting; ``fit`` calls it first.
 
-        def need(ok: bool, name: str, rule: str) -> None:
-            if not ok:
-                problems.append(f"{name} must be {rule}, got {getattr(self, name)!r} instead")
+        Call it to fail early, before the data is at hand (the command line
+        does, before it creates any folder).
 
-        space = self.search_space
-        need(
-            isinstance(space, SearchSpace) or space in ("auto", *SPACES),
-            "search_space",
-            f"one of {['auto', *SPACES]} or a SearchSpace",
-        )
-        seeds = self.initial_genomes
-        need(
-            seeds is None
-            or (isinstance(seeds, str) and seeds == "auto")
-            or isinstance(seeds, (list, tuple)),
-            "initial_genomes",
-            '"auto", None or a list of genomes',
-        )
-        for name, low in (
-            ("candidates_per_device", 1),
-            ("population_size", 2),
-            ("n_generations", 1),
-            ("elite_size", 1),
-            ("tournament_size", 1),
-            ("max_epochs", 1),
-            ("patience", 1),
-            ("halving_factor", 2),
-        ):
-            value = getattr(self, name)
-            need(is_int(value) and value >= low, name, f"an int >= {low}")
-        low_epochs = self.min_epochs
-        need(
-            low_epochs is None
-            or (
-                is_int(low_epochs)
-                and low_epochs >= 1
-                and (not is_int(self.max_epochs) or low_epochs <= self.max_epochs)
-            ),
-            "min_epochs",
-            "None or an int in [1, max_epochs]",
-        )
-        need(self.selection in SELECTIONS, "selection", f"one of {sorted(SELECTIONS)}")
-        need(
-            self.crossover in ("both", *CROSSOVERS), "crossover", f"one of {['both', *CROSSOVERS]}"
-        )
-        for name in ("crossover_rate", "mutation_rate"):
-            value = getattr(self, name)
-            need(is_real(value) and 0 <= value <= 1, name, "a float in [0, 1]")
-        for name in ("max_time", "candidate_time_limit"):
-            value = getattr(self, name)
-            need(value is None or (is_real(value) and value > 0), name, "None or a number > 0")
-        vf = self.validation_fraction
-        need(is_real(vf) and 0 < vf < 1, "validation_fraction", "a float in (0, 1)")
-        problems += self._training_problems()
-        need(
-            self.n_jobs is None or (is_int(self.n_jobs) and self.n_jobs != 0),
-            "n_jobs",
-            "None or a non-zero int",
-        )
-        need(is_int(self.verbose) and self.verbose >= 0, "verbose", "an int >= 0")
-        need(
-            self.callbacks is None
-            or (
-                isinstance(self.callbacks, (list, tuple))
-                and all(isinstance(cb, SearchCallback) for cb in self.callbacks)
-            ),
-            "callbacks",
-            "None or a list of SearchCallback instances",
-        )
-        need(
-            self.checkpoint_dir is None or isinstance(self.checkpoint_dir, (str, os.PathLike)),
-            "checkpoint_dir",
-            "None or a folder path",
-        )
-        need(isinstance(self.warm_start, (bool, np.bool_)), "warm_start", "True or False")
-        devices: list[str] = []
-        try:
-            devices = resolve_devices(self.device)
-        except ValueError as exc:
-            problems.append(str(exc))
+        Raises
+        ------
+        ValueError
+            Naming each bad setting, its value and what it must be.
+
+        Examples
+        --------
+        >>> EvolutionaryNASClassifier(population_size=1, mutation_rate=2).check_settings()
+        Traceback (most recent call last):
+            ...
+        ValueError: Invalid settings for EvolutionaryNASClassifier:
+          - population_size must be an int >= 2, got 1 instead
+          - mutation_rate must be a float in [0, 1], got 2 instead
+        """
+        problems = search_problems(self)
         if problems:
             raise ValueError(
                 f"Invalid settings for {type(self).__name__}:\n  - " + "\n  - ".join(problems)
             )
-        return devices
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, y: Any) -> EvolutionaryNASClassifier:
@@ -527,24 +378,60 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         >>> clf.search_space_.name, len(clf.history_), clf.stop_reason_
         ('mlp', 2, 'completed 2 generations')
         """
-        devices = self._check_params()
-        X, y_enc = self._encode_targets(X, y)
-        self.search_space_ = get_space(self.search_space, self.sample_shape_)
-        initial_genomes = self._initial_genomes()
-        meta: dict[str, Any] = {
-            "settings": self._score_settings(initial_genomes),
-            "data": _data_fingerprint(X, y_enc, self),
-            # for the record: every setting of the run that wrote the state
-            "params": {k: _describe(v) for k, v in sorted(self.get_params().items())},
-        }
-        resume, journal = self._resume_point(meta)
+        self.check_settings()
+        X, y = self._validate_X(X, y, reset=True)
+        classes, y_enc = encode_labels(y, owner=type(self).__name__)
+        space = get_space(self.search_space, X.shape[1:])
+        seeds = initial_genomes(self.initial_genomes, space)
+        meta = search_meta(self.get_params(), space.name, seeds, X, y_enc, classes)
+        last = getattr(self, "search_state_", None)
+        resume, journal = resume_point(meta, self.checkpoint_dir, self.warm_start, last)
+        # One seed source (skevonas.data); a resumed search keeps its entropy.
+        prepared = prepare_data(
+            X,
+            y,
+            validation_fraction=self.validation_fraction,
+            random_state=self.random_state,
+            standardize=self.standardize,
+            entropy=None if resume is None else int(resume.meta["entropy"]),
+        )
+        meta["entropy"] = prepared.seeds.entropy
+        self.classes_, self.sample_shape_ = classes, tuple(int(s) for s in X.shape[1:])
+        self.search_space_ = space
+        deadline = None if self.max_time is None else time.time() + self.max_time
+        engine = self._engine(prepared.parts, prepared.seeds.entropy, journal, deadline)
+        self._log_start(engine, resume is not None)
+        start = time.perf_counter()
+        with engine:
+            state = evolve(
+                space,
+                engine.evaluate,
+                population_size=self.population_size,
+                n_generations=self.n_generations,
+                rng=np.random.default_rng(prepared.seeds.evolution),
+                elite_size=min(self.elite_size, self.population_size - 1),
+                selection=self.selection,
+                tournament_size=self.tournament_size,
+                crossover=self.crossover,
+                crossover_rate=self.crossover_rate,
+                mutation_rate=self.mutation_rate,
+                callbacks=search_callbacks(self.callbacks, self.max_time, deadline, self.verbose),
+                initial_population=seeds,
+                resume=resume,
+                checkpoint=journal.checkpoint,
+            )
+        state.meta = meta
+        self._keep(state, time.perf_counter() - start)
+        best = _winner(state)
+        self.best_genome_, self.best_score_ = best.genome, float(best.score)
 
-        # One seed source: random_state -> SeedSequence -> split, GA, candidates,
-        # refit. A resumed search keeps the entropy it began with.
-        entropy = int(resume.meta["entropy"]) if resume is not None else self._entropy()
-        meta["entropy"] = entropy
-        split_seed, ga_ss, refit_seed = self._seeds(entropy)
-        data = self._candidate_data(X, y_enc, split_seed)
+        self._refit(engine, best, X, prepared.y, prepared.seeds.refit)
+        return self
+
+    def _engine(
+        self, parts: CandidateData, entropy: int, journal: Journal, deadline: float | None
+    ) -> SearchEngine:
+        """The engine that trains this fit's candidates, with its settings."""
         settings = TrainSettings(
             self.max_epochs,
             self.patience,
@@ -552,283 +439,64 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             dict(self.net_params or {}),
             self.candidate_time_limit,
         )
-        n_jobs, pool = self.n_jobs, None
-        if any(d.startswith("cuda") for d in devices):
-            pool = DevicePool(tuple(devices), self.candidates_per_device, uuid.uuid4().hex)
-            n_jobs = pool.n_slots if n_jobs is None else n_jobs
-        n_threads = threads_per_worker(effective_n_jobs(n_jobs), self.torch_threads)
-        deadline = None if self.max_time is None else time.time() + self.max_time
-        callbacks = self._search_callbacks(deadline)
-        folder = self.checkpoint_dir
-        checkpoint = None
-        if folder is not None:
-
-            def checkpoint(state: SearchState) -> None:
-                state.meta = meta
-                save_checkpoint(folder, state)
-
-        logger.info(
-            "%s %r search: population %d, %d generations, %d training samples, "
-            "%d validation samples, n_jobs=%s, devices %s",
-            "resuming the" if resume is not None else "starting a",
-            self.search_space_.name,
-            self.population_size,
-            self.n_generations,
-            len(data.y_train),
-            len(data.y_valid),
-            n_jobs,
-            devices,
+        return SearchEngine(
+            parts,
+            settings,
+            entropy=entropy,
+            device=self.device,
+            candidates_per_device=self.candidates_per_device,
+            n_jobs=self.n_jobs,
+            torch_threads=self.torch_threads,
+            deadline=deadline,
+            min_epochs=self.min_epochs,
+            halving_factor=self.halving_factor,
+            journal=journal,
         )
+
+    def _refit(
+        self,
+        engine: SearchEngine,
+        best: EvaluationRecord,
+        X: np.ndarray,
+        y: np.ndarray,
+        seed: int,
+    ) -> None:
+        """Train the winner on all of ``X, y`` for the epochs it peaked at in the search."""
         start = time.perf_counter()
-        with (
-            share_once(data),
-            Parallel(n_jobs=n_jobs, return_as="generator_unordered") as parallel,
-        ):
-            workers = _Workers(
-                parallel, data, settings, entropy, devices, pool, n_threads, deadline
-            )
-
-            def evaluate(genomes: Sequence[Genome], generation: int) -> Iterator[tuple[int, dict]]:
-                # Results journaled before a crash come back without training.
-                todo = []
-                for i, genome in enumerate(genomes):
-                    if genome.key() in journal:
-                        yield i, journal.pop(genome.key())
-                    else:
-                        todo.append(i)
-                batch = [genomes[i] for i in todo]
-                for j, result in self._evaluate_generation(workers, batch):
-                    if folder is not None and result["status"] != "skipped":
-                        append_result(folder, generation, batch[j], result)
-                    yield todo[j], result
-
-            state = evolve(
-                self.search_space_,
-                evaluate,
-                population_size=self.population_size,
-                n_generations=self.n_generations,
-                rng=np.random.default_rng(ga_ss),
-                elite_size=min(self.elite_size, self.population_size - 1),
-                selection=self.selection,
-                tournament_size=self.tournament_size,
-                crossover=self.crossover,
-                crossover_rate=self.crossover_rate,
-                mutation_rate=self.mutation_rate,
-                callbacks=callbacks,
-                initial_population=initial_genomes,
-                resume=resume,
-                checkpoint=checkpoint,
-            )
-        state.meta = meta
-        self.search_state_ = state
-        self.search_time_ = time.perf_counter() - start
-        self.history_ = state.history
-        self.evaluations_ = [record.to_dict() for record in state.records]
-        self.n_evaluations_ = len(state.records)
-        self.stop_reason_ = state.stop_reason
-        best = state.best
-        if best is None and (best := state.best_partial()) is not None:
-            warnings.warn(
-                f"no candidate trained for its full budget before the search ended "
-                f"({state.stop_reason}); refitting the best partial one, scored after "
-                f"{best.info.get('epochs')} epochs",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-        if best is None:
-            errors = sorted({str(r.info.get("error")) for r in state.records})
-            if not state.records:
-                raise SearchFailedError(
-                    f"no candidate finished training ({state.stop_reason}); "
-                    "raise max_time or lower the budget per candidate"
-                )
-            raise SearchFailedError(
-                f"all {len(state.records)} candidates failed, so there is no model to "
-                f"refit. Errors seen: {'; '.join(errors[:5])}"
-            )
-        self.best_genome_ = best.genome
-        self.best_score_ = float(best.score)
-
-        start = time.perf_counter()
-        self.best_estimator_ = fit_final(
-            self.best_genome_,
-            X,
-            y_enc,
-            len(self.classes_),
-            epochs=int(best.info.get("best_epoch", self.max_epochs)),
-            input_stats=channel_stats(X) if self.standardize else None,
-            settings=settings,
-            seed=refit_seed,
-            device=devices[0],
-            n_threads=threads_per_worker(1, self.torch_threads),
+        epochs = int(best.info.get("best_epoch", self.max_epochs))
+        self.best_estimator_ = engine.refit(
+            best.genome, X, y, epochs=epochs, standardize=self.standardize, seed=seed
         )
         self.refit_time_ = time.perf_counter() - start
         logger.info(
             "refitted %s on all %d samples in %.1f s",
-            self.best_genome_.short_key(),
-            len(y_enc),
+            best.genome.short_key(),
+            len(y),
             self.refit_time_,
         )
-        return self
 
-    # ------------------------------------------------------------------ resume
-    def _score_settings(self, initial_genomes: list[Genome]) -> dict[str, Any]:
-        """The settings a resumed search must share with the one it continues (as JSON).
-
-        ``initial_genomes`` is what :meth:`_initial_genomes` returned for this fit.
-        """
-        space = self.search_space
-        scoring = self.scoring
-        random_state = self.random_state
-        return {
-            "search_space": space if isinstance(space, str) else repr(space),
-            "search_space_bound": self.search_space_.name,
-            "initial_genomes": [g.key() for g in initial_genomes],
-            "population_size": int(self.population_size),
-            "max_epochs": int(self.max_epochs),
-            "patience": int(self.patience),
-            "min_epochs": None if self.min_epochs is None else int(self.min_epochs),
-            "halving_factor": int(self.halving_factor),
-            "candidate_time_limit": self.candidate_time_limit,
-            "validation_fraction": float(self.validation_fraction),
-            "scoring": scoring if isinstance(scoring, str) else _describe(scoring),
-            "standardize": bool(self.standardize),
-            "net_params": {k: _describe(v) for k, v in sorted((self.net_params or {}).items())},
-            "random_state": int(random_state) if is_int(random_state) else _describe(random_state),
-        }
-
-    def _resume_point(
-        self, meta: dict[str, Any]
-    ) -> tuple[SearchState | None, dict[str, dict[str, Any]]]:
-        """The state to continue (or None) and the journaled results to reuse."""
-        folder = self.checkpoint_dir
-        on_disk = has_checkpoint(folder)
-        if self.warm_start and on_disk and folder is not None:
-            state, journal = load_checkpoint(folder), load_journal(folder)
-            source = f"the checkpoint in {str(folder)!r}"
-        else:
-            # Whatever is in the folder is not the search that runs now.
-            if folder is not None:
-                if on_disk:
-                    logger.info("warm_start=False: clearing the checkpoint in %s", folder)
-                clear_checkpoint(folder)
-            if not (self.warm_start and hasattr(self, "search_state_")):
-                return None, {}
-            state, journal = copy.deepcopy(self.search_state_), {}
-            source = "this estimator's last fit"
-        _check_compatible(state.meta, meta, source)
-        done = {record.key for record in state.records}
-        journal = {key: result for key, result in journal.items() if key not in done}
+    def _log_start(self, engine: SearchEngine, resuming: bool) -> None:
         logger.info(
-            "warm start from %s: %d generations and %d evaluations done, %d more journaled",
-            source,
-            state.generation + 1,
-            len(state.records),
-            len(journal),
+            "%s %r search: population %d, %d generations, %d training samples, "
+            "%d validation samples, n_jobs=%s, devices %s",
+            "resuming the" if resuming else "starting a",
+            self.search_space_.name,
+            self.population_size,
+            self.n_generations,
+            len(engine.data.y_train),
+            len(engine.data.y_valid),
+            engine.n_jobs,
+            list(engine.devices.devices),
         )
-        return state, journal
 
-    def _initial_genomes(self) -> list[Genome]:
-        """The genomes that seed the first generation, checked against the search space."""
-        seeds = self.initial_genomes
-        if seeds is None:
-            return []
-        if isinstance(seeds, str):  # "auto", as _check_params made sure
-            return standard_eeg_genomes() if self.search_space_.family == "eeg" else []
-        genomes, problems = [], []
-        for i, item in enumerate(seeds):
-            try:
-                genome = parse_genome(item)
-            except ValueError as exc:
-                problems.append(f"initial_genomes[{i}]: {exc}")
-                continue
-            if genome.family != self.search_space_.family:
-                problems.append(
-                    f"initial_genomes[{i}] is a {genome.family!r} genome, but the search "
-                    f"space {self.search_space_.name!r} holds {self.search_space_.family!r} ones"
-                )
-            genomes.append(genome)
-        if problems:
-            raise ValueError("Invalid initial_genomes:\n  - " + "\n  - ".join(problems))
-        return genomes
-
-    def _search_callbacks(self, deadline: float | None) -> list[SearchCallback]:
-        callbacks = list(self.callbacks or [])
-        if self.max_time is not None:
-            callbacks.append(TimeBudget(self.max_time, deadline))
-        if self.verbose >= 1:
-            callbacks.append(ProgressBar(self.max_time))
-        if self.verbose >= 2:
-            callbacks.append(ProgressPrinter())
-        return callbacks
-
-    def _evaluate_generation(
-        self, workers: _Workers, genomes: Sequence[Genome]
-    ) -> Iterator[tuple[int, dict]]:
-        """Train and score genomes; yield ``(index, result)`` as each is final.
-
-        With ``min_epochs``, by successive halving (:mod:`skevonas.fidelity`).
-        """
-        if self.min_epochs is None:
-            tasks = [(i, workers.settings.max_epochs, None) for i in range(len(genomes))]
-            yield from self._train(workers, genomes, tasks, False)
-            return
-        budgets = rung_budgets(self.max_epochs, self.min_epochs, self.halving_factor)
-
-        def run(tasks: Sequence[tuple[int, int, bytes | None]], keep: bool) -> Iterator:
-            return self._train(workers, genomes, tasks, keep)
-
-        yield from successive_halving(len(genomes), budgets, self.halving_factor, run)
-
-    def _train(
-        self,
-        workers: _Workers,
-        genomes: Sequence[Genome],
-        tasks: Sequence[tuple[int, int, bytes | None]],
-        keep_snapshot: bool,
-    ) -> Iterator[tuple[int, dict]]:
-        """Train ``(index, epochs, snapshot)`` tasks in parallel; yield ``(index, result)``.
-
-        Failed candidates raise a warning.
-        """
-        # Most expensive first (longest-processing-time order), so the
-        # workers finish together; results come back by index anyway.
-        costs = [self._cost(genomes[i]) for i, _, _ in tasks]  # one budget per call
-        order = sorted(range(len(tasks)), key=lambda k: -costs[k])
-        jobs = []
-        for position, k in enumerate(order):
-            i, epochs, snapshot = tasks[k]
-            device = device_for(position, workers.devices)
-            jobs.append(
-                (
-                    genomes[i],
-                    workers.data,
-                    workers.settings,
-                    candidate_seed(workers.entropy, genomes[i]),
-                    device if workers.pool is None else (workers.pool, device),
-                    workers.n_threads,
-                    workers.deadline,
-                    epochs,
-                    snapshot,
-                    keep_snapshot,
-                )
-            )
-        for position, result in iter_batch(workers.parallel, evaluate_candidate, jobs):
-            i = tasks[order[position]][0]
-            if result["status"] == "failed":
-                warnings.warn(
-                    f"candidate {genomes[i].short_key()} failed and was recorded as "
-                    f"such: {result.get('error')}",
-                    RuntimeWarning,
-                    stacklevel=4,
-                )
-            yield i, result
-
-    def _cost(self, genome: Genome) -> int:
-        try:
-            return estimate_macs(genome, self.sample_shape_, len(self.classes_))
-        except Exception:  # noqa: BLE001 - the worker will report what is wrong
-            return 0
+    def _keep(self, state: SearchState, seconds: float) -> None:
+        """Store what the search found in the fitted attributes."""
+        self.search_state_ = state
+        self.search_time_ = seconds
+        self.history_ = state.history
+        self.evaluations_ = [record.to_dict() for record in state.records]
+        self.n_evaluations_ = len(state.records)
+        self.stop_reason_ = state.stop_reason
 
     # ------------------------------------------------------------------ result
     _net_attribute = "best_estimator_"
@@ -863,3 +531,34 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             f"{self.best_score_:.4f} ({self.n_evaluations_} candidates trained, "
             f"{len(self.history_)} generations, {self.stop_reason_})"
         )
+
+
+def _winner(state: SearchState) -> EvaluationRecord:
+    """The record to refit: the best full-budget one, else the best partial one.
+
+    Raises
+    ------
+    SearchFailedError
+        If no candidate finished training, or all of them failed.
+    """
+    best = state.best
+    if best is None and (best := state.best_partial()) is not None:
+        warnings.warn(
+            f"no candidate trained for its full budget before the search ended "
+            f"({state.stop_reason}); refitting the best partial one, scored after "
+            f"{best.info.get('epochs')} epochs",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    if best is not None:
+        return best
+    if not state.records:
+        raise SearchFailedError(
+            f"no candidate finished training ({state.stop_reason}); "
+            "raise max_time or lower the budget per candidate"
+        )
+    errors = sorted({str(r.info.get("error")) for r in state.records})
+    raise SearchFailedError(
+        f"all {len(state.records)} candidates failed, so there is no model to "
+        f"refit. Errors seen: {'; '.join(errors[:5])}"
+    )

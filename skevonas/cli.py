@@ -21,6 +21,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .spaces import SPACES
+
 __all__ = ["main"]
 
 # The demo's budget: chosen so the search finishes in a few minutes on 2 CPU
@@ -56,7 +58,8 @@ SEARCH_DEFAULTS: dict[str, Any] = {
     "device": "cpu",
     "random_state": 0,
 }
-SEARCH_SPACES = ("auto", "mlp", "eeg", "cnn1d", "cnn2d", "keras_mlp", "naturalselection")
+# The --search-space choices: "auto" and the named spaces (torch-free to import).
+SEARCH_SPACES = ("auto", *SPACES)
 
 # What `skevonas search` writes; summary.json is written last and marks a
 # finished output folder (SUMMARY_MARKER in its "command" field).
@@ -275,7 +278,7 @@ def _search(args: argparse.Namespace) -> int:
     folder = args.output or Path(f"skevonas-search-{args.data.stem}")
     settings = _search_settings(args)
     clf = EvolutionaryNASClassifier(**settings, verbose=0 if args.quiet else 1)
-    clf._check_params()  # bad settings fail here, before any folder is made
+    clf.check_settings()  # bad settings fail here, before any folder is made
     created = _prepare_output(folder, args.overwrite, args.checkpoint_dir)
     n_classes = len(set(y.tolist()))
     print(

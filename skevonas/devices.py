@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, Any
@@ -18,7 +19,7 @@ from typing import IO, Any
 import joblib
 import torch
 
-__all__ = ["DevicePool", "device_for", "resolve_devices", "threads_per_worker"]
+__all__ = ["DevicePlan", "DevicePool", "resolve_devices", "threads_per_worker"]
 
 # This process's pinned slot: (pool key, device, open lock file). The lock is
 # held while the process lives, and the OS releases it if the process dies.
@@ -76,6 +77,60 @@ class DevicePool:
         return fallback
 
 
+@dataclass(frozen=True)
+class DevicePlan:
+    """Where the candidates of one search train: the one place that decides it.
+
+    On the CPU (or with a list of devices and no pinning), the candidate in
+    slot ``k`` of a batch trains on ``devices[k % len(devices)]``. With GPUs,
+    :meth:`device` is called in the worker process, which is pinned to one
+    GPU slot of ``pool`` for the whole search (round-robin is then only the
+    fallback for a worker that finds no free slot).
+
+    Parameters
+    ----------
+    devices : tuple of str
+        Concrete torch devices (:func:`resolve_devices`).
+    pool : DevicePool or None, default=None
+        GPU slots to pin workers to, or None.
+
+    Examples
+    --------
+    >>> plan = DevicePlan.for_search(["cpu"], per_device=1)
+    >>> plan.pool is None, plan.device(3), plan.main
+    (True, 'cpu', 'cpu')
+    >>> plan.n_workers(None), plan.n_workers(2)
+    (None, 2)
+    """
+
+    devices: tuple[str, ...]
+    pool: DevicePool | None = None
+
+    @classmethod
+    def for_search(cls, devices: Sequence[str], per_device: int) -> DevicePlan:
+        """The plan for resolved ``devices``: GPU slots are pinned, the CPU is not."""
+        devices = tuple(devices)
+        if any(d.startswith("cuda") for d in devices):
+            return cls(devices, DevicePool(devices, per_device, uuid.uuid4().hex))
+        return cls(devices)
+
+    @property
+    def main(self) -> str:
+        """The device of the refit: the first one."""
+        return self.devices[0]
+
+    def n_workers(self, n_jobs: int | None) -> int | None:
+        """Workers to run: ``n_jobs``, or with GPUs and ``n_jobs=None`` one per GPU slot."""
+        if n_jobs is None and self.pool is not None:
+            return self.pool.n_slots
+        return n_jobs
+
+    def device(self, slot: int) -> str:
+        """The device of the task in ``slot`` (its position in a batch); called in the worker."""
+        fallback = self.devices[slot % len(self.devices)]
+        return fallback if self.pool is None else self.pool.acquire(fallback)
+
+
 def _check_one(name: str) -> str:
     try:
         device = torch.device(name)
@@ -122,11 +177,6 @@ def resolve_devices(device: str | Sequence[str]) -> list[str]:
             f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or a list of these, got {device!r}"
         )
     return [_check_one(d) for d in device]
-
-
-def device_for(index: int, devices: Sequence[str]) -> str:
-    """Device of the ``index``-th candidate of a batch (round-robin)."""
-    return devices[index % len(devices)]
 
 
 def threads_per_worker(n_workers: int, torch_threads: int | None) -> int:

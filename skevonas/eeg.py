@@ -17,8 +17,9 @@ from the field's baselines and can only improve on their validation score.
 
 from __future__ import annotations
 
+from .domains import TRAINING_GENES, Choice, Domain, Float, Int, LayerSpec
 from .genome import GeneValue, Genome, LayerGene
-from .space import _TRAINING, Choice, Domain, Float, Int, LayerSpec, SearchSpace
+from .space import SearchSpace
 
 __all__ = ["eeg_space", "eegnet_genome", "shallow_convnet_genome", "standard_eeg_genomes"]
 
@@ -108,7 +109,7 @@ def eeg_space(max_layers: int = 14) -> SearchSpace:
         LayerSpec("dropout", {"rate": Float(0.0, 0.6)}, weight=1.0),
         LayerSpec("identity", weight=0.5),
     ]
-    globals_: dict[str, Domain] = {**_TRAINING, "head": Choice(("flatten",))}
+    globals_: dict[str, Domain] = {**TRAINING_GENES, "head": Choice(("flatten",))}
     return SearchSpace(
         "eeg",
         layers,

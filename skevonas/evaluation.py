@@ -28,10 +28,10 @@ from skorch.helper import predefined_split
 from skorch.history import History
 from torch import nn
 
-from .builders import build_module, count_parameters
-from .devices import DevicePool
 from .fastnet import SearchNet, SliceBatches, ValidScore
 from .genome import Genome
+from .networks import build_module, count_parameters
+from .presets.keras import KERAS_OPTIMIZERS
 
 __all__ = [
     "OPTIMIZERS",
@@ -53,41 +53,9 @@ OPTIMIZERS: dict[str, tuple[type, dict[str, Any]]] = {
     "nadam": (torch.optim.NAdam, {}),
 }
 
-# Twins of Keras's optimizers at their Keras defaults, for the presets of
-# earlier Keras systems (skevonas.presets explains each and where it is
-# inexact). "keras_*": standalone Keras 2 (2.1.3 to 2.3.1, epsilon 1e-7);
-# "tf_keras_*": tf.keras 2 (TF 2.0 to 2.10). Each carries the Keras default
-# learning rate, used when the genome has no "lr" gene.
-_KERAS_TWINS: dict[str, tuple[type, dict[str, Any], dict[str, Any]]] = {
-    # name: (torch class, standalone Keras 2 args, tf.keras 2 args)
-    "sgd": (torch.optim.SGD, {"lr": 0.01}, {"lr": 0.01}),
-    "rmsprop": (
-        torch.optim.RMSprop,
-        {"lr": 0.001, "alpha": 0.9, "eps": 1e-7},
-        {"lr": 0.001, "alpha": 0.9, "eps": 1e-7},
-    ),
-    "adagrad": (
-        torch.optim.Adagrad,
-        {"lr": 0.01, "eps": 1e-7},
-        {"lr": 0.001, "eps": 1e-7, "initial_accumulator_value": 0.1},
-    ),
-    "adadelta": (
-        torch.optim.Adadelta,
-        {"lr": 1.0, "rho": 0.95, "eps": 1e-7},
-        {"lr": 0.001, "rho": 0.95, "eps": 1e-7},
-    ),
-    "adam": (torch.optim.Adam, {"lr": 0.001, "eps": 1e-7}, {"lr": 0.001, "eps": 1e-7}),
-    "adamax": (torch.optim.Adamax, {"lr": 0.002, "eps": 1e-7}, {"lr": 0.001, "eps": 1e-7}),
-    "nadam": (
-        torch.optim.NAdam,
-        {"lr": 0.002, "eps": 1e-7, "momentum_decay": 0.004},
-        {"lr": 0.001, "eps": 1e-7, "momentum_decay": 0.004},
-    ),
-}
-OPTIMIZERS.update({f"keras_{name}": (cls, args) for name, (cls, args, _) in _KERAS_TWINS.items()})
-OPTIMIZERS.update(
-    {f"tf_keras_{name}": (cls, args) for name, (cls, _, args) in _KERAS_TWINS.items()}
-)
+# Twins of Keras's optimizers for the presets of earlier Keras systems
+# ("keras_*", "tf_keras_*"); skevonas.presets.keras says where they are inexact.
+OPTIMIZERS.update(KERAS_OPTIMIZERS)
 
 
 class CandidateFailed(RuntimeError):
@@ -365,7 +333,7 @@ def evaluate_candidate(
     data: CandidateData,
     settings: TrainSettings,
     seed: int,
-    device: str | tuple[DevicePool, str] = "cpu",
+    device: str = "cpu",
     n_threads: int = 1,
     deadline: float | None = None,
     epochs: int | None = None,
@@ -384,9 +352,7 @@ def evaluate_candidate(
     Training stops after ``settings.time_limit`` seconds or at ``deadline``
     (a :func:`time.time` value: the search's end), whichever comes first,
     and the candidate is scored on what it reached. A candidate that starts
-    after ``deadline`` is ``"skipped"`` without training. ``device`` is a
-    torch device, or a ``(DevicePool, fallback)`` pair: the worker then
-    trains on the GPU slot it is pinned to.
+    after ``deadline`` is ``"skipped"`` without training.
 
     Multi-fidelity searches (:mod:`skevonas.fidelity`) train a candidate in
     steps: ``epochs`` caps the epochs (in all, counting earlier steps) below
@@ -408,8 +374,8 @@ def evaluate_candidate(
     seed : int
         Seeds torch for this candidate (see :func:`candidate_seed`); the
         caller's torch random state is restored afterwards.
-    device : str or (DevicePool, str), default="cpu"
-        Where to train.
+    device : str, default="cpu"
+        Where to train (a torch device).
     n_threads : int, default=1
         Torch threads while training.
     deadline : float or None, default=None
@@ -452,9 +418,6 @@ def evaluate_candidate(
     ('failed', "ValueError: Unknown MLP layer kind 'conv'; must be 'dense'")
     """
     start = time.perf_counter()
-    if isinstance(device, tuple):
-        pool, fallback = device
-        device = pool.acquire(fallback)
     now = time.time()
     if deadline is not None and now >= deadline:
         return {

@@ -332,7 +332,7 @@ def evolve(
     Examples
     --------
     >>> import numpy as np
-    >>> from skevonas.space import mlp_space
+    >>> from skevonas.spaces import mlp_space
     >>> space = mlp_space().bind((4,))
     >>> def evaluate(genomes, generation):
     ...     return [{"score": sum(l["units"] for l in g.layers) / 2048} for g in genomes]

@@ -26,10 +26,9 @@ from typing import Any
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
-
-from .base import NetClassifierBase
 
 __all__ = ["INPUT_NAME", "OUTPUT_NAME", "to_onnx", "to_torchscript"]
 
@@ -48,10 +47,12 @@ def _network(model: Any) -> tuple[nn.Module, tuple[int, ...] | None]:
     """The module to export and, for an estimator, the shape of one sample."""
     if isinstance(model, nn.Module):
         return model, None
-    if isinstance(model, NetClassifierBase):
-        check_is_fitted(model)
+    if isinstance(model, BaseEstimator) and isinstance(
+        getattr(type(model), "net_", None), property
+    ):
+        check_is_fitted(model)  # a skevonas classifier
         # the skorch net's module itself: the module_ property would switch it to eval mode
-        return model._net().module_, tuple(int(s) for s in model.sample_shape_)
+        return model.net_.module_, tuple(int(s) for s in model.sample_shape_)
     raise TypeError(
         "model must be a fitted skevonas classifier or a torch.nn.Module, "
         f"got {type(model).__name__} instead"

@@ -78,9 +78,9 @@ def rung_budgets(max_epochs: int, min_epochs: int, factor: int) -> list[int]:
 
 
 def successive_halving(
-    n_candidates: int, budgets: Sequence[int], factor: int, run: RunRung
+    candidates: Sequence[int], budgets: Sequence[int], factor: int, run: RunRung
 ) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Train ``n_candidates`` by successive halving; yield each final result.
+    """Train ``candidates`` by successive halving; yield each final result.
 
     Every candidate trains for ``budgets[0]`` epochs; of those that trained a
     rung, the best ``ceil(n / factor)`` by score go on to the next budget
@@ -89,8 +89,9 @@ def successive_halving(
 
     Parameters
     ----------
-    n_candidates : int
-        Candidates, known by their index ``0 .. n_candidates - 1``.
+    candidates : sequence of int
+        The candidates, known by their indices (e.g. positions in a
+        generation); among equal scores the lower index goes on.
     budgets : sequence of int
         Epochs in all at each rung (:func:`rung_budgets`).
     factor : int
@@ -118,7 +119,7 @@ def successive_halving(
     ...     for i, epochs, snapshot in tasks:
     ...         yield i, {"score": float(i), "status": "ok", "stopped_by": "budget",
     ...                   "epochs": epochs, "snapshot": b"state" if keep_snapshot else None}
-    >>> final = dict(successive_halving(9, [1, 3, 9], 3, run))
+    >>> final = dict(successive_halving(range(9), [1, 3, 9], 3, run))
     >>> sorted(i for i, r in final.items() if r["status"] == "ok")
     [8]
     >>> final[7]["status"], final[7]["rung"], final[7]["epochs"]
@@ -126,7 +127,7 @@ def successive_halving(
     >>> final[0]["status"], final[0]["budget"]
     ('partial', 1)
     """
-    active = list(range(n_candidates))
+    active = list(candidates)
     # Candidates that trained a rung to its budget and may go on: (result, snapshot).
     waiting: dict[int, tuple[dict[str, Any], bytes]] = {}
     for rung, budget in enumerate(budgets):

@@ -17,9 +17,9 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from .base import NetClassifierBase, is_int, is_real
-from .builders import build_module, count_parameters
+from .base import NetClassifierBase
 from .builders.layers import channel_stats
+from .data import Seeds, draw_entropy, encode_labels, split_data
 from .devices import resolve_devices, threads_per_worker
 from .evaluation import (
     OPTIMIZERS,
@@ -28,58 +28,12 @@ from .evaluation import (
     evaluate_candidate,
     fit_final,
 )
-from .genome import Genome
-from .space import FAMILY_NDIM
+from .families import families_with_rank
+from .genome import GENOME_FORMS, Genome, parse_genome
+from .networks import build_module, count_parameters
+from .settings import is_int, is_real, training_problems
 
-__all__ = ["GenomeClassifier", "parse_genome"]
-
-_GENOME_FORMS = "a Genome, a dict from Genome.to_dict() or a JSON string from Genome.to_json()"
-
-
-def _short(value: Any, limit: int = 200) -> str:
-    """``repr(value)``, shortened for error messages."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def parse_genome(genome: Genome | Mapping[str, Any] | str) -> Genome:
-    """Read a genome given as a :class:`Genome`, a dict or a JSON string.
-
-    Parameters
-    ----------
-    genome : Genome, dict or str
-        A genome, its :meth:`Genome.to_dict` form or its
-        :meth:`Genome.to_json` form.
-
-    Returns
-    -------
-    Genome
-
-    Raises
-    ------
-    ValueError
-        If ``genome`` is none of these, or does not describe a genome.
-
-    Examples
-    --------
-    >>> g = parse_genome('{"family": "mlp", "layers": [{"kind": "dense", '
-    ...                  '"params": {"units": 8, "activation": "relu"}}], "globals": {}}')
-    >>> g.family, g.layers[0]["units"]
-    ('mlp', 8)
-    """
-    if isinstance(genome, Genome):
-        return genome
-    try:
-        if isinstance(genome, str):
-            return Genome.from_json(genome)
-        if isinstance(genome, Mapping):
-            return Genome.from_dict(genome)
-    except (ValueError, TypeError, AttributeError) as exc:
-        # json.JSONDecodeError is a ValueError; a JSON list or number is a TypeError
-        reason = f"{type(exc).__name__}: {exc}"
-    else:
-        reason = f"{type(genome).__name__} is none of these"
-    raise ValueError(f"genome must be {_GENOME_FORMS}; could not read {_short(genome)}: {reason}")
+__all__ = ["GenomeClassifier"]
 
 
 def _training_gene_problems(genome: Genome) -> list[str]:
@@ -101,7 +55,7 @@ def _training_gene_problems(genome: Genome) -> list[str]:
 
 def _check_buildable(genome: Genome, sample_shape: tuple[int, ...], n_classes: int) -> None:
     """Raise ValueError unless ``genome`` builds a network that runs on ``sample_shape``."""
-    expected = [family for family, ndim in FAMILY_NDIM.items() if ndim == len(sample_shape)]
+    expected = [family.name for family in families_with_rank(len(sample_shape))]
     if genome.family not in expected:
         raise ValueError(
             f"genome family {genome.family!r} does not match X: samples of shape "
@@ -232,7 +186,26 @@ class GenomeClassifier(NetClassifierBase):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ settings
-    def _check_params(self) -> tuple[Genome, str]:
+    def check_settings(self) -> None:
+        """Raise one ValueError listing every invalid setting; ``fit`` calls it first.
+
+        Raises
+        ------
+        ValueError
+            Naming each bad setting, its value and what it must be.
+
+        Examples
+        --------
+        >>> GenomeClassifier(genome=None, max_epochs=0).check_settings()  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        ValueError: Invalid settings for GenomeClassifier:
+          - genome must be a Genome, ... got None instead
+          - max_epochs must be an int >= 1, got 0 instead
+        """
+        self._genome_and_device()
+
+    def _genome_and_device(self) -> tuple[Genome, str]:
         """Validate every setting; return the parsed genome and the device."""
         problems: list[str] = []
 
@@ -250,7 +223,7 @@ class GenomeClassifier(NetClassifierBase):
             "validation_fraction",
             "None or a float in (0, 1)",
         )
-        problems += self._training_problems()
+        problems += training_problems(self)
         device = self._device_or_problems(problems)
         if problems or genome is None:  # a None genome has added its problem
             raise ValueError(
@@ -261,7 +234,7 @@ class GenomeClassifier(NetClassifierBase):
     def _genome_or_problems(self, problems: list[str]) -> Genome | None:
         """The parsed genome, or None after adding what is wrong with it to ``problems``."""
         if self.genome is None:
-            problems.append(f"genome must be {_GENOME_FORMS}, got None instead")
+            problems.append(f"genome must be {GENOME_FORMS}, got None instead")
             return None
         try:
             genome = parse_genome(self.genome)
@@ -327,16 +300,16 @@ class GenomeClassifier(NetClassifierBase):
         >>> GenomeClassifier(genome, max_epochs=3, validation_fraction=None).fit(X, y).best_epoch_
         3
         """
-        genome, device = self._check_params()
-        X, y_enc = self._encode_targets(X, y)
-        n_classes = len(self.classes_)
-        _check_buildable(genome, self.sample_shape_, n_classes)
+        genome, device = self._genome_and_device()
+        X, y = self._validate_X(X, y, reset=True)
+        classes, y_enc = encode_labels(y, owner=type(self).__name__)
+        n_classes = len(classes)
+        _check_buildable(genome, tuple(X.shape[1:]), n_classes)
+        self.classes_, self.sample_shape_ = classes, tuple(int(s) for s in X.shape[1:])
         self.genome_ = genome
-        # The seeds of EvolutionaryNASClassifier: random_state -> SeedSequence
-        # -> split, (genetic algorithm), refit; the early-stopped run gets the
-        # seed the search gives this genome.
-        entropy = self._entropy()
-        split_seed, _, refit_seed = self._seeds(entropy)
+        # The seeds of EvolutionaryNASClassifier (skevonas.data): the
+        # early-stopped run gets the seed the search gives this genome.
+        seeds = Seeds.from_entropy(draw_entropy(self.random_state))
         settings = TrainSettings(
             self.max_epochs, self.patience, self.scoring, dict(self.net_params or {}), None
         )
@@ -345,7 +318,13 @@ class GenomeClassifier(NetClassifierBase):
             self.best_epoch_, self.validation_score_ = int(self.max_epochs), float("nan")
         else:
             self.best_epoch_, self.validation_score_ = self._early_stopped(
-                X, y_enc, settings, split_seed, candidate_seed(entropy, genome), device, n_threads
+                X,
+                y_enc,
+                settings,
+                seeds.split,
+                candidate_seed(seeds.entropy, genome),
+                device,
+                n_threads,
             )
         self.estimator_ = fit_final(
             genome,
@@ -355,7 +334,7 @@ class GenomeClassifier(NetClassifierBase):
             epochs=self.best_epoch_,
             input_stats=channel_stats(X) if self.standardize else None,
             settings=settings,
-            seed=refit_seed,
+            seed=seeds.refit,
             device=device,
             n_threads=n_threads,
         )
@@ -373,7 +352,15 @@ class GenomeClassifier(NetClassifierBase):
         n_threads: int,
     ) -> tuple[int, float]:
         """Train on the internal training part; return the best epoch and its score."""
-        data = self._candidate_data(X, y, split_seed)
+        assert self.validation_fraction is not None  # fit trains without one otherwise
+        data = split_data(
+            X,
+            y,
+            self.classes_,
+            validation_fraction=float(self.validation_fraction),
+            seed=split_seed,
+            standardize=self.standardize,
+        )
         result = evaluate_candidate(self.genome_, data, settings, seed, device, n_threads)
         if result["status"] != "ok":
             raise RuntimeError(

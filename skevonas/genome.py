@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["GeneValue", "Genome", "LayerGene"]
+__all__ = ["GENOME_FORMS", "GeneValue", "Genome", "LayerGene", "parse_genome"]
 
 GeneValue = int | float | str | bool
 # Genes as given to a constructor: a mapping, or (name, value) pairs.
@@ -372,3 +372,54 @@ class Genome:
         body = " -> ".join([repr(layer) for layer in self.layers] + ["output"])
         train = ", ".join(f"{k}={_fmt(v)}" for k, v in self.globals)
         return f"{self.family}: {body} | {train}"
+
+
+# --------------------------------------------------------------------------- reading
+# How a genome may be given where one is expected (in error messages).
+GENOME_FORMS = "a Genome, a dict from Genome.to_dict() or a JSON string from Genome.to_json()"
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    """``repr(value)``, shortened for error messages."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def parse_genome(genome: Genome | Mapping[str, Any] | str) -> Genome:
+    """Read a genome given as a :class:`Genome`, a dict or a JSON string.
+
+    Parameters
+    ----------
+    genome : Genome, dict or str
+        A genome, its :meth:`Genome.to_dict` form or its
+        :meth:`Genome.to_json` form.
+
+    Returns
+    -------
+    Genome
+
+    Raises
+    ------
+    ValueError
+        If ``genome`` is none of these, or does not describe a genome.
+
+    Examples
+    --------
+    >>> g = parse_genome('{"family": "mlp", "layers": [{"kind": "dense", '
+    ...                  '"params": {"units": 8, "activation": "relu"}}], "globals": {}}')
+    >>> g.family, g.layers[0]["units"]
+    ('mlp', 8)
+    """
+    if isinstance(genome, Genome):
+        return genome
+    try:
+        if isinstance(genome, str):
+            return Genome.from_json(genome)
+        if isinstance(genome, Mapping):
+            return Genome.from_dict(genome)
+    except (ValueError, TypeError, AttributeError) as exc:
+        # json.JSONDecodeError is a ValueError; a JSON list or number is a TypeError
+        reason = f"{type(exc).__name__}: {exc}"
+    else:
+        reason = f"{type(genome).__name__} is none of these"
+    raise ValueError(f"genome must be {GENOME_FORMS}; could not read {_short(genome)}: {reason}")

@@ -103,7 +103,7 @@ def crossover_genes(a: Genome, b: Genome, space: SearchSpace, rng: np.random.Gen
     Examples
     --------
     >>> import numpy as np
-    >>> from skevonas.space import mlp_space
+    >>> from skevonas.spaces import mlp_space
     >>> space = mlp_space().bind((8,))
     >>> rng = np.random.default_rng(0)
     >>> a, b = space.sample(rng), space.sample(rng)
@@ -140,7 +140,7 @@ def crossover_layers(a: Genome, b: Genome, space: SearchSpace, rng: np.random.Ge
     Examples
     --------
     >>> import numpy as np
-    >>> from skevonas.space import cnn_space
+    >>> from skevonas.spaces import cnn_space
     >>> space = cnn_space().bind((4, 128))
     >>> rng = np.random.default_rng(1)
     >>> a, b = space.sample(rng), space.sample(rng)
@@ -217,7 +217,7 @@ def mutate(
     Examples
     --------
     >>> import numpy as np
-    >>> from skevonas.space import mlp_space
+    >>> from skevonas.spaces import mlp_space
     >>> space = mlp_space().bind((8,))
     >>> rng = np.random.default_rng(0)
     >>> g = space.sample(rng)

@@ -1,494 +1,30 @@
 """Search spaces: which genomes exist, how to draw one, and how to mend one.
 
 A search space is declarative. It names the layer kinds it allows, the domain
-of every parameter, the global (training) genes, and the depth range. It holds
-no random state: :meth:`~skevonas.SearchSpace.sample` takes a
-:class:`numpy.random.Generator`. Spaces for convolutional families know the
-input shape (bound with :meth:`~skevonas.SearchSpace.bind` at fit time) so that
+of every parameter (:mod:`skevonas.domains`), the global (training) genes,
+and the depth range. It holds no random state:
+:meth:`~skevonas.SearchSpace.sample` takes a :class:`numpy.random.Generator`.
+Spaces for convolutional families know the input shape (bound with
+:meth:`~skevonas.SearchSpace.bind` at fit time) so that
 :meth:`~skevonas.SearchSpace.repair` can guarantee that no layer shrinks the
-signal below length 1.
+signal below length 1 (the family's :class:`~skevonas.shapes.ShapeRule`).
+
+The named spaces (``"mlp"``, ``"eeg"``, ``"cnn1d"``...) are in
+:mod:`skevonas.spaces`.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 
+from .domains import Domain, DomainsLike, LayerSpec, lowest, midpoint, sorted_domains
 from .genome import GeneValue, Genome, LayerGene
+from .shapes import FAMILY_SHAPES, SIZE_GENES, ShapeRule, signal_shapes
 
-__all__ = [
-    "Choice",
-    "Float",
-    "Int",
-    "LayerSpec",
-    "SearchSpace",
-    "SPACES",
-    "cnn_space",
-    "get_space",
-    "mlp_space",
-]
-
-
-# --------------------------------------------------------------------------- domains
-@dataclass(frozen=True)
-class Int:
-    """Integers in ``[low, high]``, optionally sampled on a log scale.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> d = Int(1, 5)
-    >>> d.contains(3), d.contains(6), d.clip(9)
-    (True, False, 5)
-    >>> d.step(3, np.random.default_rng(0)) != 3
-    True
-    """
-
-    low: int
-    high: int
-    log: bool = False
-
-    def __post_init__(self) -> None:
-        if self.low > self.high or (self.log and self.low < 1):
-            raise ValueError(f"invalid Int domain [{self.low}, {self.high}], log={self.log}")
-
-    def sample(self, rng: np.random.Generator) -> int:
-        """Draw a value, uniformly or (``log=True``) log-uniformly.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> rng = np.random.default_rng(0)
-        >>> values = [Int(2, 32, log=True).sample(rng) for _ in range(200)]
-        >>> min(values) >= 2 and max(values) <= 32
-        True
-        """
-        if self.log:
-            value = math.exp(rng.uniform(math.log(self.low), math.log(self.high + 1)))
-            return self.clip(int(value))
-        return int(rng.integers(self.low, self.high + 1))
-
-    def contains(self, value: Any) -> bool:
-        """Whether ``value`` is an integer (not a bool) inside the domain.
-
-        Examples
-        --------
-        >>> d = Int(1, 5)
-        >>> d.contains(5), d.contains(5.0), d.contains(True)
-        (True, False, False)
-        """
-        return (
-            isinstance(value, (int, np.integer))
-            and not isinstance(value, bool)
-            and bool(self.low <= value <= self.high)
-        )
-
-    def clip(self, value: Any) -> int:
-        """``value`` rounded to the nearest integer inside the domain.
-
-        Examples
-        --------
-        >>> Int(1, 5).clip(3.6), Int(1, 5).clip(-2)
-        (4, 1)
-        """
-        return int(min(max(int(round(value)), self.low), self.high))
-
-    def step(self, value: Any, rng: np.random.Generator) -> int:
-        """A small move away from ``value`` (unchanged only if the domain has one value).
-
-        On a linear scale the move is up to 15 % of the range (at least 1); on a
-        log scale ``value`` is multiplied or divided by a factor of 1.25 to 2. A
-        move that stays put at a bound goes one the other way.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> rng = np.random.default_rng(0)
-        >>> sorted({Int(1, 10).step(5, rng) for _ in range(50)})
-        [4, 6]
-        >>> Int(1, 10).step(10, rng) < 10
-        True
-        """
-        if self.low == self.high:
-            return self.low
-        if self.log:
-            factor = math.exp(rng.uniform(math.log(1.25), math.log(2.0)))
-            new = value * factor if rng.random() < 0.5 else value / factor
-            new = self.clip(new)
-        else:
-            span = max(1, round(0.15 * (self.high - self.low)))
-            new = self.clip(value + int(rng.choice([-1, 1])) * int(rng.integers(1, span + 1)))
-        if new == value:  # hit a bound: move the other way
-            new = value + 1 if value < self.high else value - 1
-        return new
-
-
-@dataclass(frozen=True)
-class Float:
-    """Floats in ``[low, high]``, optionally sampled on a log scale.
-
-    Examples
-    --------
-    >>> Float(1e-4, 1e-1, log=True).contains(1e-3)
-    True
-    """
-
-    low: float
-    high: float
-    log: bool = False
-
-    def __post_init__(self) -> None:
-        if self.low > self.high or (self.log and self.low <= 0):
-            raise ValueError(f"invalid Float domain [{self.low}, {self.high}], log={self.log}")
-
-    def sample(self, rng: np.random.Generator) -> float:
-        """Draw a value, uniformly or (``log=True``) log-uniformly.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> value = Float(1e-4, 1e-1, log=True).sample(np.random.default_rng(0))
-        >>> 1e-4 <= value <= 1e-1
-        True
-        """
-        if self.log:
-            return float(math.exp(rng.uniform(math.log(self.low), math.log(self.high))))
-        return float(rng.uniform(self.low, self.high))
-
-    def contains(self, value: Any) -> bool:
-        """Whether ``value`` is a number (not a bool) inside the domain.
-
-        Examples
-        --------
-        >>> d = Float(0.0, 0.5)
-        >>> d.contains(0.5), d.contains(0), d.contains(0.7), d.contains(False)
-        (True, True, False, False)
-        """
-        return (
-            isinstance(value, (float, int, np.floating))
-            and not isinstance(value, bool)
-            and bool(self.low <= value <= self.high)
-        )
-
-    def clip(self, value: Any) -> float:
-        """``value`` as a float, clipped into the domain.
-
-        Examples
-        --------
-        >>> Float(0.0, 0.5).clip(0.7), Float(0.0, 0.5).clip(-1)
-        (0.5, 0.0)
-        """
-        return float(min(max(float(value), self.low), self.high))
-
-    def step(self, value: Any, rng: np.random.Generator) -> float:
-        """A small move away from ``value``, rounded to 6 significant digits.
-
-        On a linear scale the move is normal with a standard deviation of 15 % of
-        the range; on a log scale ``value`` is multiplied or divided by a factor of
-        1.2 to 3. The result is clipped into the domain; a move that stays put at a
-        bound goes inwards by a tenth of the range.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> d = Float(1e-4, 5e-3, log=True)
-        >>> new = d.step(1e-3, np.random.default_rng(0))
-        >>> new != 1e-3 and d.contains(new)
-        True
-        """
-        if self.low == self.high:
-            return float(self.low)
-        if self.log:
-            factor = math.exp(rng.uniform(math.log(1.2), math.log(3.0)))
-            new = self.clip(value * factor if rng.random() < 0.5 else value / factor)
-        else:
-            new = self.clip(value + rng.normal(0.0, 0.15 * (self.high - self.low)))
-        new = float(f"{new:.6g}")
-        if new == value:  # stuck at a bound: move inwards by a tenth of the range
-            inward = -1.0 if value >= self.high else 1.0
-            new = float(f"{self.clip(value + inward * 0.1 * (self.high - self.low)):.6g}")
-        return new
-
-
-@dataclass(frozen=True)
-class Choice:
-    """One of a fixed tuple of options.
-
-    Examples
-    --------
-    >>> Choice(("relu", "elu")).contains("elu")
-    True
-    """
-
-    options: tuple[GeneValue, ...]
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "options", tuple(self.options))
-        if not self.options:
-            raise ValueError("Choice needs at least one option")
-
-    def sample(self, rng: np.random.Generator) -> GeneValue:
-        """Draw one of the options, each as likely.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> Choice((16, 32, 64)).sample(np.random.default_rng(0)) in (16, 32, 64)
-        True
-        """
-        return _py(self.options[int(rng.integers(len(self.options)))])
-
-    def contains(self, value: Any) -> bool:
-        # bool is an int in Python: never let True stand for 1 or the reverse.
-        """Whether ``value`` is one of the options (``True`` never stands for ``1``).
-
-        Examples
-        --------
-        >>> Choice((0, 1)).contains(1), Choice((0, 1)).contains(True)
-        (True, False)
-        """
-        return any(
-            value == o and isinstance(value, bool) == isinstance(o, bool) for o in self.options
-        )
-
-    def clip(self, value: Any) -> GeneValue:
-        """``value`` if it is an option; else the nearest numeric option, or the first one.
-
-        Examples
-        --------
-        >>> Choice((16, 32, 64)).clip(40), Choice(("relu", "elu")).clip("tanh")
-        (32, 'relu')
-        """
-        if self.contains(value):
-            return value
-        if all(isinstance(o, (int, float)) and not isinstance(o, bool) for o in self.options):
-            try:
-                return _py(min(self.options, key=lambda o: abs(float(o) - float(value))))
-            except (TypeError, ValueError):
-                pass
-        return _py(self.options[0])
-
-    def step(self, value: GeneValue, rng: np.random.Generator) -> GeneValue:
-        """A different option; for ordered numeric options, a neighbour.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> rng = np.random.default_rng(0)
-        >>> sorted({Choice((16, 32, 64, 128)).step(32, rng) for _ in range(20)})
-        [16, 64]
-        >>> Choice(("relu", "elu", "tanh")).step("relu", rng) in ("elu", "tanh")
-        True
-        """
-        others = [o for o in self.options if o != value]
-        if not others:
-            return value
-        numeric = all(isinstance(o, (int, float)) and not isinstance(o, bool) for o in self.options)
-        if numeric and value in self.options:
-            ordered = sorted(self.options)
-            i = ordered.index(value)
-            neighbours = [ordered[j] for j in (i - 1, i + 1) if 0 <= j < len(ordered)]
-            return _py(neighbours[int(rng.integers(len(neighbours)))])
-        return _py(others[int(rng.integers(len(others)))])
-
-
-Domain = Int | Float | Choice
-
-
-def _py(value: Any) -> GeneValue:
-    """numpy scalars -> plain Python, so genomes stay JSON-friendly."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
-# --------------------------------------------------------------------------- layers
-# Domains as given to a constructor: a mapping, or (name, domain) pairs.
-DomainsLike = Mapping[str, Domain] | Iterable[tuple[str, Domain]]
-
-
-def _sorted_pairs(items: DomainsLike) -> tuple[tuple[str, Domain], ...]:
-    pairs = items.items() if isinstance(items, Mapping) else items
-    return tuple(sorted(pairs, key=lambda kv: kv[0]))
-
-
-@dataclass(frozen=True)
-class LayerSpec:
-    """A layer kind the space allows, with the domain of each parameter.
-
-    Parameters
-    ----------
-    kind : str
-        Layer kind, as understood by the builders.
-    params : mapping of str to domain
-        ``Int``, ``Float`` or ``Choice`` per parameter.
-    weight : float, default=1.0
-        Relative probability of drawing this kind when a layer is sampled.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> spec = LayerSpec("dropout", {"rate": Float(0.0, 0.5)}, weight=2.0)
-    >>> gene = spec.sample(np.random.default_rng(0))
-    >>> gene.kind, spec.contains(gene)
-    ('dropout', True)
-    """
-
-    kind: str
-    params: tuple[tuple[str, Domain], ...] = ()
-    weight: float = 1.0
-
-    # An explicit __init__ (the dataclass keeps it): a mapping is accepted and
-    # stored as sorted pairs.
-    def __init__(self, kind: str, params: DomainsLike = (), weight: float = 1.0) -> None:
-        if weight < 0:
-            raise ValueError(f"weight of layer {kind!r} must be >= 0, got {weight!r}")
-        object.__setattr__(self, "kind", kind)
-        object.__setattr__(self, "params", _sorted_pairs(params))
-        object.__setattr__(self, "weight", weight)
-
-    @property
-    def domains(self) -> dict[str, Domain]:
-        """The parameter domains, by parameter name."""
-        return dict(self.params)
-
-    def sample(self, rng: np.random.Generator) -> LayerGene:
-        """Draw a gene of this kind, every parameter from its domain.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> spec = LayerSpec("conv", {"filters": Choice((8, 16)), "kernel_size": Int(2, 9),
-        ...                           "stride": Int(1, 3)})
-        >>> gene = spec.sample(np.random.default_rng(0))
-        >>> gene.kind, [name for name, _ in gene.params]
-        ('conv', ['filters', 'kernel_size', 'stride'])
-        """
-        return LayerGene(self.kind, {name: d.sample(rng) for name, d in self.params})
-
-    def contains(self, gene: LayerGene) -> bool:
-        """Whether ``gene`` has this kind and exactly these parameters, each in its domain.
-
-        Examples
-        --------
-        >>> from skevonas import LayerGene
-        >>> spec = LayerSpec("dropout", {"rate": Float(0.0, 0.5)})
-        >>> spec.contains(LayerGene("dropout", {"rate": 0.2}))
-        True
-        >>> spec.contains(LayerGene("dropout", {"rate": 0.9}))
-        False
-        """
-        domains = self.domains
-        values = dict(gene.params)
-        return (
-            gene.kind == self.kind
-            and set(values) == set(domains)
-            and all(domains[name].contains(value) for name, value in values.items())
-        )
-
-    def clip(self, gene: LayerGene) -> LayerGene:
-        """The gene with every parameter clipped into its domain.
-
-        Missing parameters get the middle of their domain (the first option of a
-        ``Choice``); parameters the spec does not know are dropped.
-
-        Examples
-        --------
-        >>> from skevonas import LayerGene
-        >>> spec = LayerSpec("dropout", {"rate": Float(0.0, 0.5)})
-        >>> spec.clip(LayerGene("dropout", {"rate": 0.9}))
-        dropout(rate=0.5)
-        >>> spec.clip(LayerGene("dropout"))
-        dropout(rate=0.25)
-        """
-        values = dict(gene.params)
-        return LayerGene(
-            self.kind,
-            {
-                name: domain.clip(values[name])
-                if name in values
-                else domain.clip(_midpoint(domain))
-                for name, domain in self.params
-            },
-        )
-
-
-def _midpoint(domain: Domain) -> GeneValue:
-    if isinstance(domain, Choice):
-        return domain.options[0]
-    if domain.log:
-        return math.sqrt(domain.low * domain.high)
-    return (domain.low + domain.high) / 2
-
-
-# --------------------------------------------------------------------------- shapes
-def _conv_out(length: int, kernel: int, stride: int) -> int:
-    return (length - kernel) // stride + 1
-
-
-# The parameter that sets how much of the signal a layer consumes, by kind.
-SIZE_GENES = {
-    "conv": "kernel_size",
-    "temporal_conv": "kernel_size",
-    "separable_conv": "kernel_size",
-    "maxpool": "pool_size",
-    "avgpool": "pool_size",
-}
-# Layers that span every electrode row of an EEG feature map and collapse it to 1.
-_ROW_COLLAPSING = frozenset({"conv", "spatial_conv"})
-
-
-def _next_shape(family: str, layer: LayerGene, shape: tuple[int, ...]) -> tuple[int, ...]:
-    """Spatial shape after ``layer`` for a signal of spatial shape ``shape``."""
-    if family == "eeg" and layer.kind in _ROW_COLLAPSING:  # shape is (electrode rows, time)
-        shape = (1, shape[1])
-    size_gene = SIZE_GENES.get(layer.kind)
-    if size_gene is None or layer.get("padding", "valid") == "same":
-        return shape
-    size = int(layer[size_gene])
-    stride = int(layer.get("stride", size if layer.kind.endswith("pool") else 1))
-    if family == "eeg":  # EEG layers shrink time only
-        return (shape[0], _conv_out(shape[1], size, stride))
-    return tuple(_conv_out(n, size, stride) for n in shape)
-
-
-def signal_shapes(genome: Genome, input_shape: Sequence[int]) -> list[tuple[int, ...]]:
-    """Spatial shape after each layer of a convolutional genome.
-
-    ``input_shape`` is ``(channels, length)`` or ``(channels, height, width)``.
-    For the ``cnn1d`` and ``cnn2d`` families the spatial shape is the length
-    or the image size; for the ``eeg`` family it is ``(electrode rows,
-    time)``, where spatial and plain convolutions collapse the rows to 1.
-    The first entry is the input's spatial shape; a value below 1 means the
-    layer before it cannot be built.
-
-    Examples
-    --------
-    >>> g = Genome("cnn1d", [LayerGene("conv", {"filters": 4, "kernel_size": 5, "stride": 2}),
-    ...                      LayerGene("maxpool", {"pool_size": 3})], {})
-    >>> signal_shapes(g, (6, 100))
-    [(100,), (48,), (16,)]
-    >>> g = Genome("eeg", [LayerGene("temporal_conv", {"filters": 8, "kernel_size": 11}),
-    ...                    LayerGene("spatial_conv", {"depth_multiplier": 2, "depthwise": True}),
-    ...                    LayerGene("avgpool", {"pool_size": 10, "stride": 5})], {})
-    >>> signal_shapes(g, (6, 100))
-    [(6, 100), (6, 90), (1, 90), (1, 17)]
-    """
-    # an EEG network's spatial shape keeps the electrodes as its rows
-    spatial = input_shape if genome.family == "eeg" else input_shape[1:]
-    shape = tuple(int(s) for s in spatial)
-    shapes = [shape]
-    for layer in genome.layers:
-        shape = _next_shape(genome.family, layer, shape)
-        shapes.append(shape)
-    return shapes
-
-
-# --------------------------------------------------------------------------- space
-# Dimensions of one sample each builder family takes.
-FAMILY_NDIM = {"mlp": 1, "cnn1d": 2, "eeg": 2, "cnn2d": 3}
+__all__ = ["SearchSpace"]
 
 
 @dataclass(frozen=True)
@@ -515,6 +51,7 @@ class SearchSpace:
 
     Examples
     --------
+    >>> from skevonas import mlp_space
     >>> import numpy as np
     >>> space = mlp_space().bind((20,))
     >>> genome = space.sample(np.random.default_rng(0))
@@ -550,7 +87,7 @@ class SearchSpace:
         for attribute, value in (
             ("family", family),
             ("layers", tuple(layers)),
-            ("globals", _sorted_pairs(globals)),
+            ("globals", sorted_domains(globals)),
             ("min_layers", min_layers),
             ("max_layers", max_layers),
             ("init_max_layers", init_max_layers),
@@ -563,8 +100,8 @@ class SearchSpace:
 
     def _check(self) -> None:
         problems = []
-        if self.family not in FAMILY_NDIM:
-            problems.append(f"family must be one of {sorted(FAMILY_NDIM)}, got {self.family!r}")
+        if self.family not in FAMILY_SHAPES:
+            problems.append(f"family must be one of {sorted(FAMILY_SHAPES)}, got {self.family!r}")
         if not self.layers:
             problems.append("a search space needs at least one layer kind")
         if len(self._kinds) != len(self.layers):
@@ -580,14 +117,19 @@ class SearchSpace:
 
     # -- binding ----------------------------------------------------------------
     @property
+    def shape_rule(self) -> ShapeRule:
+        """How the family's layers change the shape of one sample (:mod:`skevonas.shapes`)."""
+        return FAMILY_SHAPES[self.family]
+
+    @property
     def is_convolutional(self) -> bool:
         """Whether the family is a CNN one (``"cnn1d"``, ``"cnn2d"`` or ``"eeg"``)."""
-        return self.family != "mlp"
+        return self.shape_rule.has_signal_axes
 
     @property
     def input_ndim(self) -> int:
         """Dimensions of one sample this family expects (1, 2 or 3)."""
-        return FAMILY_NDIM[self.family]
+        return self.shape_rule.rank
 
     def bind(self, input_shape: Sequence[int]) -> SearchSpace:
         """Return a copy of the space that knows the shape of one sample.
@@ -599,6 +141,7 @@ class SearchSpace:
 
         Examples
         --------
+        >>> from skevonas import cnn_space
         >>> cnn_space().bind((6, 896)).input_shape
         (6, 896)
         >>> cnn_space().bind((64,))  # doctest: +ELLIPSIS
@@ -616,7 +159,7 @@ class SearchSpace:
 
     # -- the three verbs ----------------------------------------------------------
     def layer_spec(self, kind: str) -> LayerSpec:
-        """The :class:`~skevonas.space.LayerSpec` of layer kind ``kind``.
+        """The :class:`~skevonas.domains.LayerSpec` of layer kind ``kind``.
 
         Raises
         ------
@@ -625,6 +168,7 @@ class SearchSpace:
 
         Examples
         --------
+        >>> from skevonas import mlp_space
         >>> mlp_space().layer_spec("dense").weight
         1.0
         >>> mlp_space().layer_spec("conv")
@@ -643,11 +187,12 @@ class SearchSpace:
         """Draw one layer gene, each kind as likely as its weight says.
 
         A kind is drawn with probability proportional to the ``weight`` of its
-        :class:`~skevonas.space.LayerSpec`. ``exclude`` names a kind not to draw
+        :class:`~skevonas.domains.LayerSpec`. ``exclude`` names a kind not to draw
         (mutation uses it to replace a layer by one of another kind).
 
         Examples
         --------
+        >>> from skevonas import cnn_space
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
         >>> space = cnn_space()
@@ -664,6 +209,7 @@ class SearchSpace:
 
         Examples
         --------
+        >>> from skevonas import mlp_space
         >>> import numpy as np
         >>> sorted(mlp_space().sample_globals(np.random.default_rng(0)))
         ['batch_size', 'lr', 'optimizer']
@@ -679,6 +225,7 @@ class SearchSpace:
 
         Examples
         --------
+        >>> from skevonas import cnn_space
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
         >>> space = cnn_space().bind((6, 896))
@@ -701,7 +248,7 @@ class SearchSpace:
 
         Examples
         --------
-        >>> from skevonas import Genome, LayerGene
+        >>> from skevonas import Genome, LayerGene, cnn_space
         >>> space = cnn_space().bind((6, 20))  # 20 time samples
         >>> g = Genome("cnn1d", [LayerGene("conv", {"filters": 8, "kernel_size": 25, "stride": 1})],
         ...            {"optimizer": "adam", "lr": 0.001, "batch_size": 32, "head": "flatten"})
@@ -744,7 +291,7 @@ class SearchSpace:
 
         Examples
         --------
-        >>> from skevonas import Genome, LayerGene
+        >>> from skevonas import Genome, LayerGene, cnn_space
         >>> space = cnn_space().bind((6, 20))  # 20 time samples
         >>> g = Genome("cnn1d", [LayerGene("conv", {"filters": 8, "kernel_size": 25, "stride": 1}),
         ...                      LayerGene("dense", {"units": 8})], {"lr": 1.0})
@@ -767,7 +314,7 @@ class SearchSpace:
             layers.append(self._default_layer())
         values = dict(genome.globals)
         globals_ = {
-            name: domain.clip(values[name]) if name in values else domain.clip(_midpoint(domain))
+            name: domain.clip(values[name]) if name in values else domain.clip(midpoint(domain))
             for name, domain in self.globals
         }
         repaired = Genome(self.family, layers, globals_)
@@ -780,22 +327,23 @@ class SearchSpace:
         if "identity" in self._kinds:
             return LayerGene("identity", {})
         spec = self.layers[0]
-        return spec.clip(LayerGene(spec.kind, {n: _low(d) for n, d in spec.params}))
+        return spec.clip(LayerGene(spec.kind, {n: lowest(d) for n, d in spec.params}))
 
     def _fit_signal(self, layers: list[LayerGene]) -> list[LayerGene]:
         if self.input_shape is None:
             raise ValueError(f"search space {self.name!r} is not bound to an input shape")
-        shape = signal_shapes(Genome(self.family, []), self.input_shape)[0]
+        rule = self.shape_rule
+        shape = rule.spatial(tuple(int(s) for s in self.input_shape))
         kept = []
         for layer in layers:
             size_key = SIZE_GENES.get(layer.kind)
             if size_key is not None and layer.get("padding", "valid") != "same":
                 # EEG networks shrink time only; image and 1-D CNNs every axis.
-                room = shape[-1] if self.family == "eeg" else min(shape)
+                room = rule.room(shape)
                 domains = self._kinds[layer.kind].domains
                 size = int(layer[size_key])
                 if size > room:
-                    if int(_low(domains[size_key])) > room:
+                    if int(lowest(domains[size_key])) > room:
                         continue  # cannot fit: drop the layer
                     layer = layer.replace(**{size_key: domains[size_key].clip(room)})
                     if int(layer[size_key]) > room:
@@ -804,148 +352,6 @@ class SearchSpace:
                     # a pool never skips samples: stride <= pool size
                     stride = min(int(layer["stride"]), int(layer[size_key]))
                     layer = layer.replace(stride=domains["stride"].clip(stride))
-            shape = _next_shape(self.family, layer, shape)
+            shape = rule.next_shape(layer, shape)
             kept.append(layer)
         return kept
-
-
-def _low(domain: Domain) -> GeneValue:
-    if isinstance(domain, Choice):
-        numeric = [o for o in domain.options if isinstance(o, (int, float))]
-        return min(numeric) if numeric else domain.options[0]
-    return domain.low
-
-
-# --------------------------------------------------------------------------- presets
-_TRAINING: dict[str, Domain] = {
-    "optimizer": Choice(("adam", "adamw", "sgd", "rmsprop")),
-    "lr": Float(1e-4, 5e-3, log=True),
-    "batch_size": Choice((16, 32, 64, 128)),
-}
-
-
-def mlp_space(max_layers: int = 4) -> SearchSpace:
-    """Multi-layer perceptrons for ``(n_samples, n_features)`` input.
-
-    Each hidden layer has its own width, activation and dropout; depth ranges
-    from 1 to ``max_layers``. Training genes: optimizer, learning rate and
-    batch size.
-
-    Examples
-    --------
-    >>> space = mlp_space(max_layers=3)
-    >>> space.family, space.max_layers, [s.kind for s in space.layers]
-    ('mlp', 3, ['dense'])
-    """
-    dense_params: dict[str, Domain] = {
-        "units": Choice((16, 32, 64, 128, 256, 512)),
-        "activation": Choice(("relu", "elu", "tanh", "leaky_relu")),
-        "dropout": Float(0.0, 0.5),
-    }
-    dense = LayerSpec("dense", dense_params)
-    return SearchSpace(
-        "mlp", [dense], dict(_TRAINING), min_layers=1, max_layers=max_layers, name="mlp"
-    )
-
-
-def cnn_space(ndim: int = 1, max_layers: int = 10) -> SearchSpace:
-    """Convolutional networks built from the EEG-NAS thesis's layer list.
-
-    Layers: ``conv`` (filters, kernel size, stride), ``maxpool`` (pool size,
-    stride equal to the pool size), ``batchnorm``, ``elu``, ``dropout``
-    (rate) and ``identity``. For ``ndim=1`` the input is
-    ``(channels, time)``; for ``ndim=2`` it is ``(channels, height, width)``
-    and kernels and pools are square. Global genes: the classifier head
-    (``"flatten"``; for images also global ``"avg"`` pooling) plus
-    optimizer, learning rate and batch size.
-
-    Examples
-    --------
-    >>> sorted(s.kind for s in cnn_space().layers)
-    ['batchnorm', 'conv', 'dropout', 'elu', 'identity', 'maxpool']
-    """
-    if ndim not in (1, 2):
-        raise ValueError(f"ndim must be one of [1, 2], got {ndim!r}")
-    kernel = Int(2, 32) if ndim == 1 else Int(2, 7)
-    pool = Int(2, 8) if ndim == 1 else Int(2, 4)
-    conv_params: dict[str, Domain] = {
-        "filters": Choice((8, 16, 32, 64)),
-        "kernel_size": kernel,
-        "stride": Int(1, 3),
-    }
-    layers = [
-        LayerSpec("conv", conv_params, weight=3.0),
-        LayerSpec("maxpool", {"pool_size": pool}, weight=2.0),
-        LayerSpec("batchnorm", weight=1.5),
-        LayerSpec("elu", weight=2.0),
-        LayerSpec("dropout", {"rate": Float(0.0, 0.6)}, weight=1.0),
-        LayerSpec("identity", weight=0.5),
-    ]
-    # Time series: a flatten head, as ShallowConvNet and EEGNet classify from
-    # every remaining time step; on SCP1 every global-average variant we tried
-    # was 0.07-0.14 less accurate than its flatten twin (docs/design.md).
-    # Images: flatten or global average pooling.
-    heads = ("flatten",) if ndim == 1 else ("flatten", "avg")
-    globals_: dict[str, Domain] = {**_TRAINING, "head": Choice(heads)}
-    return SearchSpace(
-        f"cnn{ndim}d",
-        layers,
-        globals_,
-        min_layers=1,
-        max_layers=max_layers,
-        init_max_layers=min(6, max_layers),
-        name=f"cnn{ndim}d",
-    )
-
-
-def _eeg_space() -> SearchSpace:
-    from .eeg import eeg_space  # skevonas.eeg builds on this module
-
-    return eeg_space()
-
-
-def _keras_mlp_space() -> SearchSpace:
-    from .presets import keras_mlp_space
-
-    return keras_mlp_space()
-
-
-def _naturalselection_space() -> SearchSpace:
-    from .presets import naturalselection_space
-
-    return naturalselection_space()
-
-
-SPACES = {
-    "mlp": mlp_space,
-    "eeg": _eeg_space,
-    "cnn1d": lambda: cnn_space(1),
-    "cnn2d": lambda: cnn_space(2),
-    # the seed systems' spaces (skevonas.presets; the EEG thesis's is "cnn1d")
-    "keras_mlp": _keras_mlp_space,
-    "naturalselection": _naturalselection_space,
-}
-_AUTO = {1: "mlp", 2: "eeg", 3: "cnn2d"}
-
-
-def get_space(name: str | SearchSpace, sample_shape: Sequence[int]) -> SearchSpace:
-    """Resolve a search-space setting and bind it to the shape of one sample.
-
-    ``"auto"`` picks the family from the number of dimensions of one sample:
-    1 -> ``"mlp"``, 2 -> ``"eeg"`` (:func:`skevonas.eeg.eeg_space`), 3 ->
-    ``"cnn2d"``.
-
-    Examples
-    --------
-    >>> get_space("auto", (6, 896)).name
-    'eeg'
-    """
-    if isinstance(name, SearchSpace):
-        return name.bind(sample_shape)
-    if name == "auto":
-        name = _AUTO[len(sample_shape)]
-    if name not in SPACES:
-        raise ValueError(
-            f"search_space must be one of {['auto', *SPACES]} or a SearchSpace, got {name!r}"
-        )
-    return SPACES[name]().bind(sample_shape)

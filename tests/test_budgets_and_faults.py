@@ -54,14 +54,6 @@ def test_history_says_why_the_search_stopped(blobs, fast):
     assert [row["stop_reason"] for row in clf.history_] == [None, "completed 2 generations"]
 
 
-def test_results_do_not_depend_on_n_jobs(scp1_small, fast):
-    X_train, X_test, y_train, _ = scp1_small
-    runs = [EvolutionaryNASClassifier(**fast, n_jobs=n).fit(X_train, y_train) for n in (1, 2)]
-    a, b = ([(r["key"], r["score"], r["epochs"]) for r in clf.evaluations_] for clf in runs)
-    assert a == b
-    np.testing.assert_array_equal(runs[0].predict_proba(X_test), runs[1].predict_proba(X_test))
-
-
 # --------------------------------------------------------------------------- dead workers
 def _task(i: int) -> dict:
     if i in (2, 5):  # these always take their worker down with them

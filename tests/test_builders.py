@@ -2,10 +2,11 @@ import numpy as np
 import pytest
 import torch
 
-from skevonas.builders import Standardize, build_module, count_parameters
+from skevonas.builders import Standardize
 from skevonas.builders.layers import channel_stats
 from skevonas.genome import Genome, LayerGene
-from skevonas.space import cnn_space, mlp_space
+from skevonas.networks import build_module, count_parameters
+from skevonas.spaces import cnn_space, mlp_space
 
 TRAIN = {"optimizer": "adam", "lr": 0.001, "batch_size": 32}
 

@@ -19,7 +19,7 @@ from skevonas.callbacks import (
     TimeBudget,
 )
 from skevonas.evolution import evolve
-from skevonas.space import mlp_space
+from skevonas.spaces import mlp_space
 
 
 def test_verbose_0_is_silent(blobs, fast, capfd):

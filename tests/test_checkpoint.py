@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -13,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import skevonas.classifier
-from skevonas import EvolutionaryNASClassifier
+import skevonas
+from skevonas import EvolutionaryNASClassifier, Genome
 from skevonas.checkpoint import (
     CheckpointError,
     load_checkpoint,
@@ -22,7 +23,7 @@ from skevonas.checkpoint import (
     save_checkpoint,
 )
 from skevonas.evolution import evolve
-from skevonas.space import mlp_space
+from skevonas.spaces import mlp_space
 
 SETTINGS = {
     "population_size": 4,
@@ -67,7 +68,7 @@ def _summary(clf):
 
 @pytest.mark.slow
 def test_a_search_killed_with_sigkill_resumes_without_retraining(
-    blobs, uninterrupted, tmp_path, monkeypatch
+    blobs, uninterrupted, tmp_path, caplog
 ):
     X, y = blobs
     np.savez(tmp_path / "data.npz", X=X, y=y)
@@ -90,18 +91,17 @@ def test_a_search_killed_with_sigkill_resumes_without_retraining(
     extra = set(journal) - done
     assert len(extra) == 1
 
-    trained = []
-    real = skevonas.classifier.evaluate_candidate
-
-    def counting(genome, *args, **kwargs):
-        trained.append(genome.key())
-        return real(genome, *args, **kwargs)
-
-    monkeypatch.setattr(skevonas.classifier, "evaluate_candidate", counting)
     resumed = EvolutionaryNASClassifier(**SETTINGS, checkpoint_dir=folder, warm_start=True)
-    resumed.fit(X, y)
+    with caplog.at_level(logging.DEBUG, logger="skevonas.engine"):
+        resumed.fit(X, y)
+    # the engine logs each candidate it sends to a worker, and each journaled one it reuses
+    short = {r["key"]: r["genome"] for r in resumed.evaluations_}
+    sent = [m.split(":")[0] for m in caplog.messages if ": training up to" in m]
+    reused = [m.split(":")[0] for m in caplog.messages if "journaled before" in m]
+    trained = [Genome.from_dict(short[key]).key() for key in sent]
 
     # no finished evaluation was trained again...
+    assert [Genome.from_dict(short[key]).key() for key in reused] == list(extra)
     assert trained and not (set(trained) & (done | extra))
     assert len(trained) == len(set(trained))
     assert resumed.n_evaluations_ == len(done) + len(extra) + len(trained)

@@ -29,11 +29,12 @@ from skevonas.cli import (
     SEARCH_SPACES,
     SUMMARY_FILE,
     _prepare_output,
+    build_parser,
     main,
 )
 from skevonas.datasets import load_eeg
 from skevonas.io import load_table_or_arrays
-from skevonas.space import SPACES
+from skevonas.spaces import SPACES
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = [
@@ -283,8 +284,18 @@ def test_help_of_each_command(command, expected, capsys):
         assert word in text
 
 
-def test_search_defaults_are_the_estimators():
+def test_search_space_choices_are_the_catalogues():
+    # --search-space offers "auto" and every named space, read from skevonas.spaces.
     assert SEARCH_SPACES == ("auto", *SPACES)
+    parser = build_parser()
+    for name in SEARCH_SPACES:
+        args = parser.parse_args(["search", "data.csv", "--search-space", name])
+        assert args.search_space == name
+    with pytest.raises(SystemExit):
+        parser.parse_args(["search", "data.csv", "--search-space", "transformer"])
+
+
+def test_search_defaults_are_the_estimators():
     params = EvolutionaryNASClassifier().get_params()
     for name, value in SEARCH_DEFAULTS.items():
         if name not in ("n_jobs", "random_state"):

@@ -8,7 +8,7 @@ skevonas classes (``predict``, ``to_onnx``... of the classifiers, the hooks of
 
 Exempt, and why:
 
-- data constants in ``__all__`` (``SPACES``, ``EEG_BANDS``, ``__version__``...):
+- data constants in ``__all__`` (``SPACES``, ``FAMILIES``, ``EEG_BANDS``, ``__version__``...):
   a dict or a str cannot carry a docstring of its own;
 - properties and dataclass fields: they are attributes, described in one
   line (or in the class's Parameters / Attributes), with nothing to call;
@@ -38,9 +38,14 @@ import pytest
 
 PUBLIC_MODULES = (
     "skevonas",
+    "skevonas.domains",
+    "skevonas.shapes",
     "skevonas.space",
+    "skevonas.spaces",
+    "skevonas.families",
     "skevonas.eeg",
     "skevonas.presets",
+    "skevonas.presets.keras",
     "skevonas.operators",
     "skevonas.evolution",
     "skevonas.callbacks",
@@ -50,6 +55,7 @@ PUBLIC_MODULES = (
     "skevonas.datasets",
     "skevonas.datasets.fashion_mnist",
     "skevonas.builders",
+    "skevonas.networks",
     "skevonas.evaluation",
 )
 
@@ -133,7 +139,10 @@ def test_the_walk_finds_the_public_api():
         "skevonas.Genome.to_json",
         "skevonas.SearchCallback.on_generation_end",
         "skevonas.EarlyStopping.on_generation_end",
-        "skevonas.space.Int.sample",
+        "skevonas.domains.Int.sample",
+        "skevonas.shapes.ShapeRule.spatial_shape",
+        "skevonas.families.get_family",
+        "skevonas.networks.build_module",
         "skevonas.evolution.evolve",
         "skevonas.datasets.band_power",
         "skevonas.builders.Standardize.forward",

@@ -11,10 +11,11 @@ import torch
 from torch import nn
 
 from skevonas import EvolutionaryNASClassifier, Genome, GenomeClassifier, LayerGene
-from skevonas.builders import build_module, count_parameters
 from skevonas.builders.layers import AddMapAxis, SafeLog, Square, channel_stats
 from skevonas.eeg import eeg_space, eegnet_genome, shallow_convnet_genome, standard_eeg_genomes
-from skevonas.space import get_space, signal_shapes
+from skevonas.networks import build_module, count_parameters
+from skevonas.shapes import signal_shapes
+from skevonas.spaces import get_space
 
 SHAPES = [(6, 896), (7, 1152), (28, 50), (14, 128), (2, 8)]
 
@@ -232,24 +233,6 @@ def test_bad_initial_genomes_are_named(scp1_small, fast):
 
 
 # --------------------------------------------------------------------------- normalisation
-def test_channel_standardisation_is_learnt_on_the_training_part_only(scp1_small):
-    X, _, y, _ = scp1_small
-    X = X.copy()
-    clf = EvolutionaryNASClassifier(random_state=0)
-    X, y_enc = clf._encode_targets(X, y)
-    split_seed, _, _ = clf._seeds(clf._entropy())
-    data = clf._candidate_data(X, y_enc, split_seed)
-    assert len(data.y_train) + len(data.y_valid) == len(y)
-    mean, std = data.input_stats
-    assert mean.shape == std.shape == (X.shape[1], 1)  # one mean and std per channel
-    np.testing.assert_allclose(mean, channel_stats(data.X_train)[0], rtol=1e-6)
-    np.testing.assert_allclose(std, channel_stats(data.X_train)[1], rtol=1e-6)
-    assert not np.allclose(mean, channel_stats(X)[0], rtol=1e-6)  # validation part left out
-    # every candidate network starts with exactly those statistics
-    net = build_module(eegnet_genome(64), X.shape[1:], 2, input_stats=data.input_stats)
-    np.testing.assert_array_equal(net.standardize.mean[0].numpy(), mean)
-
-
 def test_the_refit_standardises_with_the_statistics_of_all_training_data(scp1_small, fast):
     X_train, X_test, y_train, _ = scp1_small
     clf = EvolutionaryNASClassifier(**{**fast, "n_generations": 1}).fit(X_train, y_train)

@@ -7,7 +7,7 @@ import pytest
 
 from skevonas.callbacks import SearchCallback
 from skevonas.evolution import evolve
-from skevonas.space import mlp_space
+from skevonas.spaces import mlp_space
 
 SPACE = mlp_space().bind((4,))
 
@@ -60,7 +60,8 @@ def test_no_genome_is_evaluated_twice():
 
 
 def test_tiny_space_reuses_the_cache_instead_of_retraining():
-    from skevonas.space import Choice, LayerSpec, SearchSpace
+    from skevonas.domains import Choice, LayerSpec
+    from skevonas.space import SearchSpace
 
     tiny = SearchSpace(
         "mlp",

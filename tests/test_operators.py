@@ -5,7 +5,7 @@ import pytest
 
 from skevonas.genome import Genome
 from skevonas.operators import crossover_genes, crossover_layers, mutate, roulette, tournament
-from skevonas.space import cnn_space, mlp_space
+from skevonas.spaces import cnn_space, mlp_space
 
 SPACES = {
     "mlp": mlp_space().bind((12,)),

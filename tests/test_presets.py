@@ -7,8 +7,9 @@ from sklearn.datasets import load_iris
 from torch import nn
 
 from skevonas import EvolutionaryNASClassifier, Genome, LayerGene
-from skevonas.builders import build_module
+from skevonas.domains import Choice, Int
 from skevonas.evaluation import OPTIMIZERS, make_net
+from skevonas.networks import build_module
 from skevonas.operators import crossover_genes, crossover_layers, mutate
 from skevonas.presets import (
     KERAS_MLP_CHOICES,
@@ -17,7 +18,7 @@ from skevonas.presets import (
     keras_mlp_space,
     naturalselection_space,
 )
-from skevonas.space import Choice, Int
+from skevonas.presets.keras import INITIALIZERS, KERAS_OPTIMIZERS, initialize_linear
 
 ACTIVATION_TYPES = {"relu": nn.ReLU, "elu": nn.ELU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 
@@ -273,6 +274,32 @@ def test_presets_use_only_registered_twins():
     assert set(KERAS_TWINS) <= set(OPTIMIZERS)
 
 
+def test_the_twins_are_registered_from_presets_keras():
+    assert list(KERAS_OPTIMIZERS) == [
+        f"{prefix}_{name}"
+        for prefix in ("keras", "tf_keras")
+        for name in ("sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamax", "nadam")
+    ]
+    for name, (cls, args) in KERAS_OPTIMIZERS.items():
+        assert cls is KERAS_TWINS[name][0]
+        assert OPTIMIZERS[name] == (cls, args), name
+
+
+@pytest.mark.parametrize("name", sorted(INITIALIZERS))
+def test_initialize_linear_zeroes_biases_and_keeps_keras_limits(name):
+    torch.manual_seed(0)
+    layer = nn.Linear(300, 100)
+    initialize_linear(layer, name)
+    scale, fan_mode, distribution = INITIALIZERS[name]
+    fan = 300 if fan_mode == "fan_in" else 200
+    limit = math.sqrt(3 * scale / fan) if distribution == "uniform" else 2 * math.sqrt(scale / fan)
+    weight = layer.weight.detach()
+    assert float(weight.abs().max()) <= limit / (1 if distribution == "uniform" else 0.8796)
+    assert bool((layer.bias == 0).all())
+    with pytest.raises(ValueError, match="initializer must be one of"):
+        initialize_linear(layer, "orthogonal")
+
+
 def test_existing_optimizers_are_unchanged():
     plain = Genome("mlp", [], {"depth": 1, "units": 8, "activation": "relu"})
     adam = _optimizer(plain)  # no optimizer gene: adam at 1e-3
@@ -348,4 +375,4 @@ def test_a_tiny_search_runs_in_a_preset(make_space):
     assert space.contains(clf.best_genome_)
     assert all(record["status"] == "ok" for record in clf.evaluations_)
     assert clf.predict(X[:5]).shape == (5,)
-    assert 0.0 <= clf.score(X, y) <= 1.0
+    assert clf.score(X, y) == np.mean(clf.predict(X) == y)

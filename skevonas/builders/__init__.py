@@ -1,122 +1,20 @@
-"""Builders: pure functions from a genome to a :class:`torch.nn.Module`.
+"""Builders: pure functions from a genome to named :mod:`torch.nn` layers.
 
-``build_module(genome, input_shape, n_classes)`` dispatches on
-``genome.family``. Every network is an :class:`torch.nn.Sequential` whose
-last layer is named ``"output"`` and returns one logit per class. With
-``input_stats`` the network starts with a :class:`Standardize` layer that
-holds the training mean and standard deviation as buffers, so the module is
-self-contained.
+One module per kind of network: :mod:`skevonas.builders.mlp` (multi-layer
+perceptrons), :mod:`skevonas.builders.cnn` (1-D and 2-D convolutional
+networks) and :mod:`skevonas.builders.eeg` (EEG networks), each with a
+``build_*(genome, input_shape, n_classes)`` function that returns the named
+layers of the network; :mod:`skevonas.builders.layers` holds the custom
+layers they use, such as :class:`Standardize`.
+
+The family registry (:mod:`skevonas.families`) says which builder each model
+family uses, and :func:`skevonas.networks.build_module` assembles the layers
+into a :class:`torch.nn.Sequential` whose last layer is named ``"output"``.
+This package imports neither, so that the registry can import the builders.
 """
 
 from __future__ import annotations
 
-import math
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
-
-import numpy as np
-import torch
-from torch import nn
-
-from ..genome import Genome
-from .cnn import build_cnn
-from .eeg import build_eeg
 from .layers import Standardize
-from .mlp import build_mlp
 
-__all__ = ["BUILDERS", "Standardize", "build_module", "count_parameters", "estimate_macs"]
-
-# family -> builder(genome, sample shape, n_classes) -> named layers
-BUILDERS: dict[str, Callable[[Genome, tuple[int, ...], int], list[tuple[str, nn.Module]]]] = {
-    "mlp": build_mlp,
-    "cnn1d": build_cnn,
-    "cnn2d": build_cnn,
-    "eeg": build_eeg,
-}
-
-
-def build_module(
-    genome: Genome,
-    input_shape: Sequence[int],
-    n_classes: int,
-    input_stats: tuple[np.ndarray, np.ndarray] | None = None,
-) -> nn.Sequential:
-    """Build the untrained network a genome describes.
-
-    Parameters
-    ----------
-    genome : Genome
-        The candidate.
-    input_shape : sequence of int
-        Shape of one sample: ``(n_features,)``, ``(channels, time)`` (``cnn1d``
-        and ``eeg`` genomes) or ``(channels, height, width)``.
-    n_classes : int
-        Size of the output layer.
-    input_stats : (mean, std) or None
-        Per-feature or per-channel statistics for a leading
-        :class:`Standardize` layer.
-
-    Examples
-    --------
-    >>> from skevonas.genome import Genome, LayerGene
-    >>> g = Genome("cnn1d", [LayerGene("conv", {"filters": 4, "kernel_size": 3,
-    ...                                          "stride": 1})], {"head": "avg"})
-    >>> net = build_module(g, (2, 16), n_classes=3)
-    >>> net.output
-    Linear(in_features=4, out_features=3, bias=True)
-    """
-    try:
-        builder = BUILDERS[genome.family]
-    except KeyError:
-        raise ValueError(
-            f"Unknown model family {genome.family!r}; must be one of {sorted(BUILDERS)}"
-        ) from None
-    layers: list[tuple[str, nn.Module]] = []
-    if input_stats is not None:
-        layers.append(("standardize", Standardize(*input_stats)))
-    layers += builder(genome, tuple(int(s) for s in input_shape), int(n_classes))
-    return nn.Sequential(OrderedDict(layers))
-
-
-def count_parameters(module: nn.Module) -> int:
-    """Number of trainable parameters of ``module``.
-
-    Examples
-    --------
-    >>> from torch import nn
-    >>> count_parameters(nn.Linear(4, 3))  # 4 x 3 weights and 3 biases
-    15
-    """
-    return int(sum(p.numel() for p in module.parameters() if p.requires_grad))
-
-
-def estimate_macs(genome: Genome, input_shape: Sequence[int], n_classes: int) -> int:
-    """Multiply-accumulates of one forward pass of one sample (convolutions and linears).
-
-    A cheap proxy for a candidate's training cost, used to start the most
-    expensive candidates first so parallel workers finish together.
-
-    Examples
-    --------
-    >>> from skevonas.genome import Genome, LayerGene
-    >>> g = Genome("mlp", [LayerGene("dense", {"units": 10, "activation": "relu"})], {})
-    >>> estimate_macs(g, (4,), 3)
-    70
-    """
-    module = build_module(genome, input_shape, n_classes)
-    total = 0
-
-    def count(layer: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
-        nonlocal total
-        if isinstance(layer, nn.Linear):
-            total += layer.in_features * layer.out_features
-        elif isinstance(layer, (nn.Conv1d, nn.Conv2d)):
-            per_output = layer.in_channels * math.prod(layer.kernel_size) // layer.groups
-            total += per_output * output.numel()
-
-    hooks = [m.register_forward_hook(count) for m in module.modules()]
-    with torch.no_grad():
-        module.eval()(torch.zeros((1, *input_shape)))
-    for hook in hooks:
-        hook.remove()
-    return int(total)
+__all__ = ["Standardize"]

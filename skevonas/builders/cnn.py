@@ -14,7 +14,7 @@ import math
 from torch import nn
 
 from ..genome import Genome
-from ..space import signal_shapes
+from ..shapes import signal_shapes
 
 _MODULES = {
     1: {

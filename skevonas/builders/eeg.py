@@ -27,7 +27,7 @@ import math
 from torch import nn
 
 from ..genome import Genome, LayerGene
-from ..space import signal_shapes
+from ..shapes import signal_shapes
 from .layers import AddMapAxis, SafeLog, Square
 
 KINDS = (

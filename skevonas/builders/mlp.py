@@ -10,7 +10,8 @@ network (all default to the behaviour without them):
   genes alone (its layer genes must then all be ``identity``);
 - ``input_dropout``: dropout on the input features (default 0);
 - ``initializer``: a Keras weight initializer for every linear layer, with
-  zero biases (default: PyTorch's own initialization).
+  zero biases (:func:`skevonas.presets.keras.initialize_linear`; default:
+  PyTorch's own initialization).
 
 A ``dense`` layer with ``units=0`` is absent: it builds no linear layer nor
 activation, though its dropout (if any) still applies, as in the
@@ -22,10 +23,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import torch
 from torch import nn
 
 from ..genome import Genome, LayerGene
+from ..presets.keras import initialize_linear
 
 ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -39,21 +40,6 @@ ACTIVATIONS = {
     "softsign": nn.Softsign,
 }
 
-# Keras's variance-scaling initializers: name -> (scale, fan, distribution).
-# "uniform" draws from [-limit, limit] with limit = sqrt(3 * scale / fan);
-# "normal" from a normal truncated at two standard deviations whose standard
-# deviation after truncation is sqrt(scale / fan) (Keras >= 2.2.3, tf.keras).
-INITIALIZERS: dict[str, tuple[float, str, str]] = {
-    "lecun_uniform": (1.0, "fan_in", "uniform"),
-    "lecun_normal": (1.0, "fan_in", "normal"),
-    "glorot_uniform": (1.0, "fan_avg", "uniform"),
-    "glorot_normal": (1.0, "fan_avg", "normal"),
-    "he_uniform": (2.0, "fan_in", "uniform"),
-    "he_normal": (2.0, "fan_in", "normal"),
-}
-# Standard deviation of a unit normal truncated to [-2, 2].
-_TRUNCATED_STD = 0.87962566103423978
-
 
 def activation(name: str) -> nn.Module:
     """The activation module for ``name``."""
@@ -63,45 +49,6 @@ def activation(name: str) -> nn.Module:
         raise ValueError(
             f"Unknown activation {name!r}; must be one of {sorted(ACTIVATIONS)}"
         ) from None
-
-
-def initialize_linear(layer: nn.Linear, name: str) -> None:
-    """Draw the weights of ``layer`` as Keras's initializer ``name`` would; zero its bias.
-
-    Parameters
-    ----------
-    layer : torch.nn.Linear
-        The layer, changed in place.
-    name : str
-        One of ``INITIALIZERS``: ``"lecun_uniform"``, ``"lecun_normal"``,
-        ``"glorot_uniform"``, ``"glorot_normal"``, ``"he_uniform"`` or
-        ``"he_normal"``.
-
-    Examples
-    --------
-    >>> from torch import nn
-    >>> layer = nn.Linear(100, 50)
-    >>> initialize_linear(layer, "glorot_uniform")  # limit sqrt(6 / (100 + 50)) = 0.2
-    >>> bool(layer.weight.abs().max() <= 0.2), bool((layer.bias == 0).all())
-    (True, True)
-    """
-    try:
-        scale, fan_mode, distribution = INITIALIZERS[name]
-    except KeyError:
-        raise ValueError(
-            f"initializer must be one of {sorted(INITIALIZERS)}, got {name!r} instead"
-        ) from None
-    fan_out, fan_in = layer.weight.shape
-    fan = fan_in if fan_mode == "fan_in" else (fan_in + fan_out) / 2
-    with torch.no_grad():
-        if distribution == "uniform":
-            limit = math.sqrt(3.0 * scale / fan)
-            layer.weight.uniform_(-limit, limit)
-        else:
-            std = math.sqrt(scale / fan) / _TRUNCATED_STD
-            nn.init.trunc_normal_(layer.weight, 0.0, std, -2.0 * std, 2.0 * std)
-        if layer.bias is not None:
-            layer.bias.zero_()
 
 
 def _hidden_genes(genome: Genome) -> list[LayerGene]:

@@ -12,45 +12,17 @@ skevonas can be compared with it (or with a brute-force sweep of it):
 
 Both systems trained with Keras and named their optimizers by Keras's
 strings, so each preset uses PyTorch twins of those optimizers at Keras's
-default settings (registered in :data:`skevonas.evaluation.OPTIMIZERS`):
-``"keras_<name>"`` for standalone Keras 2 (2.1.3 to 2.3.1), which the Keras
-MLP GA used, and ``"tf_keras_<name>"`` for tf.keras 2 (TensorFlow 2.0 to
-2.10), which naturalselection imports. Neither space has a learning-rate
-gene: each twin trains with its Keras default learning rate. The twins:
-
-==========  ======================  =====================  =====================
-Keras       PyTorch                 Keras 2 lr (args)      tf.keras 2 lr (args)
-==========  ======================  =====================  =====================
-sgd         ``SGD``                 0.01                   0.01
-rmsprop     ``RMSprop``             0.001 (alpha 0.9)      0.001 (alpha 0.9)
-adagrad     ``Adagrad``             0.01                   0.001 (accumulator
-                                                           starts at 0.1)
-adadelta    ``Adadelta``            1.0 (rho 0.95)         0.001 (rho 0.95)
-adam        ``Adam``                0.001                  0.001
-adamax      ``Adamax``              0.002                  0.001
-nadam       ``NAdam``               0.002                  0.001
-==========  ======================  =====================  =====================
-
-Every twin has ``eps=1e-7`` (Keras's ``K.epsilon()``; PyTorch's defaults are
-1e-8, or 1e-10 for Adagrad and 1e-6 for Adadelta), and Keras's other
-defaults where PyTorch's differ (RMSprop's ``rho`` 0.9 is PyTorch's
-``alpha``, whose default is 0.99; Adadelta's ``rho`` 0.95 against
-PyTorch's 0.9; plain SGD without momentum). Where the twins are inexact:
-
-- Adam and Nadam: Keras adds epsilon to the uncorrected second-moment root
-  (the "epsilon hat" of the Adam paper), PyTorch to the bias-corrected one,
-  so Keras's epsilon is in effect larger in the first few hundred steps;
-- Adamax: Keras adds epsilon after the running maximum, PyTorch inside it;
-- RMSprop under tf.keras 2 adds epsilon inside the square root;
-- Keras 2.0.x (before 2.1.3) used epsilon 1e-8 rather than 1e-7.
-
-These differences matter only while the moment estimates are tiny.
+default settings: ``"keras_<name>"`` for standalone Keras 2, which the Keras
+MLP GA used, and ``"tf_keras_<name>"`` for tf.keras 2, which naturalselection
+imports. Neither space has a learning-rate gene: each twin trains with its
+Keras default learning rate. :mod:`skevonas.presets.keras` lists the twins
+(:data:`~skevonas.presets.keras.KERAS_OPTIMIZERS`), says where they are
+inexact, and holds Keras's weight initializers, which the ``initializer``
+gene uses (Keras layers start with zero biases and Glorot-uniform weights).
 
 Further, the presets train with PyTorch's cross-entropy on logits (Keras:
 softmax then categorical cross-entropy, the same loss) and skevonas's own
-early stopping on the validation score. Keras layers start with zero biases
-and Glorot-uniform weights; the ``initializer`` gene reproduces that
-(:func:`skevonas.builders.mlp.initialize_linear`).
+early stopping on the validation score.
 
 Examples
 --------
@@ -65,8 +37,9 @@ from __future__ import annotations
 
 import itertools
 
-from .genome import Genome
-from .space import Choice, Domain, Int, LayerSpec, SearchSpace
+from ..domains import Choice, Domain, Int, LayerSpec
+from ..genome import Genome
+from ..space import SearchSpace
 
 __all__ = [
     "KERAS_MLP_CHOICES",
@@ -121,7 +94,7 @@ def keras_mlp_space(*, batch_size: int = 128) -> SearchSpace:
     There is no learning-rate gene: each optimizer trains with its Keras 2
     default (``"keras_<name>"`` optimizers: sgd 0.01, rmsprop 0.001, adagrad
     0.01, adadelta 1.0, adam 0.001, adamax 0.002, nadam 0.002; see
-    :mod:`skevonas.presets` for the PyTorch twins and where they are
+    :mod:`skevonas.presets.keras` for the PyTorch twins and where they are
     inexact).
 
     Parameters
@@ -306,10 +279,10 @@ def naturalselection_space(*, max_layers: int = 5) -> SearchSpace:
     dropout from its grid of six values, so this space does too (not the
     whole of [0, 0.5]). There is no learning-rate gene: each optimizer
     trains with its tf.keras 2 default (``"tf_keras_<name>"`` optimizers: sgd
-    0.01, all others 0.001; see :mod:`skevonas.presets` for the PyTorch twins
-    and where they are inexact). The package's output layer and loss are
-    the user's choice; here, as everywhere in skevonas, the output is a
-    linear layer trained with cross-entropy (a softmax output).
+    0.01, all others 0.001; see :mod:`skevonas.presets.keras` for the
+    PyTorch twins and where they are inexact). The package's output layer
+    and loss are the user's choice; here, as everywhere in skevonas, the
+    output is a linear layer trained with cross-entropy (a softmax output).
 
     Parameters
     ----------

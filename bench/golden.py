@@ -1,0 +1,160 @@
+"""Golden runs: prove that a refactor leaves the search's results unchanged.
+
+Runs a fixed set of small, seeded searches through the public API and
+writes what they decide (``evaluations_``, ``history_``, ``best_genome_``,
+``predict_proba``) to a JSON file, leaving out only wall-clock fields
+(``fit_time``, ``seconds``, ``elapsed``). Record before a change, compare
+after::
+
+    python bench/golden.py record golden-before.json
+    # ... change the code ...
+    python bench/golden.py compare golden-before.json
+
+``compare`` exits 1 and names every run and field that differs. The runs
+cover full-fidelity and successive-halving searches with ``n_jobs`` 1 and 2,
+an EEG search, an in-memory warm start and a search resumed from its
+checkpoint and journal after a crash in its second generation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import tempfile
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.datasets import load_digits
+
+from skevonas import EvolutionaryNASClassifier
+from skevonas.callbacks import SearchCallback
+from skevonas.datasets import load_eeg
+
+CLOCK_FIELDS = {"fit_time", "seconds", "elapsed"}
+
+
+class _Crash(SearchCallback):
+    """Raises after the ``after``-th result of generation 1 (a simulated crash)."""
+
+    def __init__(self, after: int) -> None:
+        self.after = after
+        self.seen = 0
+
+    def on_evaluation_end(self, state: Any, genome: Any, result: Any) -> None:
+        if state.generation == 1:
+            self.seen += 1
+            if self.seen >= self.after:
+                raise RuntimeError("simulated crash")
+
+
+def _strip(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in CLOCK_FIELDS}
+
+
+def _summary(clf: EvolutionaryNASClassifier, X_test: np.ndarray) -> dict[str, Any]:
+    proba = np.ascontiguousarray(clf.predict_proba(X_test))
+    return {
+        "evaluations": [_strip(r) for r in clf.evaluations_],
+        "history": [_strip(r) for r in clf.history_],
+        "best_genome": clf.best_genome_.to_json(),
+        "best_score": clf.best_score_,
+        "proba_sha256": hashlib.sha256(proba.tobytes()).hexdigest(),
+        "proba": proba.round(6).tolist()[:5],
+    }
+
+
+def _digits() -> tuple[np.ndarray, ...]:
+    X, y = load_digits(return_X_y=True)
+    return X[:400], y[:400], X[400:500]
+
+
+def run_all() -> dict[str, Any]:
+    X, y, X_test = _digits()
+    common = dict(population_size=6, n_generations=3, max_epochs=6, patience=3, random_state=0)
+    out: dict[str, Any] = {}
+    for n_jobs in (1, 2):
+        clf = EvolutionaryNASClassifier(**common, n_jobs=n_jobs).fit(X, y)
+        out[f"full_n_jobs{n_jobs}"] = _summary(clf, X_test)
+        clf = EvolutionaryNASClassifier(**common, min_epochs=1, n_jobs=n_jobs).fit(X, y)
+        out[f"halving_n_jobs{n_jobs}"] = _summary(clf, X_test)
+
+    eeg = load_eeg("SelfRegulationSCP1", max_sfreq=32)
+    clf = EvolutionaryNASClassifier(
+        population_size=4, n_generations=2, max_epochs=4, patience=2, random_state=1, n_jobs=2
+    ).fit(eeg.X_train[::2], eeg.y_train[::2])
+    out["eeg_n_jobs2"] = _summary(clf, eeg.X_test[::4])
+    clf = EvolutionaryNASClassifier(
+        population_size=6,
+        n_generations=2,
+        max_epochs=4,
+        min_epochs=1,
+        halving_factor=2,
+        patience=2,
+        random_state=2,
+        n_jobs=2,
+    ).fit(eeg.X_train[::2], eeg.y_train[::2])
+    out["eeg_halving_n_jobs2"] = _summary(clf, eeg.X_test[::4])
+
+    # In-memory warm start: 2 generations, then on to 3.
+    clf = EvolutionaryNASClassifier(**{**common, "n_generations": 2}).fit(X, y)
+    clf.set_params(n_generations=3, warm_start=True).fit(X, y)
+    out["warm_start"] = _summary(clf, X_test)
+
+    # A crash in generation 1, resumed from the checkpoint and the journal.
+    for label, extra in (("resumed_full", {}), ("resumed_halving", {"min_epochs": 1})):
+        with tempfile.TemporaryDirectory() as folder:
+            clf = EvolutionaryNASClassifier(
+                **common, **extra, checkpoint_dir=folder, callbacks=[_Crash(2)]
+            )
+            try:
+                clf.fit(X, y)
+            except RuntimeError as exc:
+                assert "simulated crash" in str(exc), exc
+            clf.set_params(callbacks=None, warm_start=True).fit(X, y)
+            out[label] = _summary(clf, X_test)
+    return out
+
+
+def _diff(a: Any, b: Any, where: str, found: list[str]) -> None:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            if key not in a or key not in b:
+                found.append(f"{where}.{key}: only in {'before' if key in a else 'after'}")
+            else:
+                _diff(a[key], b[key], f"{where}.{key}", found)
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _diff(x, y, f"{where}[{i}]", found)
+    elif json.dumps(a) != json.dumps(b):
+        found.append(f"{where}: {json.dumps(a)[:120]} before, {json.dumps(b)[:120]} after")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("mode", choices=("record", "compare"))
+    parser.add_argument("path")
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+    results = json.loads(json.dumps(run_all()))  # the same JSON round trip for both sides
+    if args.mode == "record":
+        with open(args.path, "w") as handle:
+            json.dump(results, handle, indent=1, sort_keys=True)
+        print(f"recorded {len(results)} runs in {args.path}")
+        return 0
+    with open(args.path) as handle:
+        before = json.load(handle)
+    found: list[str] = []
+    _diff(before, results, "", found)
+    for line in found[:50]:
+        print(line)
+    print(
+        f"{len(results)} runs compared: {'identical' if not found else f'{len(found)} differences'}"
+    )
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

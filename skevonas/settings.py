@@ -1,0 +1,275 @@
+"""Checking and reading the estimators' settings.
+
+scikit-learn estimators store their settings untouched in ``__init__`` and
+interpret them in ``fit``. This module does the interpreting for both
+skevonas classifiers, so that their files hold only the sklearn contract:
+
+- :func:`training_problems` and :func:`search_problems` list what is wrong
+  with the settings, one message per bad setting in the house form
+  (``"name must be RULE, got VALUE instead"``); the classifiers'
+  ``check_settings`` raise one :class:`ValueError` with all of them.
+- :func:`initial_genomes` reads the ``initial_genomes`` setting against a
+  bound search space.
+- :func:`search_callbacks` assembles the search-level callbacks that
+  ``callbacks``, ``max_time`` and ``verbose`` ask for.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import get_scorer
+
+from .callbacks import ProgressBar, ProgressPrinter, SearchCallback, TimeBudget
+from .devices import resolve_devices
+from .families import get_family
+from .genome import Genome, parse_genome
+from .operators import CROSSOVERS, SELECTIONS
+from .space import SearchSpace
+from .spaces import SPACES
+
+__all__ = [
+    "initial_genomes",
+    "is_int",
+    "is_real",
+    "search_callbacks",
+    "search_problems",
+    "training_problems",
+]
+
+
+def is_int(value: Any) -> bool:
+    """True for integers, False for bools and everything else.
+
+    Examples
+    --------
+    >>> is_int(3), is_int(np.int64(3)), is_int(True), is_int(3.0)
+    (True, True, False, False)
+    """
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def is_real(value: Any) -> bool:
+    """True for real numbers, False for bools and everything else.
+
+    Examples
+    --------
+    >>> is_real(0.5), is_real(2), is_real(False), is_real("0.5")
+    (True, True, False, False)
+    """
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _rule(problems: list[str], est: Any, ok: bool, name: str, rule: str) -> None:
+    if not ok:
+        problems.append(f"{name} must be {rule}, got {getattr(est, name)!r} instead")
+
+
+def training_problems(est: Any) -> list[str]:
+    """What is wrong with the training settings both classifiers share.
+
+    ``scoring``, ``standardize``, ``net_params`` and ``torch_threads``.
+
+    Examples
+    --------
+    >>> from skevonas import GenomeClassifier
+    >>> for problem in training_problems(GenomeClassifier(scoring="nope", torch_threads=0)):
+    ...     print(problem)  # doctest: +ELLIPSIS
+    scoring must be a scikit-learn scorer name (...) or a callable, got 'nope' instead
+    torch_threads must be None or an int >= 1, got 0 instead
+    """
+    problems: list[str] = []
+    scoring = est.scoring
+    if not callable(scoring):
+        valid = False
+        if isinstance(scoring, str):
+            try:
+                get_scorer(scoring)
+                valid = True
+            except ValueError:
+                pass
+        if not valid:
+            problems.append(
+                "scoring must be a scikit-learn scorer name (see sklearn.metrics."
+                f"get_scorer_names()) or a callable, got {scoring!r} instead"
+            )
+    if not isinstance(est.standardize, (bool, np.bool_)):
+        problems.append(f"standardize must be True or False, got {est.standardize!r} instead")
+    net_params = est.net_params
+    if not (
+        net_params is None
+        or (isinstance(net_params, dict) and all(isinstance(k, str) for k in net_params))
+    ):
+        problems.append(
+            f"net_params must be None or a dict with string keys, got {net_params!r} instead"
+        )
+    threads = est.torch_threads
+    if not (threads is None or (is_int(threads) and threads >= 1)):
+        problems.append(f"torch_threads must be None or an int >= 1, got {threads!r} instead")
+    return problems
+
+
+def search_problems(est: Any) -> list[str]:
+    """Every problem with the settings of an :class:`~skevonas.EvolutionaryNASClassifier`.
+
+    Examples
+    --------
+    >>> from skevonas import EvolutionaryNASClassifier
+    >>> search_problems(EvolutionaryNASClassifier())
+    []
+    >>> search_problems(EvolutionaryNASClassifier(population_size=1, selection="best"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ['population_size must be an int >= 2, got 1 instead',
+     "selection must be one of ['roulette', 'tournament'], got 'best' instead"]
+    """
+    problems: list[str] = []
+
+    def need(ok: bool, name: str, rule: str) -> None:
+        _rule(problems, est, ok, name, rule)
+
+    space = est.search_space
+    need(
+        isinstance(space, SearchSpace) or space in ("auto", *SPACES),
+        "search_space",
+        f"one of {['auto', *SPACES]} or a SearchSpace",
+    )
+    seeds = est.initial_genomes
+    need(
+        seeds is None
+        or (isinstance(seeds, str) and seeds == "auto")
+        or isinstance(seeds, (list, tuple)),
+        "initial_genomes",
+        '"auto", None or a list of genomes',
+    )
+    for name, low in (
+        ("candidates_per_device", 1),
+        ("population_size", 2),
+        ("n_generations", 1),
+        ("elite_size", 1),
+        ("tournament_size", 1),
+        ("max_epochs", 1),
+        ("patience", 1),
+        ("halving_factor", 2),
+    ):
+        value = getattr(est, name)
+        need(is_int(value) and value >= low, name, f"an int >= {low}")
+    low_epochs = est.min_epochs
+    need(
+        low_epochs is None
+        or (
+            is_int(low_epochs)
+            and low_epochs >= 1
+            and (not is_int(est.max_epochs) or low_epochs <= est.max_epochs)
+        ),
+        "min_epochs",
+        "None or an int in [1, max_epochs]",
+    )
+    need(est.selection in SELECTIONS, "selection", f"one of {sorted(SELECTIONS)}")
+    need(est.crossover in ("both", *CROSSOVERS), "crossover", f"one of {['both', *CROSSOVERS]}")
+    for name in ("crossover_rate", "mutation_rate"):
+        value = getattr(est, name)
+        need(is_real(value) and 0 <= value <= 1, name, "a float in [0, 1]")
+    for name in ("max_time", "candidate_time_limit"):
+        value = getattr(est, name)
+        need(value is None or (is_real(value) and value > 0), name, "None or a number > 0")
+    vf = est.validation_fraction
+    need(is_real(vf) and 0 < vf < 1, "validation_fraction", "a float in (0, 1)")
+    problems += training_problems(est)
+    need(
+        est.n_jobs is None or (is_int(est.n_jobs) and est.n_jobs != 0),
+        "n_jobs",
+        "None or a non-zero int",
+    )
+    need(is_int(est.verbose) and est.verbose >= 0, "verbose", "an int >= 0")
+    need(
+        est.callbacks is None
+        or (
+            isinstance(est.callbacks, (list, tuple))
+            and all(isinstance(cb, SearchCallback) for cb in est.callbacks)
+        ),
+        "callbacks",
+        "None or a list of SearchCallback instances",
+    )
+    need(
+        est.checkpoint_dir is None or isinstance(est.checkpoint_dir, (str, os.PathLike)),
+        "checkpoint_dir",
+        "None or a folder path",
+    )
+    need(isinstance(est.warm_start, (bool, np.bool_)), "warm_start", "True or False")
+    try:
+        resolve_devices(est.device)
+    except ValueError as exc:
+        problems.append(str(exc))
+    return problems
+
+
+def initial_genomes(setting: str | Sequence[Any] | None, space: SearchSpace) -> list[Genome]:
+    """The genomes that seed the first generation, checked against ``space``.
+
+    ``"auto"`` gives the family's own seeds (ShallowConvNet and EEGNet for
+    ``"eeg"``, nothing for the others); ``None`` gives none; a list may hold
+    genomes, their dicts or JSON strings.
+
+    Raises
+    ------
+    ValueError
+        Naming every entry that is not a genome, or is of another family.
+
+    Examples
+    --------
+    >>> from skevonas import mlp_space
+    >>> initial_genomes("auto", mlp_space().bind((4,)))
+    []
+    >>> initial_genomes(["{not json"], mlp_space().bind((4,)))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    ValueError: Invalid initial_genomes:
+      - initial_genomes[0]: genome must be ...
+    """
+    if setting is None:
+        return []
+    if isinstance(setting, str):  # "auto", as search_problems made sure
+        return list(get_family(space.family).seed_genomes())
+    genomes, problems = [], []
+    for i, item in enumerate(setting):
+        try:
+            genome = parse_genome(item)
+        except ValueError as exc:
+            problems.append(f"initial_genomes[{i}]: {exc}")
+            continue
+        if genome.family != space.family:
+            problems.append(
+                f"initial_genomes[{i}] is a {genome.family!r} genome, but the search "
+                f"space {space.name!r} holds {space.family!r} ones"
+            )
+        genomes.append(genome)
+    if problems:
+        raise ValueError("Invalid initial_genomes:\n  - " + "\n  - ".join(problems))
+    return genomes
+
+
+def search_callbacks(
+    callbacks: Sequence[SearchCallback] | None,
+    max_time: float | None,
+    deadline: float | None,
+    verbose: int,
+) -> list[SearchCallback]:
+    """The user's callbacks, then the time budget and the progress display.
+
+    Examples
+    --------
+    >>> [type(cb).__name__ for cb in search_callbacks(None, 60, None, verbose=2)]
+    ['TimeBudget', 'ProgressBar', 'ProgressPrinter']
+    """
+    out = list(callbacks or [])
+    if max_time is not None:
+        out.append(TimeBudget(max_time, deadline))
+    if verbose >= 1:
+        out.append(ProgressBar(max_time))
+    if verbose >= 2:
+        out.append(ProgressPrinter())
+    return out

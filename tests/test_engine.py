@@ -1,0 +1,180 @@
+"""The search engine on its own, with fake workers: no training, no monkeypatching."""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+from skevonas.checkpoint import load_journal
+from skevonas.classifier import SearchFailedError, _winner
+from skevonas.engine import CandidateTask, SearchEngine
+from skevonas.evaluation import CandidateData, TrainSettings, candidate_seed
+from skevonas.evolution import EvaluationRecord, SearchState, evolve
+from skevonas.genome import Genome, LayerGene
+from skevonas.resume import Journal
+from skevonas.spaces import mlp_space
+
+DATA = CandidateData(
+    np.zeros((8, 3), dtype=np.float32),
+    np.arange(8) % 2,
+    np.zeros((4, 3), dtype=np.float32),
+    np.arange(4) % 2,
+    n_classes=2,
+)
+GENOMES = [
+    Genome("mlp", [LayerGene("dense", {"units": n, "activation": "relu"})], {"lr": 0.01})
+    for n in (8, 64, 16, 32)
+]
+
+
+def width_score(task: CandidateTask, data: CandidateData) -> dict:
+    """A fake worker: the score is the first layer's width; finishes narrow ones last."""
+    units = task.genome.layers[0]["units"]
+    time.sleep(0.002 * (64 - units))
+    return {"score": units / 100, "status": "ok", "epochs": task.epochs, "stopped_by": "max_epochs"}
+
+
+class Recorder:
+    """A fake worker (n_jobs=1 only) that keeps every task it receives."""
+
+    def __init__(self, result=None):
+        self.tasks: list[CandidateTask] = []
+        self.result = result or (lambda task: {"score": 0.5, "status": "ok"})
+
+    def __call__(self, task: CandidateTask, data: CandidateData) -> dict:
+        self.tasks.append(task)
+        return dict(self.result(task))
+
+
+def engine(worker, **kwargs) -> SearchEngine:
+    return SearchEngine(DATA, TrainSettings(max_epochs=9), entropy=7, worker=worker, **kwargs)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_every_genome_gets_its_own_result_whatever_order_workers_finish_in(n_jobs):
+    with engine(width_score, n_jobs=n_jobs) as eng:
+        results = list(eng.evaluate(GENOMES, generation=0))
+    assert sorted(i for i, _ in results) == [0, 1, 2, 3]
+    for i, result in results:
+        assert result["score"] == GENOMES[i].layers[0]["units"] / 100
+
+
+def test_tasks_carry_the_settings_seed_deadline_and_most_expensive_first_order():
+    recorder = Recorder()
+    deadline = time.time() + 3600
+    with engine(recorder, n_jobs=1, deadline=deadline) as eng:
+        list(eng.evaluate(GENOMES, generation=0))
+    widths = [t.genome.layers[0]["units"] for t in recorder.tasks]
+    assert widths == [64, 32, 16, 8]  # longest-processing-time order
+    assert [t.slot for t in recorder.tasks] == [0, 1, 2, 3]
+    for task in recorder.tasks:
+        assert task.index == GENOMES.index(task.genome)
+        assert task.seed == candidate_seed(7, task.genome)
+        assert task.deadline == deadline and task.epochs == 9 and task.snapshot is None
+        assert task.devices.device(task.slot) == "cpu"
+
+
+def test_journaled_results_come_back_without_reaching_the_worker(tmp_path):
+    recorder = Recorder()
+    old = {"score": 0.25, "status": "ok", "epochs": 3}
+    journal = Journal(tmp_path, {}, {GENOMES[1].key(): old})
+    with engine(recorder, n_jobs=1, journal=journal) as eng:
+        results = dict(eng.evaluate(GENOMES, generation=4))
+    assert results[1] == old
+    assert GENOMES[1] not in [t.genome for t in recorder.tasks]
+    assert len(recorder.tasks) == 3
+    # the new results were journaled as they arrived, the reused one not again
+    journaled = load_journal(tmp_path)
+    assert set(journaled) == {GENOMES[i].key() for i in (0, 2, 3)}
+    # and a second generation does not reuse it twice
+    with engine(recorder, n_jobs=1, journal=journal) as eng:
+        dict(eng.evaluate([GENOMES[1]], generation=5))
+    assert recorder.tasks[-1].genome == GENOMES[1]
+
+
+def test_skipped_results_are_not_journaled(tmp_path):
+    skipped = Recorder(lambda task: {"score": math.nan, "status": "skipped"})
+    with engine(skipped, n_jobs=1, journal=Journal(tmp_path, {})) as eng:
+        list(eng.evaluate(GENOMES, generation=0))
+    assert load_journal(tmp_path) == {}
+
+
+def test_a_failed_candidate_warns_and_is_returned_as_failed():
+    failing = Recorder(lambda task: {"score": math.nan, "status": "failed", "error": "boom"})
+    with engine(failing, n_jobs=1) as eng, pytest.warns(RuntimeWarning, match="failed.*boom"):
+        results = dict(eng.evaluate(GENOMES[:1], generation=0))
+    assert results[0]["status"] == "failed"
+
+
+def test_evaluate_needs_the_engine_to_be_entered():
+    with pytest.raises(RuntimeError, match="context manager"):
+        list(engine(Recorder(), n_jobs=1).evaluate(GENOMES, 0))
+
+
+def rungs(task: CandidateTask) -> dict:
+    """Fake rung training: score by width, a snapshot when asked."""
+    units = task.genome.layers[0]["units"]
+    out = {"score": units / 100 + task.epochs / 1000, "status": "ok", "epochs": task.epochs}
+    out["stopped_by"] = "budget" if task.epochs < 9 else "max_epochs"
+    if task.keep_snapshot:
+        out["snapshot"] = f"{units}@{task.epochs}".encode()
+    return out
+
+
+def test_successive_halving_goes_on_from_each_snapshot():
+    recorder = Recorder(rungs)
+    with engine(recorder, n_jobs=1, min_epochs=1, halving_factor=3) as eng:
+        assert eng.budgets == [1, 3, 9]
+        final = dict(eng.evaluate(GENOMES, generation=0))
+    assert [t.epochs for t in recorder.tasks] == [1, 1, 1, 1, 3, 3, 9]
+    later = recorder.tasks[4:]
+    assert [t.snapshot for t in later] == [b"64@1", b"32@1", b"64@3"]
+    assert [t.keep_snapshot for t in recorder.tasks] == [True] * 6 + [False]
+    assert final[1]["status"] == "ok" and final[1]["budget"] == 9
+    assert {final[i]["status"] for i in (0, 2, 3)} == {"partial"}
+
+
+def test_without_a_full_budget_candidate_the_best_partial_one_wins():
+    def out_of_time_after_rung_0(task):
+        if task.snapshot is not None:
+            return {"score": math.nan, "status": "skipped", "error": "time is up"}
+        return rungs(task)
+
+    space = mlp_space().bind((3,))
+    with engine(Recorder(out_of_time_after_rung_0), n_jobs=1, min_epochs=1) as eng:
+        state = evolve(
+            space, eng.evaluate, population_size=4, n_generations=1, rng=np.random.default_rng(0)
+        )
+    assert {r.status for r in state.records} == {"partial"}
+    with pytest.warns(RuntimeWarning, match="refitting the best partial one"):
+        best = _winner(state)
+    assert best.score == max(r.score for r in state.records)
+
+
+def test_a_search_with_nothing_to_refit_raises_search_failed():
+    state = SearchState("mlp", population_size=2, n_generations=1, stop_reason="max_time")
+    with pytest.raises(SearchFailedError, match="no candidate finished training"):
+        _winner(state)
+    state.add(EvaluationRecord(GENOMES[0], math.nan, 0, 0, status="failed", info={"error": "x"}))
+    with pytest.raises(SearchFailedError, match="all 1 candidates failed.*Errors seen: x"):
+        _winner(state)
+
+
+def test_refit_trains_on_all_the_data_with_the_search_settings(blobs):
+    X, y = blobs
+    data = CandidateData(X[:60], y[:60], X[60:], y[60:], n_classes=3)
+    eng = SearchEngine(data, TrainSettings(max_epochs=5), entropy=0)
+    genome = Genome(
+        "mlp",
+        [LayerGene("dense", {"units": 8, "activation": "relu"})],
+        {"lr": 0.01, "batch_size": 16},
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        net = eng.refit(genome, X, y, epochs=3, standardize=True, seed=0)
+    assert len(net.history) == 3
+    assert net.predict_proba(X[:4]).shape == (4, 3)
