@@ -385,7 +385,9 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         seeds = initial_genomes(self.initial_genomes, space)
         meta = search_meta(self.get_params(), space.name, seeds, X, y_enc, classes)
         last = getattr(self, "search_state_", None)
-        resume, journal = resume_point(meta, self.checkpoint_dir, self.warm_start, last)
+        resume, journal = resume_point(
+            meta, self.checkpoint_dir, self.warm_start, last, space=space
+        )
         # One seed source (skevonas.data); a resumed search keeps its entropy.
         prepared = prepare_data(
             X,

@@ -39,6 +39,7 @@ from .checkpoint import (
 )
 from .evolution import SearchState
 from .genome import Genome
+from .space import SearchSpace
 
 __all__ = ["Journal", "check_compatible", "describe_value", "resume_point", "search_meta"]
 
@@ -253,6 +254,7 @@ def resume_point(
     folder: str | os.PathLike | None,
     warm_start: bool,
     last: SearchState | None,
+    space: SearchSpace | None = None,
 ) -> tuple[SearchState | None, Journal]:
     """The state a fit continues (or None) and the journal it writes to.
 
@@ -266,6 +268,8 @@ def resume_point(
         Whether to continue an earlier search.
     last : SearchState or None
         The estimator's last search (``search_state_``), if any.
+    space : SearchSpace or None, default=None
+        The bound search space of this fit.
 
     Returns
     -------
