@@ -4,7 +4,9 @@ The main entry point is :class:`EvolutionaryNASClassifier`;
 :class:`GenomeClassifier` trains one fixed architecture (e.g. a genome a
 search found). The building blocks (genomes, search spaces, operators, the
 evolution loop, builders, the evaluation worker, callbacks, checkpoints,
-export and plots) live in their own modules.
+export and plots) live in their own modules. :func:`save` and :func:`load`
+keep a fitted classifier in one file that loading cannot use to run code
+(:mod:`skevonas.modelfile`).
 
 The names below are imported on first use, so that ``import skevonas`` (and
 ``skevonas --help``) does not load torch until a name that needs it is used.
@@ -25,6 +27,7 @@ _EXPORTS = {
     "Genome": "genome",
     "GenomeClassifier": "fixed",
     "LayerGene": "genome",
+    "ModelFileError": "modelfile",
     "ProgressBar": "callbacks",
     "ProgressPrinter": "callbacks",
     "SearchCallback": "callbacks",
@@ -36,9 +39,11 @@ _EXPORTS = {
     "eeg_space": "eeg",
     "eegnet_genome": "eeg",
     "get_space": "spaces",
+    "load": "modelfile",
     "mlp_space": "spaces",
     "parse_genome": "genome",
     "prepare_data": "data",
+    "save": "modelfile",
     "shallow_convnet_genome": "eeg",
     "standard_eeg_genomes": "eeg",
 }
@@ -50,6 +55,7 @@ __all__ = [
     "Genome",
     "GenomeClassifier",
     "LayerGene",
+    "ModelFileError",
     "ProgressBar",
     "ProgressPrinter",
     "SearchCallback",
@@ -62,9 +68,11 @@ __all__ = [
     "eeg_space",
     "eegnet_genome",
     "get_space",
+    "load",
     "mlp_space",
     "parse_genome",
     "prepare_data",
+    "save",
     "shallow_convnet_genome",
     "standard_eeg_genomes",
 ]
@@ -84,6 +92,7 @@ if TYPE_CHECKING:  # pragma: no cover - what type checkers and IDEs see
     from .eeg import eeg_space, eegnet_genome, shallow_convnet_genome, standard_eeg_genomes
     from .fixed import GenomeClassifier
     from .genome import Genome, LayerGene, parse_genome
+    from .modelfile import ModelFileError, load, save
     from .space import SearchSpace
     from .spaces import cnn_space, get_space, mlp_space
 

@@ -12,6 +12,9 @@ it.
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,42 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 __all__ = ["NetClassifierBase"]
+
+
+# float32 keeps 24 bits: a value whose offset is this many times its spread
+# keeps fewer than about 1,000 distinct levels of its signal.
+_OFFSET_RATIO = 2.0**14
+
+
+def _warn_if_offset_swamps_signal(X: Any) -> None:
+    """Warn when casting ``X`` to float32 would lose most of its signal.
+
+    The networks train in float32. A feature (or channel) whose mean is more
+    than ``2**14`` times its standard deviation (e.g. ``X + 1e8``) keeps
+    fewer than about 1,000 distinct levels after the cast, whatever
+    standardisation follows, so the warning asks for centring first.
+    """
+    if hasattr(X, "to_numpy") and hasattr(X, "dtypes"):  # a pandas DataFrame
+        X = X.to_numpy()
+    if not isinstance(X, np.ndarray) or X.dtype.kind not in "iuf" or X.ndim < 2 or not X.size:
+        return
+    if X.dtype.itemsize <= 4 and X.dtype.kind == "f":  # float32 (or smaller) as given
+        return
+    axes = (0,) if X.ndim == 2 else (0, *range(2, X.ndim))
+    with np.errstate(all="ignore"):
+        mean = np.abs(X.mean(axis=axes, dtype=np.float64))
+        std = X.std(axis=axes, dtype=np.float64)
+    bad = np.flatnonzero((mean > _OFFSET_RATIO * std) & (std > 0) & np.isfinite(mean))
+    if bad.size:
+        warnings.warn(
+            f"{bad.size} feature(s)/channel(s) of X (first: index {int(bad[0])}, mean "
+            f"{float(mean[bad[0]]):.6g}, std {float(std[bad[0]]):.6g}) have an offset over "
+            f"{_OFFSET_RATIO:.0f} times their spread: the networks compute in float32, which "
+            "keeps too few digits of such data to learn from it. Centre X first (subtract "
+            "its mean, e.g. with sklearn.preprocessing.StandardScaler in a Pipeline).",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 class NetClassifierBase(ClassifierMixin, BaseEstimator):
@@ -35,9 +74,13 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
     def _validate_X(self, X: Any, y: Any = None, reset: bool = False) -> Any:
         """validate_data, plus the checks on sample dimensions and shape."""
         if reset:
+            _warn_if_offset_swamps_signal(X)
             X, y = validate_data(self, X, y, allow_nd=True, dtype=np.float32)
         else:
             X = validate_data(self, X, reset=False, allow_nd=True, dtype=np.float32)
+        # torch cannot wrap negatively strided (e.g. X[:, ::-1]) or otherwise
+        # non-contiguous arrays without a copy; a C-contiguous array is not copied
+        X = np.ascontiguousarray(X)
         if X.ndim > 4:
             raise ValueError(
                 "X must be 2-D (n_samples, n_features), 3-D (n_samples, n_channels, "
@@ -52,6 +95,18 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__} was fitted on samples of shape {self.sample_shape_}"
             )
         return X
+
+    @contextlib.contextmanager
+    def _unchanged_on_error(self) -> Iterator[None]:
+        """Leave the fitted attributes as they were if the body raises (a refused fit)."""
+        before = {k: v for k, v in vars(self).items() if k.endswith("_") and not k.startswith("_")}
+        try:
+            yield
+        except BaseException:
+            for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+                delattr(self, name)
+            self.__dict__.update(before)
+            raise
 
     # ------------------------------------------------------------------ predict
     @property

@@ -16,9 +16,10 @@ generation).
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -29,6 +30,7 @@ __all__ = [
     "EarlyStopping",
     "ProgressBar",
     "ProgressPrinter",
+    "RefitReserve",
     "SearchCallback",
     "TargetScore",
     "TimeBudget",
@@ -262,6 +264,75 @@ class TimeBudget(SearchCallback):
             state.stop_reason = f"max_time of {self.max_time:g} s reached"
             return True
         return None
+
+
+class RefitReserve(SearchCallback):
+    """Keep time for the refit: end the search early enough for ``fit`` to end on time.
+
+    The estimator's ``max_time`` bounds the whole ``fit``, refit included.
+    Whenever a better candidate finishes, this callback estimates how long
+    its refit on all the data will take (its own training time per epoch,
+    times the epochs the refit trains, times ``scale``: all the data over
+    the internal training part, times ``margin``) and calls
+    ``move(end - estimate)``, which
+    moves the search's deadline (the workers' and the :class:`TimeBudget`'s).
+
+    Parameters
+    ----------
+    end : float
+        The :func:`time.time` at which ``fit`` must be done.
+    scale : float
+        Samples of the refit over samples of a candidate's training.
+    move : callable
+        ``move(deadline)`` sets the search's new deadline.
+    margin : float, default=1.5
+        The estimate is multiplied by this, for the candidates still in
+        flight when the search's time is up (they stop only at their next
+        epoch end) and the noise of a shared machine.
+
+    Examples
+    --------
+    >>> from skevonas import Genome, LayerGene
+    >>> from skevonas.evolution import EvaluationRecord, SearchState
+    >>> moved = []
+    >>> reserve = RefitReserve(end=1000.0, scale=1.25, move=moved.append, margin=1.0)
+    >>> state = SearchState("mlp", population_size=2, n_generations=1)
+    >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
+    >>> result = {"score": 0.9, "status": "ok", "fit_time": 8.0, "epochs": 10, "best_epoch": 5}
+    >>> reserve.on_evaluation_end(state, g, result)
+    >>> moved  # 0.8 s per epoch, 5 epochs, 1.25 times the data: 5 s kept
+    [995.0]
+    """
+
+    def __init__(
+        self, end: float, scale: float, move: Callable[[float], None], margin: float = 1.5
+    ) -> None:
+        self.end = end
+        self.scale = scale
+        self.move = move
+        self.margin = margin
+        self._best = -math.inf
+
+    def on_search_begin(self, state: SearchState) -> None:
+        self._best = -math.inf
+        if state.best is not None:  # a resumed search has a best already
+            self._consider(state.best.score, state.best.info, state.best.genome)
+
+    def on_evaluation_end(self, state: SearchState, genome: Genome, result: Mapping) -> None:
+        # The result itself: records of a generation are made once it is over.
+        if result.get("status", "ok") == "ok":
+            self._consider(float(result.get("score", math.nan)), result, genome)
+
+    def _consider(self, score: float, info: Mapping, genome: Genome) -> None:
+        if not math.isfinite(score) or score <= self._best:
+            return
+        self._best = score
+        epochs = max(1, int(info.get("epochs") or 1))
+        per_epoch = float(info.get("fit_time") or 0.0) / epochs
+        refit_epochs = int(info.get("best_epoch") or epochs)
+        reserve = per_epoch * refit_epochs * self.scale * self.margin
+        logger.debug("keeping %.1f s for the refit of %s", reserve, genome.short_key())
+        self.move(self.end - reserve)
 
 
 class EarlyStopping(SearchCallback):

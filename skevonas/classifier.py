@@ -90,9 +90,11 @@ class EvolutionaryNASClassifier(NetClassifierBase):
     n_generations : int, default=5
         Generations to evolve (the first one is random).
     elite_size : int, default=2
-        Best genomes copied unchanged into the next generation (at least 1,
-        at most ``population_size - 1``): the best genome found so far always
-        survives.
+        Best genomes copied unchanged into the next generation: the best
+        genome found so far always survives. At least 1 and at most
+        ``population_size`` (a larger value is an error); with
+        ``elite_size == population_size``, ``population_size - 1`` are
+        copied, so that every generation breeds at least one new genome.
     selection : {"tournament", "roulette"}, default="tournament"
         Parent selection: tournaments of ``tournament_size`` genomes, or
         fitness-proportional (roulette-wheel) selection.
@@ -131,10 +133,14 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         With ``min_epochs``, the ratio between successive budgets, and one in
         ``halving_factor`` candidates goes on to the next.
     max_time : float or None, default=None
-        Seconds for the whole search. When they are up, candidates still
-        training stop (keeping what they reached), candidates not started are
-        skipped, and the best genome so far is refitted: ``fit`` returns
-        within ``max_time`` plus about one epoch, plus the refit.
+        Seconds for the whole ``fit``, refit included. The search keeps time
+        for the refit of its best genome (estimated from that genome's own
+        training time, scaled to all the data) and ends when the rest is
+        used up: candidates still training stop (keeping what they reached),
+        candidates not started are skipped, and the best genome so far is
+        refitted. If the refit itself reaches ``max_time``, it stops after
+        the current epoch (at least one) with a :class:`RuntimeWarning`.
+        ``fit`` returns within ``max_time`` plus about one epoch.
     candidate_time_limit : float or None, default=None
         Seconds any one candidate may train (checked after every epoch); a
         candidate that hits it is scored on what it reached.
@@ -378,56 +384,60 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         >>> clf.search_space_.name, len(clf.history_), clf.stop_reason_
         ('mlp', 2, 'completed 2 generations')
         """
-        self.check_settings()
-        X, y = self._validate_X(X, y, reset=True)
-        classes, y_enc = encode_labels(y, owner=type(self).__name__)
-        space = get_space(self.search_space, X.shape[1:])
-        seeds = initial_genomes(self.initial_genomes, space)
-        meta = search_meta(self.get_params(), space.name, seeds, X, y_enc, classes)
-        last = getattr(self, "search_state_", None)
-        resume, journal = resume_point(
-            meta, self.checkpoint_dir, self.warm_start, last, space=space
-        )
-        # One seed source (skevonas.data); a resumed search keeps its entropy.
-        prepared = prepare_data(
-            X,
-            y,
-            validation_fraction=self.validation_fraction,
-            random_state=self.random_state,
-            standardize=self.standardize,
-            entropy=None if resume is None else int(resume.meta["entropy"]),
-        )
-        meta["entropy"] = prepared.seeds.entropy
-        self.classes_, self.sample_shape_ = classes, tuple(int(s) for s in X.shape[1:])
-        self.search_space_ = space
-        deadline = None if self.max_time is None else time.time() + self.max_time
-        engine = self._engine(prepared.parts, prepared.seeds.entropy, journal, deadline)
-        self._log_start(engine, resume is not None)
-        start = time.perf_counter()
-        with engine:
-            state = evolve(
-                space,
-                engine.evaluate,
-                population_size=self.population_size,
-                n_generations=self.n_generations,
-                rng=np.random.default_rng(prepared.seeds.evolution),
-                elite_size=min(self.elite_size, self.population_size - 1),
-                selection=self.selection,
-                tournament_size=self.tournament_size,
-                crossover=self.crossover,
-                crossover_rate=self.crossover_rate,
-                mutation_rate=self.mutation_rate,
-                callbacks=search_callbacks(self.callbacks, self.max_time, deadline, self.verbose),
-                initial_population=seeds,
-                resume=resume,
-                checkpoint=journal.checkpoint,
+        with self._unchanged_on_error():  # a refused or failed fit changes nothing
+            self.check_settings()
+            deadline = None if self.max_time is None else time.time() + self.max_time
+            X, y = self._validate_X(X, y, reset=True)
+            classes, y_enc = encode_labels(y, owner=type(self).__name__)
+            space = get_space(self.search_space, X.shape[1:])
+            seeds = initial_genomes(self.initial_genomes, space)
+            meta = search_meta(self.get_params(), space.name, seeds, X, y_enc, classes)
+            last = getattr(self, "search_state_", None)
+            resume, journal = resume_point(
+                meta, self.checkpoint_dir, self.warm_start, last, space=space
             )
-        state.meta = meta
-        self._keep(state, time.perf_counter() - start)
-        best = _winner(state)
-        self.best_genome_, self.best_score_ = best.genome, float(best.score)
+            with journal:  # holds the checkpoint folder's lock until the search ends
+                # One seed source (skevonas.data); a resumed search keeps its entropy.
+                prepared = prepare_data(
+                    X,
+                    y,
+                    validation_fraction=self.validation_fraction,
+                    random_state=self.random_state,
+                    standardize=self.standardize,
+                    entropy=None if resume is None else int(resume.meta["entropy"]),
+                )
+                meta["entropy"] = prepared.seeds.entropy
+                self.classes_, self.sample_shape_ = classes, tuple(int(s) for s in X.shape[1:])
+                self.search_space_ = space
+                engine = self._engine(prepared.parts, prepared.seeds.entropy, journal, deadline)
+                self._log_start(engine, resume is not None)
+                start = time.perf_counter()
+                with engine:
+                    state = evolve(
+                        space,
+                        engine.evaluate,
+                        population_size=self.population_size,
+                        n_generations=self.n_generations,
+                        rng=np.random.default_rng(prepared.seeds.evolution),
+                        elite_size=min(self.elite_size, self.population_size - 1),
+                        selection=self.selection,
+                        tournament_size=self.tournament_size,
+                        crossover=self.crossover,
+                        crossover_rate=self.crossover_rate,
+                        mutation_rate=self.mutation_rate,
+                        callbacks=search_callbacks(
+                            self.callbacks, self.max_time, deadline, self.verbose, engine
+                        ),
+                        initial_population=seeds,
+                        resume=resume,
+                        checkpoint=journal.checkpoint,
+                    )
+            state.meta = meta
+            self._keep(state, time.perf_counter() - start)
+            best = _winner(state)
+            self.best_genome_, self.best_score_ = best.genome, float(best.score)
 
-        self._refit(engine, best, X, prepared.y, prepared.seeds.refit)
+            self._refit(engine, best, X, prepared.y, prepared.seeds.refit, deadline)
         return self
 
     def _engine(
@@ -462,14 +472,33 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         X: np.ndarray,
         y: np.ndarray,
         seed: int,
+        deadline: float | None,
     ) -> None:
-        """Train the winner on all of ``X, y`` for the epochs it peaked at in the search."""
+        """Train the winner on all of ``X, y`` for the epochs it peaked at in the search.
+
+        With ``max_time``, the refit stops at ``deadline`` (after at least one
+        epoch), with a warning.
+        """
         start = time.perf_counter()
         epochs = int(best.info.get("best_epoch", self.max_epochs))
         self.best_estimator_ = engine.refit(
-            best.genome, X, y, epochs=epochs, standardize=self.standardize, seed=seed
+            best.genome,
+            X,
+            y,
+            epochs=epochs,
+            standardize=self.standardize,
+            seed=seed,
+            stop_at=deadline,
         )
         self.refit_time_ = time.perf_counter() - start
+        trained = len(self.best_estimator_.history)
+        if trained < epochs:
+            warnings.warn(
+                f"max_time was up during the refit: the best genome was refitted for "
+                f"{trained} of its {epochs} epochs",
+                RuntimeWarning,
+                stacklevel=3,
+            )
         logger.info(
             "refitted %s on all %d samples in %.1f s",
             best.genome.short_key(),

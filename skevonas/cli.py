@@ -1,10 +1,13 @@
 """Command-line interface: ``skevonas search | predict | demo | datasets``.
 
 Run ``skevonas --help`` (or ``python -m skevonas --help``) for the commands
-and ``skevonas COMMAND --help`` for each one's options. Data files are read
-by :mod:`skevonas.io`. Exit status: 0 on success, 2 for bad options or input
-files (the message starts with ``skevonas: error:``), 1 when a search fails
-(every candidate failed).
+and ``skevonas COMMAND --help`` for each one's options (they are defined in
+:mod:`skevonas.cli_parser`). Data files are read by :mod:`skevonas.io`,
+models are saved and loaded by :mod:`skevonas.modelfile` (no pickle; a
+pickled model of an earlier version is read only with ``--allow-pickle``).
+Exit status: 0 on success, 2 for bad options or input files (the message
+starts with ``skevonas: error:``), 1 when a search fails (every candidate
+failed), 130 when interrupted.
 
 Heavy imports (torch, skorch, matplotlib) happen inside the commands.
 """
@@ -21,49 +24,19 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .spaces import SPACES
+from .cli_parser import (
+    DEMO_SETTINGS,
+    MODEL_FILE,
+    PICKLE_MODEL_FILE,
+    SEARCH_DEFAULTS,
+    build_parser,
+)
 
 __all__ = ["main"]
 
-# The demo's budget: chosen so the search finishes in a few minutes on 2 CPU
-# cores (see docs/benchmarks.md for the measured time and accuracy). Most
-# seeds finish the 6 generations in 1 to 7 minutes; max_time caps the ones
-# that drift to slow networks, so the demo ends within about 9 minutes.
-DEMO_SETTINGS = {
-    "population_size": 10,
-    "n_generations": 6,
-    "max_epochs": 40,
-    "patience": 6,
-    "max_time": 480.0,
-}
-# The demo decimates faster recordings to this rate (Hz): slow cortical
-# potentials need no 256 Hz, and every convolution costs 4x less.
-DEMO_MAX_SFREQ = 64.0
-
-# `skevonas search` defaults: the estimator's own, except n_jobs (all cores)
-# and random_state (0, so that a run can be repeated). tests/test_cli.py
-# checks that the others still match EvolutionaryNASClassifier's.
-SEARCH_DEFAULTS: dict[str, Any] = {
-    "search_space": "auto",
-    "population_size": 10,
-    "n_generations": 5,
-    "max_epochs": 30,
-    "patience": 5,
-    "min_epochs": None,
-    "halving_factor": 3,
-    "max_time": None,
-    "scoring": "accuracy",
-    "validation_fraction": 0.2,
-    "n_jobs": -1,
-    "device": "cpu",
-    "random_state": 0,
-}
-# The --search-space choices: "auto" and the named spaces (torch-free to import).
-SEARCH_SPACES = ("auto", *SPACES)
-
-# What `skevonas search` writes; summary.json is written last and marks a
-# finished output folder (SUMMARY_MARKER in its "command" field).
-MODEL_FILE = "model.joblib"
+# What `skevonas search` writes (MODEL_FILE: skevonas.save's format);
+# summary.json is written last and marks a finished output folder
+# (SUMMARY_MARKER in its "command" field).
 SUMMARY_FILE = "summary.json"
 OUTPUT_FILES = (
     MODEL_FILE,
@@ -188,19 +161,56 @@ def _is_search_output(folder: Path) -> bool:
     return isinstance(summary, dict) and summary.get("command") == SUMMARY_MARKER
 
 
+def _holds_checkpoint(folder: Path | None) -> bool:
+    """Whether ``folder`` holds checkpoint files of a search (its state or its journal)."""
+    from .checkpoint import JOURNAL_FILE, STATE_FILE
+
+    return folder is not None and any(
+        (folder / name).is_file() for name in (STATE_FILE, JOURNAL_FILE)
+    )
+
+
+def _check_checkpoint_dir(checkpoint_dir: Path | None, resume: bool, overwrite: bool) -> None:
+    """Refuse to resume nothing, and to start a new search over an earlier one's checkpoint."""
+    from .checkpoint import has_checkpoint
+
+    if resume and checkpoint_dir is None:
+        raise ValueError("--resume needs --checkpoint-dir, the folder of the search to continue")
+    if resume and not has_checkpoint(checkpoint_dir):
+        raise ValueError(
+            f"there is no search to resume in {str(checkpoint_dir)!r}; run without "
+            "--resume to start a new one"
+        )
+    if not resume and not overwrite and _holds_checkpoint(checkpoint_dir):
+        raise ValueError(
+            f"the checkpoint folder {str(checkpoint_dir)!r} holds an earlier search's "
+            "checkpoint; pass --resume to continue that search, choose another "
+            "--checkpoint-dir, or pass --overwrite to start a new search there (which deletes "
+            "the earlier checkpoint)"
+        )
+
+
 def _prepare_output(folder: Path, overwrite: bool, checkpoint_dir: Path | None) -> bool:
-    """Check (and create) the output folder before the search; return whether it was created."""
+    """Check (and create) the output folder before the search; return whether it was created.
+
+    A non-empty folder is refused unless it holds an earlier search: its
+    finished results, or (when it is also the checkpoint folder) its
+    checkpoint.
+    """
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"the output {str(folder)!r} is a file, not a folder")
     if not folder.exists():
         folder.mkdir(parents=True)
         return True
+    same = checkpoint_dir is not None and folder.resolve() == checkpoint_dir.resolve()
+    if overwrite or _is_search_output(folder) or (same and _holds_checkpoint(folder)):
+        return False
     others = [
         p
         for p in folder.iterdir()
         if checkpoint_dir is None or p.resolve() != checkpoint_dir.resolve()
     ]
-    if others and not overwrite and not _is_search_output(folder):
+    if others:
         names = sorted(p.name for p in others)
         shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
         raise ValueError(
@@ -232,11 +242,12 @@ def _save_fitness_plot(clf: Any, path: Path) -> bool:
 
 def _write_outputs(clf: Any, folder: Path, summary: dict[str, Any]) -> list[str]:
     """Write the model, genome, tables, plot and summary; return the file names."""
-    import joblib
-
+    from . import save
     from .io import write_table
 
-    joblib.dump(clf, folder / MODEL_FILE)
+    save(clf, folder / MODEL_FILE)
+    # an earlier search's pickled model: not this search's, so it must not stay
+    (folder / PICKLE_MODEL_FILE).unlink(missing_ok=True)
     (folder / "best_genome.json").write_text(
         clf.best_genome_.to_json(indent=1) + "\n", encoding="utf-8"
     )
@@ -262,18 +273,14 @@ def _write_outputs(clf: Any, folder: Path, summary: dict[str, Any]) -> list[str]
 
 
 def _search(args: argparse.Namespace) -> int:
-    from . import CheckpointError, EvolutionaryNASClassifier, SearchFailedError, __version__
-    from .checkpoint import has_checkpoint
-    from .io import DEFAULT_LABEL_COLUMN, load_table_or_arrays
+    import numpy as np
 
-    if args.resume and args.checkpoint_dir is None:
-        raise ValueError("--resume needs --checkpoint-dir, the folder of the search to continue")
-    if args.resume and not has_checkpoint(args.checkpoint_dir):
-        raise ValueError(
-            f"there is no search to resume in {str(args.checkpoint_dir)!r}; run without "
-            "--resume to start a new one"
-        )
-    X, y = load_table_or_arrays(args.data, args.label_column)
+    from . import CheckpointError, EvolutionaryNASClassifier, SearchFailedError, __version__
+    from .io import DEFAULT_LABEL_COLUMN, read_data
+
+    _check_checkpoint_dir(args.checkpoint_dir, args.resume, args.overwrite)
+    data = read_data(args.data, args.label_column)
+    X, y = data.X, data.y
     assert y is not None  # labels are required by default
     folder = args.output or Path(f"skevonas-search-{args.data.stem}")
     settings = _search_settings(args)
@@ -298,6 +305,10 @@ def _search(args: argparse.Namespace) -> int:
             raise CheckpointError(f"{exc}\n(warm_start=False is: run without --resume)") from exc
         raise
     total = time.perf_counter() - start
+    if data.feature_names is not None:
+        # sklearn's convention, as a fit on a pandas DataFrame would set it:
+        # predict then matches a CSV file's columns by name
+        clf.feature_names_in_ = np.asarray(data.feature_names, dtype=object)
     is_csv = args.data.suffix.lower() == ".csv"
     summary = {
         "command": SUMMARY_MARKER,
@@ -308,6 +319,7 @@ def _search(args: argparse.Namespace) -> int:
             "label_column": (args.label_column or DEFAULT_LABEL_COLUMN) if is_csv else None,
             "n_samples": len(y),
             "sample_shape": list(clf.sample_shape_),
+            "feature_names": None if data.feature_names is None else list(data.feature_names),
             "classes": clf.classes_.tolist(),
         },
         "settings": settings,
@@ -332,28 +344,66 @@ def _search(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- predict
-def _load_model(path: Path) -> Any:
-    """A fitted skevonas model from a ``model.joblib`` file or a search output folder."""
+def _looks_like_safetensors(path: Path) -> bool:
+    """Whether ``path`` starts as a safetensors file does (a length, then a JSON header)."""
+    with open(path, "rb") as f:
+        start = f.read(9)
+    return len(start) == 9 and start[8:9] == b"{"
+
+
+def _load_model(path: Path, allow_pickle: bool = False) -> Any:
+    """A fitted skevonas model from a model file or a search output folder.
+
+    A pickle (the model file of earlier versions) is read only with
+    ``allow_pickle``, and with a warning.
+    """
+    from . import ModelFileError, load
+
+    if path.is_dir():
+        folder, path = path, path / MODEL_FILE
+        if not path.is_file() and (folder / PICKLE_MODEL_FILE).is_file():
+            path = folder / PICKLE_MODEL_FILE
+        elif not path.is_file():
+            raise ValueError(
+                f"the folder {str(folder)!r} has no {MODEL_FILE}; give the model file, or the "
+                "output folder of a finished skevonas search"
+            )
+    if not path.exists():
+        raise FileNotFoundError(f"no such model file: {str(path)!r}")
+    try:
+        return load(path)
+    except ModelFileError as exc:
+        if _looks_like_safetensors(path):
+            raise  # a damaged or crafted model file: never try it as a pickle
+        if not allow_pickle:
+            raise ValueError(
+                f"{exc}. If it is a pickled model (the {PICKLE_MODEL_FILE} of an earlier "
+                "skevonas version), pass --allow-pickle to load it: a pickle can run any code "
+                "while it loads, so do that only for a file you trust"
+            ) from exc
+    return _load_pickle(path)
+
+
+def _load_pickle(path: Path) -> Any:
+    """A fitted skevonas model from a pickle (``--allow-pickle``), with a warning."""
     import joblib
     from sklearn.utils.validation import check_is_fitted
 
     from .base import NetClassifierBase
 
-    if path.is_dir():
-        if not (path / MODEL_FILE).is_file():
-            raise ValueError(
-                f"the folder {str(path)!r} has no {MODEL_FILE}; give the model file, or the "
-                "output folder of a finished skevonas search"
-            )
-        path = path / MODEL_FILE
-    if not path.exists():
-        raise FileNotFoundError(f"no such model file: {str(path)!r}")
+    print(
+        f"skevonas: warning: loading {str(path)!r} as a pickle (--allow-pickle): a pickle can "
+        "run any code while it loads, so this is safe only for a file you trust. To convert "
+        'it once into the safe format: python -c "import joblib, skevonas; '
+        f"skevonas.save(joblib.load('{path}'), '{MODEL_FILE}')\"",
+        file=sys.stderr,
+    )
     try:
         model = joblib.load(path)
     except Exception as exc:  # noqa: BLE001 - unpickling fails in many ways
         raise ValueError(
-            f"{str(path)!r} is not a skevonas model file (written by skevonas search, or "
-            f"joblib.dump of a fitted skevonas classifier): {type(exc).__name__}: {exc}"
+            f"{str(path)!r} is not a skevonas model file (written by skevonas search or "
+            f"skevonas.save), nor a pickled one: {type(exc).__name__}: {exc}"
         ) from exc
     if not isinstance(model, NetClassifierBase):
         raise ValueError(
@@ -364,15 +414,56 @@ def _load_model(path: Path) -> Any:
     return model
 
 
+def _match_features(model: Any, data: Any, path: Path, info: Any) -> Any:
+    """The samples with the model's features in its order: CSV columns matched by name.
+
+    Without names on either side (an ``.npz`` file, a model trained on
+    arrays), the columns are taken in order.
+    """
+    expected = getattr(model, "feature_names_in_", None)
+    found = data.feature_names
+    if expected is None or found is None:
+        return data.X
+    expected = [str(name) for name in expected]
+    if list(found) == expected:
+        return data.X
+    if sorted(found) == sorted(expected):  # CSV column names are distinct
+        print(
+            f"note: the columns of {str(path)!r} are in another order than the model's "
+            "features; they were matched by name",
+            file=info,
+        )
+        return data.X[:, [found.index(name) for name in expected]]
+    missing = [name for name in expected if name not in found]
+    unexpected = [name for name in found if name not in expected]
+    problems = [
+        f"{what} {names[:10]}{' ...' if len(names) > 10 else ''}"
+        for what, names in (("missing", missing), ("not features of the model", unexpected))
+        if names
+    ]
+    raise ValueError(
+        f"the columns of {str(path)!r} do not match the features the model was trained on: "
+        f"{'; '.join(problems)}. The model's features are {expected[:20]}"
+        f"{' ...' if len(expected) > 20 else ''}; the label column ('label', or the one "
+        "--label-column names) is left out"
+    )
+
+
 def _predict(args: argparse.Namespace) -> int:
+    import warnings
+
     import numpy as np
 
-    from .io import load_table_or_arrays, write_table
+    from .io import read_data, write_table
 
-    model = _load_model(args.model)
-    X, y = load_table_or_arrays(args.data, args.label_column, require_labels=False)
+    model = _load_model(args.model, args.allow_pickle)
+    data = read_data(args.data, args.label_column, require_labels=False)
+    info = sys.stdout if args.output else sys.stderr  # keep stdout for the CSV
+    X = _match_features(model, data, args.data, info)
     try:
-        proba = model.predict_proba(X)
+        with warnings.catch_warnings():  # the columns were matched by name above
+            warnings.filterwarnings("ignore", message="X does not have valid feature names")
+            proba = model.predict_proba(X)
     except ValueError as exc:
         raise ValueError(f"the data in {str(args.data)!r} does not fit the model: {exc}") from exc
     classes = model.classes_
@@ -383,12 +474,11 @@ def _predict(args: argparse.Namespace) -> int:
         {"prediction": p, **dict(zip(proba_columns, row, strict=True))}
         for p, row in zip(predictions.tolist(), proba.tolist(), strict=True)
     )
-    info = sys.stdout if args.output else sys.stderr  # keep stdout for the CSV
     n_rows = write_table(args.output or sys.stdout, columns, rows)
     if args.output:
         print(f"wrote {n_rows} predictions to {args.output}", file=info)
-    if y is not None:
-        truth, predicted = np.asarray(y).astype(str), predictions.astype(str)
+    if data.y is not None:
+        truth, predicted = np.asarray(data.y).astype(str), predictions.astype(str)
         unknown = sorted(set(truth.tolist()) - set(classes.astype(str).tolist()))
         if unknown:
             print(f"note: labels the model never saw: {unknown[:10]}", file=info)
@@ -396,238 +486,7 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
-# --------------------------------------------------------------------------- parser
-def _add_search_parser(commands: argparse._SubParsersAction) -> None:
-    d = SEARCH_DEFAULTS
-    search = commands.add_parser(
-        "search",
-        help="evolve a network for your data and save it",
-        description="Evolve neural networks for a labelled data set, refit the best one on all "
-        "of it, and save the model, the best genome, the record of every candidate and a "
-        "fitness plot in an output folder. DATA is a .npz file with arrays X (2-D samples x "
-        "features, 3-D samples x channels x times, or 4-D images) and y (labels), or a .csv "
-        "file with a header row, a label column and numeric features in every other column.",
-        epilog="example: skevonas search iris.csv --label-column species --n-generations 3",
-    )
-    search.add_argument("data", type=Path, metavar="DATA", help="the .npz or .csv data file")
-    search.add_argument(
-        "--label-column", metavar="NAME", help="the label column of a CSV file (default: label)"
-    )
-    search.add_argument(
-        "--output",
-        type=Path,
-        metavar="DIR",
-        help="folder for the results (default: skevonas-search-<DATA name> in the current "
-        "folder); a non-empty "
-        "folder is refused unless it holds an earlier search's results",
-    )
-    search.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="write into a non-empty output folder (only skevonas's own file names are replaced)",
-    )
-    ga = search.add_argument_group("search settings")
-    ga.add_argument(
-        "--search-space",
-        choices=SEARCH_SPACES,
-        default=d["search_space"],
-        help="model family; auto picks MLP, EEG network or 2-D CNN from X's dimensions "
-        "(default: auto)",
-    )
-    for flag, kind, rule in (
-        ("--population-size", int, "networks per generation"),
-        ("--n-generations", int, "generations to evolve"),
-        ("--max-epochs", int, "most epochs any network trains"),
-        ("--patience", int, "epochs without improvement before a network stops"),
-    ):
-        name = flag[2:].replace("-", "_")
-        ga.add_argument(
-            flag, type=kind, default=d[name], metavar="N", help=f"{rule} (default: {d[name]})"
-        )
-    ga.add_argument(
-        "--min-epochs",
-        type=int,
-        default=d["min_epochs"],
-        metavar="N",
-        help="multi-fidelity evaluation: every new network trains about N epochs, the best "
-        "1/F go on for F times more, and so on up to --max-epochs (successive halving; "
-        "default: off, every network trains up to --max-epochs)",
-    )
-    ga.add_argument(
-        "--halving-factor",
-        type=int,
-        default=d["halving_factor"],
-        metavar="F",
-        help=f"with --min-epochs, the growth of the budgets and the share that goes on "
-        f"(default: {d['halving_factor']})",
-    )
-    ga.add_argument(
-        "--max-time",
-        type=float,
-        default=d["max_time"],
-        metavar="SECONDS",
-        help="time budget of the search; the best network so far is refitted when it is up "
-        "(default: none)",
-    )
-    ga.add_argument(
-        "--scoring",
-        default=d["scoring"],
-        metavar="NAME",
-        help="scikit-learn scorer name, e.g. balanced_accuracy, f1_macro, roc_auc "
-        f"(default: {d['scoring']})",
-    )
-    ga.add_argument(
-        "--validation-fraction",
-        type=float,
-        default=d["validation_fraction"],
-        metavar="F",
-        help=f"share of the data held out to score networks (default: {d['validation_fraction']})",
-    )
-    ga.add_argument(
-        "--initial-genomes",
-        default="auto",
-        metavar="FILE",
-        help="networks for the first generation: a JSON file with one genome (such as an "
-        "earlier search's best_genome.json) or a list of them; auto seeds an EEG search with "
-        "ShallowConvNet and EEGNet; none starts from random genomes only (default: auto)",
-    )
-    ga.add_argument(
-        "--random-state",
-        type=int,
-        default=d["random_state"],
-        metavar="N",
-        help=f"seed; the same seed repeats a search on CPU (default: {d['random_state']})",
-    )
-    run = search.add_argument_group("resources and resuming")
-    run.add_argument(
-        "--n-jobs",
-        type=int,
-        default=d["n_jobs"],
-        metavar="N",
-        help="networks trained in parallel (default: -1, all cores)",
-    )
-    run.add_argument(
-        "--device",
-        default=d["device"],
-        metavar="D",
-        help="cpu, cuda, cuda:N, auto, or a comma-separated list of devices (default: cpu)",
-    )
-    run.add_argument(
-        "--checkpoint-dir",
-        type=Path,
-        metavar="DIR",
-        help="save the search state there after every generation, so --resume can continue it",
-    )
-    run.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue the search saved in --checkpoint-dir, after a crash or with more "
-        "--n-generations (the data and the other settings must be the same)",
-    )
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
-    search.set_defaults(func=_search)
-
-
-def _add_predict_parser(commands: argparse._SubParsersAction) -> None:
-    predict = commands.add_parser(
-        "predict",
-        help="predict with a model saved by skevonas search",
-        description="Predict the class of every sample in DATA with a saved model and write "
-        "the predictions as CSV (a column 'prediction', and with --proba one column "
-        "'proba_<class>' per class). DATA is a .npz file with an array X (y optional) or a "
-        ".csv file whose columns are the features the model was trained on, in the same "
-        "order; a label column, if there, is left out of the features and the accuracy is "
-        "printed. Model files are pickles, which can run code when loaded: only load models "
-        "you trust.",
-        epilog="example: skevonas predict skevonas-search-iris new.csv --output predictions.csv",
-    )
-    predict.add_argument(
-        "model",
-        type=Path,
-        metavar="MODEL",
-        help=f"a {MODEL_FILE} file, or the output folder of skevonas search",
-    )
-    predict.add_argument("data", type=Path, metavar="DATA", help="the .npz or .csv data file")
-    predict.add_argument(
-        "--label-column",
-        metavar="NAME",
-        help="the label column of a CSV file, if any (default: label)",
-    )
-    predict.add_argument(
-        "--output", type=Path, metavar="FILE", help="CSV file to write (default: standard output)"
-    )
-    predict.add_argument("--proba", action="store_true", help="add the probability of each class")
-    predict.set_defaults(func=_predict)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``skevonas`` command.
-
-    Returns
-    -------
-    parser : argparse.ArgumentParser
-        Its subcommands are ``search``, ``predict``, ``demo`` and ``datasets``.
-
-    Examples
-    --------
-    >>> args = build_parser().parse_args(["search", "data.csv", "--population-size", "4"])
-    >>> args.command, args.population_size, args.n_generations
-    ('search', 4, 5)
-    """
-    from . import __version__
-    from .datasets import list_eeg_datasets
-
-    parser = argparse.ArgumentParser(
-        prog="skevonas",
-        description="Evolutionary neural architecture search.",
-        epilog="Run 'skevonas COMMAND --help' for the options of a command.",
-    )
-    parser.add_argument("--version", action="version", version=f"skevonas {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_search_parser(commands)
-    _add_predict_parser(commands)
-
-    demo = commands.add_parser(
-        "demo",
-        help="search an EEG network for a bundled EEG data set and report its test accuracy",
-        description="Evolve an EEG network on the training split of a bundled EEG data "
-        "set (the first generation seeded with ShallowConvNet and EEGNet), print the best "
-        "architecture, its validation score and its accuracy on the test split.",
-    )
-    demo.add_argument("--dataset", default="SelfRegulationSCP1", choices=list_eeg_datasets())
-    demo.add_argument("--population-size", dest="population_size", type=int)
-    demo.add_argument("--n-generations", dest="n_generations", type=int)
-    demo.add_argument("--max-epochs", dest="max_epochs", type=int)
-    demo.add_argument(
-        "--max-time",
-        dest="max_time",
-        type=float,
-        metavar="SECONDS",
-        help="stop the search after this many seconds, then refit the best network "
-        f"(0: no limit; default: {DEMO_SETTINGS['max_time']:g})",
-    )
-    demo.add_argument(
-        "--n-jobs",
-        dest="n_jobs",
-        type=int,
-        default=-1,
-        help="parallel candidates (default: -1, all cores)",
-    )
-    demo.add_argument("--random-state", dest="random_state", type=int, default=0)
-    demo.add_argument(
-        "--max-sfreq",
-        dest="max_sfreq",
-        type=float,
-        default=DEMO_MAX_SFREQ,
-        metavar="HZ",
-        help="decimate data sampled faster than this (anti-aliased; 0 keeps the original "
-        f"rate; default: {DEMO_MAX_SFREQ:g})",
-    )
-    demo.set_defaults(func=_demo)
-
-    datasets = commands.add_parser("datasets", help="list the bundled data sets")
-    datasets.set_defaults(func=_datasets)
-    return parser
+COMMANDS = {"search": _search, "predict": _predict, "demo": _demo, "datasets": _datasets}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -651,7 +510,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        return int(COMMANDS[args.command](args))
     except SearchFailed as exc:
         print(f"skevonas: error: the search failed: {exc}", file=sys.stderr)
         return 1

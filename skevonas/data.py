@@ -74,7 +74,13 @@ class Seeds:
 
     @classmethod
     def from_entropy(cls, entropy: int) -> Seeds:
-        """The seeds for ``entropy``."""
+        """The seeds for ``entropy``.
+
+        Examples
+        --------
+        >>> Seeds.from_entropy(7).entropy
+        7
+        """
         split_ss, ga_ss, refit_ss = np.random.SeedSequence(entropy).spawn(3)
         return cls(
             int(entropy),
@@ -208,6 +214,14 @@ class PreparedData:
         The fit's seeds.
     parts : CandidateData
         The internal training and validation parts every candidate uses.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> prepared = prepare_data(np.eye(6), ["a", "b"] * 3, validation_fraction=0.5,
+    ...                         random_state=0)
+    >>> prepared.classes.tolist(), prepared.y.tolist(), prepared.X.dtype
+    (['a', 'b'], [0, 1, 0, 1, 0, 1], dtype('float32'))
     """
 
     X: np.ndarray

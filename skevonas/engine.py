@@ -17,14 +17,23 @@ How a generation's genomes become results::
                 (skevonas.parallel.iter_batch: a dead worker costs one retry)
         each result --> Journal.record --> back to evolve as (index, result)
 
+With successive halving, each rung's result is journaled too
+(``Journal.record_rung``), and a resumed generation replays the schedule
+over all its candidates, taking journaled rung results instead of training.
+Leaving the engine's ``with`` block closes the journal, which releases the
+checkpoint folder's lock.
+
 The worker is a constructor argument, so the engine can be tested on its
 own with a fake one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import os
+import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -41,7 +50,7 @@ from .evaluation import CandidateData, TrainSettings, candidate_seed, evaluate_c
 from .fidelity import rung_budgets, successive_halving
 from .genome import Genome
 from .networks import estimate_macs
-from .parallel import iter_batch, share_once
+from .parallel import iter_batch, share_once, worker_pool
 from .resume import Journal
 
 __all__ = ["CandidateTask", "SearchEngine", "run_task"]
@@ -77,6 +86,21 @@ class CandidateTask:
         The training state of an earlier rung to go on from.
     keep_snapshot : bool, default=False
         Whether to return a snapshot to go on from later.
+    deadline_file : str or None, default=None
+        The file where the search keeps its deadline as it moves
+        (:func:`~skevonas.training.read_deadline`).
+
+    Examples
+    --------
+    >>> from skevonas import Genome, LayerGene
+    >>> from skevonas.devices import DevicePlan
+    >>> from skevonas.evaluation import TrainSettings
+    >>> genome = Genome("mlp", [LayerGene("dense", {"units": 8, "activation": "relu"})])
+    >>> task = CandidateTask(0, genome, TrainSettings(max_epochs=3), seed=1,
+    ...                      devices=DevicePlan(("cpu",)), slot=0, n_threads=1,
+    ...                      deadline=None, epochs=3)
+    >>> task.devices.device(task.slot), task.snapshot is None
+    ('cpu', True)
     """
 
     index: int
@@ -90,6 +114,7 @@ class CandidateTask:
     epochs: int
     snapshot: bytes | None = None
     keep_snapshot: bool = False
+    deadline_file: str | None = None
 
 
 def run_task(task: CandidateTask, data: CandidateData) -> dict[str, Any]:
@@ -99,6 +124,36 @@ def run_task(task: CandidateTask, data: CandidateData) -> dict[str, Any]:
     joblib's Dask backend can send it to every worker once
     (:func:`~skevonas.parallel.share_once`). Never raises; see
     :func:`~skevonas.evaluation.evaluate_candidate`.
+
+    Parameters
+    ----------
+    task : CandidateTask
+        What to train, how and where.
+    data : CandidateData
+        The training and validation parts.
+
+    Returns
+    -------
+    result : dict
+        The candidate's result (``score``, ``status``, ``epochs``...).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skevonas import Genome, LayerGene
+    >>> from skevonas.devices import DevicePlan
+    >>> from skevonas.evaluation import CandidateData, TrainSettings
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(40, 3)).astype(np.float32)
+    >>> y = (X[:, 0] > 0).astype(np.int64)
+    >>> data = CandidateData(X[:30], y[:30], X[30:], y[30:], n_classes=2)
+    >>> genome = Genome("mlp", [LayerGene("dense", {"units": 8, "activation": "relu"})])
+    >>> task = CandidateTask(0, genome, TrainSettings(max_epochs=2), seed=1,
+    ...                      devices=DevicePlan(("cpu",)), slot=0, n_threads=1,
+    ...                      deadline=None, epochs=2)
+    >>> result = run_task(task, data)
+    >>> result["status"], result["epochs"]
+    ('ok', 2)
     """
     return evaluate_candidate(
         task.genome,
@@ -111,6 +166,7 @@ def run_task(task: CandidateTask, data: CandidateData) -> dict[str, Any]:
         epochs=task.epochs,
         snapshot=task.snapshot,
         keep_snapshot=task.keep_snapshot,
+        deadline_file=task.deadline_file,
     )
 
 
@@ -149,8 +205,9 @@ class SearchEngine:
     halving_factor : int, default=3
         The ratio between successive budgets.
     journal : Journal or None, default=None
-        Where results are written as they arrive, and which journaled
-        results come back without training.
+        Where results (and rung results) are written as they arrive, and
+        which journaled results come back without training; closed when the
+        engine's ``with`` block ends.
     worker : callable, default=run_task
         ``worker(task, data) -> result``; top-level and picklable when
         ``n_jobs`` is not 1.
@@ -195,7 +252,8 @@ class SearchEngine:
         self.n_jobs = self.devices.n_workers(n_jobs)
         self.torch_threads = torch_threads
         self.n_threads = threads_per_worker(effective_n_jobs(self.n_jobs), torch_threads)
-        self.deadline = deadline
+        self._deadline = deadline
+        self._deadline_file: str | None = None
         self.budgets = (
             None
             if min_epochs is None
@@ -207,11 +265,36 @@ class SearchEngine:
         self._parallel: Parallel | None = None
         self._shared: Any = None
 
+    # ------------------------------------------------------------------ deadline
+    @property
+    def deadline(self) -> float | None:
+        """The search's end (a :func:`time.time` value), or None.
+
+        Setting it moves the end for the tasks still to come and, through a
+        file that candidates on this machine read after every epoch, for
+        those training now (:class:`~skevonas.callbacks.RefitReserve` moves
+        it earlier to keep time for the refit).
+        """
+        return self._deadline
+
+    @deadline.setter
+    def deadline(self, value: float | None) -> None:
+        self._deadline = value
+        if self._deadline_file is not None and value is not None:
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(self._deadline_file))
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(repr(float(value)))
+            os.replace(tmp, self._deadline_file)
+
     # ------------------------------------------------------------------ workers
     def __enter__(self) -> SearchEngine:
+        if self._deadline is not None:
+            fd, self._deadline_file = tempfile.mkstemp(prefix="skevonas-deadline-")
+            os.close(fd)
+            self.deadline = self._deadline  # written to the file
         self._shared = share_once(self.data)
         self._shared.__enter__()
-        self._parallel = Parallel(n_jobs=self.n_jobs, return_as="generator_unordered")
+        self._parallel = worker_pool(self.n_jobs)
         self._parallel.__enter__()
         return self
 
@@ -226,17 +309,59 @@ class SearchEngine:
                 self._parallel.__exit__(kind, exc, tb)
         finally:
             self._parallel = None
-            if self._shared is not None:
-                self._shared.__exit__(kind, exc, tb)
-            self._shared = None
+            try:
+                if self._shared is not None:
+                    self._shared.__exit__(kind, exc, tb)
+            finally:
+                self._shared = None
+                self.journal.close()  # the search is over: release the folder's lock
+                if self._deadline_file is not None:
+                    with contextlib.suppress(OSError):
+                        os.remove(self._deadline_file)
+                    self._deadline_file = None
 
     # ------------------------------------------------------------------ evaluate
     def evaluate(self, genomes: Sequence[Genome], generation: int) -> Iterator[tuple[int, dict]]:
         """Train and score ``genomes``; yield ``(index, result)`` as each is final.
 
         Results journaled before a crash come back first, without training;
-        every new result is journaled as it arrives.
+        every new result is journaled as it arrives. With successive halving,
+        the whole generation goes through the schedule again and the rung
+        results journaled before a crash come back without training
+        (:meth:`_halving`), so that the promotions are those of the
+        interrupted run.
+
+        Parameters
+        ----------
+        genomes : sequence of Genome
+            The generation's genomes not in the search's cache.
+        generation : int
+            The generation's number (journaled with each result).
+
+        Yields
+        ------
+        index, result : int, dict
+            A genome's position in ``genomes`` and its final result.
+
+        Examples
+        --------
+        With a fake worker that scores every genome 0.5:
+
+        >>> import numpy as np
+        >>> from skevonas import Genome, LayerGene
+        >>> from skevonas.evaluation import CandidateData, TrainSettings
+        >>> data = CandidateData(np.zeros((4, 2)), np.array([0, 1, 0, 1]),
+        ...                      np.zeros((2, 2)), np.array([0, 1]), n_classes=2)
+        >>> def half(task, data):
+        ...     return {"score": 0.5, "status": "ok"}
+        >>> genome = Genome("mlp", [LayerGene("dense", {"units": 8})])
+        >>> with SearchEngine(data, TrainSettings(), entropy=0, n_jobs=1, worker=half) as engine:
+        ...     list(engine.evaluate([genome], generation=0))
+        [(0, {'score': 0.5, 'status': 'ok'})]
         """
+        if self.budgets is not None:
+            yield from self._halving(genomes, generation)
+            return
         todo = []
         for i, genome in enumerate(genomes):
             journaled = self.journal.take(genome)
@@ -244,15 +369,52 @@ class SearchEngine:
                 logger.debug("%s: result journaled before, not trained again", genome.short_key())
                 yield i, journaled
             else:
-                todo.append(i)
-        if self.budgets is None:
-            tasks = [(i, self.settings.max_epochs, None) for i in todo]
-            results = self._run(genomes, tasks, False)
-        else:
-            rung = functools.partial(self._run, genomes)
-            results = successive_halving(todo, self.budgets, self.halving_factor, rung)
-        for i, result in results:
+                todo.append((i, self.settings.max_epochs, None))
+        for i, result in self._run(genomes, todo, False):
             self.journal.record(generation, genomes[i], result)
+            yield i, result
+
+    def _halving(self, genomes: Sequence[Genome], generation: int) -> Iterator[tuple[int, dict]]:
+        """Successive halving over all of ``genomes``, each rung result journaled.
+
+        A rung result journaled before a crash comes back without training
+        and without a snapshot; a candidate promoted from it trains again
+        from scratch up to the next budget, which on the CPU gives what going
+        on from the snapshot would have (see
+        :func:`~skevonas.evaluation.evaluate_candidate`).
+        """
+        assert self.budgets is not None
+        rung = functools.partial(self._rung, genomes, generation)
+        for i, result in successive_halving(
+            range(len(genomes)), self.budgets, self.halving_factor, rung
+        ):
+            if self.journal.take(genomes[i]) is None:  # not journaled before the crash
+                self.journal.record(generation, genomes[i], result)
+            yield i, result
+
+    def _rung(
+        self,
+        genomes: Sequence[Genome],
+        generation: int,
+        tasks: Sequence[tuple[int, int, bytes | None]],
+        keep_snapshot: bool,
+    ) -> Iterator[tuple[int, dict]]:
+        """One rung: journaled results first, then the others trained and journaled."""
+        todo = []
+        for i, epochs, snapshot in tasks:
+            journaled = self.journal.take_rung(genomes[i], epochs)
+            if journaled is not None:
+                logger.debug(
+                    "%s: its %d-epoch rung was journaled before, not trained again",
+                    genomes[i].short_key(),
+                    epochs,
+                )
+                yield i, journaled
+            else:
+                todo.append((i, epochs, snapshot))
+        epochs_of = {i: epochs for i, epochs, _ in todo}
+        for i, result in self._run(genomes, todo, keep_snapshot):
+            self.journal.record_rung(generation, genomes[i], epochs_of[i], result)
             yield i, result
 
     def _run(
@@ -283,6 +445,7 @@ class SearchEngine:
                 epochs,
                 snapshot,
                 keep_snapshot,
+                self._deadline_file,
             )
             jobs.append((task, self.data))
             logger.debug(
@@ -315,12 +478,48 @@ class SearchEngine:
         epochs: int,
         standardize: bool,
         seed: int,
+        stop_at: float | None = None,
     ) -> NeuralNetClassifier:
         """Train ``genome`` on all of ``X, y`` for ``epochs`` epochs, as the search trains.
 
         On the first device, with the threads of one worker; ``standardize``
-        takes the statistics of all of ``X``. See
+        takes the statistics of all of ``X``; past ``stop_at`` (a
+        :func:`time.time` value) training ends after the current epoch. See
         :func:`~skevonas.evaluation.fit_final`.
+
+        Parameters
+        ----------
+        genome : Genome
+            The winner.
+        X, y : ndarray
+            All the training data, labels encoded.
+        epochs : int
+            Epochs to train.
+        standardize : bool
+            Whether the network standardises its input with the statistics of ``X``.
+        seed : int
+            Seeds the training (the fit's refit seed).
+        stop_at : float or None, default=None
+            When to stop at the latest.
+
+        Returns
+        -------
+        net : skorch.NeuralNetClassifier
+            The trained net.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skevonas import Genome, LayerGene
+        >>> from skevonas.evaluation import CandidateData, TrainSettings
+        >>> X = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
+        >>> y = (X[:, 0] > 0).astype(np.int64)
+        >>> engine = SearchEngine(CandidateData(X[:30], y[:30], X[30:], y[30:], 2),
+        ...                       TrainSettings(), entropy=0)
+        >>> genome = Genome("mlp", [LayerGene("dense", {"units": 8, "activation": "relu"})])
+        >>> net = engine.refit(genome, X, y, epochs=2, standardize=True, seed=0)
+        >>> len(net.history)
+        2
         """
         return fit_final(
             genome,
@@ -333,4 +532,5 @@ class SearchEngine:
             seed=seed,
             device=self.devices.main,
             n_threads=threads_per_worker(1, self.torch_threads),
+            stop_at=stop_at,
         )

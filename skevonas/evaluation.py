@@ -9,20 +9,18 @@ candidate that cannot be built or trained comes back with status
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
 import math
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 from skorch import NeuralNetClassifier
-from skorch.callbacks import Callback
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 from skorch.history import History
@@ -32,6 +30,14 @@ from .fastnet import SearchNet, SliceBatches, ValidScore
 from .genome import Genome
 from .networks import build_module, count_parameters
 from .presets.keras import KERAS_OPTIMIZERS
+from .training import (
+    BestEpoch,
+    CandidateFailed,
+    StopAt,
+    earliest,
+    read_deadline,
+    torch_context,
+)
 
 __all__ = [
     "OPTIMIZERS",
@@ -56,10 +62,6 @@ OPTIMIZERS: dict[str, tuple[type, dict[str, Any]]] = {
 # Twins of Keras's optimizers for the presets of earlier Keras systems
 # ("keras_*", "tf_keras_*"); skevonas.presets.keras says where they are inexact.
 OPTIMIZERS.update(KERAS_OPTIMIZERS)
-
-
-class CandidateFailed(RuntimeError):
-    """Training of one candidate cannot go on (e.g. its loss became NaN)."""
 
 
 @dataclass(frozen=True)
@@ -157,116 +159,6 @@ def candidate_seed(entropy: int, genome: Genome) -> int:
     return int(np.random.SeedSequence([entropy, digest]).generate_state(1)[0])
 
 
-# --------------------------------------------------------------------------- torch state
-@contextlib.contextmanager
-def torch_context(seed: int, n_threads: int) -> Iterator[None]:
-    """Seed torch and set its thread count, restoring both afterwards.
-
-    The caller's global torch RNG state and thread count are left as they
-    were, so running a candidate in the user's own process (``n_jobs=1``)
-    does not disturb the user's torch state.
-    """
-    threads = torch.get_num_threads()
-    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(int(seed))
-        torch.set_num_threads(max(1, int(n_threads)))
-        try:
-            yield
-        finally:
-            torch.set_num_threads(threads)
-
-
-# --------------------------------------------------------------------------- skorch callback
-class BestEpoch(Callback):
-    """Early stopping on the validation part that keeps the best weights.
-
-    An epoch is better when its validation score is higher, or equal with a
-    lower validation loss. Training stops after ``patience`` epochs without
-    improvement, and the weights of the best epoch are restored at the end.
-    A non-finite training loss stops the candidate with :class:`CandidateFailed`.
-    Past ``stop_at`` (a :func:`time.time` value, checked after every epoch)
-    training stops and the candidate keeps what it reached.
-    """
-
-    # What a snapshot keeps of this callback, so that training can go on.
-    _STATE = ("best_key_", "best_epoch_", "best_score_", "best_state_", "wait_")
-
-    def __init__(
-        self, patience: int, stop_at: float | None = None, keep_last: bool = False
-    ) -> None:
-        self.patience = patience
-        self.stop_at = stop_at
-        self.keep_last = keep_last
-
-    def initialize(self) -> BestEpoch:
-        self.best_key_: tuple[float, float] | None = None
-        self.best_epoch_ = 0
-        self.best_score_ = math.nan
-        self.best_state_: dict[str, torch.Tensor] | None = None
-        self.wait_ = 0
-        self.stopped_by_ = "max_epochs"
-        self.last_: dict[str, Any] | None = None
-        return self
-
-    def state(self) -> dict[str, Any]:
-        """What :meth:`restore` needs to go on where this training stopped."""
-        return {name: getattr(self, name) for name in self._STATE}
-
-    def restore(self, state: Mapping[str, Any]) -> None:
-        """Continue from :meth:`state` of an earlier training of the same candidate."""
-        for name in self._STATE:
-            setattr(self, name, state[name])
-
-    def on_epoch_end(self, net: NeuralNetClassifier, **kwargs: Any) -> None:
-        row = net.history[-1]
-        if not math.isfinite(row["train_loss"]):
-            raise CandidateFailed(
-                f"training loss became {row['train_loss']} at epoch {row['epoch']}"
-            )
-        score, loss = float(row["valid_score"]), float(row["valid_loss"])
-        key = (
-            score if math.isfinite(score) else -math.inf,
-            -loss if math.isfinite(loss) else -math.inf,
-        )
-        if self.best_key_ is None or key > self.best_key_:
-            self.best_key_, self.best_epoch_, self.best_score_ = key, row["epoch"], score
-            self.best_state_ = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
-            self.wait_ = 0
-        else:
-            self.wait_ += 1
-            if self.wait_ >= self.patience:
-                self.stopped_by_ = "patience"
-                raise KeyboardInterrupt  # skorch's documented way to end fit early
-        if self.stop_at is not None and time.time() >= self.stop_at:
-            self.stopped_by_ = "time limit"
-            raise KeyboardInterrupt
-
-    def on_train_end(self, net: NeuralNetClassifier, **kwargs: Any) -> None:
-        # Only a training that ended at its epoch cap can go on: keep its last
-        # epoch's weights, before the best ones replace them.
-        if self.keep_last and self.stopped_by_ == "max_epochs":
-            self.last_ = {
-                "module": {k: v.detach().clone() for k, v in net.module_.state_dict().items()},
-                "optimizer": net.optimizer_.state_dict(),
-                "rng": torch.get_rng_state(),  # inside the candidate's seeded context
-            }
-        if self.best_state_ is not None:
-            net.module_.load_state_dict(self.best_state_)
-
-    def smoothed_score(self, curve: list[float]) -> float:
-        """Mean validation score over the best epoch and its two neighbours.
-
-        A candidate whose curve merely spikes at one epoch (noisy training,
-        a small validation part) scores lower than one that is good around
-        that epoch, which is what a refit for a fixed epoch count can
-        reproduce.
-        """
-        i = self.best_epoch_ - 1
-        window = [v for v in curve[max(0, i - 1) : i + 2] if math.isfinite(v)]
-        return float(np.mean(window)) if window else self.best_score_
-
-
 # --------------------------------------------------------------------------- nets
 def make_net(
     genome: Genome,
@@ -339,6 +231,7 @@ def evaluate_candidate(
     epochs: int | None = None,
     snapshot: bytes | None = None,
     keep_snapshot: bool = False,
+    deadline_file: str | None = None,
 ) -> dict[str, Any]:
     """Train ``genome`` on the training part and score it on the validation part.
 
@@ -387,6 +280,9 @@ def evaluate_candidate(
         The ``snapshot`` of an earlier step of this candidate, to go on from.
     keep_snapshot : bool, default=False
         Return a ``snapshot`` when training ended at the ``epochs`` cap.
+    deadline_file : str or None, default=None
+        A file holding the search's deadline as it moves (:func:`~skevonas.training.read_deadline`);
+        the earlier of it and ``deadline`` counts.
 
     Returns
     -------
@@ -419,6 +315,7 @@ def evaluate_candidate(
     """
     start = time.perf_counter()
     now = time.time()
+    deadline = earliest(deadline, read_deadline(deadline_file))
     if deadline is not None and now >= deadline:
         return {
             "score": math.nan,
@@ -438,6 +335,7 @@ def evaluate_candidate(
                 settings.patience,
                 stop_at=min(limits) if limits else None,
                 keep_last=keep_snapshot,
+                deadline_file=deadline_file,
             )
             scoring = ValidScore(settings.scoring)
             net = make_net(
@@ -538,6 +436,7 @@ def fit_final(
     seed: int,
     device: str = "cpu",
     n_threads: int = 1,
+    stop_at: float | None = None,
 ) -> NeuralNetClassifier:
     """Train ``genome`` on all of ``X, y`` for ``epochs`` epochs (no validation part).
 
@@ -565,6 +464,9 @@ def fit_final(
         Where to train.
     n_threads : int, default=1
         Torch threads while training.
+    stop_at : float or None, default=None
+        A :func:`time.time` value past which training ends after the current
+        epoch (``len(net.history)`` tells how many epochs it trained).
 
     Returns
     -------
@@ -594,6 +496,7 @@ def fit_final(
             input_stats=input_stats,
             device=device,
             net_params=settings.net_params,
+            callbacks=[] if stop_at is None else [("stop_at", StopAt(stop_at))],
         )
         net.fit(X, y)
     return net

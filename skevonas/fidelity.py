@@ -16,8 +16,15 @@ time limit ends its training before its rung's budget has finished
 training, as it would have with full fidelity: its score is a full-budget
 score.
 
+A search resumed after a crash in the middle of such a generation replays
+the generation's schedule: the rung results journaled before the crash come
+back without training (:class:`~skevonas.engine.SearchEngine`), so the same
+candidates go on; one that goes on from a journaled result has no snapshot
+and trains from scratch up to its next budget, which on the CPU gives the
+same result as going on would have.
+
 This module holds the schedule only, and knows nothing of torch; the
-classifier supplies the function that trains one rung.
+search engine supplies the function that trains one rung.
 """
 
 from __future__ import annotations
@@ -101,7 +108,10 @@ def successive_halving(
         tasks and yields ``(index, result)``. A result is a mapping with a
         ``"score"``, a ``"status"`` (``"ok"``, ``"failed"`` or
         ``"skipped"``), a ``"stopped_by"`` and, when it stopped at its
-        budget and ``keep_snapshot`` was true, a ``"snapshot"``.
+        budget and ``keep_snapshot`` was true, a ``"snapshot"``. A
+        candidate that stopped at its budget without a snapshot (e.g. its
+        result was journaled before a crash) may go on too: its next task
+        has no snapshot, so it trains from scratch up to the next budget.
 
     Yields
     ------
@@ -128,8 +138,10 @@ def successive_halving(
     ('partial', 1)
     """
     active = list(candidates)
-    # Candidates that trained a rung to its budget and may go on: (result, snapshot).
-    waiting: dict[int, tuple[dict[str, Any], bytes]] = {}
+    # Candidates that trained a rung to its budget and may go on: (result,
+    # snapshot). Without a snapshot (a result journaled before a crash), the
+    # next rung trains from scratch.
+    waiting: dict[int, tuple[dict[str, Any], bytes | None]] = {}
     for rung, budget in enumerate(budgets):
         last = rung == len(budgets) - 1
         previous = {i: waiting.pop(i) for i in active if i in waiting}
@@ -146,7 +158,7 @@ def successive_halving(
                 continue
             if status == "ok" and math.isfinite(float(result.get("score", math.nan))):
                 scored[i] = result
-            if last or status != "ok" or result.get("stopped_by") != "budget" or snapshot is None:
+            if last or status != "ok" or result.get("stopped_by") != "budget":
                 yield i, result  # finished: failed, or its own stopping rule ended it
                 continue
             waiting[i] = (result, snapshot)

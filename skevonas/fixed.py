@@ -300,45 +300,46 @@ class GenomeClassifier(NetClassifierBase):
         >>> GenomeClassifier(genome, max_epochs=3, validation_fraction=None).fit(X, y).best_epoch_
         3
         """
-        genome, device = self._genome_and_device()
-        X, y = self._validate_X(X, y, reset=True)
-        classes, y_enc = encode_labels(y, owner=type(self).__name__)
-        n_classes = len(classes)
-        _check_buildable(genome, tuple(X.shape[1:]), n_classes)
-        self.classes_, self.sample_shape_ = classes, tuple(int(s) for s in X.shape[1:])
-        self.genome_ = genome
-        # The seeds of EvolutionaryNASClassifier (skevonas.data): the
-        # early-stopped run gets the seed the search gives this genome.
-        seeds = Seeds.from_entropy(draw_entropy(self.random_state))
-        settings = TrainSettings(
-            self.max_epochs, self.patience, self.scoring, dict(self.net_params or {}), None
-        )
-        n_threads = threads_per_worker(1, self.torch_threads)
-        if self.validation_fraction is None:
-            self.best_epoch_, self.validation_score_ = int(self.max_epochs), float("nan")
-        else:
-            self.best_epoch_, self.validation_score_ = self._early_stopped(
+        with self._unchanged_on_error():  # a failed fit changes nothing
+            genome, device = self._genome_and_device()
+            X, y = self._validate_X(X, y, reset=True)
+            classes, y_enc = encode_labels(y, owner=type(self).__name__)
+            n_classes = len(classes)
+            _check_buildable(genome, tuple(X.shape[1:]), n_classes)
+            self.classes_, self.sample_shape_ = classes, tuple(int(s) for s in X.shape[1:])
+            self.genome_ = genome
+            # The seeds of EvolutionaryNASClassifier (skevonas.data): the
+            # early-stopped run gets the seed the search gives this genome.
+            seeds = Seeds.from_entropy(draw_entropy(self.random_state))
+            settings = TrainSettings(
+                self.max_epochs, self.patience, self.scoring, dict(self.net_params or {}), None
+            )
+            n_threads = threads_per_worker(1, self.torch_threads)
+            if self.validation_fraction is None:
+                self.best_epoch_, self.validation_score_ = int(self.max_epochs), float("nan")
+            else:
+                self.best_epoch_, self.validation_score_ = self._early_stopped(
+                    X,
+                    y_enc,
+                    settings,
+                    seeds.split,
+                    candidate_seed(seeds.entropy, genome),
+                    device,
+                    n_threads,
+                )
+            self.estimator_ = fit_final(
+                genome,
                 X,
                 y_enc,
-                settings,
-                seeds.split,
-                candidate_seed(seeds.entropy, genome),
-                device,
-                n_threads,
+                n_classes,
+                epochs=self.best_epoch_,
+                input_stats=channel_stats(X) if self.standardize else None,
+                settings=settings,
+                seed=seeds.refit,
+                device=device,
+                n_threads=n_threads,
             )
-        self.estimator_ = fit_final(
-            genome,
-            X,
-            y_enc,
-            n_classes,
-            epochs=self.best_epoch_,
-            input_stats=channel_stats(X) if self.standardize else None,
-            settings=settings,
-            seed=seeds.refit,
-            device=device,
-            n_threads=n_threads,
-        )
-        self.n_params_ = count_parameters(self.estimator_.module_)
+            self.n_params_ = count_parameters(self.estimator_.module_)
         return self
 
     def _early_stopped(

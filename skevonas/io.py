@@ -12,6 +12,13 @@ Two input formats are understood:
     the columns: one label column (``label`` unless told otherwise) and
     numeric features in every other column, one sample per row.
 
+:func:`read_data` also gives the names of a CSV file's feature columns, so
+that ``skevonas predict`` can match them with those the model was trained on.
+
+An archive's arrays are checked before they are read: an array whose
+header claims more data than the archive holds (a damaged or crafted file)
+is refused without allocating it.
+
 Errors say which file, column and line is wrong; they are
 :class:`ValueError` (bad content) or :class:`FileNotFoundError` (no file).
 """
@@ -23,15 +30,52 @@ import math
 import os
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 
-__all__ = ["DEFAULT_LABEL_COLUMN", "FORMATS", "load_table_or_arrays", "write_table"]
+__all__ = [
+    "DEFAULT_LABEL_COLUMN",
+    "FORMATS",
+    "DataFile",
+    "load_table_or_arrays",
+    "read_data",
+    "write_table",
+]
 
 DEFAULT_LABEL_COLUMN = "label"
 FORMATS = (".npz", ".csv")
+# deflate compresses by 1032:1 at most: an archive member that claims more
+# than this is damaged or crafted (e.g. to make its reader allocate too much)
+_MAX_DEFLATE_RATIO = 1100
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """What :func:`read_data` read: samples, labels and the names of the features.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, ...)
+        The samples.
+    y : ndarray of shape (n_samples,) or None
+        The labels, if there are any.
+    feature_names : tuple of str or None
+        The CSV columns that ``X`` holds, in order; None for an ``.npz`` file.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> data = DataFile(np.zeros((2, 3)), None, ("a", "b", "c"))
+    >>> data.X.shape, data.feature_names
+    ((2, 3), ('a', 'b', 'c'))
+    """
+
+    X: np.ndarray
+    y: np.ndarray | None
+    feature_names: tuple[str, ...] | None
 
 
 def load_table_or_arrays(
@@ -88,6 +132,53 @@ def load_table_or_arrays(
     ((2, 3, 5), None)
     >>> import shutil; shutil.rmtree(folder)
     """
+    data = read_data(path, label_column, require_labels)
+    return data.X, data.y
+
+
+def read_data(
+    path: str | os.PathLike,
+    label_column: str | None = None,
+    require_labels: bool = True,
+) -> DataFile:
+    """Read samples, labels and feature names from a ``.npz`` archive or a ``.csv`` table.
+
+    As :func:`load_table_or_arrays`, and also gives the names of a CSV
+    file's feature columns (every column but the label column, in order).
+
+    Parameters
+    ----------
+    path : str or path
+        A ``.npz`` file with arrays ``X`` (and ``y``), or a ``.csv`` file with
+        a header row.
+    label_column : str, optional
+        The CSV column holding the labels; ``"label"`` when None.
+    require_labels : bool, default=True
+        Whether labels must be there.
+
+    Returns
+    -------
+    data : DataFile
+        ``X``, ``y`` (or None) and ``feature_names`` (None for ``.npz``).
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file at ``path``.
+    ValueError
+        If the file is not ``.npz`` or ``.csv``, or its content is not as
+        :func:`load_table_or_arrays` describes.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "tiny.csv").write_text("width,label,height\\n1,cat,2.5\\n3,dog,4\\n")
+    >>> data = read_data(folder / "tiny.csv")
+    >>> data.feature_names, data.X.shape, data.y.tolist()
+    (('width', 'height'), (2, 2), ['cat', 'dog'])
+    >>> import shutil; shutil.rmtree(folder)
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file: {str(path)!r}")
@@ -95,7 +186,7 @@ def load_table_or_arrays(
         raise ValueError(f"{str(path)!r} is not a file")
     suffix = path.suffix.lower()
     if suffix == ".npz":
-        return _load_npz(path, require_labels)
+        return DataFile(*_load_npz(path, require_labels), None)
     if suffix == ".csv":
         return _load_csv(path, label_column, require_labels)
     raise ValueError(
@@ -114,10 +205,13 @@ def _load_npz(path: Path, require_labels: bool) -> tuple[np.ndarray, np.ndarray 
             "numpy.savez(path, X=samples, y=labels)"
         )
     try:
+        _check_sizes(path)
         with np.load(path, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise ValueError(f"{name} is not a valid .npz archive ({exc})") from exc
+    except MemoryError as exc:
+        raise ValueError(f"{name} holds arrays too large to load into memory ({exc})") from exc
     except ValueError as exc:  # object arrays need pickle, which is refused
         raise ValueError(f"cannot read {name}: {exc}") from exc
     if "X" not in arrays:
@@ -146,6 +240,53 @@ def _load_npz(path: Path, require_labels: bool) -> tuple[np.ndarray, np.ndarray 
             f"X and y in {name} have different lengths: {len(X)} samples but {len(y)} labels"
         )
     return X, y
+
+
+def _check_sizes(path: Path) -> None:
+    """Refuse an array whose header claims more (or less) data than the archive holds.
+
+    Reading an array allocates what its header claims before reading the
+    data, so a crafted header could claim terabytes; this reads only the
+    headers.
+    """
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise ValueError(
+                    f"{info.filename!r} uses an unusual compression; save the data "
+                    "with numpy.savez or numpy.savez_compressed"
+                )
+            if info.file_size > _MAX_DEFLATE_RATIO * info.compress_size + 1024:
+                raise ValueError(
+                    f"{info.filename!r} claims {info.file_size} bytes from "
+                    f"{info.compress_size} compressed ones, more than compression allows; "
+                    "the file is damaged or crafted"
+                )
+            if not info.filename.endswith(".npy"):
+                continue
+            with archive.open(info) as f:
+                try:
+                    version = np.lib.format.read_magic(f)
+                except ValueError:
+                    continue  # not an array: np.load reads it as bytes (file_size checked)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+                elif version == (2, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+                else:
+                    raise ValueError(
+                        f"array {info.filename[:-4]!r} has .npy format version "
+                        f"{version}, which this reader does not take; save the data with "
+                        "numpy.savez"
+                    )
+                stored = info.file_size - f.tell()
+            claimed = math.prod(shape) * dtype.itemsize
+            if not dtype.hasobject and claimed != stored:
+                raise ValueError(
+                    f"array {info.filename[:-4]!r} claims shape {shape} of {dtype} "
+                    f"({claimed} bytes), but the archive holds {stored} bytes of it; the "
+                    "file is damaged or crafted"
+                )
 
 
 # --------------------------------------------------------------------------- csv
@@ -186,9 +327,7 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return header, rows
 
 
-def _load_csv(
-    path: Path, label_column: str | None, require_labels: bool
-) -> tuple[np.ndarray, np.ndarray | None]:
+def _load_csv(path: Path, label_column: str | None, require_labels: bool) -> DataFile:
     name = repr(str(path))
     header, rows = _read_rows(path)
     label = DEFAULT_LABEL_COLUMN if label_column is None else label_column
@@ -201,10 +340,13 @@ def _load_csv(
     if not features:
         raise ValueError(f"{name} has no feature columns besides the label column {label!r}")
     X = _features(name, header, rows, features)
+    names = tuple(header[i] for i in features)
     if label not in header:
-        return X, None
+        return DataFile(X, None, names)
     j = header.index(label)
-    return X, _labels(name, label, [(line, cells[j].strip()) for line, cells in rows])
+    return DataFile(
+        X, _labels(name, label, [(line, cells[j].strip()) for line, cells in rows]), names
+    )
 
 
 def _features(

@@ -16,21 +16,25 @@ skevonas classifiers, so that their files hold only the sklearn contract:
 
 from __future__ import annotations
 
+import functools
 import numbers
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.metrics import get_scorer
 
-from .callbacks import ProgressBar, ProgressPrinter, SearchCallback, TimeBudget
+from .callbacks import ProgressBar, ProgressPrinter, RefitReserve, SearchCallback, TimeBudget
 from .devices import resolve_devices
 from .families import get_family
 from .genome import Genome, parse_genome
 from .operators import CROSSOVERS, SELECTIONS
 from .space import SearchSpace
 from .spaces import SPACES
+
+if TYPE_CHECKING:
+    from .engine import SearchEngine
 
 __all__ = [
     "initial_genomes",
@@ -113,6 +117,11 @@ def training_problems(est: Any) -> list[str]:
     return problems
 
 
+def _move(engine: SearchEngine, budget: TimeBudget, deadline: float) -> None:
+    engine.deadline = deadline
+    budget.deadline_ = deadline
+
+
 def search_problems(est: Any) -> list[str]:
     """Every problem with the settings of an :class:`~skevonas.EvolutionaryNASClassifier`.
 
@@ -157,6 +166,12 @@ def search_problems(est: Any) -> list[str]:
     ):
         value = getattr(est, name)
         need(is_int(value) and value >= low, name, f"an int >= {low}")
+    if is_int(est.elite_size) and is_int(est.population_size) and est.population_size >= 2:
+        need(
+            est.elite_size <= est.population_size,
+            "elite_size",
+            f"at most population_size ({est.population_size})",
+        )
     low_epochs = est.min_epochs
     need(
         low_epochs is None
@@ -257,8 +272,13 @@ def search_callbacks(
     max_time: float | None,
     deadline: float | None,
     verbose: int,
+    engine: SearchEngine | None = None,
 ) -> list[SearchCallback]:
     """The user's callbacks, then the time budget and the progress display.
+
+    With ``max_time`` and the search's ``engine``, a :class:`RefitReserve`
+    moves the deadline of the search (the engine's and the time budget's)
+    so that the refit of the best genome still ends by ``deadline``.
 
     Examples
     --------
@@ -267,7 +287,12 @@ def search_callbacks(
     """
     out = list(callbacks or [])
     if max_time is not None:
-        out.append(TimeBudget(max_time, deadline))
+        budget = TimeBudget(max_time, deadline)
+        out.append(budget)
+        if engine is not None and deadline is not None:
+            n_train = len(engine.data.y_train)
+            scale = (n_train + len(engine.data.y_valid)) / max(1, n_train)
+            out.append(RefitReserve(deadline, scale, functools.partial(_move, engine, budget)))
     if verbose >= 1:
         out.append(ProgressBar(max_time))
     if verbose >= 2:

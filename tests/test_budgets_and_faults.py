@@ -16,6 +16,7 @@ from skevonas import EvolutionaryNASClassifier, SearchFailedError
 from skevonas.parallel import iter_batch
 
 
+@pytest.mark.filterwarnings("ignore:max_time was up during the refit")
 def test_max_time_returns_the_best_so_far(blobs, fast):
     X, y = blobs
     clf = EvolutionaryNASClassifier(
@@ -28,10 +29,10 @@ def test_max_time_returns_the_best_so_far(blobs, fast):
     assert clf.stop_reason_ == "max_time of 3 s reached"
     assert clf.history_[-1]["stop_reason"] == "max_time of 3 s reached"
     # Unbudgeted, this search would run for hours. Candidates stop at their
-    # first epoch end past the limit (milliseconds here); the slack is for a
-    # loaded CI machine.
+    # first epoch end past the limit (milliseconds here), and so does the
+    # refit: max_time bounds the whole fit. The slack is for a loaded CI machine.
     assert clf.search_time_ < 3 + 5
-    assert total < clf.search_time_ + clf.refit_time_ + 5
+    assert total < 3 + 5
     assert any(r["stopped_by"] == "time limit" for r in clf.evaluations_)
     assert clf.predict(X).shape == y.shape
 

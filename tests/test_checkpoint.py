@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -111,6 +112,80 @@ def test_a_search_killed_with_sigkill_resumes_without_retraining(
     assert _summary(resumed) == _summary(uninterrupted)
     np.testing.assert_allclose(resumed.predict_proba(X), uninterrupted.predict_proba(X))
     assert load_checkpoint(folder).generation == 3
+
+
+HALVING = {**SETTINGS, "population_size": 6, "n_generations": 3, "max_epochs": 4}
+HALVING.update(min_epochs=1, halving_factor=2)
+
+KILLED_HALVING_SEARCH = """
+    import hashlib, json, os, signal, sys
+    import numpy as np
+    from skorch.callbacks import Callback
+    from skevonas import EvolutionaryNASClassifier
+
+    STARTED = [0]
+
+    class KillAt(Callback):
+        # SIGKILL this process as the at-th training of a candidate (or rung) begins,
+        # when KILL is set; otherwise nothing.
+        def __init__(self, at=0):
+            self.at = at
+
+        def on_train_begin(self, net, **kwargs):
+            STARTED[0] += 1
+            if os.environ.get("KILL") and STARTED[0] == self.at:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    data = np.load(sys.argv[1])
+    clf = EvolutionaryNASClassifier(
+        **{settings}, net_params={"callbacks": [KillAt(int(sys.argv[3]))]},
+        checkpoint_dir=sys.argv[2], warm_start=not os.environ.get("KILL"),
+    ).fit(data["X"], data["y"])
+    clock = {"fit_time", "seconds", "elapsed"}
+    proba = np.ascontiguousarray(clf.predict_proba(data["X"]))
+    print(json.dumps([
+        [{k: v for k, v in e.items() if k not in clock} for e in clf.evaluations_],
+        [{k: v for k, v in h.items() if k not in clock} for h in clf.history_],
+        clf.best_genome_.key(), clf.best_score_, hashlib.sha256(proba.tobytes()).hexdigest(),
+    ]))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("at", [16, 18])  # generation 1: as rung 1 begins; in its last rung
+def test_a_halving_search_killed_with_sigkill_resumes_to_the_same_search(blobs, tmp_path, at):
+    X, y = blobs
+    np.savez(tmp_path / "data.npz", X=X, y=y)
+    folder = tmp_path / "checkpoint"
+    script = textwrap.dedent(KILLED_HALVING_SEARCH).replace("{settings}", repr(HALVING))
+
+    def run(**env):
+        return subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path / "data.npz"), str(folder), str(at)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "PYTHONPATH": str(Path(skevonas.__file__).parents[1]), **env},
+        )
+
+    killed = run(KILL="1")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert load_checkpoint(folder).generation == 0
+    lines = [json.loads(line) for line in (folder / "evaluations.jsonl").read_text().splitlines()]
+    assert any(line["generation"] == 1 and line.get("kind") == "rung" for line in lines)
+    resumed = run()
+    assert resumed.returncode == 0, resumed.stderr
+    clf = EvolutionaryNASClassifier(**HALVING).fit(X, y)
+    proba = np.ascontiguousarray(clf.predict_proba(X))
+    clock = {"fit_time", "seconds", "elapsed"}
+    expected = [
+        [{k: v for k, v in e.items() if k not in clock} for e in clf.evaluations_],
+        [{k: v for k, v in h.items() if k not in clock} for h in clf.history_],
+        clf.best_genome_.key(),
+        clf.best_score_,
+        hashlib.sha256(proba.tobytes()).hexdigest(),
+    ]
+    assert json.loads(resumed.stdout) == json.loads(json.dumps(expected))
 
 
 def test_warm_start_continues_an_in_memory_search(blobs, uninterrupted):

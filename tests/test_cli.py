@@ -22,19 +22,17 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_iris
 
-from skevonas import EvolutionaryNASClassifier, Genome, eegnet_genome, standard_eeg_genomes
-from skevonas.cli import (
-    EVALUATION_COLUMNS,
-    SEARCH_DEFAULTS,
-    SEARCH_SPACES,
-    SUMMARY_FILE,
-    _prepare_output,
-    build_parser,
-    main,
-)
+from skevonas import EvolutionaryNASClassifier, Genome, eegnet_genome, load, standard_eeg_genomes
+from skevonas.cli import EVALUATION_COLUMNS, SUMMARY_FILE, _prepare_output, main
+from skevonas.cli_parser import SEARCH_DEFAULTS, SEARCH_SPACES, build_parser
 from skevonas.datasets import load_eeg
 from skevonas.io import load_table_or_arrays
-from skevonas.spaces import SPACES
+from skevonas.spaces import SPACES, get_space
+
+# The models of a search on a CSV file know their feature names; these
+# checks predict with plain arrays, as the command itself does after matching
+# the columns by name.
+pytestmark = pytest.mark.filterwarnings("ignore:X does not have valid feature names:UserWarning")
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = [
@@ -116,7 +114,7 @@ def check_output_folder(folder):
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["command"] == "skevonas search"
     assert summary["files"] == [
-        "model.joblib",
+        "model.skevonas",
         "best_genome.json",
         "evaluations.csv",
         "history.csv",
@@ -125,7 +123,7 @@ def check_output_folder(folder):
     ]
     assert summary["settings"]["population_size"] == 4
     assert summary["stop_reason"] == "completed 2 generations"
-    model = joblib.load(folder / "model.joblib")
+    model = load(folder / "model.skevonas")  # no pickle
     assert isinstance(model, EvolutionaryNASClassifier)
     genome = Genome.from_json((folder / "best_genome.json").read_text())
     assert genome == model.best_genome_
@@ -148,7 +146,7 @@ def check_output_folder(folder):
 def test_search_on_csv_writes_every_file(iris_search, iris_csv):
     result, folder = iris_search
     assert "validation accuracy" in result.stdout and "mlp genome" in result.stdout
-    assert "wrote model.joblib" in result.stdout
+    assert "wrote model.skevonas" in result.stdout
     assert "cand" in result.stderr  # the tqdm progress bar
     summary, model = check_output_folder(folder)
     assert summary["data"]["label_column"] == "species"
@@ -187,7 +185,8 @@ def test_search_seeded_with_an_earlier_best_genome(eeg_search, eeg_npz, tmp_path
     summary, model = check_output_folder(folder)
     assert summary["settings"]["initial_genomes"] is None
     first = {r["key"] for r in model.evaluations_ if r["generation"] == 0}
-    repaired = [model.search_space_.repair(g).short_key() for g in standard_eeg_genomes()]
+    space = get_space(summary["search_space"], model.sample_shape_)  # a loaded model has none
+    repaired = [space.repair(g).short_key() for g in standard_eeg_genomes()]
     assert not first & set(repaired)
 
 
@@ -214,7 +213,7 @@ def test_predict_csv_with_labels_and_proba_to_stdout(iris_search, iris_csv):
     rows = read_csv(result.stdout)
     classes = ["setosa", "versicolor", "virginica"]
     assert list(rows[0]) == ["prediction", *(f"proba_{c}" for c in classes)]
-    model = joblib.load(folder / "model.joblib")
+    model = load(folder / "model.skevonas")
     X, y = load_table_or_arrays(iris_csv, "species")
     assert [row["prediction"] for row in rows] == model.predict(X).tolist()
     proba = np.array([[float(row[f"proba_{c}"]) for c in classes] for row in rows])
@@ -227,11 +226,11 @@ def test_predict_csv_with_labels_and_proba_to_stdout(iris_search, iris_csv):
 def test_predict_npz_without_labels_to_a_file(eeg_search, eeg_npz, tmp_path):
     _, folder = eeg_search
     out = tmp_path / "predictions.csv"
-    result = run("predict", folder / "model.joblib", eeg_npz[1], "--output", out)
+    result = run("predict", folder / "model.skevonas", eeg_npz[1], "--output", out)
     assert result.returncode == 0, result.stderr
     assert "wrote 30 predictions" in result.stdout and "accuracy" not in result.stdout
     rows = read_csv(out.read_text())
-    model = joblib.load(folder / "model.joblib")
+    model = load(folder / "model.skevonas")
     X, _ = load_table_or_arrays(eeg_npz[1], require_labels=False)
     assert list(rows[0]) == ["prediction"]
     assert [row["prediction"] for row in rows] == model.predict(X).tolist()
@@ -241,7 +240,8 @@ def test_predict_csv_without_label_column(iris_search, iris_csv, tmp_path, capsy
     _, folder = iris_search
     X, _ = load_table_or_arrays(iris_csv, "species")
     data = tmp_path / "unlabelled.csv"
-    data.write_text("a,b,c,d\n" + "\n".join(",".join(map(str, x)) for x in X[:7]) + "\n")
+    header = "sepal_length,sepal_width,petal_length,petal_width\n"
+    data.write_text(header + "\n".join(",".join(map(str, x)) for x in X[:7]) + "\n")
     assert main(["predict", str(folder), str(data)]) == 0
     out, err = capsys.readouterr()
     assert len(read_csv(out)) == 7 and "accuracy" not in err
@@ -270,7 +270,7 @@ def test_help_and_errors():
     "command, expected",
     [
         ("search", ["DATA", "--population-size", "--max-time", "--checkpoint-dir", "--resume"]),
-        ("predict", ["MODEL", "DATA", "--proba", "only load models you trust"]),
+        ("predict", ["MODEL", "DATA", "--proba", "--allow-pickle", "only load models you trust"]),
         ("demo", ["--dataset", "--max-epochs", "--max-time", "--max-sfreq"]),
         ("datasets", ["usage: skevonas datasets"]),
     ],
@@ -361,8 +361,8 @@ PREDICT_ERRORS = [
     (["missing.joblib", "ok.csv"], "no such model file: 'missing.joblib'"),
     (["junk.joblib", "ok.csv"], "is not a skevonas model file"),
     (["ok.csv", "ok.csv"], "is not a skevonas model file"),
-    (["dict.joblib", "ok.csv"], "holds a builtins.dict, not a skevonas classifier"),
-    (["not-a-run", "ok.csv"], "has no model.joblib"),
+    (["dict.joblib", "ok.csv"], "pass --allow-pickle to load it"),
+    (["not-a-run", "ok.csv"], "has no model.skevonas"),
 ]
 
 
@@ -386,6 +386,18 @@ def test_predict_data_of_another_shape(iris_search, eeg_npz, capsys):
     assert main(["predict", str(folder), str(eeg_npz[1])]) == 2
     err = capsys.readouterr().err
     assert "does not fit the model" in err and "4" in err
+
+
+def test_allow_pickle_still_checks_what_the_pickle_holds(bad_files, monkeypatch, capsys):
+    monkeypatch.chdir(bad_files)
+    for model, expected in (
+        ("dict.joblib", "holds a builtins.dict, not a skevonas classifier"),
+        ("junk.joblib", "is not a skevonas model file (written by skevonas search or"),
+    ):
+        assert main(["predict", model, "ok.csv", "--allow-pickle"]) == 2
+        warning, error = capsys.readouterr().err.splitlines()[:2]
+        assert warning.startswith("skevonas: warning: loading")
+        assert error.startswith("skevonas: error:") and expected in error
 
 
 @pytest.mark.parametrize("value", ["two", "1.5"])

@@ -51,12 +51,23 @@ PUBLIC_MODULES = (
     "skevonas.callbacks",
     "skevonas.checkpoint",
     "skevonas.export",
+    "skevonas.modelfile",
+    "skevonas.modelcheck",
+    "skevonas.io",
     "skevonas.plots",
     "skevonas.datasets",
     "skevonas.datasets.fashion_mnist",
     "skevonas.builders",
     "skevonas.networks",
     "skevonas.evaluation",
+    "skevonas.training",
+    "skevonas.engine",
+    "skevonas.data",
+    "skevonas.settings",
+    "skevonas.resume",
+    "skevonas.journal",
+    "skevonas.checks",
+    "skevonas.folderlock",
 )
 
 # numpydoc's section names, in the order of its style guide (a class's

@@ -178,3 +178,35 @@ def test_refit_trains_on_all_the_data_with_the_search_settings(blobs):
         net = eng.refit(genome, X, y, epochs=3, standardize=True, seed=0)
     assert len(net.history) == 3
     assert net.predict_proba(X[:4]).shape == (4, 3)
+
+
+def test_rung_results_are_journaled_and_come_back_without_training(tmp_path):
+    from skevonas.journal import read_journal
+
+    journal = Journal(tmp_path, {"search_id": "s1"})
+    first = Recorder(rungs)
+    with engine(first, n_jobs=1, min_epochs=1, halving_factor=3, journal=journal) as eng:
+        final = dict(eng.evaluate(GENOMES, generation=0))
+    entries = read_journal(tmp_path, "s1")
+    rung_lines = [(e.genome, e.budget) for e in entries if not e.final]
+    assert [(g, b) for g, b in rung_lines] == [(t.genome, t.epochs) for t in first.tasks]
+    assert all("snapshot" not in e.result for e in entries)
+    assert len([e for e in entries if e.final]) == len(GENOMES)
+    # A crash after rung 0: its results come back, the schedule is the same, and
+    # the promoted candidates (without snapshots) train from scratch to 3 epochs.
+    rung0 = {(e.genome.key(), e.budget): e.result for e in entries if e.budget == 1}
+    again = Recorder(rungs)
+    replay = Journal(None, {}, rungs=rung0)
+    with engine(again, n_jobs=1, min_epochs=1, halving_factor=3, journal=replay) as eng:
+        assert dict(eng.evaluate(GENOMES, generation=0)) == final
+    assert [(t.epochs, t.snapshot) for t in again.tasks] == [(3, None), (3, None), (9, b"64@3")]
+
+
+def test_leaving_the_engine_releases_the_folder_lock(tmp_path):
+    from skevonas.folderlock import FolderLock
+
+    lock = FolderLock(tmp_path).acquire()
+    with engine(Recorder(), n_jobs=1, journal=Journal(tmp_path, {}, lock=lock)) as eng:
+        list(eng.evaluate(GENOMES[:1], generation=0))
+        assert lock.held
+    assert not lock.held

@@ -256,3 +256,19 @@ def test_min_epochs_equal_to_max_epochs_is_full_fidelity(blobs):
             population_size=3, n_generations=1, max_epochs=3, min_epochs=3, random_state=0
         ).fit(*blobs)
     assert {e["status"] for e in clf.evaluations_} == {"ok"}
+
+
+def test_a_result_without_a_snapshot_goes_on_from_scratch():
+    # e.g. a rung result journaled before a crash: the schedule is unchanged,
+    # and the promoted candidate's next task has no snapshot
+    log = []
+
+    def run(tasks, keep_snapshot):
+        log.append(list(tasks))
+        for i, epochs, _ in tasks:
+            yield i, {"score": float(i), "status": "ok", "stopped_by": "budget", "epochs": epochs}
+
+    final = dict(successive_halving(range(3), [1, 3], 3, run))
+    assert log[1] == [(2, 3, None)]
+    assert final[2]["status"] == "ok" and final[2]["rung"] == 1
+    assert final[0]["status"] == final[1]["status"] == "partial"

@@ -173,7 +173,7 @@ def test_the_graph_sees_the_package():
     assert "skevonas.spaces" in GRAPH["skevonas.families"]
     assert "skevonas.shapes" in GRAPH["skevonas.builders.cnn"]
     assert "skevonas.presets" in GRAPH["skevonas.builders.mlp"]  # presets/__init__ runs first
-    assert "skevonas.spaces" in GRAPH["skevonas.cli"]
+    assert "skevonas.spaces" in GRAPH["skevonas.cli_parser"]
 
 
 # --------------------------------------------------------------------------- the package

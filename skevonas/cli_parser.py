@@ -1,0 +1,331 @@
+"""The options of the ``skevonas`` command: its argument parser and their defaults.
+
+:func:`build_parser` describes what each subcommand (``search``,
+``predict``, ``demo``, ``datasets``) accepts; :mod:`skevonas.cli` does what
+they ask. A usage error, in the main command or a subcommand, prints the
+usage and ``skevonas: error: ...`` and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+from .spaces import SPACES
+
+__all__ = ["build_parser"]
+
+# The demo's budget: chosen so the search finishes in a few minutes on 2 CPU
+# cores (see docs/benchmarks.md for the measured time and accuracy). Most
+# seeds finish the 6 generations in 1 to 7 minutes; max_time caps the ones
+# that drift to slow networks, so the demo ends within about 9 minutes.
+DEMO_SETTINGS = {
+    "population_size": 10,
+    "n_generations": 6,
+    "max_epochs": 40,
+    "patience": 6,
+    "max_time": 480.0,
+}
+# The demo decimates faster recordings to this rate (Hz): slow cortical
+# potentials need no 256 Hz, and every convolution costs 4x less.
+DEMO_MAX_SFREQ = 64.0
+
+# `skevonas search` defaults: the estimator's own, except n_jobs (all cores)
+# and random_state (0, so that a run can be repeated). tests/test_cli.py
+# checks that the others still match EvolutionaryNASClassifier's.
+SEARCH_DEFAULTS: dict[str, Any] = {
+    "search_space": "auto",
+    "population_size": 10,
+    "n_generations": 5,
+    "max_epochs": 30,
+    "patience": 5,
+    "min_epochs": None,
+    "halving_factor": 3,
+    "max_time": None,
+    "scoring": "accuracy",
+    "validation_fraction": 0.2,
+    "n_jobs": -1,
+    "device": "cpu",
+    "random_state": 0,
+}
+# The --search-space choices: "auto" and the named spaces (torch-free to import).
+SEARCH_SPACES = ("auto", *SPACES)
+
+# The model file `skevonas search` writes (skevonas.save: safetensors, no
+# pickle), and the pickle that earlier versions wrote instead.
+MODEL_FILE = "model.skevonas"
+PICKLE_MODEL_FILE = "model.joblib"
+
+
+class CommandParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors start with ``skevonas: error:``.
+
+    argparse names the subcommand in its messages (``skevonas search:
+    error: ...``); the command promises one prefix for every error, so the
+    subcommand goes after it.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        """Print the usage and ``skevonas: error: [COMMAND: ]message``; exit with status 2.
+
+        Examples
+        --------
+        >>> import contextlib, io
+        >>> err = io.StringIO()
+        >>> with contextlib.redirect_stderr(err):
+        ...     try:
+        ...         build_parser().parse_args(["search", "data.csv", "--population-size", "x"])
+        ...     except SystemExit as exc:
+        ...         print(exc.code)
+        2
+        >>> err.getvalue().splitlines()[-1]
+        "skevonas: error: search: argument --population-size: invalid int value: 'x'"
+        """
+        self.print_usage(sys.stderr)
+        command = self.prog.split(" ", 1)[1] + ": " if " " in self.prog else ""
+        self.exit(2, f"skevonas: error: {command}{message}\n")
+
+
+# --------------------------------------------------------------------------- parser
+def _add_search_parser(commands: argparse._SubParsersAction) -> None:
+    d = SEARCH_DEFAULTS
+    search = commands.add_parser(
+        "search",
+        help="evolve a network for your data and save it",
+        description="Evolve neural networks for a labelled data set, refit the best one on all "
+        "of it, and save the model, the best genome, the record of every candidate and a "
+        "fitness plot in an output folder. DATA is a .npz file with arrays X (2-D samples x "
+        "features, 3-D samples x channels x times, or 4-D images) and y (labels), or a .csv "
+        "file with a header row, a label column and numeric features in every other column.",
+        epilog="example: skevonas search iris.csv --label-column species --n-generations 3",
+    )
+    search.add_argument("data", type=Path, metavar="DATA", help="the .npz or .csv data file")
+    search.add_argument(
+        "--label-column", metavar="NAME", help="the label column of a CSV file (default: label)"
+    )
+    search.add_argument(
+        "--output",
+        type=Path,
+        metavar="DIR",
+        help="folder for the results (default: skevonas-search-<DATA name> in the current "
+        "folder); a non-empty "
+        "folder is refused unless it holds an earlier search's results",
+    )
+    search.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into a non-empty output folder (only skevonas's own file names are "
+        "replaced), or start a new search in a --checkpoint-dir that holds an earlier one "
+        "(its checkpoint is deleted)",
+    )
+    ga = search.add_argument_group("search settings")
+    ga.add_argument(
+        "--search-space",
+        choices=SEARCH_SPACES,
+        default=d["search_space"],
+        help="model family; auto picks MLP, EEG network or 2-D CNN from X's dimensions "
+        "(default: auto)",
+    )
+    for flag, kind, rule in (
+        ("--population-size", int, "networks per generation"),
+        ("--n-generations", int, "generations to evolve"),
+        ("--max-epochs", int, "most epochs any network trains"),
+        ("--patience", int, "epochs without improvement before a network stops"),
+    ):
+        name = flag[2:].replace("-", "_")
+        ga.add_argument(
+            flag, type=kind, default=d[name], metavar="N", help=f"{rule} (default: {d[name]})"
+        )
+    ga.add_argument(
+        "--min-epochs",
+        type=int,
+        default=d["min_epochs"],
+        metavar="N",
+        help="multi-fidelity evaluation: every new network trains about N epochs, the best "
+        "1/F go on for F times more, and so on up to --max-epochs (successive halving; "
+        "default: off, every network trains up to --max-epochs)",
+    )
+    ga.add_argument(
+        "--halving-factor",
+        type=int,
+        default=d["halving_factor"],
+        metavar="F",
+        help=f"with --min-epochs, the growth of the budgets and the share that goes on "
+        f"(default: {d['halving_factor']})",
+    )
+    ga.add_argument(
+        "--max-time",
+        type=float,
+        default=d["max_time"],
+        metavar="SECONDS",
+        help="time budget of the search; the best network so far is refitted when it is up "
+        "(default: none)",
+    )
+    ga.add_argument(
+        "--scoring",
+        default=d["scoring"],
+        metavar="NAME",
+        help="scikit-learn scorer name, e.g. balanced_accuracy, f1_macro, roc_auc "
+        f"(default: {d['scoring']})",
+    )
+    ga.add_argument(
+        "--validation-fraction",
+        type=float,
+        default=d["validation_fraction"],
+        metavar="F",
+        help=f"share of the data held out to score networks (default: {d['validation_fraction']})",
+    )
+    ga.add_argument(
+        "--initial-genomes",
+        default="auto",
+        metavar="FILE",
+        help="networks for the first generation: a JSON file with one genome (such as an "
+        "earlier search's best_genome.json) or a list of them; auto seeds an EEG search with "
+        "ShallowConvNet and EEGNet; none starts from random genomes only (default: auto)",
+    )
+    ga.add_argument(
+        "--random-state",
+        type=int,
+        default=d["random_state"],
+        metavar="N",
+        help=f"seed; the same seed repeats a search on CPU (default: {d['random_state']})",
+    )
+    run = search.add_argument_group("resources and resuming")
+    run.add_argument(
+        "--n-jobs",
+        type=int,
+        default=d["n_jobs"],
+        metavar="N",
+        help="networks trained in parallel (default: -1, all cores)",
+    )
+    run.add_argument(
+        "--device",
+        default=d["device"],
+        metavar="D",
+        help="cpu, cuda, cuda:N, auto, or a comma-separated list of devices (default: cpu)",
+    )
+    run.add_argument(
+        "--checkpoint-dir",
+        type=Path,
+        metavar="DIR",
+        help="save the search state there after every generation, so --resume can continue "
+        "it; a folder with an earlier search's checkpoint is refused without --resume or "
+        "--overwrite (it may be the --output folder)",
+    )
+    run.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the search saved in --checkpoint-dir, after a crash or with more "
+        "--n-generations (the data and the other settings must be the same)",
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _add_predict_parser(commands: argparse._SubParsersAction) -> None:
+    predict = commands.add_parser(
+        "predict",
+        help="predict with a model saved by skevonas search",
+        description="Predict the class of every sample in DATA with a saved model and write "
+        "the predictions as CSV (a column 'prediction', and with --proba one column "
+        "'proba_<class>' per class). DATA is a .npz file with an array X (y optional) or a "
+        ".csv file whose columns are the features the model was trained on: matched by name "
+        "when the model knows the names (a search on a CSV file keeps them), else taken in "
+        "order. A label column, if there, is left out of the features and the accuracy is "
+        f"printed. skevonas search writes a {MODEL_FILE} file (safetensors and JSON), which "
+        "cannot run code when loaded. Earlier versions wrote a pickle "
+        f"({PICKLE_MODEL_FILE}) instead, which can: it is read only with --allow-pickle, so "
+        "only load models you trust.",
+        epilog="example: skevonas predict skevonas-search-iris new.csv --output predictions.csv",
+    )
+    predict.add_argument(
+        "model",
+        type=Path,
+        metavar="MODEL",
+        help=f"a {MODEL_FILE} file, or the output folder of skevonas search",
+    )
+    predict.add_argument("data", type=Path, metavar="DATA", help="the .npz or .csv data file")
+    predict.add_argument(
+        "--label-column",
+        metavar="NAME",
+        help="the label column of a CSV file, if any (default: label)",
+    )
+    predict.add_argument(
+        "--output", type=Path, metavar="FILE", help="CSV file to write (default: standard output)"
+    )
+    predict.add_argument("--proba", action="store_true", help="add the probability of each class")
+    predict.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help=f"also read a pickled model ({PICKLE_MODEL_FILE}, as earlier versions wrote): "
+        "loading a pickle can run any code, so only for files you trust",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``skevonas`` command.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+        Its subcommands are ``search``, ``predict``, ``demo`` and ``datasets``.
+
+    Examples
+    --------
+    >>> args = build_parser().parse_args(["search", "data.csv", "--population-size", "4"])
+    >>> args.command, args.population_size, args.n_generations
+    ('search', 4, 5)
+    """
+    from . import __version__
+    from .datasets import list_eeg_datasets
+
+    parser = CommandParser(
+        prog="skevonas",
+        description="Evolutionary neural architecture search.",
+        epilog="Run 'skevonas COMMAND --help' for the options of a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"skevonas {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_search_parser(commands)
+    _add_predict_parser(commands)
+
+    demo = commands.add_parser(
+        "demo",
+        help="search an EEG network for a bundled EEG data set and report its test accuracy",
+        description="Evolve an EEG network on the training split of a bundled EEG data "
+        "set (the first generation seeded with ShallowConvNet and EEGNet), print the best "
+        "architecture, its validation score and its accuracy on the test split.",
+    )
+    demo.add_argument("--dataset", default="SelfRegulationSCP1", choices=list_eeg_datasets())
+    demo.add_argument("--population-size", dest="population_size", type=int)
+    demo.add_argument("--n-generations", dest="n_generations", type=int)
+    demo.add_argument("--max-epochs", dest="max_epochs", type=int)
+    demo.add_argument(
+        "--max-time",
+        dest="max_time",
+        type=float,
+        metavar="SECONDS",
+        help="stop the search after this many seconds, then refit the best network "
+        f"(0: no limit; default: {DEMO_SETTINGS['max_time']:g})",
+    )
+    demo.add_argument(
+        "--n-jobs",
+        dest="n_jobs",
+        type=int,
+        default=-1,
+        help="parallel candidates (default: -1, all cores)",
+    )
+    demo.add_argument("--random-state", dest="random_state", type=int, default=0)
+    demo.add_argument(
+        "--max-sfreq",
+        dest="max_sfreq",
+        type=float,
+        default=DEMO_MAX_SFREQ,
+        metavar="HZ",
+        help="decimate data sampled faster than this (anti-aliased; 0 keeps the original "
+        f"rate; default: {DEMO_MAX_SFREQ:g})",
+    )
+
+    commands.add_parser("datasets", help="list the bundled data sets")
+    return parser

@@ -1,0 +1,251 @@
+"""What one training runs inside: seeds, threads, Ctrl-C, deadlines, early stopping.
+
+Every training of a search, a candidate's or the refit's, runs in
+:func:`torch_context` (seeded, its own thread count, the caller's torch
+state restored, a Ctrl-C never swallowed) with skorch callbacks from here:
+:class:`BestEpoch` (early stopping that keeps the best epoch, the search's
+deadline, the candidate's time limit) and :class:`StopAt` (the refit's
+deadline). :func:`read_deadline` reads the deadline a search may move while
+its candidates train.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import signal
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from skorch import NeuralNetClassifier
+from skorch.callbacks import Callback
+
+# BestEpoch, StopAt and CandidateFailed are the worker's own machinery.
+__all__ = ["earliest", "interrupts_kept", "read_deadline", "torch_context"]
+
+
+def read_deadline(path: str | None) -> float | None:
+    """The deadline (a :func:`time.time` value) in the file ``path``, or None.
+
+    A search with ``max_time`` writes its deadline there, and moves it
+    earlier to keep time for the refit; candidates training on this machine
+    read it after every epoch. No file (e.g. on a remote Dask worker), or
+    none readable, means no moved deadline.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> fd, path = tempfile.mkstemp()
+    >>> _ = os.write(fd, b"1234.5"); os.close(fd)
+    >>> read_deadline(path), read_deadline(None), read_deadline(path + ".gone")
+    (1234.5, None, None)
+    >>> os.remove(path)
+    """
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="ascii") as handle:
+            return float(handle.read(64))
+    except (OSError, ValueError):
+        return None
+
+
+def earliest(*times: float | None) -> float | None:
+    """The earliest of ``times`` that are not None, or None.
+
+    Examples
+    --------
+    >>> earliest(5.0, None, 3.0), earliest(None, None)
+    (3.0, None)
+    """
+    known = [t for t in times if t is not None]
+    return min(known) if known else None
+
+
+class CandidateFailed(RuntimeError):
+    """Training of one candidate cannot go on (e.g. its loss became NaN)."""
+
+
+@contextlib.contextmanager
+def torch_context(seed: int, n_threads: int) -> Iterator[None]:
+    """Seed torch and set its thread count, restoring both afterwards.
+
+    The caller's global torch RNG state and thread count are left as they
+    were, so running a candidate in the user's own process (``n_jobs=1``)
+    does not disturb the user's torch state. A Ctrl-C during the body is
+    never lost (see :func:`interrupts_kept`).
+
+    Examples
+    --------
+    >>> before = torch.get_rng_state()
+    >>> with torch_context(seed=0, n_threads=1):
+    ...     a = torch.rand(2)
+    >>> with torch_context(seed=0, n_threads=1):
+    ...     b = torch.rand(2)
+    >>> bool(torch.equal(a, b)), bool(torch.equal(torch.get_rng_state(), before))
+    (True, True)
+    """
+    threads = torch.get_num_threads()
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
+    with torch.random.fork_rng(devices=devices), interrupts_kept():
+        torch.manual_seed(int(seed))
+        torch.set_num_threads(max(1, int(n_threads)))
+        try:
+            yield
+        finally:
+            torch.set_num_threads(threads)
+
+
+@contextlib.contextmanager
+def interrupts_kept() -> Iterator[None]:
+    """Re-raise a Ctrl-C that skorch swallowed inside the body.
+
+    skorch ends ``fit`` quietly on a ``KeyboardInterrupt`` (its documented
+    way for callbacks to stop training), so a real Ctrl-C in the middle of a
+    candidate would end only that candidate, which would then look
+    finished. In the main thread, while Python's default SIGINT handler is
+    in place, this notes a SIGINT that arrives during the body and raises
+    ``KeyboardInterrupt`` when the body returns. Callbacks that raise
+    ``KeyboardInterrupt`` themselves still just stop training.
+
+    Examples
+    --------
+    >>> with interrupts_kept():
+    ...     pass  # no Ctrl-C: nothing happens
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+    received: list[int] = []
+
+    def note(signum: int, frame: Any) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, note)
+    try:
+        yield
+    except Exception as exc:
+        if received:  # e.g. torch wrapped it in a RuntimeError during a lazy import
+            raise KeyboardInterrupt from exc
+        raise
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if received:
+        raise KeyboardInterrupt
+
+
+# --------------------------------------------------------------------------- skorch callbacks
+class BestEpoch(Callback):
+    """Early stopping on the validation part that keeps the best weights.
+
+    An epoch is better when its validation score is higher, or equal with a
+    lower validation loss. Training stops after ``patience`` epochs without
+    improvement, and the weights of the best epoch are restored at the end.
+    A non-finite training loss stops the candidate with :class:`CandidateFailed`.
+    Past ``stop_at`` (a :func:`time.time` value, checked after every epoch)
+    training stops and the candidate keeps what it reached; ``deadline_file``
+    names a file holding a deadline that the search may move earlier while
+    the candidate trains (:func:`read_deadline`).
+    """
+
+    # What a snapshot keeps of this callback, so that training can go on.
+    _STATE = ("best_key_", "best_epoch_", "best_score_", "best_state_", "wait_")
+
+    def __init__(
+        self,
+        patience: int,
+        stop_at: float | None = None,
+        keep_last: bool = False,
+        deadline_file: str | None = None,
+    ) -> None:
+        self.patience = patience
+        self.stop_at = stop_at
+        self.keep_last = keep_last
+        self.deadline_file = deadline_file
+
+    def initialize(self) -> BestEpoch:
+        self.best_key_: tuple[float, float] | None = None
+        self.best_epoch_ = 0
+        self.best_score_ = math.nan
+        self.best_state_: dict[str, torch.Tensor] | None = None
+        self.wait_ = 0
+        self.stopped_by_ = "max_epochs"
+        self.last_: dict[str, Any] | None = None
+        return self
+
+    def state(self) -> dict[str, Any]:
+        """What :meth:`restore` needs to go on where this training stopped."""
+        return {name: getattr(self, name) for name in self._STATE}
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Continue from :meth:`state` of an earlier training of the same candidate."""
+        for name in self._STATE:
+            setattr(self, name, state[name])
+
+    def on_epoch_end(self, net: NeuralNetClassifier, **kwargs: Any) -> None:
+        row = net.history[-1]
+        if not math.isfinite(row["train_loss"]):
+            raise CandidateFailed(
+                f"training loss became {row['train_loss']} at epoch {row['epoch']}"
+            )
+        score, loss = float(row["valid_score"]), float(row["valid_loss"])
+        key = (
+            score if math.isfinite(score) else -math.inf,
+            -loss if math.isfinite(loss) else -math.inf,
+        )
+        if self.best_key_ is None or key > self.best_key_:
+            self.best_key_, self.best_epoch_, self.best_score_ = key, row["epoch"], score
+            self.best_state_ = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
+            self.wait_ = 0
+        else:
+            self.wait_ += 1
+            if self.wait_ >= self.patience:
+                self.stopped_by_ = "patience"
+                raise KeyboardInterrupt  # skorch's documented way to end fit early
+        stop_at = earliest(self.stop_at, read_deadline(self.deadline_file))
+        if stop_at is not None and time.time() >= stop_at:
+            self.stopped_by_ = "time limit"
+            raise KeyboardInterrupt
+
+    def on_train_end(self, net: NeuralNetClassifier, **kwargs: Any) -> None:
+        # Only a training that ended at its epoch cap can go on: keep its last
+        # epoch's weights, before the best ones replace them.
+        if self.keep_last and self.stopped_by_ == "max_epochs":
+            self.last_ = {
+                "module": {k: v.detach().clone() for k, v in net.module_.state_dict().items()},
+                "optimizer": net.optimizer_.state_dict(),
+                "rng": torch.get_rng_state(),  # inside the candidate's seeded context
+            }
+        if self.best_state_ is not None:
+            net.module_.load_state_dict(self.best_state_)
+
+    def smoothed_score(self, curve: list[float]) -> float:
+        """Mean validation score over the best epoch and its two neighbours.
+
+        A candidate whose curve merely spikes at one epoch (noisy training,
+        a small validation part) scores lower than one that is good around
+        that epoch, which is what a refit for a fixed epoch count can
+        reproduce.
+        """
+        i = self.best_epoch_ - 1
+        window = [v for v in curve[max(0, i - 1) : i + 2] if math.isfinite(v)]
+        return float(np.mean(window)) if window else self.best_score_
+
+
+class StopAt(Callback):
+    """End training after the epoch during which :func:`time.time` passed ``stop_at``."""
+
+    def __init__(self, stop_at: float) -> None:
+        self.stop_at = stop_at
+
+    def on_epoch_end(self, net: NeuralNetClassifier, **kwargs: Any) -> None:
+        if time.time() >= self.stop_at:
+            raise KeyboardInterrupt  # skorch's documented way to end fit early

@@ -1,0 +1,312 @@
+"""A hostile user's battery against the estimators: bad data, bad settings, bad moments.
+
+Each test names the finding of issue 16 it covers; the checkpoint and
+model-file findings are in ``test_hostile_resume.py`` and
+``test_hostile_files.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+from skorch.callbacks import Callback
+
+import skevonas
+from skevonas import EvolutionaryNASClassifier, SearchCallback
+from skevonas.checkpoint import CheckpointError, load_checkpoint, load_journal
+from skevonas.evaluation import CandidateData, TrainSettings
+from skevonas.evolution import EvaluationRecord, SearchState
+from skevonas.genome import Genome, LayerGene
+from skevonas.settings import search_callbacks
+
+ROOT = str(Path(skevonas.__file__).parents[1])
+
+
+# --------------------------------------------------------------------------- 1: refused fits
+def test_a_refused_warm_start_leaves_the_fitted_estimator_as_it_was(blobs, fast):
+    X, y = blobs
+    clf = EvolutionaryNASClassifier(**fast).fit(X, y)
+    before = {k: v for k, v in vars(clf).items() if k.endswith("_")}
+    proba = clf.predict_proba(X)
+    clf.set_params(warm_start=True, n_generations=3)
+    with pytest.raises(CheckpointError, match="data classes"):
+        clf.fit(X, np.array(["a", "b", "c"])[y])  # other labels: refused
+    with pytest.raises(CheckpointError, match="data shape"):
+        clf.fit(X[:, :3], y)  # other features: refused, after n_features_in_ was read
+    after = {k: v for k, v in vars(clf).items() if k.endswith("_")}
+    assert after.keys() == before.keys()
+    assert all(after[k] is before[k] for k in before)
+    assert clf.n_features_in_ == 4 and clf.classes_.tolist() == [0, 1, 2]
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+
+
+def test_a_failed_first_fit_leaves_the_estimator_unfitted(blobs, fast):
+    X, y = blobs
+    clf = EvolutionaryNASClassifier(**fast, initial_genomes=["{not json"])
+    with pytest.raises(ValueError, match="initial_genomes"):
+        clf.fit(X, y)
+    assert not [k for k in vars(clf) if k.endswith("_")]
+
+
+# --------------------------------------------------------------------------- 5: Ctrl-C
+class CtrlC(Callback):
+    """Sends this process a real SIGINT at the end of the first epoch of candidate ``at``."""
+
+    def __init__(self, at: int = 2) -> None:
+        self.at = at
+        self.seen = 0
+
+    def on_train_begin(self, net, **kwargs):
+        self.seen += 1
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.seen == self.at and len(net.history) == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_ctrl_c_stops_a_one_process_search_at_once_and_records_nothing_false(blobs, tmp_path):
+    X, y = blobs
+    clf = EvolutionaryNASClassifier(
+        population_size=4,
+        n_generations=2,
+        max_epochs=6,
+        patience=6,
+        random_state=0,
+        net_params={"callbacks": [CtrlC(at=2)]},
+        checkpoint_dir=tmp_path,
+    )
+    with pytest.raises(KeyboardInterrupt):
+        clf.fit(X, y)
+    # the candidate trained before Ctrl-C is journaled; the interrupted one is not
+    journal = load_journal(tmp_path)
+    assert len(journal) == 1
+    assert all(r["status"] == "ok" and r["epochs"] == 6 for r in journal.values())
+    # the checkpoint is the consistent one written before the first generation
+    assert load_checkpoint(tmp_path).generation == -1
+    assert not [k for k in vars(clf) if k.endswith("_")]  # nothing fitted
+
+
+def test_a_callback_that_stops_training_is_not_taken_for_ctrl_c(blobs):
+    from skorch.callbacks import EarlyStopping
+
+    X, y = blobs
+    stop = EarlyStopping(monitor="train_loss", patience=1, threshold=10.0)  # stops at epoch 2
+    clf = EvolutionaryNASClassifier(
+        population_size=2,
+        n_generations=1,
+        max_epochs=5,
+        random_state=0,
+        net_params={"callbacks": [stop]},
+    ).fit(X, y)
+    assert {e["epochs"] for e in clf.evaluations_} == {2}
+
+
+CLI_SEARCH = """
+    import numpy as np, sys
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 8)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    np.savez(sys.argv[1], X=X, y=y)
+"""
+
+
+@pytest.mark.slow
+def test_ctrl_c_ends_the_command_line_with_status_130(tmp_path):
+    data, ck = tmp_path / "data.npz", tmp_path / "ck"
+    env = {**os.environ, "PYTHONPATH": ROOT}
+    subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(CLI_SEARCH), str(data)], check=True, env=env
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "skevonas", "search", str(data), "--quiet", "--n-jobs", "1"]
+        + ["--max-epochs", "400", "--patience", "400", "--population-size", "4"]
+        + ["--checkpoint-dir", str(ck), "--output", str(tmp_path / "out")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and not (ck / "search.json").exists():
+            time.sleep(0.2)
+        time.sleep(1.0)  # inside the first candidate's 400 epochs
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert load_journal(ck) == {}  # the interrupted candidate was not recorded as finished
+
+
+# --------------------------------------------------------------------------- 6: float32 and offsets
+def test_data_whose_offset_swamps_its_signal_gets_a_clear_warning():
+    X, y = load_iris(return_X_y=True)
+    fast = {"population_size": 2, "n_generations": 1, "max_epochs": 1, "random_state": 0}
+    with pytest.warns(UserWarning, match=r"offset over 16384 times their spread.*Centre X"):
+        EvolutionaryNASClassifier(**fast).fit(X + 1e8, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        EvolutionaryNASClassifier(**fast).fit(X + 1e3, y)  # float32 keeps this signal
+
+
+# --------------------------------------------------------------------------- 12: orphans
+ORPHANED_SEARCH = """
+    import sys, numpy as np
+    from skevonas import EvolutionaryNASClassifier
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 16)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    EvolutionaryNASClassifier(population_size=4, n_generations=5, max_epochs=500,
+                              patience=500, n_jobs=2, random_state=0).fit(X, y)
+"""
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
+def test_workers_exit_when_the_search_process_is_killed():
+    proc = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(ORPHANED_SEARCH)],
+        env={**os.environ, "PYTHONPATH": ROOT},
+    )
+    try:
+        deadline = time.time() + 120
+        workers: set[int] = set()
+        while time.time() < deadline and len(workers) < 2:
+            time.sleep(0.5)
+            workers = {p for p in _children(proc.pid) if "loky" in _cmdline(p)}
+        assert len(workers) >= 2, "the search never started its workers"
+        time.sleep(2.0)  # they are training now
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.time() + 15
+        while time.time() < deadline and any(_alive(p) for p in workers):
+            time.sleep(0.25)
+        assert not [p for p in workers if _alive(p)], "workers outlived their parent"
+    finally:
+        proc.kill()
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+# --------------------------------------------------------------------------- 13: strides
+def test_negatively_strided_input_trains_and_predicts(blobs, fast):
+    X, y = blobs
+    flipped = X[:, ::-1]
+    clf = EvolutionaryNASClassifier(**{**fast, "n_generations": 1}).fit(flipped, y)
+    same = EvolutionaryNASClassifier(**{**fast, "n_generations": 1}).fit(flipped.copy(), y)
+    np.testing.assert_array_equal(
+        clf.predict_proba(X[::-1, ::-1]), same.predict_proba(X[::-1, ::-1])
+    )
+
+
+# --------------------------------------------------------------------------- 15: settings
+def test_more_elites_than_the_population_is_refused(blobs):
+    with pytest.raises(
+        ValueError, match=r"elite_size must be at most population_size \(4\), got 5"
+    ):
+        EvolutionaryNASClassifier(population_size=4, elite_size=5).fit(*blobs)
+
+
+# ---------------------------------------------------------------- 16: max_time and the refit
+class SlowEnd(SearchCallback):
+    """Keeps the search busy until ``seconds`` after it began (a search that used its budget)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def on_search_begin(self, state):
+        self.until = time.time() + self.seconds
+
+    def on_search_end(self, state):
+        time.sleep(max(0.0, self.until - time.time()))
+
+
+def test_the_refit_stops_when_max_time_is_up(blobs):
+    X, y = blobs
+    clf = EvolutionaryNASClassifier(
+        population_size=2,
+        n_generations=1,
+        max_epochs=8,
+        patience=8,
+        max_time=3.0,
+        random_state=0,
+        callbacks=[SlowEnd(3.5)],
+    )
+    with pytest.warns(RuntimeWarning, match="max_time was up during the refit"):
+        clf.fit(X, y)
+    assert clf.search_state_.best.info["best_epoch"] > 1
+    assert len(clf.best_estimator_.history) == 1  # at least one epoch, and no more
+    assert clf.predict(X[:3]).shape == (3,)
+
+
+def test_a_search_with_max_time_keeps_time_for_its_refit(blobs, fast, caplog):
+    with caplog.at_level(logging.DEBUG, logger="skevonas.callbacks"):
+        EvolutionaryNASClassifier(**fast, max_time=600).fit(*blobs)
+    assert any(m.startswith("keeping ") and "for the refit" in m for m in caplog.messages)
+
+
+def test_the_search_keeps_time_for_the_refit_of_its_best_genome(blobs):
+    X, y = blobs
+    data = CandidateData(X[:60], y[:60], X[60:], y[60:], n_classes=3)
+    from skevonas.engine import SearchEngine
+
+    engine = SearchEngine(data, TrainSettings(), entropy=0, deadline=1000.0)
+    callbacks = search_callbacks(None, max_time=100.0, deadline=1000.0, verbose=0, engine=engine)
+    budget, reserve = callbacks
+    state = SearchState("mlp", population_size=2, n_generations=1)
+    budget.on_search_begin(state)
+    reserve.on_search_begin(state)
+    genome = Genome("mlp", [LayerGene("dense", {"units": 8, "activation": "relu"})])
+    # 1 s per epoch on 60 samples, best at epoch 6: as soon as the result arrives
+    result = {"score": 0.9, "status": "ok", "fit_time": 12.0, "epochs": 12, "best_epoch": 6}
+    reserve.on_evaluation_end(state, genome, result)
+    # 6 refit epochs on 90 samples instead of 60: 9 s, times the margin of 1.5
+    assert engine.deadline == budget.deadline_ == pytest.approx(1000.0 - 13.5)
+    # a worse candidate moves nothing; a failed one neither
+    reserve.on_evaluation_end(state, genome, {**result, "score": 0.5, "best_epoch": 1})
+    reserve.on_evaluation_end(state, genome, {"score": math.nan, "status": "failed"})
+    assert engine.deadline == pytest.approx(1000.0 - 13.5)
+    # a record carried over by a resumed search counts from the start
+    resumed = SearchState("mlp", population_size=2, n_generations=1)
+    resumed.add(EvaluationRecord(genome, 0.9, 0, 0, info={**result, "best_epoch": 12}))
+    reserve.on_search_begin(resumed)
+    assert engine.deadline == pytest.approx(1000.0 - 27.0)
