@@ -52,7 +52,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .checks import STATUSES, check_genome, check_int, check_result, check_score, is_int
+from .checks import (
+    STATUSES,
+    check_genome,
+    check_int,
+    check_result,
+    check_score,
+    is_json_int,
+)
 from .evolution import EvaluationRecord, SearchState
 from .genome import Genome
 
@@ -316,7 +323,7 @@ def _record_from_dict(
             raise ValueError(f"it has no {', '.join(missing)}")
         genome = check_genome(data["genome"], space)
         where = f"record {position} ({genome.short_key()})"
-        if data["index"] != position or not is_int(data["index"]):
+        if data["index"] != position or not is_json_int(data["index"]):
             raise ValueError(f"its index is {data['index']!r}, not {position}")
         parents = data["parents"]
         if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
@@ -346,7 +353,7 @@ def _check_history(rows: Any, generation: int) -> list[dict[str, Any]]:
         missing = [name for name in HISTORY_FIELDS if name not in row]
         if missing:
             raise ValueError(f"history row {i} has no {', '.join(missing)}")
-        if row["generation"] != i or not is_int(row["generation"]):
+        if row["generation"] != i or not is_json_int(row["generation"]):
             raise ValueError(f"history row {i} is for generation {row['generation']!r}")
         for name in HISTORY_FIELDS[1:]:
             check_score(row[name], f"history row {i}'s {name}")

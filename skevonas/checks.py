@@ -16,7 +16,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .genome import Genome
+from .genome import Genome, short_repr
 
 if TYPE_CHECKING:
     from .space import SearchSpace
@@ -28,7 +28,7 @@ __all__ = [
     "check_int",
     "check_result",
     "check_score",
-    "is_int",
+    "is_json_int",
 ]
 
 STATUSES = ("ok", "failed", "partial")  # of a record, or a final result
@@ -40,12 +40,15 @@ RUNG_STATUSES = ("ok", "failed")  # of one rung of successive halving
 _COUNTS = {"epochs": 0, "best_epoch": 0, "budget": 1, "rung": 0}
 
 
-def is_int(value: Any) -> bool:
-    """Whether ``value`` is an int (and not a bool).
+def is_json_int(value: Any) -> bool:
+    """Whether ``value`` is an int as :func:`json.loads` gives one (not a bool).
+
+    Stricter than :func:`skevonas.settings.is_int`, which also takes NumPy
+    integers: values read from a file are Python ints or are wrong.
 
     Examples
     --------
-    >>> is_int(3), is_int(True), is_int(3.0)
+    >>> is_json_int(3), is_json_int(True), is_json_int(3.0)
     (True, False, False)
     """
     return isinstance(value, int) and not isinstance(value, bool)
@@ -63,7 +66,7 @@ def check_int(value: Any, what: str, low: int, high: float = math.inf) -> int:
         ...
     ValueError: epochs must be an int in [0, 30], got '4'
     """
-    if not is_int(value) or not low <= value <= high:
+    if not is_json_int(value) or not low <= value <= high:
         bounds = f">= {low}" if high == math.inf else f"in [{low}, {int(high)}]"
         raise ValueError(f"{what} must be an int {bounds}, got {value!r}")
     return int(value)
@@ -90,13 +93,8 @@ def check_score(value: Any, what: str = "score") -> float:
     except OverflowError:  # an int beyond float's range
         number = math.inf
     if number is None or isinstance(value, bool) or math.isinf(number):
-        raise ValueError(f"{what} must be a finite number or NaN, got {_short(value)}")
+        raise ValueError(f"{what} must be a finite number or NaN, got {short_repr(value, 80)}")
     return number
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _depth(value: Any, limit: int) -> int:

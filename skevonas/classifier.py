@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .base import NetClassifierBase
-from .data import encode_labels, prepare_data
+from .data import Seeds, draw_entropy, encode_labels, split_data
 from .engine import SearchEngine
 from .evaluation import CandidateData, TrainSettings
 from .evolution import EvaluationRecord, SearchState, evolve
@@ -390,26 +390,32 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             X, y = self._validate_X(X, y, reset=True)
             classes, y_enc = encode_labels(y, owner=type(self).__name__)
             space = get_space(self.search_space, X.shape[1:])
-            seeds = initial_genomes(self.initial_genomes, space)
-            meta = search_meta(self.get_params(), space.name, seeds, X, y_enc, classes)
+            initial = initial_genomes(self.initial_genomes, space)
+            meta = search_meta(self.get_params(), space.name, initial, X, y_enc, classes)
             last = getattr(self, "search_state_", None)
             resume, journal = resume_point(
                 meta, self.checkpoint_dir, self.warm_start, last, space=space
             )
             with journal:  # holds the checkpoint folder's lock until the search ends
                 # One seed source (skevonas.data); a resumed search keeps its entropy.
-                prepared = prepare_data(
-                    X,
-                    y,
-                    validation_fraction=self.validation_fraction,
-                    random_state=self.random_state,
-                    standardize=self.standardize,
-                    entropy=None if resume is None else int(resume.meta["entropy"]),
+                # X and y are validated and encoded already: no prepare_data here.
+                seeds = Seeds.from_entropy(
+                    draw_entropy(self.random_state)
+                    if resume is None
+                    else int(resume.meta["entropy"])
                 )
-                meta["entropy"] = prepared.seeds.entropy
+                parts = split_data(
+                    X,
+                    y_enc,
+                    classes,
+                    validation_fraction=self.validation_fraction,
+                    seed=seeds.split,
+                    standardize=self.standardize,
+                )
+                meta["entropy"] = seeds.entropy
                 self.classes_, self.sample_shape_ = classes, tuple(int(s) for s in X.shape[1:])
                 self.search_space_ = space
-                engine = self._engine(prepared.parts, prepared.seeds.entropy, journal, deadline)
+                engine = self._engine(parts, seeds.entropy, journal, deadline)
                 self._log_start(engine, resume is not None)
                 start = time.perf_counter()
                 with engine:
@@ -418,7 +424,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
                         engine.evaluate,
                         population_size=self.population_size,
                         n_generations=self.n_generations,
-                        rng=np.random.default_rng(prepared.seeds.evolution),
+                        rng=np.random.default_rng(seeds.evolution),
                         elite_size=min(self.elite_size, self.population_size - 1),
                         selection=self.selection,
                         tournament_size=self.tournament_size,
@@ -428,7 +434,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
                         callbacks=search_callbacks(
                             self.callbacks, self.max_time, deadline, self.verbose, engine
                         ),
-                        initial_population=seeds,
+                        initial_population=initial,
                         resume=resume,
                         checkpoint=journal.checkpoint,
                     )
@@ -437,7 +443,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             best = _winner(state)
             self.best_genome_, self.best_score_ = best.genome, float(best.score)
 
-            self._refit(engine, best, X, prepared.y, prepared.seeds.refit, deadline)
+            self._refit(engine, best, X, y_enc, seeds.refit, deadline)
         return self
 
     def _engine(

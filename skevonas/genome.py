@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["GENOME_FORMS", "GeneValue", "Genome", "LayerGene", "parse_genome"]
+__all__ = ["GENOME_FORMS", "GeneValue", "Genome", "LayerGene", "parse_genome", "short_repr"]
 
 GeneValue = int | float | str | bool
 # Genes as given to a constructor: a mapping, or (name, value) pairs.
@@ -379,8 +379,14 @@ class Genome:
 GENOME_FORMS = "a Genome, a dict from Genome.to_dict() or a JSON string from Genome.to_json()"
 
 
-def _short(value: Any, limit: int = 200) -> str:
-    """``repr(value)``, shortened for error messages."""
+def short_repr(value: Any, limit: int = 200) -> str:
+    """``repr(value)``, cut to ``limit`` characters, for error messages.
+
+    Examples
+    --------
+    >>> short_repr("x" * 100, limit=10)
+    "'xxxxxx..."
+    """
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -422,4 +428,6 @@ def parse_genome(genome: Genome | Mapping[str, Any] | str) -> Genome:
         reason = f"{type(exc).__name__}: {exc}"
     else:
         reason = f"{type(genome).__name__} is none of these"
-    raise ValueError(f"genome must be {GENOME_FORMS}; could not read {_short(genome)}: {reason}")
+    raise ValueError(
+        f"genome must be {GENOME_FORMS}; could not read {short_repr(genome)}: {reason}"
+    )

@@ -42,7 +42,7 @@ import numpy as np
 from .checkpoint import CheckpointError, clear_checkpoint, has_checkpoint, load_checkpoint
 from .evolution import SearchState
 from .folderlock import FolderLock
-from .genome import Genome
+from .genome import Genome, short_repr
 from .journal import Journal, read_journal
 from .space import SearchSpace
 
@@ -331,12 +331,9 @@ def _differences(old: Any, new: Any, where: str = "") -> list[str]:
     if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
         pairs = enumerate(zip(old, new, strict=True))
         return [d for i, (a, b) in pairs for d in _differences(a, b, f"{where}[{i}]")]
-    return [] if old == new else [f"{where}={_short(old)} there, {_short(new)} here"]
-
-
-def _short(value: Any, limit: int = 160) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return (
+        [] if old == new else [f"{where}={short_repr(old, 160)} there, {short_repr(new, 160)} here"]
+    )
 
 
 def check_compatible(saved: Mapping[str, Any], now: Mapping[str, Any], source: str) -> None:
