@@ -1,7 +1,11 @@
 """The main job (``skevonas demo``) over several seeds: test accuracy and time.
 
-Runs the demo's default budget on SelfRegulationSCP1 (search on the train
-split, one score on the test split) for each seed and prints a table.
+Runs the demo's default budget (``DEMO_SETTINGS``) on SelfRegulationSCP1 at
+its recorded rate, as the demo does (``DEMO_MAX_SFREQ`` is None: the
+estimator decimates long epochs inside the model), for each seed: search on
+the train split, one score on the test split. Prints a table: ``valid`` is
+``best_score_``, the final model's cross-validated estimate, and the best
+genome is the final model's first member.
 
     python bench/demo.py --seeds 0 1 2 3 4
 """

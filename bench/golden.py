@@ -10,6 +10,12 @@ after::
     # ... change the code ...
     python bench/golden.py compare golden-before.json
 
+``--settings JSON`` adds estimator settings to every run (a run's own
+settings win), e.g. to compare a later version that changed defaults, run
+with the earlier defaults, against a recording of the earlier version::
+
+    python bench/golden.py compare before.json --settings '{"lr_schedule": "constant"}'
+
 ``compare`` exits 1 and names every run and field that differs. The runs
 cover full-fidelity and successive-halving searches with ``n_jobs`` 1 and 2,
 an EEG search, an in-memory warm start and a search resumed from its
@@ -29,11 +35,18 @@ from typing import Any
 import numpy as np
 from sklearn.datasets import load_digits
 
-from skevonas import EvolutionaryNASClassifier
+from skevonas import EvolutionaryNASClassifier as _Estimator
 from skevonas.callbacks import SearchCallback
 from skevonas.datasets import load_eeg
 
 CLOCK_FIELDS = {"fit_time", "seconds", "elapsed"}
+# Settings added to every run by --settings (a run's own settings win).
+EXTRA: dict[str, Any] = {}
+
+
+def EvolutionaryNASClassifier(**settings: Any) -> _Estimator:  # noqa: N802 - stands for the class
+    """The estimator with ``EXTRA`` under the run's own settings."""
+    return _Estimator(**{**EXTRA, **settings})
 
 
 class _Crash(SearchCallback):
@@ -54,7 +67,7 @@ def _strip(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k not in CLOCK_FIELDS}
 
 
-def _summary(clf: EvolutionaryNASClassifier, X_test: np.ndarray) -> dict[str, Any]:
+def _summary(clf: _Estimator, X_test: np.ndarray) -> dict[str, Any]:
     proba = np.ascontiguousarray(clf.predict_proba(X_test))
     return {
         "evaluations": [_strip(r) for r in clf.evaluations_],
@@ -136,7 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("mode", choices=("record", "compare"))
     parser.add_argument("path")
+    parser.add_argument("--settings", default="{}", help="JSON object of settings for every run")
     args = parser.parse_args(argv)
+    EXTRA.update(json.loads(args.settings))
     warnings.simplefilter("ignore")
     results = json.loads(json.dumps(run_all()))  # the same JSON round trip for both sides
     if args.mode == "record":

@@ -36,13 +36,15 @@ clf = EvolutionaryNASClassifier(
 clf.fit(data.X_train, data.y_train)
 
 # %%
-# The best architecture, its validation score and its test accuracy.
+# The final model (one network, or a weighted ensemble of the best few), its
+# cross-validated accuracy estimate and its test accuracy.
 print(clf.describe())
 print(f"evolved network: test accuracy {clf.score(data.X_test, data.y_test):.3f}")
 
 # %%
-# The two standard networks, trained the same way: same epochs and early
-# stopping on a validation part of the training data, then a refit.
+# The two standard networks, each alone, trained as the search trains a
+# candidate: same epochs and early stopping on a validation part of the
+# training data, then a refit.
 space = clf.search_space_
 for name, genome in zip(["ShallowConvNet", "EEGNet-8,2"], standard, strict=True):
     fixed = GenomeClassifier(space.repair(genome), max_epochs=30, patience=6, random_state=0)
@@ -57,5 +59,6 @@ evaluations = pd.DataFrame(clf.evaluations_)
 print(evaluations[["generation", "key", "score", "best_epoch", "n_params", "fit_time"]].head())
 
 # %%
-# The genome is plain JSON: store it and rebuild it later.
+# The best genome (the final model's first member) is plain JSON: store it
+# and rebuild it later.
 print(clf.best_genome_.to_json(indent=1))

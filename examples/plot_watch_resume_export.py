@@ -127,7 +127,8 @@ else:
     print(f"plots written to {out / 'search.png'}")
 
 # %%
-# Export the refitted network and check the exports against the estimator.
+# Export the final model (every member of an ensemble) and check the exports
+# against the estimator.
 proba = clf.predict_proba(X_test)
 clf.to_torchscript(out / "best.pt")
 scripted = torch.jit.load(out / "best.pt")
@@ -145,8 +146,9 @@ except ImportError:
     print('ONNX export skipped: pip install "skevonas[onnx]"')
 
 # %%
-# The genome as JSON, rebuilt into a classifier and trained on another data
-# set with the same sample shape (no new search).
+# The best genome (the final model's first member) as JSON, rebuilt into a
+# classifier and trained on another data set with the same sample shape (no
+# new search).
 (out / "best_genome.json").write_text(clf.best_genome_.to_json(indent=1))
 genome = json.loads((out / "best_genome.json").read_text())
 other = load_eeg("SelfRegulationSCP2")

@@ -31,13 +31,14 @@ _EXPORTS = {
     "ProgressBar": "callbacks",
     "ProgressPrinter": "callbacks",
     "SearchCallback": "callbacks",
-    "SearchFailedError": "classifier",
+    "SearchFailedError": "final",
     "SearchSpace": "space",
     "TargetScore": "callbacks",
     "TimeBudget": "callbacks",
     "cnn_space": "spaces",
     "eeg_space": "eeg",
     "eegnet_genome": "eeg",
+    "eegnex_genome": "eeg",
     "get_space": "spaces",
     "load": "modelfile",
     "mlp_space": "spaces",
@@ -67,6 +68,7 @@ __all__ = [
     "cnn_space",
     "eeg_space",
     "eegnet_genome",
+    "eegnex_genome",
     "get_space",
     "load",
     "mlp_space",
@@ -87,9 +89,16 @@ if TYPE_CHECKING:  # pragma: no cover - what type checkers and IDEs see
         TimeBudget,
     )
     from .checkpoint import CheckpointError
-    from .classifier import EvolutionaryNASClassifier, SearchFailedError
+    from .classifier import EvolutionaryNASClassifier
     from .data import prepare_data
-    from .eeg import eeg_space, eegnet_genome, shallow_convnet_genome, standard_eeg_genomes
+    from .eeg import (
+        eeg_space,
+        eegnet_genome,
+        eegnex_genome,
+        shallow_convnet_genome,
+        standard_eeg_genomes,
+    )
+    from .final import SearchFailedError
     from .fixed import GenomeClassifier
     from .genome import Genome, LayerGene, parse_genome
     from .modelfile import ModelFileError, load, save

@@ -289,6 +289,9 @@ class RefitReserve(SearchCallback):
         The estimate is multiplied by this, for the candidates still in
         flight when the search's time is up (they stop only at their next
         epoch end) and the noise of a shared machine.
+    full_budget : bool, default=False
+        The refit trains as many epochs as the candidate did (a fixed epoch
+        budget), not the epoch at which it peaked (early stopping).
 
     Examples
     --------
@@ -305,12 +308,18 @@ class RefitReserve(SearchCallback):
     """
 
     def __init__(
-        self, end: float, scale: float, move: Callable[[float], None], margin: float = 1.5
+        self,
+        end: float,
+        scale: float,
+        move: Callable[[float], None],
+        margin: float = 1.5,
+        full_budget: bool = False,
     ) -> None:
         self.end = end
         self.scale = scale
         self.move = move
         self.margin = margin
+        self.full_budget = full_budget
         self._best = -math.inf
 
     def on_search_begin(self, state: SearchState) -> None:
@@ -329,7 +338,7 @@ class RefitReserve(SearchCallback):
         self._best = score
         epochs = max(1, int(info.get("epochs") or 1))
         per_epoch = float(info.get("fit_time") or 0.0) / epochs
-        refit_epochs = int(info.get("best_epoch") or epochs)
+        refit_epochs = epochs if self.full_budget else int(info.get("best_epoch") or epochs)
         reserve = per_epoch * refit_epochs * self.scale * self.margin
         logger.debug("keeping %.1f s for the refit of %s", reserve, genome.short_key())
         self.move(self.end - reserve)

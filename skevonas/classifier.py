@@ -1,13 +1,15 @@
 """EvolutionaryNASClassifier: the scikit-learn contract around the search.
 
 This file checks settings, prepares the data, runs the evolution loop
-(:func:`skevonas.evolution.evolve`) with the evaluation worker, and refits the
-fittest genome. It holds no genetic-algorithm logic of its own.
+(:func:`skevonas.evolution.evolve`) with the search engine, and hands the
+finished search to :func:`skevonas.final.final_model`, which chooses and
+refits the final model. It holds no genetic-algorithm logic of its own.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 import warnings
@@ -15,18 +17,27 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.utils.validation import check_is_fitted
 
 from .base import NetClassifierBase
-from .data import Seeds, draw_entropy, encode_labels, split_data
+from .data import Seeds, decimate_data, draw_entropy, encode_labels, split_data
 from .engine import SearchEngine
-from .evaluation import CandidateData, TrainSettings
-from .evolution import EvaluationRecord, SearchState, evolve
+from .evolution import SearchState, evolve
+from .final import FinalModel, SearchFailedError, final_model, finalists, winner
 from .resume import Journal, resume_point, search_meta
-from .settings import initial_genomes, search_callbacks, search_problems
+from .settings import (
+    decimation,
+    initial_genomes,
+    min_epochs_for,
+    search_callbacks,
+    search_problems,
+    train_settings,
+)
 from .spaces import get_space
 
 if TYPE_CHECKING:
+    from .evaluation import CandidateData, TrainSettings
     from .space import SearchSpace
 
 __all__ = ["EvolutionaryNASClassifier", "SearchFailedError"]
@@ -34,35 +45,18 @@ __all__ = ["EvolutionaryNASClassifier", "SearchFailedError"]
 logger = logging.getLogger(__name__)
 
 
-class SearchFailedError(RuntimeError):
-    """Every candidate of a search failed, so there is no model to refit.
-
-    A :class:`RuntimeError`. Its message gives the errors the candidates
-    reported, or says that the time ran out before any candidate finished.
-
-    Examples
-    --------
-    >>> from sklearn.datasets import load_iris
-    >>> X, y = load_iris(return_X_y=True)
-    >>> clf = EvolutionaryNASClassifier(population_size=2, n_generations=1, max_time=1e-6)
-    >>> try:
-    ...     clf.fit(X, y)  # the time is up before the first candidate starts
-    ... except SearchFailedError as exc:
-    ...     print(exc)  # doctest: +ELLIPSIS
-    no candidate finished training (...); raise max_time or lower the budget per candidate
-    """
-
-
 class EvolutionaryNASClassifier(NetClassifierBase):
     """Classifier whose neural architecture is evolved by a genetic algorithm.
 
-    ``fit`` splits the training data into an internal (stratified) training
-    part and a validation part, evolves a population of network genomes (each
-    candidate trained with skorch on the training part, scored on the
-    validation part), then refits the fittest genome on all the data. The
-    model family follows the input: 2-D ``(n_samples, n_features)`` input
-    gives MLPs, 3-D ``(n_samples, n_channels, n_times)`` input (EEG epochs,
-    multichannel time series) gives 1-D CNNs over time, 4-D
+    ``fit`` evolves a population of network genomes, each candidate trained
+    with skorch on a stratified internal training part and scored on the
+    held-out rest (its own reshuffled holdout by default); then the best few
+    are re-scored by cross-validation, a weighted ensemble of them is chosen
+    on their out-of-fold predictions, and its members are refitted on all
+    the data (:mod:`skevonas.final`). The model family follows the input:
+    2-D ``(n_samples, n_features)`` input gives MLPs, 3-D ``(n_samples,
+    n_channels, n_times)`` input (EEG epochs, multichannel time series)
+    gives EEG networks over time, 4-D
     ``(n_samples, channels, height, width)`` input gives 2-D CNNs.
 
     Parameters
@@ -79,15 +73,15 @@ class EvolutionaryNASClassifier(NetClassifierBase):
     initial_genomes : "auto", None or list, default="auto"
         Genomes placed in the first generation (repaired into the search
         space); the rest of it is random. ``"auto"`` seeds an ``"eeg"``
-        search with ShallowConvNet and EEGNet-8,2
+        search with ShallowConvNet, EEGNet-8,2 and EEGNeX
         (:func:`skevonas.eeg.standard_eeg_genomes`) and other searches with
         nothing; ``None`` makes the first generation all random. A list may
         hold :class:`~skevonas.Genome` objects, their dicts or JSON strings,
         e.g. ``[shallow_convnet_genome(sfreq=128)]``; duplicates count once,
         and at most ``population_size`` are used.
-    population_size : int, default=10
+    population_size : int, default=8
         Genomes per generation.
-    n_generations : int, default=5
+    n_generations : int, default=4
         Generations to evolve (the first one is random).
     elite_size : int, default=2
         Best genomes copied unchanged into the next generation: the best
@@ -113,14 +107,41 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         adding, removing or replacing a layer. Offspring that duplicate a
         genome already seen are mutated again, so the search rarely wastes a
         slot; duplicates that remain are never trained twice.
-    max_epochs : int, default=30
-        Most epochs any candidate trains.
-    patience : int, default=5
-        Epochs without improvement on the validation part before a candidate
-        stops; its best epoch's weights and score are kept.
-    min_epochs : int or None, default=None
+    max_epochs : int, default=100
+        The epoch budget of every candidate, and of every refit; the
+        learning-rate schedule runs over it.
+    patience : int or None, default=None
+        None trains every candidate for its whole budget and keeps its last
+        weights; its score is the mean validation score of its last three
+        epochs, which a refit for the same budget reproduces. An int stops
+        a candidate after that many epochs without improvement, keeps its
+        best epoch's weights, and refits for that epoch count (the old
+        early-stopping recipe). A training loss that turns NaN or infinite
+        always stops a candidate (recorded as failed).
+    lr_schedule : {"cosine", "constant"}, default="cosine"
+        ``"cosine"`` anneals every candidate's learning rate (its ``lr``
+        gene) to zero over ``max_epochs`` (:class:`~skevonas.training.CosineSchedule`),
+        as does the refit. With ``min_epochs``, a rung of ``e`` epochs trains
+        the first ``e`` epochs of that schedule and the next rung goes on
+        along it, so a candidate promoted to the full budget has trained
+        exactly as one that trained it in one go.
+    label_smoothing : float, default=0.0
+        Label smoothing of the cross-entropy loss, in [0, 1).
+    augment : bool, EEGAugment or None, default=False
+        Augment training batches of EEG-like input ``(n_samples, n_channels,
+        n_times)`` (:class:`~skevonas.augment.EEGAugment`: random time
+        shifts, amplitude scaling, Gaussian noise, channel dropout), for
+        every candidate and the refit. ``True`` uses EEGAugment's defaults,
+        an EEGAugment instance sets the transforms, ``False`` or None turn
+        it off. Off by default: on the bundled SelfRegulationSCP1 every
+        setting measured cost 0.6 to 2.4 test points
+        (``docs/benchmarks.md``).
+    min_epochs : "auto", int or None, default="auto"
         Multi-fidelity evaluation (:mod:`skevonas.fidelity`). ``None`` trains
-        every candidate for up to ``max_epochs``. An int turns on successive
+        every candidate for up to ``max_epochs``. ``"auto"`` is successive
+        halving from ``max_epochs / halving_factor**2`` epochs (11, 33, 100 for
+        the defaults) when ``max_epochs`` is at least 27, and None below
+        (:func:`~skevonas.settings.min_epochs_for`). An int turns on successive
         halving within each generation: all new candidates train for about
         ``min_epochs`` epochs, the best ``1 / halving_factor`` of them go on,
         from where they stopped, for ``halving_factor`` times more, and so on
@@ -146,6 +167,25 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         candidate that hits it is scored on what it reached.
     validation_fraction : float, default=0.2
         Share of the training data held out (stratified) to score candidates.
+    holdout : {"reshuffled", "fixed"}, default="reshuffled"
+        ``"reshuffled"`` gives every candidate its own stratified holdout of
+        ``validation_fraction`` (drawn from its seed), so no one small
+        validation part decides the whole search (reshuffled holdouts;
+        Nagler et al., NeurIPS 2024); ``"fixed"`` scores all candidates on
+        one shared validation part.
+    n_finalists : int, default=3
+        After the search, this many best distinct genomes (by holdout
+        score) are re-scored by cross-validation (``cv``) on all the data;
+        the final model is chosen from them (:mod:`skevonas.final`).
+    cv : int or None, default=3
+        Folds of the finalists' stratified cross-validation. None skips it:
+        the best holdout score wins, alone.
+    ensemble_size : int, default=3
+        Steps of greedy ensemble selection (Caruana et al., 2004) on the
+        finalists' out-of-fold predictions: the final model averages the
+        class probabilities of at most this many distinct finalists, with
+        weights that are multiples of ``1 / ensemble_size``, each refitted
+        on all the data. 1 keeps the best cross-validated finalist alone.
     scoring : str or callable, default="accuracy"
         Any scikit-learn scorer name (``"balanced_accuracy"``,
         ``"roc_auc"``, ``"neg_log_loss"``...) or scorer callable; higher is
@@ -154,11 +194,21 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         Standardise inputs inside every network: per feature for 2-D input,
         per channel for 3-D and 4-D input. Statistics come from the internal
         training part during the search and from all of ``X`` for the refit.
+    decimate : "auto" or int, default="auto"
+        Decimate EEG-like input ``(n_samples, n_channels, n_times)`` in
+        time before the search: a fixed low-pass filter, then every
+        ``decimate``-th sample (:class:`~skevonas.builders.layers.Decimate`).
+        The final network holds the same layer in front, so ``predict`` and
+        the exports take data at its original rate. ``"auto"`` decimates
+        by the smallest factor that leaves at most 256 time samples (e.g. 4
+        for 896 samples: 256 Hz becomes 64 Hz), and leaves shorter input and
+        other input alone; 1 never decimates.
     net_params : dict or None, default=None
         Extra keyword arguments for every skorch ``NeuralNetClassifier`` the
         search trains, and for the refit: skorch callbacks (e.g.
         ``{"callbacks": [LRScheduler(policy="StepLR", step_size=10)]}``, added
-        to skevonas's own) and any skorch setting such as
+        to skevonas's own; with a schedule of your own, set
+        ``lr_schedule="constant"``) and any skorch setting such as
         ``"optimizer__weight_decay": 1e-4``. They must pickle when
         ``n_jobs`` is not 1.
     n_jobs : int or None, default=None
@@ -203,11 +253,14 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         up to ``n_generations`` in all; nothing already trained is trained
         again, and on CPU the result equals that of an uninterrupted search.
         The data and the settings that decide the scores (``search_space``,
-        ``population_size``, ``max_epochs``, ``patience``, ``min_epochs``,
-        ``halving_factor``, ``candidate_time_limit``, ``validation_fraction``, ``scoring``,
-        ``standardize``, ``net_params``, ``random_state``) must be the same,
-        or ``fit`` raises :class:`~skevonas.checkpoint.CheckpointError`; the
-        genetic operators' settings, budgets and parallelism may change.
+        ``initial_genomes``, ``population_size``, ``max_epochs``,
+        ``patience``, ``lr_schedule``, ``label_smoothing``, ``augment``,
+        ``min_epochs``, ``halving_factor``, ``candidate_time_limit``,
+        ``validation_fraction``, ``holdout``, ``scoring``, ``standardize``,
+        ``decimate``, ``net_params``, ``random_state``) must be the same, or
+        ``fit`` raises :class:`~skevonas.checkpoint.CheckpointError`; the
+        genetic operators' settings, the final model's (``n_finalists``,
+        ``cv``, ``ensemble_size``), budgets and parallelism may change.
 
     Attributes
     ----------
@@ -223,9 +276,25 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         The fittest genome; ``print(best_genome_)`` and
         ``best_genome_.to_json()`` describe it.
     best_score_ : float
-        Its score on the validation part.
+        The final model's estimated score: the ensemble's out-of-fold score
+        in the finalists' cross-validation (with ``cv=None``, the best
+        holdout score, which is optimistic once many candidates are compared).
+    ensemble_genomes_ : list of Genome
+        The final model's members, ``best_genome_`` first.
+    ensemble_weights_ : list of float
+        Their weights in the average of class probabilities (summing to 1).
+    finalists_ : list of dict
+        One row per finalist: ``genome``, ``holdout_score``, ``cv_score``,
+        ``cv_scores`` (per fold) and ``weight`` in the ensemble (0 if not a
+        member).
+    decimation_ : int
+        The time-axis decimation factor of the search (1: none).
+    refit_losses_ : list of list of float
+        Each member's training loss per epoch of its refit on all the data.
     best_estimator_ : skorch.NeuralNetClassifier
-        The fittest genome refitted on all of ``X, y``.
+        The final model refitted on all of ``X, y``: the member's net, or a
+        net whose module is an :class:`~skevonas.ensemble.EnsembleModule`
+        (several members, or a decimation front).
     history_ : list of dict
         One row per generation: best, mean, std and min score of the
         population, best so far, new evaluations, cache hits, failures,
@@ -259,23 +328,31 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         self,
         search_space: str | SearchSpace = "auto",
         initial_genomes: str | Sequence[Any] | None = "auto",
-        population_size: int = 10,
-        n_generations: int = 5,
+        population_size: int = 8,
+        n_generations: int = 4,
         elite_size: int = 2,
         selection: str = "tournament",
         tournament_size: int = 3,
         crossover: str = "both",
         crossover_rate: float = 0.5,
         mutation_rate: float = 0.8,
-        max_epochs: int = 30,
-        patience: int = 5,
-        min_epochs: int | None = None,
+        max_epochs: int = 100,
+        patience: int | None = None,
+        lr_schedule: str = "cosine",
+        label_smoothing: float = 0.0,
+        augment: Any = False,
+        min_epochs: int | str | None = "auto",
         halving_factor: int = 3,
         max_time: float | None = None,
         candidate_time_limit: float | None = None,
         validation_fraction: float = 0.2,
+        holdout: str = "reshuffled",
+        n_finalists: int = 3,
+        cv: int | None = 3,
+        ensemble_size: int = 3,
         scoring: Any = "accuracy",
         standardize: bool = True,
+        decimate: Any = "auto",
         net_params: dict | None = None,
         n_jobs: int | None = None,
         torch_threads: int | None = 1,
@@ -299,13 +376,21 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         self.mutation_rate = mutation_rate
         self.max_epochs = max_epochs
         self.patience = patience
+        self.lr_schedule = lr_schedule
+        self.label_smoothing = label_smoothing
+        self.augment = augment
         self.min_epochs = min_epochs
         self.halving_factor = halving_factor
         self.max_time = max_time
         self.candidate_time_limit = candidate_time_limit
         self.validation_fraction = validation_fraction
+        self.holdout = holdout
+        self.n_finalists = n_finalists
+        self.cv = cv
+        self.ensemble_size = ensemble_size
         self.scoring = scoring
         self.standardize = standardize
+        self.decimate = decimate
         self.net_params = net_params
         self.n_jobs = n_jobs
         self.torch_threads = torch_threads
@@ -389,7 +474,10 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             deadline = None if self.max_time is None else time.time() + self.max_time
             X, y = self._validate_X(X, y, reset=True)
             classes, y_enc = encode_labels(y, owner=type(self).__name__)
-            space = get_space(self.search_space, X.shape[1:])
+            factor = decimation(self.decimate, X.shape[1:])
+            settings = train_settings(self, X.ndim - 1)
+            X_search = decimate_data(X, factor)  # X itself when factor is 1
+            space = get_space(self.search_space, X_search.shape[1:])
             initial = initial_genomes(self.initial_genomes, space)
             meta = search_meta(self.get_params(), space.name, initial, X, y_enc, classes)
             last = getattr(self, "search_state_", None)
@@ -405,7 +493,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
                     else int(resume.meta["entropy"])
                 )
                 parts = split_data(
-                    X,
+                    X_search,
                     y_enc,
                     classes,
                     validation_fraction=self.validation_fraction,
@@ -415,7 +503,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
                 meta["entropy"] = seeds.entropy
                 self.classes_, self.sample_shape_ = classes, tuple(int(s) for s in X.shape[1:])
                 self.search_space_ = space
-                engine = self._engine(parts, seeds.entropy, journal, deadline)
+                engine = self._engine(parts, settings, seeds.entropy, journal, deadline)
                 self._log_start(engine, resume is not None)
                 start = time.perf_counter()
                 with engine:
@@ -432,31 +520,46 @@ class EvolutionaryNASClassifier(NetClassifierBase):
                         crossover_rate=self.crossover_rate,
                         mutation_rate=self.mutation_rate,
                         callbacks=search_callbacks(
-                            self.callbacks, self.max_time, deadline, self.verbose, engine
+                            self.callbacks,
+                            self.max_time,
+                            deadline,
+                            self.verbose,
+                            engine,
+                            self._final_rounds(engine.n_jobs),
                         ),
                         initial_population=initial,
                         resume=resume,
                         checkpoint=journal.checkpoint,
                     )
-            state.meta = meta
-            self._keep(state, time.perf_counter() - start)
-            best = _winner(state)
-            self.best_genome_, self.best_score_ = best.genome, float(best.score)
-
-            self._refit(engine, best, X, y_enc, seeds.refit, deadline)
+                    state.meta = meta
+                    self._keep(state, time.perf_counter() - start)
+                    winner(state)  # raises when there is nothing to refit
+                    start = time.perf_counter()
+                    final = final_model(
+                        engine,
+                        finalists(state, self.n_finalists),
+                        X_search,
+                        y_enc,
+                        cv=self.cv,
+                        ensemble_size=self.ensemble_size,
+                        refit_epochs=self.max_epochs if self.patience is None else None,
+                        standardize=self.standardize,
+                        seed=seeds.refit,
+                        decimation=factor,
+                        stop_at=deadline,
+                    )
+            self._keep_final(final, factor, time.perf_counter() - start)
         return self
 
     def _engine(
-        self, parts: CandidateData, entropy: int, journal: Journal, deadline: float | None
+        self,
+        parts: CandidateData,
+        settings: TrainSettings,
+        entropy: int,
+        journal: Journal,
+        deadline: float | None,
     ) -> SearchEngine:
         """The engine that trains this fit's candidates, with its settings."""
-        settings = TrainSettings(
-            self.max_epochs,
-            self.patience,
-            self.scoring,
-            dict(self.net_params or {}),
-            self.candidate_time_limit,
-        )
         return SearchEngine(
             parts,
             settings,
@@ -466,51 +569,39 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             n_jobs=self.n_jobs,
             torch_threads=self.torch_threads,
             deadline=deadline,
-            min_epochs=self.min_epochs,
+            min_epochs=min_epochs_for(self.min_epochs, self.max_epochs, self.halving_factor),
             halving_factor=self.halving_factor,
             journal=journal,
         )
 
-    def _refit(
-        self,
-        engine: SearchEngine,
-        best: EvaluationRecord,
-        X: np.ndarray,
-        y: np.ndarray,
-        seed: int,
-        deadline: float | None,
-    ) -> None:
-        """Train the winner on all of ``X, y`` for the epochs it peaked at in the search.
+    def _final_rounds(self, n_jobs: int | None) -> float:
+        """What follows the search, in refits of one genome on all the data (for max_time)."""
+        workers = max(1, effective_n_jobs(n_jobs))
+        folds = 0.0
+        if self.cv and self.n_finalists > 1:
+            folds = math.ceil(self.n_finalists * self.cv / workers) * (self.cv - 1) / self.cv
+        members = min(self.ensemble_size, self.n_finalists)
+        return folds + math.ceil(members / workers)
 
-        With ``max_time``, the refit stops at ``deadline`` (after at least one
-        epoch), with a warning.
-        """
-        start = time.perf_counter()
-        epochs = int(best.info.get("best_epoch", self.max_epochs))
-        self.best_estimator_ = engine.refit(
-            best.genome,
-            X,
-            y,
-            epochs=epochs,
-            standardize=self.standardize,
-            seed=seed,
-            stop_at=deadline,
-        )
-        self.refit_time_ = time.perf_counter() - start
-        trained = len(self.best_estimator_.history)
-        if trained < epochs:
-            warnings.warn(
-                f"max_time was up during the refit: the best genome was refitted for "
-                f"{trained} of its {epochs} epochs",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-        logger.info(
-            "refitted %s on all %d samples in %.1f s",
-            best.genome.short_key(),
-            len(y),
-            self.refit_time_,
-        )
+    def _keep_final(self, final: FinalModel, factor: int, seconds: float) -> None:
+        """Store the final model in the fitted attributes; warn about a cut refit."""
+        self.best_genome_ = final.genomes[0]
+        self.best_score_ = final.score
+        self.ensemble_genomes_ = list(final.genomes)
+        self.ensemble_weights_ = list(final.weights)
+        self.finalists_ = final.finalists
+        self.decimation_ = factor
+        self.refit_losses_ = final.losses
+        self.best_estimator_ = final.net
+        self.refit_time_ = seconds
+        for genome, epochs, trained in zip(final.genomes, final.epochs, final.trained, strict=True):
+            if trained < epochs:
+                warnings.warn(
+                    f"max_time was up during the refit: {genome.short_key()} was refitted "
+                    f"for {trained} of its {epochs} epochs",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
 
     def _log_start(self, engine: SearchEngine, resuming: bool) -> None:
         logger.info(
@@ -540,10 +631,13 @@ class EvolutionaryNASClassifier(NetClassifierBase):
 
     @property
     def best_module_(self) -> Any:
-        """The refitted best network as a plain :class:`torch.nn.Module` (eval mode).
+        """The final network as a plain :class:`torch.nn.Module` (eval mode).
 
-        The same object as ``module_``: logits for a float32 batch, usable
-        without skevonas; export it with :meth:`to_torchscript` or
+        The same object as ``module_``: for a float32 batch at the data's
+        original rate, logits (one member) or the log of the ensemble's
+        weighted mean probabilities (:class:`~skevonas.ensemble.EnsembleModule`),
+        so a softmax of its output gives ``predict_proba`` in both cases;
+        usable without skevonas; export it with :meth:`to_torchscript` or
         :meth:`to_onnx`.
         """
         return self.module_
@@ -558,44 +652,22 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         >>> clf = EvolutionaryNASClassifier(population_size=2, n_generations=1, max_epochs=2,
         ...                                 random_state=0).fit(X, y)
         >>> print(clf.describe())  # doctest: +ELLIPSIS
-        mlp genome ...
-        validation accuracy: ... (2 candidates trained, 1 generations, completed 1 generations)
+        ensemble of 2 networks:
+          weight 0.67: ...
+          weight 0.33: ...
+        estimated accuracy: ... (2 candidates trained, 1 generations, completed 1 generations)
         """
         check_is_fitted(self)
-        return (
-            f"{self.best_genome_.describe()}\n"
-            f"validation {self.scoring if isinstance(self.scoring, str) else 'score'}: "
-            f"{self.best_score_:.4f} ({self.n_evaluations_} candidates trained, "
-            f"{len(self.history_)} generations, {self.stop_reason_})"
+        lines = [self.best_genome_.describe()]
+        if len(self.ensemble_genomes_) > 1:
+            lines = [f"ensemble of {len(self.ensemble_genomes_)} networks:"]
+            for genome, weight in zip(self.ensemble_genomes_, self.ensemble_weights_, strict=True):
+                lines.append(f"  weight {weight:.2f}: {genome.short_key()}")
+        if self.decimation_ > 1:
+            lines.append(f"input decimated by {self.decimation_} in time")
+        scoring = self.scoring if isinstance(self.scoring, str) else "score"
+        lines.append(
+            f"estimated {scoring}: {self.best_score_:.4f} ({self.n_evaluations_} candidates "
+            f"trained, {len(self.history_)} generations, {self.stop_reason_})"
         )
-
-
-def _winner(state: SearchState) -> EvaluationRecord:
-    """The record to refit: the best full-budget one, else the best partial one.
-
-    Raises
-    ------
-    SearchFailedError
-        If no candidate finished training, or all of them failed.
-    """
-    best = state.best
-    if best is None and (best := state.best_partial()) is not None:
-        warnings.warn(
-            f"no candidate trained for its full budget before the search ended "
-            f"({state.stop_reason}); refitting the best partial one, scored after "
-            f"{best.info.get('epochs')} epochs",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-    if best is not None:
-        return best
-    if not state.records:
-        raise SearchFailedError(
-            f"no candidate finished training ({state.stop_reason}); "
-            "raise max_time or lower the budget per candidate"
-        )
-    errors = sorted({str(r.info.get("error")) for r in state.records})
-    raise SearchFailedError(
-        f"all {len(state.records)} candidates failed, so there is no model to "
-        f"refit. Errors seen: {'; '.join(errors[:5])}"
-    )
+        return "\n".join(lines)

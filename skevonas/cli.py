@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -68,12 +69,70 @@ class SearchFailed(Exception):
     """Carries a search failure to ``main`` (exit status 1)."""
 
 
+# --------------------------------------------------------------------------- results
+def _finite(value: Any) -> float | None:
+    """A score for JSON: a float, or None for a missing or NaN one (a failed fold)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _cross_validated(clf: Any) -> bool:
+    """Whether ``best_score_`` is a cross-validated estimate (else: the best holdout score)."""
+    return any(_finite(row.get("cv_score")) is not None for row in clf.finalists_)
+
+
+def _estimate_name(clf: Any) -> str:
+    """What ``best_score_`` is, for the printed result: "estimated accuracy (...)"."""
+    scoring = clf.scoring if isinstance(clf.scoring, str) else "score"
+    how = "cross-validated" if _cross_validated(clf) else "best holdout score"
+    return f"estimated {scoring} ({how})"
+
+
+def _final_model_summary(clf: Any) -> dict[str, Any]:
+    """The final model for summary.json: its members, the finalists, the decimation."""
+    return {
+        "ensemble": [
+            {"key": genome.short_key(), "weight": float(weight)}
+            for genome, weight in zip(clf.ensemble_genomes_, clf.ensemble_weights_, strict=True)
+        ],
+        "finalists": [
+            {
+                "key": row["genome"].short_key(),
+                "holdout_score": _finite(row.get("holdout_score")),
+                "cv_score": _finite(row.get("cv_score")),
+                "cv_scores": [_finite(v) for v in row.get("cv_scores", ())],
+                "weight": float(row.get("weight", 0.0)),
+            }
+            for row in clf.finalists_
+        ],
+        "decimation": int(clf.decimation_),
+    }
+
+
+def _finalists_text(clf: Any) -> str:
+    """The finalists, one line each: key, holdout score, cv score, weight in the final model."""
+    if len(clf.finalists_) < 2:
+        return ""
+    lines = ["finalists (holdout score, cross-validated score, weight in the final model):"]
+    for row in clf.finalists_:
+        cv = _finite(row.get("cv_score"))
+        lines.append(
+            f"  {row['genome'].short_key()}  {row['holdout_score']:.4f}  "
+            f"{'-' if cv is None else f'{cv:.4f}':>6}  {row.get('weight', 0.0):.2f}"
+        )
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------- demo, datasets
 def _demo(args: argparse.Namespace) -> int:
     from . import EvolutionaryNASClassifier
     from .datasets import load_eeg
 
-    # 0 keeps the recorded rate; a negative rate is refused by load_eeg
+    # 0 (the default) keeps the recorded rate: the estimator decimates inside
+    # the model (decimate="auto"); a negative rate is refused by load_eeg
     data: Any = load_eeg(args.dataset, max_sfreq=args.max_sfreq or None)  # a Bunch
     print(
         f"{data.name}: {data.origin}\n"
@@ -95,10 +154,14 @@ def _demo(args: argparse.Namespace) -> int:
     accuracy = clf.score(data.X_test, data.y_test)
     print()
     print(clf.describe())
-    print(f"\nbest genome as JSON: {clf.best_genome_.to_json()}")
+    finalists = _finalists_text(clf)
+    if finalists:
+        print(finalists)
+    member = " (the final model's first member)" if len(clf.ensemble_genomes_) > 1 else ""
+    print(f"\nbest genome as JSON{member}: {clf.best_genome_.to_json()}")
     print(
-        f"\nsearch {clf.search_time_:.1f}s + refit {clf.refit_time_:.1f}s = {total:.1f}s; "
-        f"validation accuracy {clf.best_score_:.4f}; "
+        f"\nsearch {clf.search_time_:.1f}s + final model {clf.refit_time_:.1f}s = {total:.1f}s; "
+        f"{_estimate_name(clf)} {clf.best_score_:.4f}; "
         f"test accuracy {accuracy:.4f} on {len(data.y_test)} held-out trials"
     )
     return 0
@@ -326,6 +389,7 @@ def _search(args: argparse.Namespace) -> int:
         "search_space": clf.search_space_.name,
         "best_score": clf.best_score_,
         "best_genome_key": clf.best_genome_.short_key(),
+        **_final_model_summary(clf),
         "stop_reason": clf.stop_reason_,
         "n_generations_run": len(clf.history_),
         "n_candidates": len(clf.evaluations_),
@@ -336,8 +400,16 @@ def _search(args: argparse.Namespace) -> int:
     written = _write_outputs(clf, folder, summary)
     print()
     print(clf.describe())
+    finalists = _finalists_text(clf)
+    if finalists:
+        print(finalists)
+    if not _cross_validated(clf):
+        print(
+            "(no cross-validation: the estimate is the best holdout score, optimistic once "
+            "many networks are compared)"
+        )
     print(
-        f"\nsearch {clf.search_time_:.1f}s + refit {clf.refit_time_:.1f}s = {total:.1f}s\n"
+        f"\nsearch {clf.search_time_:.1f}s + final model {clf.refit_time_:.1f}s = {total:.1f}s\n"
         f"wrote {', '.join(written)} to {folder}"
     )
     return 0

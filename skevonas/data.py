@@ -22,16 +22,25 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import torch
 from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_X_y
 
-from .builders.layers import channel_stats
+from .builders.layers import Decimate, channel_stats
 from .evaluation import CandidateData
 
-__all__ = ["PreparedData", "Seeds", "draw_entropy", "encode_labels", "prepare_data", "split_data"]
+__all__ = [
+    "PreparedData",
+    "Seeds",
+    "decimate_data",
+    "draw_entropy",
+    "encode_labels",
+    "prepare_data",
+    "split_data",
+]
 
 
 def draw_entropy(random_state: Any) -> int:
@@ -289,3 +298,28 @@ def prepare_data(
         standardize=standardize,
     )
     return PreparedData(X, y_enc, classes, seeds, parts)
+
+
+def decimate_data(X: np.ndarray, factor: int) -> np.ndarray:
+    """``X`` decimated in time by ``factor`` (float32), exactly as the final network's front does.
+
+    The search trains on this; the final network holds the same
+    :class:`~skevonas.builders.layers.Decimate` layer in front, so that it
+    takes data at the original rate. ``factor`` 1 returns ``X`` itself.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.ones((3, 2, 100), dtype=np.float32)
+    >>> decimate_data(X, 4).shape, decimate_data(X, 1) is X
+    ((3, 2, 25), True)
+    """
+    if factor == 1:
+        return X
+    layer = Decimate(factor)
+    with torch.no_grad():
+        parts = [
+            layer(torch.from_numpy(np.ascontiguousarray(X[i : i + 256], dtype=np.float32))).numpy()
+            for i in range(0, len(X), 256)
+        ]
+    return np.concatenate(parts)

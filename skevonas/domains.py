@@ -3,7 +3,9 @@
 A domain says which values one gene may take and how to draw, clip and
 nudge them: :class:`Int` and :class:`Float` ranges (optionally on a log
 scale) and :class:`Choice` among fixed options. A :class:`LayerSpec` names
-a layer kind and gives each of its parameters a domain.
+a layer kind and gives each of its parameters a domain. A gene named in
+:data:`IMPLICIT_GENES` may be left out of a layer: it then has the value
+given there (how genomes saved before the gene existed stay valid).
 :data:`TRAINING_GENES` holds the training genes (optimizer, learning rate,
 batch size) that the built-in search spaces share.
 
@@ -24,6 +26,7 @@ import numpy as np
 from .genome import GeneValue, LayerGene
 
 __all__ = [
+    "IMPLICIT_GENES",
     "TRAINING_GENES",
     "Choice",
     "Domain",
@@ -35,6 +38,14 @@ __all__ = [
     "midpoint",
     "sorted_domains",
 ]
+
+#: Genes a layer may leave out, by name, and the value that leaving one out
+#: means: genes added to a layer kind after genomes were saved without them.
+#: A convolution without ``dilation`` is not dilated. A :class:`LayerSpec`
+#: counts an absent implicit gene as this value (:meth:`LayerSpec.contains`)
+#: and writes it out when it repairs a layer (:meth:`LayerSpec.clip`); the
+#: builders and shape rules read it the same way. Read-only.
+IMPLICIT_GENES: Mapping[str, GeneValue] = MappingProxyType({"dilation": 1})
 
 
 @dataclass(frozen=True)
@@ -392,9 +403,18 @@ class LayerSpec:
         True
         >>> spec.contains(LayerGene("dropout", {"rate": 0.9}))
         False
+
+        A gene of :data:`IMPLICIT_GENES` may be absent; it then has its implicit value:
+
+        >>> conv = LayerSpec("conv", {"kernel_size": Int(2, 9), "dilation": Choice((1, 2))})
+        >>> conv.contains(LayerGene("conv", {"kernel_size": 3}))
+        True
         """
         domains = self.domains
-        values = dict(gene.params)
+        values = {
+            **{name: value for name, value in IMPLICIT_GENES.items() if name in domains},
+            **dict(gene.params),
+        }
         return (
             gene.kind == self.kind
             and set(values) == set(domains)
@@ -404,8 +424,9 @@ class LayerSpec:
     def clip(self, gene: LayerGene) -> LayerGene:
         """The gene with every parameter clipped into its domain.
 
-        Missing parameters get the middle of their domain (the first option of a
-        ``Choice``); parameters the spec does not know are dropped.
+        Missing parameters get their value in :data:`IMPLICIT_GENES`, else the
+        middle of their domain (the first option of a ``Choice``); parameters the
+        spec does not know are dropped.
 
         Examples
         --------
@@ -415,15 +436,22 @@ class LayerSpec:
         dropout(rate=0.5)
         >>> spec.clip(LayerGene("dropout"))
         dropout(rate=0.25)
+        >>> LayerSpec("conv", {"dilation": Choice((4, 2, 1))}).clip(LayerGene("conv"))
+        conv(dilation=1)
         """
         values = dict(gene.params)
         return LayerGene(
             self.kind,
             {
-                name: domain.clip(values[name]) if name in values else domain.clip(midpoint(domain))
+                name: domain.clip(values.get(name, _absent(name, domain)))
                 for name, domain in self.params
             },
         )
+
+
+def _absent(name: str, domain: Domain) -> GeneValue:
+    """The value a gene left out of a layer starts from: implicit, or the domain's middle."""
+    return IMPLICIT_GENES[name] if name in IMPLICIT_GENES else midpoint(domain)
 
 
 def midpoint(domain: Domain) -> GeneValue:

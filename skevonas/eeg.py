@@ -4,15 +4,17 @@
 ``(n_epochs, n_channels, n_times)``. Beside the EEG-NAS thesis's layer list
 (convolution, dropout, batch normalisation, ELU, max pooling, identity) it
 offers the building blocks of the networks EEG researchers use: temporal
-convolution, spatial (across-electrode, optionally depthwise) convolution,
-separable convolution, average pooling with a stride, and ShallowConvNet's
-square and log nonlinearities (see :mod:`skevonas.builders.eeg`).
+convolution (optionally dilated), spatial (across-electrode, optionally
+depthwise) convolution, separable convolution, average pooling with a
+stride, and ShallowConvNet's square and log nonlinearities (see
+:mod:`skevonas.builders.eeg`).
 
-:func:`shallow_convnet_genome` and :func:`eegnet_genome` express
-ShallowConvNet (Schirrmeister et al., 2017) and EEGNet-8,2 (Lawhern et al.,
-2018) in that space. By default the estimator seeds the first generation of
-an EEG search with both (``initial_genomes="auto"``), so evolution starts
-from the field's baselines and can only improve on their validation score.
+:func:`shallow_convnet_genome`, :func:`eegnet_genome` and
+:func:`eegnex_genome` express ShallowConvNet (Schirrmeister et al., 2017),
+EEGNet-8,2 (Lawhern et al., 2018) and EEGNeX (Chen et al., 2024) in that
+space. By default the estimator seeds the first generation of an EEG search
+with all three (``initial_genomes="auto"``), so evolution starts from the
+field's baselines and can only improve on their validation score.
 """
 
 from __future__ import annotations
@@ -21,12 +23,20 @@ from .domains import TRAINING_GENES, Choice, Domain, Float, Int, LayerSpec
 from .genome import GeneValue, Genome, LayerGene
 from .space import SearchSpace
 
-__all__ = ["eeg_space", "eegnet_genome", "shallow_convnet_genome", "standard_eeg_genomes"]
+__all__ = [
+    "eeg_space",
+    "eegnet_genome",
+    "eegnex_genome",
+    "shallow_convnet_genome",
+    "standard_eeg_genomes",
+]
 
 # The EEG space's filter counts, which eegnet_genome checks its arguments against.
 _TEMPORAL_FILTERS = (4, 8, 16, 24, 32, 40)
 _DEPTH_MULTIPLIERS = (1, 2, 4)
 _SEPARABLE_FILTERS = (8, 16, 32, 64)
+# Spacing of the taps of a dilated time kernel (a genome without the gene has 1).
+_DILATIONS = (1, 2, 4, 8)
 
 # Training genes the standard networks start from (inside every space's domains).
 _STANDARD_TRAINING: dict[str, GeneValue] = {
@@ -37,16 +47,18 @@ _STANDARD_TRAINING: dict[str, GeneValue] = {
 }
 
 
-def eeg_space(max_layers: int = 14) -> SearchSpace:
+def eeg_space(max_layers: int = 16) -> SearchSpace:
     """Search space of EEG networks over ``(channels, time)`` epochs.
 
     Layer kinds and their genes:
 
     ========================  ==================================================
     ``temporal_conv``         filters (4 to 40), kernel size (3 to 128 samples),
-                              padding (``"valid"`` or ``"same"``)
+                              dilation (1, 2, 4, 8), padding (``"valid"`` or
+                              ``"same"``)
     ``spatial_conv``          depth multiplier (1, 2, 4), depthwise (bool)
-    ``separable_conv``        filters (8 to 64), kernel size (3 to 32), padding
+    ``separable_conv``        filters (8 to 64), kernel size (3 to 32),
+                              dilation, padding
     ``conv``                  filters, kernel size (2 to 32), stride (1 to 3)
     ``avgpool``, ``maxpool``  pool size (2 to 80), stride (1 to 32, at most the
                               pool size)
@@ -58,19 +70,22 @@ def eeg_space(max_layers: int = 14) -> SearchSpace:
 
     Global genes: optimizer, learning rate, batch size and the ``"flatten"``
     head. Sampled genomes have up to 8 layers; mutation may grow them to
-    ``max_layers``.
+    ``max_layers``. A dilated kernel of size ``k`` spans ``(k - 1) *
+    dilation + 1`` samples. ``dilation`` is implicit
+    (:data:`~skevonas.domains.IMPLICIT_GENES`): a layer saved without it
+    is undilated and still lies in the space.
 
     Parameters
     ----------
-    max_layers : int, default=14
-        Deepest genome in the space (EEGNet-8,2 has 12 layers).
+    max_layers : int, default=16
+        Deepest genome in the space (EEGNet-8,2 has 12 layers, EEGNeX 16).
 
     Examples
     --------
     >>> import numpy as np
     >>> space = eeg_space().bind((6, 896))
-    >>> space.family, space.contains(shallow_convnet_genome()), space.contains(eegnet_genome())
-    ('eeg', True, True)
+    >>> space.family, [space.contains(g) for g in standard_eeg_genomes()]
+    ('eeg', [True, True, True])
     >>> space.contains(space.sample(np.random.default_rng(0)))
     True
     """
@@ -79,6 +94,7 @@ def eeg_space(max_layers: int = 14) -> SearchSpace:
     temporal: dict[str, Domain] = {
         "filters": Choice(_TEMPORAL_FILTERS),
         "kernel_size": Int(3, 128, log=True),
+        "dilation": Choice(_DILATIONS),
         "padding": padding,
     }
     spatial: dict[str, Domain] = {
@@ -88,6 +104,7 @@ def eeg_space(max_layers: int = 14) -> SearchSpace:
     separable: dict[str, Domain] = {
         "filters": Choice(_SEPARABLE_FILTERS),
         "kernel_size": Int(3, 32, log=True),
+        "dilation": Choice(_DILATIONS),
         "padding": padding,
     }
     conv: dict[str, Domain] = {
@@ -237,8 +254,80 @@ def eegnet_genome(sfreq: float | None = None, f1: int = 8, depth_multiplier: int
     return Genome("eeg", layers, _STANDARD_TRAINING)
 
 
+def eegnex_genome(sfreq: float | None = None) -> Genome:
+    """EEGNeX-8,32 (Chen et al., 2024) as a genome of the EEG space.
+
+    braindecode's ``EEGNeX`` with its default settings. Blocks 1 and 2: 8
+    then 32 temporal filters of half a second ("same" padding), each
+    followed by batch normalisation; the second convolution mixes the 8 maps
+    of the first. Block 3: a depthwise spatial convolution with 2 filters
+    per map (64 maps), batch normalisation, ELU, average pooling by 4,
+    dropout 0.5. Blocks 4 and 5: temporal convolutions over 16 samples
+    dilated by 2 (to 32 maps) and by 4 (to 8 maps), each followed by batch
+    normalisation; then ELU, average pooling by 8, dropout 0.5. Lengths are
+    braindecode's, taken as 128 Hz (EEGNeX keeps EEGNet's sampling rate and
+    kernel of 64 samples); with ``sfreq`` the kernels are rescaled and, as
+    in :func:`eegnet_genome`, the pools are not.
+
+    What the EEG space cannot express: braindecode's convolutions have no
+    bias (each is followed by batch normalisation, which cancels one, so the
+    genome's network computes the same functions with one redundant bias
+    per filter); its pools pad the time axis by one sample on each side
+    (which may add one pooled step); and it bounds the norm of the spatial
+    and output weights (max-norm 1 and 0.25).
+
+    Parameters
+    ----------
+    sfreq : float or None, default=None
+        Sampling rate of the data in Hz; None keeps the published lengths.
+
+    Examples
+    --------
+    >>> g = eegnex_genome()
+    >>> [layer.kind for layer in g.layers]  # doctest: +NORMALIZE_WHITESPACE
+    ['temporal_conv', 'batchnorm', 'temporal_conv', 'batchnorm', 'spatial_conv',
+     'batchnorm', 'elu', 'avgpool', 'dropout', 'temporal_conv', 'batchnorm',
+     'temporal_conv', 'batchnorm', 'elu', 'avgpool', 'dropout']
+    >>> g.layers[11]
+    temporal_conv(dilation=4, filters=8, kernel_size=16, padding='same')
+    >>> [eegnex_genome(sfreq).layers[i]["kernel_size"] for sfreq in (64, 256) for i in (0, 9)]
+    [32, 8, 128, 32]
+    """
+    block_1_2 = _samples(64, 128.0, sfreq, 3, 128)
+    block_4_5 = _samples(16, 128.0, sfreq, 3, 128)
+
+    def temporal(filters: int, kernel_size: int, dilation: int) -> LayerGene:
+        genes: dict[str, GeneValue] = {
+            "filters": filters,
+            "kernel_size": kernel_size,
+            "dilation": dilation,
+            "padding": "same",
+        }
+        return LayerGene("temporal_conv", genes)
+
+    layers = [
+        temporal(8, block_1_2, 1),
+        LayerGene("batchnorm"),
+        temporal(32, block_1_2, 1),
+        LayerGene("batchnorm"),
+        LayerGene("spatial_conv", {"depth_multiplier": 2, "depthwise": True}),
+        LayerGene("batchnorm"),
+        LayerGene("elu"),
+        LayerGene("avgpool", {"pool_size": 4, "stride": 4}),
+        LayerGene("dropout", {"rate": 0.5}),
+        temporal(32, block_4_5, 2),
+        LayerGene("batchnorm"),
+        temporal(8, block_4_5, 4),
+        LayerGene("batchnorm"),
+        LayerGene("elu"),
+        LayerGene("avgpool", {"pool_size": 8, "stride": 8}),
+        LayerGene("dropout", {"rate": 0.5}),
+    ]
+    return Genome("eeg", layers, _STANDARD_TRAINING)
+
+
 def standard_eeg_genomes(sfreq: float | None = None) -> list[Genome]:
-    """The standard EEG networks that seed an EEG search: ShallowConvNet and EEGNet-8,2.
+    """The standard EEG networks that seed an EEG search: ShallowConvNet, EEGNet-8,2 and EEGNeX.
 
     Parameters
     ----------
@@ -248,6 +337,6 @@ def standard_eeg_genomes(sfreq: float | None = None) -> list[Genome]:
     Examples
     --------
     >>> [len(g.layers) for g in standard_eeg_genomes()]
-    [7, 12]
+    [7, 12, 16]
     """
-    return [shallow_convnet_genome(sfreq), eegnet_genome(sfreq)]
+    return [shallow_convnet_genome(sfreq), eegnet_genome(sfreq), eegnex_genome(sfreq)]

@@ -32,11 +32,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import math
 import os
 import tempfile
 import warnings
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -46,131 +46,17 @@ from skorch import NeuralNetClassifier
 
 from .builders.layers import channel_stats
 from .devices import DevicePlan, resolve_devices, threads_per_worker
-from .evaluation import CandidateData, TrainSettings, candidate_seed, evaluate_candidate, fit_final
+from .evaluation import CandidateData, Split, TrainSettings, candidate_seed, fit_final
 from .fidelity import rung_budgets, successive_halving
 from .genome import Genome
 from .networks import estimate_macs
 from .parallel import iter_batch, share_once, worker_pool
 from .resume import Journal
+from .tasks import CandidateTask, Worker, refit_task, run_task
 
 __all__ = ["CandidateTask", "SearchEngine", "run_task"]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class CandidateTask:
-    """One candidate's training job, as sent to a worker.
-
-    Parameters
-    ----------
-    index : int
-        The candidate's position among the genomes of its generation.
-    genome : Genome
-        The candidate.
-    settings : TrainSettings
-        How to train it.
-    seed : int
-        Its training seed (:func:`~skevonas.evaluation.candidate_seed`).
-    devices : DevicePlan
-        Where the search trains; the worker asks it for this task's device.
-    slot : int
-        The task's position in its batch, which picks its device.
-    n_threads : int
-        Torch threads while training.
-    deadline : float or None
-        The search's end (a :func:`time.time` value), or None.
-    epochs : int
-        Epochs to train in all (the rung's budget, or ``settings.max_epochs``).
-    snapshot : bytes or None, default=None
-        The training state of an earlier rung to go on from.
-    keep_snapshot : bool, default=False
-        Whether to return a snapshot to go on from later.
-    deadline_file : str or None, default=None
-        The file where the search keeps its deadline as it moves
-        (:func:`~skevonas.training.read_deadline`).
-
-    Examples
-    --------
-    >>> from skevonas import Genome, LayerGene
-    >>> from skevonas.devices import DevicePlan
-    >>> from skevonas.evaluation import TrainSettings
-    >>> genome = Genome("mlp", [LayerGene("dense", {"units": 8, "activation": "relu"})])
-    >>> task = CandidateTask(0, genome, TrainSettings(max_epochs=3), seed=1,
-    ...                      devices=DevicePlan(("cpu",)), slot=0, n_threads=1,
-    ...                      deadline=None, epochs=3)
-    >>> task.devices.device(task.slot), task.snapshot is None
-    ('cpu', True)
-    """
-
-    index: int
-    genome: Genome
-    settings: TrainSettings
-    seed: int
-    devices: DevicePlan
-    slot: int
-    n_threads: int
-    deadline: float | None
-    epochs: int
-    snapshot: bytes | None = None
-    keep_snapshot: bool = False
-    deadline_file: str | None = None
-
-
-def run_task(task: CandidateTask, data: CandidateData) -> dict[str, Any]:
-    """The worker: train ``task``'s candidate on ``data`` and return its result.
-
-    ``data`` travels as its own argument (not inside the task) so that
-    joblib's Dask backend can send it to every worker once
-    (:func:`~skevonas.parallel.share_once`). Never raises; see
-    :func:`~skevonas.evaluation.evaluate_candidate`.
-
-    Parameters
-    ----------
-    task : CandidateTask
-        What to train, how and where.
-    data : CandidateData
-        The training and validation parts.
-
-    Returns
-    -------
-    result : dict
-        The candidate's result (``score``, ``status``, ``epochs``...).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skevonas import Genome, LayerGene
-    >>> from skevonas.devices import DevicePlan
-    >>> from skevonas.evaluation import CandidateData, TrainSettings
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.normal(size=(40, 3)).astype(np.float32)
-    >>> y = (X[:, 0] > 0).astype(np.int64)
-    >>> data = CandidateData(X[:30], y[:30], X[30:], y[30:], n_classes=2)
-    >>> genome = Genome("mlp", [LayerGene("dense", {"units": 8, "activation": "relu"})])
-    >>> task = CandidateTask(0, genome, TrainSettings(max_epochs=2), seed=1,
-    ...                      devices=DevicePlan(("cpu",)), slot=0, n_threads=1,
-    ...                      deadline=None, epochs=2)
-    >>> result = run_task(task, data)
-    >>> result["status"], result["epochs"]
-    ('ok', 2)
-    """
-    return evaluate_candidate(
-        task.genome,
-        data,
-        task.settings,
-        task.seed,
-        device=task.devices.device(task.slot),
-        n_threads=task.n_threads,
-        deadline=task.deadline,
-        epochs=task.epochs,
-        snapshot=task.snapshot,
-        keep_snapshot=task.keep_snapshot,
-        deadline_file=task.deadline_file,
-    )
-
-
-Worker = Callable[[CandidateTask, CandidateData], dict[str, Any]]
 
 
 class SearchEngine:
@@ -433,11 +319,12 @@ class SearchEngine:
         jobs = []
         for slot, k in enumerate(order):
             i, epochs, snapshot = tasks[k]
+            seed = candidate_seed(self.entropy, genomes[i])
             task = CandidateTask(
                 i,
                 genomes[i],
                 self.settings,
-                candidate_seed(self.entropy, genomes[i]),
+                seed,
                 self.devices,
                 slot,
                 self.n_threads,
@@ -446,6 +333,9 @@ class SearchEngine:
                 snapshot,
                 keep_snapshot,
                 self._deadline_file,
+                # a reshuffled holdout is drawn from the candidate's own seed,
+                # so every rung of a candidate sees the same split
+                Split(seed) if self.settings.reshuffle else None,
             )
             jobs.append((task, self.data))
             logger.debug(
@@ -468,7 +358,185 @@ class SearchEngine:
         except Exception:  # noqa: BLE001 - the worker will report what is wrong
             return 0
 
+    # ------------------------------------------------------------------ finalists
+    def cross_validate(
+        self, genomes: Sequence[Genome], n_folds: int, seed: int
+    ) -> list[dict[str, Any]]:
+        """Score each genome by stratified ``n_folds``-fold cross-validation on all the data.
+
+        Every genome is trained on the same folds of the search's samples
+        (training part, then validation part: :meth:`CandidateData.samples
+        <skevonas.evaluation.CandidateData.samples>`), with its search seed,
+        for the full budget; all folds of all genomes run in parallel.
+
+        Parameters
+        ----------
+        genomes : sequence of Genome
+            The finalists.
+        n_folds : int
+            Folds (at least 2).
+        seed : int
+            Seeds the folds.
+
+        Returns
+        -------
+        results : list of dict
+            Per genome: ``cv_score`` (the mean fold score; NaN if a fold
+            failed or was skipped), ``cv_scores`` (per fold), ``oof_proba``
+            (out-of-fold class probabilities of every sample, an array, or
+            None) and ``errors``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skevonas import Genome, LayerGene
+        >>> from skevonas.evaluation import CandidateData, TrainSettings
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(40, 3)).astype(np.float32)
+        >>> y = (X[:, 0] > 0).astype(np.int64)
+        >>> genome = Genome("mlp", [LayerGene("dense", {"units": 8, "activation": "relu"})])
+        >>> data = CandidateData(X[:30], y[:30], X[30:], y[30:], 2)
+        >>> with SearchEngine(data, TrainSettings(max_epochs=2), entropy=0, n_jobs=1) as engine:
+        ...     [result] = engine.cross_validate([genome], n_folds=3, seed=0)
+        >>> len(result["cv_scores"]), result["oof_proba"].shape
+        (3, (40, 2))
+        """
+        if self._parallel is None:
+            raise RuntimeError("use the SearchEngine as a context manager: `with engine: ...`")
+        n_samples = len(self.data.y_train) + len(self.data.y_valid)
+        jobs: list[tuple[CandidateTask, CandidateData]] = []
+        for g, genome in enumerate(genomes):
+            for fold in range(n_folds):
+                task = CandidateTask(
+                    g * n_folds + fold,
+                    genome,
+                    self.settings,
+                    candidate_seed(self.entropy, genome),
+                    self.devices,
+                    len(jobs),
+                    self.n_threads,
+                    self.deadline,
+                    self.settings.max_epochs,
+                    deadline_file=self._deadline_file,
+                    split=Split(seed, n_folds, fold),
+                    return_proba=True,
+                )
+                jobs.append((task, self.data))
+        jobs.sort(key=lambda job: -self._cost(job[0].genome))  # most expensive first
+        scores = [[math.nan] * n_folds for _ in genomes]
+        oof = [np.zeros((n_samples, self.data.n_classes)) for _ in genomes]
+        errors: list[list[str]] = [[] for _ in genomes]
+        for position, result in iter_batch(self._parallel, self.worker, jobs):
+            task = jobs[position][0]
+            g, fold = divmod(task.index, n_folds)
+            if result["status"] != "ok":
+                errors[g].append(str(result.get("error", result["status"])))
+                continue
+            scores[g][fold] = float(result["score"])
+            valid = self.data.split_indices(Split(seed, n_folds, fold))[1]
+            oof[g][valid] = result["valid_proba"]
+        results = []
+        for g in range(len(genomes)):
+            complete = all(math.isfinite(v) for v in scores[g])
+            results.append(
+                {
+                    "cv_score": float(np.mean(scores[g])) if complete else math.nan,
+                    "cv_scores": scores[g],
+                    "oof_proba": oof[g] if complete else None,
+                    "errors": errors[g],
+                }
+            )
+        return results
+
     # ------------------------------------------------------------------ refit
+    def refit_all(
+        self,
+        genomes: Sequence[Genome],
+        X: np.ndarray,
+        y: np.ndarray,
+        *,
+        epochs: Sequence[int],
+        standardize: bool,
+        seeds: Sequence[int],
+        stop_at: float | None = None,
+    ) -> list[NeuralNetClassifier]:
+        """Train every genome on all of ``X, y``, in parallel (see :meth:`refit`).
+
+        Parameters
+        ----------
+        genomes : sequence of Genome
+            The members of the final model.
+        X, y : ndarray
+            All the training data, labels encoded.
+        epochs : sequence of int
+            Epochs to train, per genome.
+        standardize : bool
+            Whether the networks standardise their input with the statistics of ``X``.
+        seeds : sequence of int
+            Training seeds, per genome.
+        stop_at : float or None, default=None
+            When to stop at the latest.
+
+        Returns
+        -------
+        nets : list of skorch.NeuralNetClassifier
+            The trained nets, in the order of ``genomes``.
+
+        Raises
+        ------
+        RuntimeError
+            If a refit failed.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skevonas import Genome, LayerGene
+        >>> from skevonas.evaluation import CandidateData, TrainSettings
+        >>> X = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
+        >>> y = (X[:, 0] > 0).astype(np.int64)
+        >>> genomes = [Genome("mlp", [LayerGene("dense", {"units": n, "activation": "relu"})])
+        ...            for n in (4, 8)]
+        >>> engine = SearchEngine(CandidateData(X[:30], y[:30], X[30:], y[30:], 2),
+        ...                       TrainSettings(), entropy=0, n_jobs=1)
+        >>> with engine:
+        ...     nets = engine.refit_all(genomes, X, y, epochs=[2, 3], standardize=True,
+        ...                             seeds=[0, 1])
+        >>> [len(net.history) for net in nets]
+        [2, 3]
+        """
+        if len(genomes) == 1 or self._parallel is None:
+            return [
+                self.refit(g, X, y, epochs=e, standardize=standardize, seed=s, stop_at=stop_at)
+                for g, e, s in zip(genomes, epochs, seeds, strict=True)
+            ]
+        stats = channel_stats(X) if standardize else None
+        # each member keeps statistics of its own (Standardize shares the arrays it gets)
+        jobs = [
+            (
+                g,
+                X,
+                y,
+                self.data.n_classes,
+                e,
+                stats,
+                self.settings,
+                s,
+                self.devices,
+                slot,
+                self.n_threads,
+                stop_at,
+            )
+            for slot, (g, e, s) in enumerate(zip(genomes, epochs, seeds, strict=True))
+        ]
+        nets: list[Any] = [None] * len(jobs)
+        for position, result in iter_batch(self._parallel, refit_task, jobs):
+            if result["status"] != "ok":
+                raise RuntimeError(
+                    f"the refit of {genomes[position].short_key()} failed: {result.get('error')}"
+                )
+            nets[position] = result["net"]
+        return nets
+
     def refit(
         self,
         genome: Genome,

@@ -20,12 +20,14 @@ from typing import Any
 
 import numpy as np
 import torch
+from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
 from skorch import NeuralNetClassifier
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 from skorch.history import History
 from torch import nn
 
+from .builders.layers import channel_stats
 from .fastnet import SearchNet, SliceBatches, ValidScore
 from .genome import Genome
 from .networks import build_module, count_parameters
@@ -33,6 +35,7 @@ from .presets.keras import KERAS_OPTIMIZERS
 from .training import (
     BestEpoch,
     CandidateFailed,
+    CosineSchedule,
     StopAt,
     earliest,
     read_deadline,
@@ -42,6 +45,7 @@ from .training import (
 __all__ = [
     "OPTIMIZERS",
     "CandidateData",
+    "Split",
     "TrainSettings",
     "candidate_seed",
     "evaluate_candidate",
@@ -80,19 +84,62 @@ class TrainSettings:
         Extra keyword arguments for the skorch net (callbacks included).
     time_limit : float or None, default=None
         Seconds a candidate may train (checked after every epoch).
+    lr_schedule : {"constant", "cosine"}, default="constant"
+        ``"cosine"`` anneals the learning rate over ``max_epochs``
+        (:class:`~skevonas.training.CosineSchedule`).
+    label_smoothing : float, default=0.0
+        Label smoothing of the cross-entropy loss.
+    augment : callable or None, default=None
+        Applied to every training batch (:class:`~skevonas.augment.EEGAugment`).
+    reshuffle : bool, default=False
+        Each candidate trains and is scored on its own stratified split of
+        the data (drawn from its seed) instead of the shared one: reshuffled
+        holdouts, which overfit less when many candidates are compared.
 
     Examples
     --------
     >>> settings = TrainSettings(max_epochs=10, patience=3)
-    >>> settings.scoring, settings.time_limit
-    ('accuracy', None)
+    >>> settings.scoring, settings.time_limit, settings.lr_schedule
+    ('accuracy', None, 'constant')
     """
 
     max_epochs: int = 30
-    patience: int = 5
+    patience: int | None = 5
     scoring: Any = "accuracy"
     net_params: Mapping[str, Any] = field(default_factory=dict)
     time_limit: float | None = None  # seconds per candidate
+    lr_schedule: str = "constant"
+    label_smoothing: float = 0.0
+    augment: Any = None
+    reshuffle: bool = False
+
+
+@dataclass(frozen=True)
+class Split:
+    """Which part of the data a candidate trains on and is scored on.
+
+    ``n_folds=None`` draws a stratified holdout of the same size as the
+    shared validation part (a reshuffled holdout); an int takes fold
+    ``fold`` of a stratified ``n_folds``-fold split, both from ``seed``.
+
+    Parameters
+    ----------
+    seed : int
+        Seeds the split.
+    n_folds : int or None, default=None
+        Folds of a cross-validation, or None for one holdout.
+    fold : int, default=0
+        The fold scored (with ``n_folds``).
+
+    Examples
+    --------
+    >>> Split(seed=3, n_folds=5, fold=2)
+    Split(seed=3, n_folds=5, fold=2)
+    """
+
+    seed: int
+    n_folds: int | None = None
+    fold: int = 0
 
 
 @dataclass(frozen=True)
@@ -136,6 +183,64 @@ class CandidateData:
     n_classes: int
     input_stats: tuple[np.ndarray, np.ndarray] | None = None
 
+    def split_indices(self, split: Split) -> tuple[np.ndarray, np.ndarray]:
+        """Training and validation indices of ``split`` into the samples of :meth:`samples`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X, y = np.zeros((10, 2)), np.arange(10) % 2
+        >>> data = CandidateData(X[:8], y[:8], X[8:], y[8:], n_classes=2)
+        >>> [len(part) for part in data.split_indices(Split(seed=0, n_folds=5, fold=0))]
+        [8, 2]
+        """
+        y = self.samples()[1]
+        if split.n_folds is None:
+            splitter: Any = StratifiedShuffleSplit(
+                n_splits=1, test_size=len(self.y_valid), random_state=split.seed % 2**32
+            )
+            return next(splitter.split(np.zeros(len(y)), y))
+        splitter = StratifiedKFold(split.n_folds, shuffle=True, random_state=split.seed % 2**32)
+        return list(splitter.split(np.zeros(len(y)), y))[split.fold]
+
+    def samples(self) -> tuple[np.ndarray, np.ndarray]:
+        """All samples and labels: the training part, then the validation part.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> data = CandidateData(np.zeros((3, 2)), np.array([0, 1, 0]),
+        ...                      np.ones((2, 2)), np.array([1, 0]), n_classes=2)
+        >>> data.samples()[1].tolist()
+        [0, 1, 0, 1, 0]
+        """
+        return (
+            np.concatenate([self.X_train, self.X_valid]),
+            np.concatenate([self.y_train, self.y_valid]),
+        )
+
+    def resplit(self, split: Split) -> CandidateData:
+        """The same samples, split as ``split`` says (statistics from the new training part).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X, y = np.arange(40, dtype=np.float32).reshape(20, 2), np.arange(20) % 2
+        >>> data = CandidateData(X[:16], y[:16], X[16:], y[16:], n_classes=2)
+        >>> holdout = data.resplit(Split(seed=0))
+        >>> len(holdout.y_train), len(holdout.y_valid), sorted(set(holdout.y_valid.tolist()))
+        (16, 4, [0, 1])
+        >>> fold = data.resplit(Split(seed=0, n_folds=5, fold=1))
+        >>> len(fold.y_train), len(fold.y_valid)
+        (16, 4)
+        """
+        X, y = self.samples()
+        train, valid = self.split_indices(split)
+        stats = None
+        if self.input_stats is not None:
+            stats = channel_stats(X[train])
+        return CandidateData(X[train], y[train], X[valid], y[valid], self.n_classes, stats)
+
 
 def candidate_seed(entropy: int, genome: Genome) -> int:
     """The training seed of ``genome`` in a search seeded with ``entropy``.
@@ -171,11 +276,22 @@ def make_net(
     net_params: Mapping[str, Any],
     train_split: Any = None,
     callbacks: list | None = None,
+    recipe: TrainSettings | None = None,
 ) -> NeuralNetClassifier:
-    """The skorch classifier for ``genome`` (built but not yet trained)."""
+    """The skorch classifier for ``genome`` (built but not yet trained).
+
+    ``recipe`` adds its learning-rate schedule (over ``recipe.max_epochs``),
+    label smoothing and training-batch augmentation; the genome's
+    ``weight_decay`` gene, if it has one, goes to the optimizer.
+    """
     optimizer, optimizer_defaults = OPTIMIZERS[str(genome.get("optimizer", "adam"))]
     optimizer_defaults = dict(optimizer_defaults)
     default_lr = optimizer_defaults.pop("lr", 1e-3)  # a Keras twin brings its own
+    if genome.get("weight_decay") is not None:
+        optimizer_defaults["weight_decay"] = float(genome.get("weight_decay"))
+    callbacks = list(callbacks or [])
+    if recipe is not None and recipe.lr_schedule == "cosine":
+        callbacks.append(("lr_schedule", CosineSchedule(recipe.max_epochs)))
     params: dict[str, Any] = {
         "module": build_module(genome, input_shape, n_classes, input_stats),
         "criterion": nn.CrossEntropyLoss,
@@ -197,10 +313,14 @@ def make_net(
         "verbose": 0,
         **{f"optimizer__{k}": v for k, v in optimizer_defaults.items()},
     }
+    if recipe is not None and recipe.label_smoothing:
+        params["criterion__label_smoothing"] = float(recipe.label_smoothing)
+    if recipe is not None and recipe.augment is not None:
+        params["iterator_train__augment"] = recipe.augment
     extra = dict(net_params)
     user_callbacks = list(extra.pop("callbacks", []) or [])
     params.update(extra)
-    params["callbacks"] = list(callbacks or []) + user_callbacks
+    params["callbacks"] = callbacks + user_callbacks
     return SearchNet(**params)
 
 
@@ -232,6 +352,8 @@ def evaluate_candidate(
     snapshot: bytes | None = None,
     keep_snapshot: bool = False,
     deadline_file: str | None = None,
+    split: Split | None = None,
+    return_proba: bool = False,
 ) -> dict[str, Any]:
     """Train ``genome`` on the training part and score it on the validation part.
 
@@ -283,6 +405,13 @@ def evaluate_candidate(
     deadline_file : str or None, default=None
         A file holding the search's deadline as it moves (:func:`~skevonas.training.read_deadline`);
         the earlier of it and ``deadline`` counts.
+    split : Split or None, default=None
+        Train and score on this split of ``data``'s samples
+        (:meth:`CandidateData.resplit`) instead of its own parts.
+    return_proba : bool, default=False
+        Also return ``valid_proba``: the trained network's class
+        probabilities for the validation samples (an array, in the order
+        of the validation part).
 
     Returns
     -------
@@ -326,6 +455,8 @@ def evaluate_candidate(
         settings.max_epochs if epochs is None else min(max(1, int(epochs)), settings.max_epochs)
     )
     try:
+        if split is not None:
+            data = data.resplit(split)
         earlier = _load_snapshot(snapshot) if snapshot is not None else None
         spent = float(earlier["fit_time"]) if earlier is not None else 0.0
         limit = settings.time_limit and now + settings.time_limit - spent
@@ -348,6 +479,7 @@ def evaluate_candidate(
                 net_params=settings.net_params,
                 train_split=predefined_split(Dataset(_tensor(data.X_valid, device), data.y_valid)),
                 callbacks=[("valid_score", scoring), ("best_epoch", best)],
+                recipe=settings,
             )
             X_train = _tensor(data.X_train, device)
             if earlier is None:
@@ -363,7 +495,7 @@ def evaluate_candidate(
             stopped_by = "budget"
         fit_time = spent + time.perf_counter() - start
         result = {
-            "score": best.smoothed_score([float(v) for v in history[:, "valid_score"]]),
+            "score": best.final_score([float(v) for v in history[:, "valid_score"]]),
             "peak_score": best.best_score_,
             "status": "ok",
             "epochs": len(history),
@@ -380,6 +512,9 @@ def evaluate_candidate(
         }
         if stopped_by == "budget" and best.last_ is not None:  # keep_snapshot was asked
             result["snapshot"] = _save_snapshot(net, best, fit_time)
+        if return_proba:
+            with torch_context(seed, n_threads):
+                result["valid_proba"] = net.predict_proba(_tensor(data.X_valid, device))
         return result
     except Exception as exc:  # noqa: BLE001 - one broken candidate must not end a search
         return _failed(start, exc)
@@ -497,6 +632,8 @@ def fit_final(
             device=device,
             net_params=settings.net_params,
             callbacks=[] if stop_at is None else [("stop_at", StopAt(stop_at))],
+            recipe=settings,
         )
-        net.fit(X, y)
+        # a worker may get X as a read-only memmap, which torch cannot wrap
+        net.fit(np.require(X, dtype=np.float32, requirements="W"), y)
     return net

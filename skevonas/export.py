@@ -145,7 +145,11 @@ def _script_or_trace(wrapped: nn.Module, example: torch.Tensor) -> torch.jit.Scr
         return torch.jit.script(wrapped)
     except Exception as exc:  # noqa: BLE001 - any scripting failure falls back to tracing
         logger.info("torch.jit.script failed (%s); tracing instead", exc)
-    with torch.no_grad():
+    # A trace fixes whatever Python computes from the input's shape (e.g. the
+    # padding of a Decimate front): harmless, as the sample shape is fixed and
+    # the trace is checked on a batch of another size; the warnings would only alarm.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
         return torch.jit.trace(wrapped, example, check_inputs=[(_other_batch(example),)])
 
 

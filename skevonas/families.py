@@ -76,8 +76,8 @@ class Family:
     >>> family = get_family("eeg")
     >>> family.input_ndim, family.shape_rule.name, family.default_space().name
     (2, 'eeg epochs', 'eeg')
-    >>> [len(g.layers) for g in family.seed_genomes()]  # ShallowConvNet, EEGNet-8,2
-    [7, 12]
+    >>> [len(g.layers) for g in family.seed_genomes()]  # ShallowConvNet, EEGNet-8,2, EEGNeX
+    [7, 12, 16]
     >>> get_family("mlp").seed_genomes()
     []
     """

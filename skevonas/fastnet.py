@@ -14,7 +14,7 @@ other skorch feature are unchanged.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -37,12 +37,27 @@ class SliceBatches:
     slices. Shuffling draws from torch's global
     generator, which the worker seeds. Other datasets fall back to a
     :class:`torch.utils.data.DataLoader`.
+
+    ``augment``, a callable such as :class:`~skevonas.augment.EEGAugment`,
+    changes each X batch of a shuffling (training) iterator, on the
+    DataLoader path too (whose batches must then be ``(X, y)`` with a tensor
+    X). Iterators that do not shuffle, those for validation and prediction,
+    never augment. Without ``augment`` nothing else is drawn from torch's
+    generator, so the batches are exactly those of an iterator without it.
     """
 
-    def __init__(self, dataset: Any, batch_size: int, shuffle: bool = False, **kwargs: Any):
+    def __init__(
+        self,
+        dataset: Any,
+        batch_size: int,
+        shuffle: bool = False,
+        augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        **kwargs: Any,
+    ):
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
+        self.augment = augment
         self.kwargs = kwargs
 
     def __len__(self) -> int:
@@ -50,10 +65,12 @@ class SliceBatches:
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         X, y = getattr(self.dataset, "X", None), getattr(self.dataset, "y", None)
+        augment = self.augment if self.shuffle else None
         if not isinstance(X, (np.ndarray, torch.Tensor)):
-            yield from torch.utils.data.DataLoader(
+            loader = torch.utils.data.DataLoader(
                 self.dataset, batch_size=self.batch_size, shuffle=self.shuffle, **self.kwargs
             )
+            yield from loader if augment is None else self._augmented(loader, augment)
             return
         X = torch.as_tensor(X)
         n = len(X)
@@ -68,7 +85,19 @@ class SliceBatches:
                 yield X[start : start + self.batch_size], y[start : start + self.batch_size]
             else:
                 idx = order[start : start + self.batch_size]
-                yield X[idx], y[idx]
+                yield (X[idx] if augment is None else augment(X[idx])), y[idx]
+
+    @staticmethod
+    def _augmented(
+        loader: Iterable[Any], augment: Callable[[torch.Tensor], torch.Tensor]
+    ) -> Iterator[tuple[torch.Tensor, Any]]:
+        for batch in loader:
+            Xi, yi = batch
+            if not isinstance(Xi, torch.Tensor):
+                raise TypeError(
+                    f"augment needs batches whose X is a tensor, got {type(Xi).__name__!r}"
+                )
+            yield augment(Xi), yi
 
 
 class ValidScore(EpochScoring):

@@ -4,8 +4,9 @@ A genome found by :class:`~skevonas.EvolutionaryNASClassifier` (its
 ``best_genome_``, or the JSON from ``best_genome_.to_json()``) describes a
 network and how to train it. :class:`GenomeClassifier` trains that network on
 new data without a new search, the way the search trains and refits its
-candidates: early stopping on a stratified validation part picks the epoch
-count, then the network is trained on all the data for that many epochs.
+candidates: scored once on a stratified validation part, then trained on
+all the data for the same epoch budget (or, with ``patience``, for the
+epoch count early stopping picked).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from .evaluation import (
 from .families import families_with_rank
 from .genome import GENOME_FORMS, Genome, parse_genome
 from .networks import build_module, count_parameters
-from .settings import is_int, is_real, training_problems
+from .settings import is_int, is_real, train_settings, training_problems
 
 __all__ = ["GenomeClassifier"]
 
@@ -81,14 +82,17 @@ class GenomeClassifier(NetClassifierBase):
     :class:`~skevonas.EvolutionaryNASClassifier` on new data without a new
     search. ``fit`` trains the network the genome describes (with its
     optimizer, learning rate and batch size) the way the search does: on a
-    stratified internal training part with early stopping on the validation
-    part, which picks the number of epochs; then it trains a fresh network on
-    all of ``X, y`` for that many epochs. With ``validation_fraction=None``
-    it trains on all the data for ``max_epochs`` epochs, with no validation.
+    stratified internal training part, scored on the validation part (its
+    ``validation_score_``); then it trains a fresh network on all of ``X,
+    y`` for ``max_epochs`` (or, with ``patience``, for the epoch count early
+    stopping picked). With ``validation_fraction=None`` it trains on all the
+    data for ``max_epochs`` epochs, with no validation.
 
     With the settings and ``random_state`` of a search, and the same data,
-    the fitted network equals the search's refit of that genome
-    (``best_estimator_``).
+    the fitted network equals the search's refit of that genome when the
+    search's final model is that one network without decimation
+    (``ensemble_size=1``, or an ensemble whose first member it is: then it
+    equals that member).
 
     Parameters
     ----------
@@ -100,11 +104,21 @@ class GenomeClassifier(NetClassifierBase):
         input. Required (the default ``None`` only makes the estimator
         constructible without arguments).
     max_epochs : int, default=30
-        Most epochs of the early-stopped training, or the epochs of training
-        when ``validation_fraction`` is None.
-    patience : int, default=5
-        Epochs without improvement on the validation part before training
-        stops; the best epoch decides the epochs of the final training.
+        The epoch budget (the most epochs, with ``patience``).
+    patience : int or None, default=None
+        None trains for ``max_epochs`` (on the internal training part, to
+        score the genome, and then on all the data), as the search does by
+        default. An int stops the validation run after that many epochs
+        without improvement, and the best epoch decides the epochs of the
+        final training.
+    lr_schedule : {"cosine", "constant"}, default="cosine"
+        ``"cosine"`` anneals the learning rate over ``max_epochs``
+        (:class:`~skevonas.training.CosineSchedule`).
+    label_smoothing : float, default=0.0
+        Label smoothing of the cross-entropy loss, in [0, 1).
+    augment : bool, EEGAugment or None, default=False
+        Augment training batches of EEG-like input
+        (:class:`~skevonas.augment.EEGAugment`; ``True`` for its defaults).
     validation_fraction : float or None, default=0.2
         Share of the data held out (stratified) for early stopping, or None
         for no validation.
@@ -139,11 +153,12 @@ class GenomeClassifier(NetClassifierBase):
     estimator_ : skorch.NeuralNetClassifier
         The network trained on all of ``X, y``.
     best_epoch_ : int
-        Epochs of the final training: the best validation epoch, or
-        ``max_epochs`` without validation.
+        Epochs of the final training: ``max_epochs``, or with ``patience``
+        the best validation epoch.
     validation_score_ : float
-        Validation score around the best epoch (mean over it and its two
-        neighbours, as the search scores candidates); NaN without validation.
+        The validation score as the search scores candidates (the mean of
+        the last three epochs; with ``patience``, around the best epoch);
+        NaN without validation.
     n_params_ : int
         Trainable parameters of the network.
 
@@ -165,7 +180,10 @@ class GenomeClassifier(NetClassifierBase):
         self,
         genome: Genome | Mapping[str, Any] | str | None = None,
         max_epochs: int = 30,
-        patience: int = 5,
+        patience: int | None = None,
+        lr_schedule: str = "cosine",
+        label_smoothing: float = 0.0,
+        augment: Any = False,
         validation_fraction: float | None = 0.2,
         scoring: Any = "accuracy",
         standardize: bool = True,
@@ -177,6 +195,9 @@ class GenomeClassifier(NetClassifierBase):
         self.genome = genome
         self.max_epochs = max_epochs
         self.patience = patience
+        self.lr_schedule = lr_schedule
+        self.label_smoothing = label_smoothing
+        self.augment = augment
         self.validation_fraction = validation_fraction
         self.scoring = scoring
         self.standardize = standardize
@@ -214,9 +235,7 @@ class GenomeClassifier(NetClassifierBase):
                 problems.append(f"{name} must be {rule}, got {getattr(self, name)!r} instead")
 
         genome = self._genome_or_problems(problems)
-        for name in ("max_epochs", "patience"):
-            value = getattr(self, name)
-            need(is_int(value) and value >= 1, name, "an int >= 1")
+        need(is_int(self.max_epochs) and self.max_epochs >= 1, "max_epochs", "an int >= 1")
         vf = self.validation_fraction
         need(
             vf is None or (is_real(vf) and 0 < vf < 1),
@@ -311,9 +330,7 @@ class GenomeClassifier(NetClassifierBase):
             # The seeds of EvolutionaryNASClassifier (skevonas.data): the
             # early-stopped run gets the seed the search gives this genome.
             seeds = Seeds.from_entropy(draw_entropy(self.random_state))
-            settings = TrainSettings(
-                self.max_epochs, self.patience, self.scoring, dict(self.net_params or {}), None
-            )
+            settings = train_settings(self, X.ndim - 1)
             n_threads = threads_per_worker(1, self.torch_threads)
             if self.validation_fraction is None:
                 self.best_epoch_, self.validation_score_ = int(self.max_epochs), float("nan")
@@ -327,6 +344,8 @@ class GenomeClassifier(NetClassifierBase):
                     device,
                     n_threads,
                 )
+                if self.patience is None:  # a fixed budget: the final training trains it all
+                    self.best_epoch_ = int(self.max_epochs)
             self.estimator_ = fit_final(
                 genome,
                 X,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,7 @@ __all__ = [
     "UNSTORED_PARAMS",
     "VERSION",
     "ModelFileError",
+    "check_genome",
     "check_tensors",
     "read_classes",
     "read_document",
@@ -109,6 +110,8 @@ _KEYS = (
     "standardize_layer",
     "attributes",
 )
+# Optional: present exactly when the network is an ensemble (EnsembleModule).
+_OPTIONAL_KEYS = ("ensemble",)
 # safetensors dtype names
 DTYPES = {
     torch.float64: "F64",
@@ -273,8 +276,10 @@ def read_document(metadata: Mapping[str, str], where: str) -> dict[str, Any]:
     Returns
     -------
     document : dict
-        With exactly the known keys, each of the right type; the estimator
-        one of ``ESTIMATORS`` and the parameters ones it takes.
+        With exactly the known keys (``"ensemble"`` is optional; its content
+        is checked by :func:`skevonas.modelensemble.read_ensemble`), each of
+        the right type; the estimator one of ``ESTIMATORS`` and the
+        parameters ones it takes.
 
     Raises
     ------
@@ -311,7 +316,8 @@ def read_document(metadata: Mapping[str, str], where: str) -> dict[str, Any]:
             f"{where} has format version {version!r:.80}; this skevonas ({__version__}) reads "
             f"version {VERSION} only"
         )
-    missing, extra = sorted(set(_KEYS) - set(document)), sorted(set(document) - set(_KEYS))
+    missing = sorted(set(_KEYS) - set(document))
+    extra = sorted(set(document) - set(_KEYS) - set(_OPTIONAL_KEYS))
     if missing or extra:
         raise ModelFileError(
             f"{where}: the skevonas document "
@@ -445,22 +451,63 @@ def read_genome(document: Mapping[str, Any], where: str) -> Genome:
     skevonas.modelcheck.ModelFileError: 'm': a 'mlp' genome cannot take samples of shape (2, 64) \
 (families for them: ['cnn1d', 'eeg'])
     """
-    layers = document["genome"].get("layers")
+    return check_genome(document["genome"], document["sample_shape"], where)
+
+
+def check_genome(
+    data: Any, sample_shape: Sequence[int], where: str, what: str | None = None
+) -> Genome:
+    """A stored genome (a JSON value), parsed and matched to the rank of the sample shape.
+
+    Parameters
+    ----------
+    data : JSON value
+        The genome's :meth:`~skevonas.Genome.to_dict` form, as read from a file.
+    sample_shape : sequence of int
+        The shape of one sample the network takes.
+    where : str
+        How error messages name the file.
+    what : str or None, default=None
+        How error messages name the genome (e.g. ``"ensemble member 2"``);
+        ``None``: the document's ``"genome"``.
+
+    Returns
+    -------
+    genome : Genome
+
+    Raises
+    ------
+    ModelFileError
+        If the genome is not valid, has more than ``MAX_LAYERS`` layers, or
+        its family does not take samples of the shape's rank.
+
+    Examples
+    --------
+    >>> from skevonas import Genome, LayerGene
+    >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
+    >>> check_genome(g.to_dict(), (4,), "'m'") == g
+    True
+    >>> check_genome({"family": "mlp"}, (4,), "'m'", "ensemble member 2")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    skevonas.modelcheck.ModelFileError: 'm': ensemble member 2 is not valid: ...
+    """
+    name, lead = ("the stored genome", "") if what is None else (what, f"{what}: ")
+    layers = data.get("layers") if isinstance(data, dict) else None
     if isinstance(layers, list) and len(layers) > MAX_LAYERS:
         raise ModelFileError(
-            f"{where}: the genome has {len(layers)} layers, more than the {MAX_LAYERS} a "
+            f"{where}: {name} has {len(layers)} layers, more than the {MAX_LAYERS} a "
             "model file may have"
         )
     try:
-        genome = parse_genome(document["genome"])
+        genome = parse_genome(data)
     except ValueError as exc:
-        raise ModelFileError(f"{where}: the stored genome is not valid: {exc}") from exc
-    rank = len(document["sample_shape"])
-    families = [family.name for family in families_with_rank(rank)]
+        raise ModelFileError(f"{where}: {name} is not valid: {exc}") from exc
+    families = [family.name for family in families_with_rank(len(sample_shape))]
     if genome.family not in families:
         raise ModelFileError(
-            f"{where}: a {genome.family!r} genome cannot take samples of shape "
-            f"{tuple(document['sample_shape'])} (families for them: {families})"
+            f"{where}: {lead}a {genome.family!r} genome cannot take samples of shape "
+            f"{tuple(sample_shape)} (families for them: {families})"
         )
     return genome
 

@@ -10,11 +10,18 @@ string metadata holds one JSON document: the format name and version, the
 versions of skevonas, torch, skorch and scikit-learn that wrote it, the
 estimator class, the genome, the classes (with their dtype), the feature
 names, the sample shape, the plain-valued constructor parameters and the
-search's results (``best_score_``, ``history_``, ``evaluations_``...).
+search's results (``best_score_``, ``history_``, ``evaluations_``...). A
+search whose final network is an ensemble (an
+:class:`~skevonas.ensemble.EnsembleModule`: several members and/or a
+decimation front) adds an ``"ensemble"`` entry with the member genomes,
+their weights and the decimation factor (:mod:`skevonas.modelensemble`);
+a plain network's file has none, and loads as one member without
+decimation (``ensemble_genomes_ == [best_genome_]``, ``decimation_ == 1``).
 
 :func:`load` never unpickles. It reads the header (its size capped), parses
 and type-checks the JSON (known keys only; the checks are in
-:mod:`skevonas.modelcheck`), validates the genome, builds the
+:mod:`skevonas.modelcheck`), validates the genome (each member's too, and
+the ensemble's counts, weights and decimation), builds the
 network it describes on torch's ``meta`` device (no memory) and checks the
 name, shape and dtype of every tensor in the file against it *before*
 allocating anything: a crafted genome that declares a layer of 10^7 units
@@ -52,6 +59,8 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from . import __version__
+from .classifier import EvolutionaryNASClassifier
+from .ensemble import EnsembleModule, ensemble_net
 from .evaluation import make_net
 from .fixed import GenomeClassifier
 from .genome import Genome
@@ -69,7 +78,15 @@ from .modelcheck import (
     read_genome,
     read_header,
 )
-from .networks import build_module, count_parameters
+from .modelensemble import (
+    EnsembleEntry,
+    build_ensemble,
+    build_network,
+    check_mixing_weights,
+    ensemble_entry,
+    read_ensemble,
+)
+from .networks import count_parameters
 
 __all__ = ["ModelFileError", "load", "save"]
 
@@ -112,6 +129,10 @@ def save(estimator: Any, path: str | os.PathLike) -> Path:
         If ``estimator`` is not one of the two skevonas classifiers.
     sklearn.exceptions.NotFittedError
         If it is not fitted.
+    ValueError
+        If its ensemble attributes (``ensemble_genomes_``,
+        ``ensemble_weights_``, ``decimation_``) do not describe its network,
+        or describe one that :func:`load` would refuse.
 
     Examples
     --------
@@ -161,7 +182,9 @@ def _document(estimator: Any, name: str, module: torch.nn.Module) -> dict[str, A
     params, dropped = _plain_params(estimator.get_params(deep=False))
     names = getattr(estimator, "feature_names_in_", None)
     classes = np.asarray(estimator.classes_)
-    return {
+    ensemble = ensemble_entry(estimator, module)
+    plain = module.members[0] if isinstance(module, EnsembleModule) else module  # all alike
+    document = {
         "format": FORMAT,
         "format_version": VERSION,
         "versions": _versions(),
@@ -173,9 +196,12 @@ def _document(estimator: Any, name: str, module: torch.nn.Module) -> dict[str, A
         "feature_names_in": None if names is None else [str(n) for n in names],
         "n_features_in": int(estimator.n_features_in_),
         "sample_shape": [int(s) for s in estimator.sample_shape_],
-        "standardize_layer": "standardize" in dict(module.named_children()),
+        "standardize_layer": "standardize" in dict(plain.named_children()),
         "attributes": {key: getattr(estimator, key) for key in attributes},
     }
+    if ensemble is not None:
+        document["ensemble"] = ensemble
+    return document
 
 
 def _versions() -> dict[str, str]:
@@ -256,7 +282,9 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Any:
     -------
     estimator : EvolutionaryNASClassifier or GenomeClassifier
         Fitted: it predicts exactly as the saved estimator did, and exports
-        with ``to_torchscript`` and ``to_onnx``.
+        with ``to_torchscript`` and ``to_onnx``. A search also has
+        ``ensemble_genomes_``, ``ensemble_weights_`` and ``decimation_``
+        (one member and 1 for a file of a plain network).
 
     Raises
     ------
@@ -266,7 +294,9 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Any:
         If the file is not a skevonas model file, or is damaged or crafted
         (truncated, an absurd header, an unknown format version or class,
         tensors missing, extra or of the wrong shape or dtype, a document
-        with wrong or unknown keys...); the message names the problem.
+        with wrong or unknown keys, an ensemble with too many members,
+        weights that are not positive or do not sum to 1, a decimation out
+        of range...); the message names the problem.
 
     Examples
     --------
@@ -297,16 +327,13 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Any:
         header_bytes, tensors, metadata, data_size = read_header(f, size, where)
         document = read_document(metadata, where)
         genome = read_genome(document, where)
+        ensemble = read_ensemble(document, genome, where)
         classes = read_classes(document["classes"], where)
         sample_shape = tuple(document["sample_shape"])
-        stat_shape = _stat_shape(sample_shape) if document["standardize_layer"] else None
-        if stat_shape is not None and 4 * math.prod(stat_shape) > data_size:
-            raise ModelFileError(
-                f"{where}: samples of shape {sample_shape} need input statistics of "
-                f"{math.prod(stat_shape)} values, but the file holds only {data_size} bytes "
-                "of tensors"
-            )
-        expected = _expected_tensors(genome, sample_shape, len(classes), stat_shape, where)
+        stat_shape = _checked_stat_shape(document, ensemble, data_size, where)
+        expected = _expected_tensors(
+            genome, ensemble, sample_shape, len(classes), stat_shape, where
+        )
         check_tensors(expected, tensors, where)
         # Everything declared is consistent and bounded by the file's size: read
         # it, from the handle whose header was checked.
@@ -314,8 +341,29 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Any:
         blob = f.read()
     if not blob.startswith(header_bytes) or len(blob) != len(header_bytes) + data_size:
         raise ModelFileError(f"{where} changed while it was being read")
-    net = _net(document, genome, sample_shape, len(classes), stat_shape, device, blob, where)
-    return _estimator(document, genome, classes, net)
+    net = _net(
+        document, genome, ensemble, sample_shape, len(classes), stat_shape, device, blob, where
+    )
+    return _estimator(document, genome, ensemble, classes, net)
+
+
+def _checked_stat_shape(
+    document: Mapping[str, Any], ensemble: EnsembleEntry | None, data_size: int, where: str
+) -> tuple[int, ...] | None:
+    """Shape of each network's input statistics (None: no standardisation), bounded by the file."""
+    if not document["standardize_layer"]:
+        return None
+    sample_shape = tuple(document["sample_shape"])
+    members = 1 if ensemble is None else len(ensemble.genomes)
+    shape = sample_shape if ensemble is None else ensemble.member_shape(sample_shape)
+    stat_shape = _stat_shape(shape)
+    if 4 * math.prod(stat_shape) * members > data_size:
+        raise ModelFileError(
+            f"{where}: samples of shape {sample_shape} need input statistics of "
+            f"{math.prod(stat_shape) * members} values, but the file holds only {data_size} "
+            "bytes of tensors"
+        )
+    return stat_shape
 
 
 def _stat_shape(sample_shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -333,20 +381,15 @@ def _stats(stat_shape: tuple[int, ...] | None) -> tuple[np.ndarray, np.ndarray] 
 
 def _expected_tensors(
     genome: Genome,
+    ensemble: EnsembleEntry | None,
     sample_shape: tuple[int, ...],
     n_classes: int,
     stat_shape: tuple[int, ...] | None,
     where: str,
 ) -> dict[str, tuple[list[int], str]]:
-    """Name -> (shape, safetensors dtype) of the genome's network, built on the meta device."""
-    try:
-        with torch.device("meta"):
-            module = build_module(genome, sample_shape, n_classes, _stats(stat_shape))
-    except Exception as exc:  # noqa: BLE001 - whatever breaks, the file does not describe a net
-        raise ModelFileError(
-            f"{where}: the stored genome cannot be built for samples of shape {sample_shape} "
-            f"and {n_classes} classes ({type(exc).__name__}: {exc})"
-        ) from exc
+    """Name -> (shape, safetensors dtype) of the file's network, built on the meta device."""
+    with torch.device("meta"):
+        module = build_network(genome, ensemble, sample_shape, n_classes, _stats(stat_shape), where)
     return {
         name: (list(value.shape), DTYPES.get(value.dtype, str(value.dtype)))
         for name, value in module.state_dict().items()
@@ -356,6 +399,7 @@ def _expected_tensors(
 def _net(
     document: Mapping[str, Any],
     genome: Genome,
+    ensemble: EnsembleEntry | None,
     sample_shape: tuple[int, ...],
     n_classes: int,
     stat_shape: tuple[int, ...] | None,
@@ -377,25 +421,37 @@ def _net(
         weights = load_tensors(blob)
         # building draws initial weights: the user's torch RNG is left as it was
         with torch.random.fork_rng(devices=[]):
-            net = make_net(
-                genome,
-                sample_shape,
-                n_classes,
-                max_epochs=1,
-                input_stats=_stats(stat_shape),
-                device=device,
-                net_params=net_params,
-            )
-            net.initialize()
+            if ensemble is None:
+                net = make_net(
+                    genome,
+                    sample_shape,
+                    n_classes,
+                    max_epochs=1,
+                    input_stats=_stats(stat_shape),
+                    device=device,
+                    net_params=net_params,
+                ).initialize()
+            else:  # as the search builds it: ensemble_net takes no net_params
+                module = build_ensemble(
+                    ensemble, sample_shape, n_classes, _stats(stat_shape), where
+                )
+                net = ensemble_net(module, n_classes, device)
         net.module_.load_state_dict(weights, strict=True)
     except Exception as exc:  # noqa: BLE001 - the checks above make this unexpected
         raise ModelFileError(
             f"{where}: the network cannot be set up from the file ({type(exc).__name__}: {exc})"
         ) from exc
+    check_mixing_weights(net.module_, ensemble, where)
     return net
 
 
-def _estimator(document: Mapping[str, Any], genome: Genome, classes: np.ndarray, net: Any) -> Any:
+def _estimator(
+    document: Mapping[str, Any],
+    genome: Genome,
+    ensemble: EnsembleEntry | None,
+    classes: np.ndarray,
+    net: Any,
+) -> Any:
     """The fitted estimator, from the checked document and the net."""
     cls, net_attribute, genome_attribute, attributes = ESTIMATORS[document["estimator"]]
     estimator = cls(**document["params"])
@@ -410,4 +466,8 @@ def _estimator(document: Mapping[str, Any], genome: Genome, classes: np.ndarray,
         setattr(estimator, key, document["attributes"][key])
     if isinstance(estimator, GenomeClassifier):
         estimator.n_params_ = count_parameters(net.module_)
+    if isinstance(estimator, EvolutionaryNASClassifier):  # a plain network: one member
+        estimator.ensemble_genomes_ = list(ensemble.genomes) if ensemble else [genome]
+        estimator.ensemble_weights_ = list(ensemble.weights) if ensemble else [1.0]
+        estimator.decimation_ = ensemble.decimation if ensemble else 1
     return estimator

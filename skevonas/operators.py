@@ -84,12 +84,17 @@ SELECTIONS: dict[str, Callable[..., np.ndarray]] = {
 
 
 # --------------------------------------------------------------------------- crossover
-def _mix_globals(a: Genome, b: Genome, rng: np.random.Generator) -> dict:
-    ga, gb = dict(a.globals), dict(b.globals)
+def _mix(ga: dict, gb: dict, rng: np.random.Generator) -> dict:
+    # Each gene from either parent; a gene only one parent has (a layer saved
+    # before the gene existed, see IMPLICIT_GENES) comes from that parent.
     return {
         name: (ga if name not in gb or (name in ga and rng.random() < 0.5) else gb)[name]
         for name in sorted(set(ga) | set(gb))
     }
+
+
+def _mix_globals(a: Genome, b: Genome, rng: np.random.Generator) -> dict:
+    return _mix(dict(a.globals), dict(b.globals), rng)
 
 
 def crossover_genes(a: Genome, b: Genome, space: SearchSpace, rng: np.random.Generator) -> Genome:
@@ -120,10 +125,7 @@ def crossover_genes(a: Genome, b: Genome, space: SearchSpace, rng: np.random.Gen
             if only is not None:  # always, as depth is one of the two lengths
                 layers.append(only)
         elif la.kind == lb.kind:
-            pa, pb = dict(la.params), dict(lb.params)
-            layers.append(
-                LayerGene(la.kind, {k: (pa if rng.random() < 0.5 else pb)[k] for k in sorted(pa)})
-            )
+            layers.append(LayerGene(la.kind, _mix(dict(la.params), dict(lb.params), rng)))
         else:
             layers.append(la if rng.random() < 0.5 else lb)
     return space.repair(Genome(a.family, layers, _mix_globals(a, b, rng)))
@@ -177,8 +179,9 @@ def _step_gene(genome: Genome, space: SearchSpace, rng: np.random.Generator) -> 
     if index is None:
         domain = dict(space.globals)[name]
         return genome.replace(**{name: domain.step(genome[name], rng)})
-    layer = genome.layers[index]
-    domain = space.layer_spec(layer.kind).domains[name]
+    spec = space.layer_spec(genome.layers[index].kind)
+    layer = spec.clip(genome.layers[index])  # unchanged, but with its implicit genes written out
+    domain = spec.domains[name]
     layers = list(genome.layers)
     layers[index] = layer.replace(**{name: domain.step(layer[name], rng)})
     return genome.replace(layers=layers)

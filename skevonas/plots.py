@@ -356,7 +356,10 @@ def _curves(record: Mapping[str, Any]) -> dict[str, np.ndarray]:
 
 
 def _refit_loss(estimator: BaseEstimator) -> np.ndarray:
-    """Per-epoch training loss of the refit on all the data."""
+    """Per-epoch training loss of the refit (of the best member) on all the data."""
+    losses = getattr(estimator, "refit_losses_", None)
+    if losses:
+        return np.asarray(losses[0], dtype=float)
     return np.asarray(estimator.best_estimator_.history[:, "train_loss"], dtype=float)
 
 
@@ -367,11 +370,11 @@ def plot_learning_curves(
 
     Training and validation loss per epoch go on the left axis and the
     validation score on a twin right axis; a vertical line marks the best
-    epoch (the one whose weights and score the candidate kept). Given the
-    estimator, the training loss of the refit on all the data (which runs
-    ``best_epoch`` epochs, without a validation part) is drawn dashed. (The
-    candidate's ``score`` is the mean validation score over the best epoch
-    and its two neighbours, so it can lie a little below the curve's peak.)
+    epoch. Given the estimator, the training loss of the refit on all the
+    data (of the final model's first member, without a validation part) is
+    drawn dashed. (The candidate's ``score`` is the mean validation score of
+    its last three epochs, or with ``patience`` over the best epoch and its
+    two neighbours, so it can lie below the curve's peak.)
 
     Parameters
     ----------

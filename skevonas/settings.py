@@ -25,8 +25,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sklearn.metrics import get_scorer
 
+from .augment import EEGAugment
+from .builders.layers import decimation_factor
 from .callbacks import ProgressBar, ProgressPrinter, RefitReserve, SearchCallback, TimeBudget
 from .devices import resolve_devices
+from .evaluation import TrainSettings
 from .families import get_family
 from .genome import Genome, parse_genome
 from .operators import CROSSOVERS, SELECTIONS
@@ -37,13 +40,23 @@ if TYPE_CHECKING:
     from .engine import SearchEngine
 
 __all__ = [
+    "decimation",
     "initial_genomes",
+    "min_epochs_for",
+    "recipe_problems",
+    "train_settings",
     "is_int",
     "is_real",
     "search_callbacks",
     "search_problems",
     "training_problems",
 ]
+
+
+LR_SCHEDULES = ("constant", "cosine")
+HOLDOUTS = ("fixed", "reshuffled")
+#: "auto" decimation keeps at most this many time samples of 3-D input.
+AUTO_DECIMATION_SAMPLES = 256
 
 
 def is_int(value: Any) -> bool:
@@ -76,6 +89,7 @@ def _rule(problems: list[str], est: Any, ok: bool, name: str, rule: str) -> None
 def training_problems(est: Any) -> list[str]:
     """What is wrong with the training settings both classifiers share.
 
+    ``patience``, ``lr_schedule``, ``label_smoothing``, ``augment``,
     ``scoring``, ``standardize``, ``net_params`` and ``torch_threads``.
 
     Examples
@@ -87,6 +101,23 @@ def training_problems(est: Any) -> list[str]:
     torch_threads must be None or an int >= 1, got 0 instead
     """
     problems: list[str] = []
+
+    def need(ok: bool, name: str, rule: str) -> None:
+        _rule(problems, est, ok, name, rule)
+
+    need(
+        est.patience is None or (is_int(est.patience) and est.patience >= 1),
+        "patience",
+        "None or an int >= 1",
+    )
+    need(est.lr_schedule in LR_SCHEDULES, "lr_schedule", f"one of {list(LR_SCHEDULES)}")
+    smoothing = est.label_smoothing
+    need(is_real(smoothing) and 0 <= smoothing < 1, "label_smoothing", "a float in [0, 1)")
+    need(
+        est.augment is None or isinstance(est.augment, (bool, np.bool_, EEGAugment)),
+        "augment",
+        "True, False, None or an EEGAugment",
+    )
     scoring = est.scoring
     if not callable(scoring):
         valid = False
@@ -161,8 +192,9 @@ def search_problems(est: Any) -> list[str]:
         ("elite_size", 1),
         ("tournament_size", 1),
         ("max_epochs", 1),
-        ("patience", 1),
         ("halving_factor", 2),
+        ("ensemble_size", 1),
+        ("n_finalists", 1),
     ):
         value = getattr(est, name)
         need(is_int(value) and value >= low, name, f"an int >= {low}")
@@ -175,13 +207,14 @@ def search_problems(est: Any) -> list[str]:
     low_epochs = est.min_epochs
     need(
         low_epochs is None
+        or (isinstance(low_epochs, str) and low_epochs == "auto")
         or (
             is_int(low_epochs)
             and low_epochs >= 1
             and (not is_int(est.max_epochs) or low_epochs <= est.max_epochs)
         ),
         "min_epochs",
-        "None or an int in [1, max_epochs]",
+        '"auto", None or an int in [1, max_epochs]',
     )
     need(est.selection in SELECTIONS, "selection", f"one of {sorted(SELECTIONS)}")
     need(est.crossover in ("both", *CROSSOVERS), "crossover", f"one of {['both', *CROSSOVERS]}")
@@ -193,6 +226,7 @@ def search_problems(est: Any) -> list[str]:
         need(value is None or (is_real(value) and value > 0), name, "None or a number > 0")
     vf = est.validation_fraction
     need(is_real(vf) and 0 < vf < 1, "validation_fraction", "a float in (0, 1)")
+    problems += recipe_problems(est)
     problems += training_problems(est)
     need(
         est.n_jobs is None or (is_int(est.n_jobs) and est.n_jobs != 0),
@@ -222,11 +256,143 @@ def search_problems(est: Any) -> list[str]:
     return problems
 
 
+def recipe_problems(est: Any) -> list[str]:
+    """Problems with the settings of how the search's data is prepared and the winner chosen.
+
+    ``decimate``, ``holdout`` and ``cv`` (the training recipe is checked
+    by :func:`training_problems`).
+
+    Examples
+    --------
+    >>> from skevonas import EvolutionaryNASClassifier
+    >>> recipe_problems(EvolutionaryNASClassifier(cv=1, holdout="once"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ["holdout must be one of ['fixed', 'reshuffled'], got 'once' instead",
+     'cv must be None or an int >= 2, got 1 instead']
+    """
+    problems: list[str] = []
+
+    def need(ok: bool, name: str, rule: str) -> None:
+        _rule(problems, est, ok, name, rule)
+
+    need(
+        (isinstance(est.decimate, str) and est.decimate == "auto")
+        or (is_int(est.decimate) and est.decimate >= 1),
+        "decimate",
+        '"auto" or an int >= 1',
+    )
+    need(est.holdout in HOLDOUTS, "holdout", f"one of {list(HOLDOUTS)}")
+    need(est.cv is None or (is_int(est.cv) and est.cv >= 2), "cv", "None or an int >= 2")
+    return problems
+
+
+def decimation(setting: str | int, sample_shape: Sequence[int]) -> int:
+    """The time-axis decimation factor a fit uses for samples of ``sample_shape``.
+
+    ``"auto"`` decimates 3-D input ``(channels, times)`` with more than
+    :data:`AUTO_DECIMATION_SAMPLES` time samples by the smallest integer
+    factor that leaves at most that many, and nothing else; an int is used
+    as it is for 3-D input (1: none). Other input is never decimated.
+
+    Raises
+    ------
+    ValueError
+        If an int factor is given for input that has no time axis, or leaves
+        fewer than 8 time samples.
+
+    Examples
+    --------
+    >>> decimation("auto", (6, 896)), decimation("auto", (28, 50)), decimation("auto", (4,))
+    (4, 1, 1)
+    """
+    if len(sample_shape) != 2:
+        if isinstance(setting, str) or setting == 1:
+            return 1
+        raise ValueError(
+            f"decimate={setting!r} needs 3-D input (n_samples, n_channels, n_times); "
+            f"got samples of shape {tuple(sample_shape)}"
+        )
+    n_times = int(sample_shape[1])
+    if isinstance(setting, str):
+        return decimation_factor(n_times, AUTO_DECIMATION_SAMPLES)
+    if setting > 1 and -(-n_times // setting) < 8:
+        raise ValueError(
+            f"decimate={setting} leaves {-(-n_times // setting)} of {n_times} time samples; "
+            "at least 8 are needed"
+        )
+    return int(setting)
+
+
+#: "auto" multi-fidelity needs at least this many epochs (three rungs at factor 3).
+AUTO_HALVING_EPOCHS = 27
+
+
+def min_epochs_for(setting: int | str | None, max_epochs: int, halving_factor: int) -> int | None:
+    """The lowest rung's epochs that ``min_epochs=setting`` means, or None for no halving.
+
+    ``"auto"`` turns successive halving on for budgets of at least
+    :data:`AUTO_HALVING_EPOCHS` epochs, from ``max_epochs / halving_factor**2``
+    (three rungs), and leaves shorter budgets at full fidelity.
+
+    Examples
+    --------
+    >>> min_epochs_for("auto", 60, 3), min_epochs_for("auto", 20, 3), min_epochs_for(5, 20, 3)
+    (7, None, 5)
+    """
+    if not isinstance(setting, str):
+        return setting
+    if max_epochs < AUTO_HALVING_EPOCHS:
+        return None
+    return max(1, round(max_epochs / halving_factor**2))
+
+
+def train_settings(est: Any, sample_ndim: int) -> TrainSettings:
+    """How ``est`` trains (every candidate of a search), for samples of ``sample_ndim`` axes.
+
+    ``augment=True`` means :class:`~skevonas.augment.EEGAugment`'s
+    defaults; augmentation needs EEG-like input (2 axes per sample:
+    channels and time).
+
+    Raises
+    ------
+    ValueError
+        If augmentation is asked for input that is not EEG-like.
+
+    Examples
+    --------
+    >>> from skevonas import EvolutionaryNASClassifier
+    >>> settings = train_settings(EvolutionaryNASClassifier(augment=True), sample_ndim=2)
+    >>> settings.lr_schedule, settings.augment, settings.reshuffle
+    ('cosine', EEGAugment(time_shift=0.1, scale=0.1, noise=0.05, channel_dropout=0.0), True)
+    """
+    augment = est.augment
+    if augment is True or augment is np.True_:
+        augment = EEGAugment()
+    elif augment is False or augment is np.False_:
+        augment = None
+    if augment is not None and sample_ndim != 2:
+        raise ValueError(
+            f"augment={est.augment!r} augments EEG-like input of shape (n_samples, n_channels, "
+            f"n_times); got samples with {sample_ndim} axes"
+        )
+    return TrainSettings(
+        est.max_epochs,
+        est.patience,
+        est.scoring,
+        dict(est.net_params or {}),
+        getattr(est, "candidate_time_limit", None),
+        lr_schedule=est.lr_schedule,
+        label_smoothing=float(est.label_smoothing),
+        augment=augment,
+        reshuffle=getattr(est, "holdout", "fixed") == "reshuffled",
+    )
+
+
 def initial_genomes(setting: str | Sequence[Any] | None, space: SearchSpace) -> list[Genome]:
     """The genomes that seed the first generation, checked against ``space``.
 
-    ``"auto"`` gives the family's own seeds (ShallowConvNet and EEGNet for
-    ``"eeg"``, nothing for the others); ``None`` gives none; a list may hold
+    ``"auto"`` gives the family's own seeds (ShallowConvNet, EEGNet and EEGNeX
+    for ``"eeg"``, nothing for the others); ``None`` gives none; a list may hold
     genomes, their dicts or JSON strings.
 
     Raises
@@ -273,12 +439,16 @@ def search_callbacks(
     deadline: float | None,
     verbose: int,
     engine: SearchEngine | None = None,
+    final_rounds: float = 1.0,
 ) -> list[SearchCallback]:
     """The user's callbacks, then the time budget and the progress display.
 
     With ``max_time`` and the search's ``engine``, a :class:`RefitReserve`
     moves the deadline of the search (the engine's and the time budget's)
-    so that the refit of the best genome still ends by ``deadline``.
+    so that what follows the search still ends by ``deadline``: that is
+    ``final_rounds`` times the refit of the best genome on all the data
+    (the finalists' cross-validation and the refits of an ensemble's
+    members, counted in rounds of parallel refits).
 
     Examples
     --------
@@ -292,7 +462,14 @@ def search_callbacks(
         if engine is not None and deadline is not None:
             n_train = len(engine.data.y_train)
             scale = (n_train + len(engine.data.y_valid)) / max(1, n_train)
-            out.append(RefitReserve(deadline, scale, functools.partial(_move, engine, budget)))
+            out.append(
+                RefitReserve(
+                    deadline,
+                    scale * final_rounds,
+                    functools.partial(_move, engine, budget),
+                    full_budget=engine.settings.patience is None,
+                )
+            )
     if verbose >= 1:
         out.append(ProgressBar(max_time))
     if verbose >= 2:

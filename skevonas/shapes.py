@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from .domains import IMPLICIT_GENES
 from .genome import Genome, LayerGene
 
 __all__ = [
@@ -43,6 +44,8 @@ __all__ = [
     "SIZE_GENES",
     "ShapeRule",
     "auto_family",
+    "kernel_dilation",
+    "kernel_span",
     "signal_shapes",
 ]
 
@@ -66,13 +69,42 @@ def _conv_out(length: int, kernel: int, stride: int) -> int:
     return (length - kernel) // stride + 1
 
 
+def kernel_dilation(layer: LayerGene) -> int:
+    """Spacing of a layer's kernel taps: its ``dilation`` gene, or 1 if it has none.
+
+    Examples
+    --------
+    >>> kernel_dilation(LayerGene("temporal_conv", {"kernel_size": 16, "dilation": 4}))
+    4
+    >>> kernel_dilation(LayerGene("temporal_conv", {"kernel_size": 16}))
+    1
+    """
+    return int(layer.get("dilation", IMPLICIT_GENES["dilation"]))
+
+
+def kernel_span(size: int, dilation: int) -> int:
+    """Samples a kernel of ``size`` taps, ``dilation`` apart, covers: ``(size - 1) * dilation + 1``.
+
+    Examples
+    --------
+    >>> kernel_span(16, 1), kernel_span(16, 4)
+    (16, 61)
+    """
+    return (size - 1) * dilation + 1
+
+
 def _size_and_stride(layer: LayerGene) -> tuple[int, int] | None:
-    """Kernel or pool size and stride of a layer that shrinks the signal; None if it does not."""
+    """Span and stride of a layer that shrinks the signal; None if it does not.
+
+    The span is the kernel or pool size, widened by the dilation of a dilated
+    convolution.
+    """
     size_gene = SIZE_GENES.get(layer.kind)
     if size_gene is None or layer.get("padding", "valid") == "same":
         return None
     size = int(layer[size_gene])
-    return size, int(layer.get("stride", size if layer.kind.endswith("pool") else 1))
+    stride = int(layer.get("stride", size if layer.kind.endswith("pool") else 1))
+    return kernel_span(size, kernel_dilation(layer)), stride
 
 
 # -- the pieces of the rules
@@ -248,6 +280,13 @@ def signal_shapes(genome: Genome, input_shape: Sequence[int]) -> list[Shape]:
     ...                    LayerGene("avgpool", {"pool_size": 10, "stride": 5})], {})
     >>> signal_shapes(g, (6, 100))
     [(6, 100), (6, 90), (1, 90), (1, 17)]
+
+    A dilated kernel spans ``(kernel_size - 1) * dilation + 1`` samples:
+
+    >>> g = Genome("eeg", [LayerGene("temporal_conv", {"filters": 8, "kernel_size": 11,
+    ...                                                 "dilation": 4})], {})
+    >>> signal_shapes(g, (6, 100))
+    [(6, 100), (6, 60)]
     """
     if genome.family not in FAMILY_SHAPES:
         raise ValueError(

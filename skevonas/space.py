@@ -22,7 +22,14 @@ import numpy as np
 
 from .domains import Domain, DomainsLike, LayerSpec, lowest, midpoint, sorted_domains
 from .genome import GeneValue, Genome, LayerGene
-from .shapes import FAMILY_SHAPES, SIZE_GENES, ShapeRule, signal_shapes
+from .shapes import (
+    FAMILY_SHAPES,
+    SIZE_GENES,
+    ShapeRule,
+    kernel_dilation,
+    kernel_span,
+    signal_shapes,
+)
 
 __all__ = ["SearchSpace"]
 
@@ -339,15 +346,11 @@ class SearchSpace:
             size_key = SIZE_GENES.get(layer.kind)
             if size_key is not None and layer.get("padding", "valid") != "same":
                 # EEG networks shrink time only; image and 1-D CNNs every axis.
-                room = rule.room(shape)
                 domains = self._kinds[layer.kind].domains
-                size = int(layer[size_key])
-                if size > room:
-                    if int(lowest(domains[size_key])) > room:
-                        continue  # cannot fit: drop the layer
-                    layer = layer.replace(**{size_key: domains[size_key].clip(room)})
-                    if int(layer[size_key]) > room:
-                        continue
+                fitted = _fit_kernel(layer, size_key, rule.room(shape), domains)
+                if fitted is None:
+                    continue  # cannot fit: drop the layer
+                layer = fitted
                 if "stride" in domains and layer.kind.endswith("pool"):
                     # a pool never skips samples: stride <= pool size
                     stride = min(int(layer["stride"]), int(layer[size_key]))
@@ -355,3 +358,24 @@ class SearchSpace:
             shape = rule.next_shape(layer, shape)
             kept.append(layer)
         return kept
+
+
+def _fit_kernel(
+    layer: LayerGene, size_key: str, room: int, domains: dict[str, Domain]
+) -> LayerGene | None:
+    """``layer`` with a kernel (or pool) that spans at most ``room`` samples; None if none can.
+
+    A kernel that is too long is shrunk; a dilated one whose shortest kernel
+    is still too long loses its dilation first.
+    """
+    dilation = kernel_dilation(layer)
+    if kernel_span(int(layer[size_key]), dilation) <= room:
+        return layer
+    shortest = int(lowest(domains[size_key]))
+    if kernel_span(shortest, dilation) > room and "dilation" in domains:
+        layer = layer.replace(dilation=lowest(domains["dilation"]))
+        dilation = kernel_dilation(layer)
+    if kernel_span(shortest, dilation) > room:
+        return None
+    layer = layer.replace(**{size_key: domains[size_key].clip((room - 1) // dilation + 1)})
+    return layer if kernel_span(int(layer[size_key]), dilation) <= room else None

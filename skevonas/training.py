@@ -25,7 +25,7 @@ from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback
 
 # BestEpoch, StopAt and CandidateFailed are the worker's own machinery.
-__all__ = ["earliest", "interrupts_kept", "read_deadline", "torch_context"]
+__all__ = ["CosineSchedule", "earliest", "interrupts_kept", "read_deadline", "torch_context"]
 
 
 def read_deadline(path: str | None) -> float | None:
@@ -161,7 +161,7 @@ class BestEpoch(Callback):
 
     def __init__(
         self,
-        patience: int,
+        patience: int | None,
         stop_at: float | None = None,
         keep_last: bool = False,
         deadline_file: str | None = None,
@@ -203,11 +203,14 @@ class BestEpoch(Callback):
         )
         if self.best_key_ is None or key > self.best_key_:
             self.best_key_, self.best_epoch_, self.best_score_ = key, row["epoch"], score
-            self.best_state_ = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
+            if self.patience is not None:  # only early stopping goes back to the best weights
+                self.best_state_ = {
+                    k: v.detach().clone() for k, v in net.module_.state_dict().items()
+                }
             self.wait_ = 0
         else:
             self.wait_ += 1
-            if self.wait_ >= self.patience:
+            if self.patience is not None and self.wait_ >= self.patience:
                 self.stopped_by_ = "patience"
                 raise KeyboardInterrupt  # skorch's documented way to end fit early
         stop_at = earliest(self.stop_at, read_deadline(self.deadline_file))
@@ -224,8 +227,22 @@ class BestEpoch(Callback):
                 "optimizer": net.optimizer_.state_dict(),
                 "rng": torch.get_rng_state(),  # inside the candidate's seeded context
             }
-        if self.best_state_ is not None:
+        if self.best_state_ is not None and self.patience is not None:
             net.module_.load_state_dict(self.best_state_)
+
+    def final_score(self, curve: list[float]) -> float:
+        """The candidate's score: what the weights it keeps are worth.
+
+        With early stopping (``patience`` set) the best weights are kept and
+        :meth:`smoothed_score` scores them. Without it (a fixed epoch budget,
+        usually with a learning-rate schedule) the last weights are kept,
+        and the score is the mean over the last three epochs, which is what
+        a refit for the same budget reproduces.
+        """
+        if self.patience is not None:
+            return self.smoothed_score(curve)
+        window = [v for v in curve[-3:] if math.isfinite(v)]
+        return float(np.mean(window)) if window else math.nan
 
     def smoothed_score(self, curve: list[float]) -> float:
         """Mean validation score over the best epoch and its two neighbours.
@@ -238,6 +255,60 @@ class BestEpoch(Callback):
         i = self.best_epoch_ - 1
         window = [v for v in curve[max(0, i - 1) : i + 2] if math.isfinite(v)]
         return float(np.mean(window)) if window else self.best_score_
+
+
+class CosineSchedule(Callback):
+    """Cosine annealing of the learning rate over a fixed number of epochs.
+
+    Epoch ``e`` (counted from 0) trains with ``lr * (1 + cos(pi * e /
+    epochs)) / 2``, computed from the epoch count alone: the callback keeps
+    no state, so a training continued from a snapshot (a successive-halving
+    rung) follows the same schedule as one uninterrupted training. A
+    shorter training (a lower rung) trains the first epochs of the same
+    schedule.
+
+    Parameters
+    ----------
+    epochs : int
+        The schedule's length (the full budget ``max_epochs``).
+
+    Examples
+    --------
+    >>> schedule = CosineSchedule(epochs=4)
+    >>> [round(schedule.factor(e), 3) for e in range(4)]
+    [1.0, 0.854, 0.5, 0.146]
+    """
+
+    def __init__(self, epochs: int) -> None:
+        self.epochs = epochs
+
+    def factor(self, epoch: int) -> float:
+        """The share of the base learning rate at ``epoch`` (0-based).
+
+        Examples
+        --------
+        >>> CosineSchedule(epochs=10).factor(5)
+        0.5
+        """
+        return 0.5 * (1.0 + math.cos(math.pi * min(epoch, self.epochs) / max(1, self.epochs)))
+
+    def on_epoch_begin(self, net: NeuralNetClassifier, **kwargs: Any) -> None:
+        """Set every parameter group's learning rate for the epoch starting now.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skorch import NeuralNetClassifier
+        >>> from torch import nn
+        >>> net = NeuralNetClassifier(nn.Linear(2, 2), lr=0.1, max_epochs=2, train_split=None,
+        ...                           callbacks=[("cosine", CosineSchedule(2))], verbose=0)
+        >>> X, y = np.zeros((4, 2), dtype=np.float32), np.array([0, 1, 0, 1])
+        >>> round(net.fit(X, y).optimizer_.param_groups[0]["lr"], 3)  # the second epoch's
+        0.05
+        """
+        lr = net.lr * self.factor(len(net.history) - 1)
+        for group in net.optimizer_.param_groups:
+            group["lr"] = lr
 
 
 class StopAt(Callback):

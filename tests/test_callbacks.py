@@ -281,12 +281,17 @@ def test_skorch_callbacks_reach_every_candidate_and_the_refit(blobs, fast):
     X, y = blobs
     LearningRates.seen = []
     scheduler = LRScheduler(policy="StepLR", step_size=1, gamma=0.5)
+    # a scheduler of the user's own replaces the built-in cosine schedule
     clf = EvolutionaryNASClassifier(
         **{**fast, "max_epochs": 3, "patience": 3},
+        lr_schedule="constant",
+        n_finalists=2,
+        cv=2,
+        ensemble_size=1,
         net_params={"callbacks": [scheduler, LearningRates()]},
     ).fit(X, y)
-    # every candidate (n_jobs=1: same process) and the refit
-    assert len(LearningRates.seen) == clf.n_evaluations_ + 1
+    # every candidate (n_jobs=1: same process), the 2 x 2 folds of the finalists, the refit
+    assert len(LearningRates.seen) == clf.n_evaluations_ + 4 + 1
     for rates in LearningRates.seen[:-1]:
         assert len(rates) == 3  # patience = max_epochs: every candidate trains 3 epochs
     for rates in LearningRates.seen:

@@ -23,8 +23,15 @@ import pytest
 from sklearn.datasets import load_iris
 
 from skevonas import EvolutionaryNASClassifier, Genome, eegnet_genome, load, standard_eeg_genomes
-from skevonas.cli import EVALUATION_COLUMNS, SUMMARY_FILE, _prepare_output, main
-from skevonas.cli_parser import SEARCH_DEFAULTS, SEARCH_SPACES, build_parser
+from skevonas import settings as settings_module
+from skevonas.cli import EVALUATION_COLUMNS, SUMMARY_FILE, _prepare_output, _search_settings, main
+from skevonas.cli_parser import (
+    HOLDOUTS,
+    LR_SCHEDULES,
+    SEARCH_DEFAULTS,
+    SEARCH_SPACES,
+    build_parser,
+)
 from skevonas.datasets import load_eeg
 from skevonas.io import load_table_or_arrays
 from skevonas.spaces import SPACES, get_space
@@ -35,6 +42,7 @@ from skevonas.spaces import SPACES, get_space
 pytestmark = pytest.mark.filterwarnings("ignore:X does not have valid feature names:UserWarning")
 
 ROOT = Path(__file__).resolve().parents[1]
+# Two finalists, two folds: the final model costs 4 fits and at most 2 refits.
 TINY = [
     "--population-size",
     "4",
@@ -42,7 +50,9 @@ TINY = [
     "2",
     "--max-epochs",
     "2",
-    "--patience",
+    "--n-finalists",
+    "2",
+    "--cv",
     "2",
     "--n-jobs",
     "1",
@@ -102,9 +112,13 @@ def iris_search(iris_csv, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def eeg_search(eeg_npz, tmp_path_factory):
-    """A tiny, quiet search on the 3-D npz file into the default folder: (result, folder)."""
+    """A tiny, quiet search on the 3-D npz file into the default folder: (result, folder).
+
+    ``--decimate 2``: the model halves the time axis inside, so it predicts
+    on data at the file's rate.
+    """
     cwd = tmp_path_factory.mktemp("cwd")
-    result = run("search", eeg_npz[0], "--quiet", *TINY, cwd=cwd)
+    result = run("search", eeg_npz[0], "--quiet", *TINY, "--decimate", "2", cwd=cwd)
     assert result.returncode == 0, result.stderr
     return result, cwd / "skevonas-search-scp1"
 
@@ -128,24 +142,50 @@ def check_output_folder(folder):
     genome = Genome.from_json((folder / "best_genome.json").read_text())
     assert genome == model.best_genome_
     assert summary["best_genome_key"] == genome.short_key()
+    # best_score is the final model's estimate, not any one candidate's holdout score
     assert summary["best_score"] == pytest.approx(model.best_score_)
+    assert summary["decimation"] == model.decimation_
     evaluations = read_csv((folder / "evaluations.csv").read_text())
     assert len(evaluations) == summary["n_candidates"] == len(model.evaluations_)
     assert list(evaluations[0]) == list(EVALUATION_COLUMNS)
     assert {row["status"] for row in evaluations} == {"ok"}
-    assert genome.short_key() in {row["key"] for row in evaluations}
-    best = max(evaluations, key=lambda row: float(row["score"]))
-    assert float(best["score"]) == pytest.approx(summary["best_score"])
+    scores = {row["key"]: float(row["score"]) for row in evaluations}
+    # the final model: its members (best_genome_ first) and the finalists they came from
+    members = summary["ensemble"]
+    assert [m["key"] for m in members] == [g.short_key() for g in model.ensemble_genomes_]
+    assert [m["weight"] for m in members] == pytest.approx(model.ensemble_weights_)
+    assert members[0]["key"] == genome.short_key() and sum(m["weight"] for m in members) == 1
+    finalists = summary["finalists"]
+    # (a loaded model has no finalists_: summary.json is where they are kept)
+    assert len(finalists) == min(summary["settings"]["n_finalists"], len(scores))
+    assert len({f["key"] for f in finalists}) == len(finalists)
+    # the finalists are the best holdout scores, and every member is one of them
+    assert [f["holdout_score"] for f in finalists] == pytest.approx(
+        sorted(scores.values(), reverse=True)[: len(finalists)]
+    )
+    for f in finalists:
+        assert f["holdout_score"] == pytest.approx(scores[f["key"]])
+        assert len(f["cv_scores"]) == (summary["settings"]["cv"] or 0)
+    weights = {f["key"]: f["weight"] for f in finalists}
+    assert {m["key"]: m["weight"] for m in members} == {k: w for k, w in weights.items() if w}
     history = read_csv((folder / "history.csv").read_text())
     assert [int(row["generation"]) for row in history] == [0, 1]
     assert (folder / "fitness.png").read_bytes()[:8] == PNG_SIGNATURE
     return summary, model
 
 
+def describes_the_final_model(stdout, family):
+    """What the command prints after a search: one network of ``family``, or an ensemble."""
+    return "estimated accuracy: " in stdout and (
+        f"{family} genome" in stdout or "ensemble of " in stdout
+    )
+
+
 # --------------------------------------------------------------------------- search
 def test_search_on_csv_writes_every_file(iris_search, iris_csv):
     result, folder = iris_search
-    assert "validation accuracy" in result.stdout and "mlp genome" in result.stdout
+    assert describes_the_final_model(result.stdout, "mlp")
+    assert "finalists (holdout score, cross-validated score" in result.stdout
     assert "wrote model.skevonas" in result.stdout
     assert "cand" in result.stderr  # the tqdm progress bar
     summary, model = check_output_folder(folder)
@@ -158,10 +198,12 @@ def test_search_on_csv_writes_every_file(iris_search, iris_csv):
 
 def test_search_on_npz_into_the_default_folder(eeg_search, eeg_npz):
     result, folder = eeg_search
-    assert "eeg genome" in result.stdout
+    assert describes_the_final_model(result.stdout, "eeg")
     assert "cand" not in result.stderr  # --quiet: no progress bar
     summary, model = check_output_folder(folder)
     assert summary["data"]["sample_shape"] == [6, 112]
+    assert summary["settings"]["decimate"] == 2 and summary["decimation"] == 2
+    assert model.decimation_ == 2 and "input decimated by 2 in time" in result.stdout
     assert summary["data"]["label_column"] is None
     assert summary["search_space"] == "eeg"
     X, _ = load_table_or_arrays(eeg_npz[1], require_labels=False)
@@ -172,12 +214,15 @@ def test_search_seeded_with_an_earlier_best_genome(eeg_search, eeg_npz, tmp_path
     _, earlier = eeg_search
     best = json.loads((earlier / "best_genome.json").read_text())
     folder = tmp_path / "seeded"
-    argv = ["search", str(eeg_npz[0]), "--quiet", *TINY, "--output", str(folder)]
+    argv = ["search", str(eeg_npz[0]), "--quiet", *TINY, "--decimate", "2"]
+    argv += ["--output", str(folder)]
     assert main([*argv, "--initial-genomes", str(earlier / "best_genome.json")]) == 0
     capsys.readouterr()
     summary, model = check_output_folder(folder)
     assert summary["settings"]["initial_genomes"] == [best]
     first = {r["key"] for r in model.evaluations_ if r["generation"] == 0}
+    # the earlier best genome was drawn from the same space (same data, same decimation),
+    # so it is seeded as it is: repair leaves a genome of the space unchanged
     assert Genome.from_json(json.dumps(best)).short_key() in first
     # "none": no standard network in the first generation of an EEG search
     assert main([*argv, "--initial-genomes", "none", "--overwrite"]) == 0
@@ -185,7 +230,9 @@ def test_search_seeded_with_an_earlier_best_genome(eeg_search, eeg_npz, tmp_path
     summary, model = check_output_folder(folder)
     assert summary["settings"]["initial_genomes"] is None
     first = {r["key"] for r in model.evaluations_ if r["generation"] == 0}
-    space = get_space(summary["search_space"], model.sample_shape_)  # a loaded model has none
+    # a loaded model has no search_space_; the space saw the decimated samples
+    channels, times = model.sample_shape_
+    space = get_space(summary["search_space"], (channels, -(-times // model.decimation_)))
     repaired = [space.repair(g).short_key() for g in standard_eeg_genomes()]
     assert not first & set(repaired)
 
@@ -200,9 +247,40 @@ def test_search_with_multi_fidelity(iris_csv, tmp_path, capsys):
     assert summary["settings"]["min_epochs"] == 1 and summary["settings"]["halving_factor"] == 2
     rows = read_csv((folder / "evaluations.csv").read_text())
     assert {row["status"] for row in rows} == {"ok", "partial"}
-    # the best is the best full-budget candidate, whatever a partial one scored
-    best = max((r for r in rows if r["status"] == "ok"), key=lambda r: float(r["score"]))
-    assert summary["best_genome_key"] == best["key"]
+    # the finalists are the best full-budget candidates, whatever a partial one scored;
+    # their cross-validation chooses the final model among them
+    assert [f["key"] for f in summary["finalists"]] == best_full_budget_keys(rows, 2)
+    assert summary["best_genome_key"] in best_full_budget_keys(rows, 2)
+    assert {m["key"] for m in summary["ensemble"]} <= set(best_full_budget_keys(rows, 2))
+
+
+def test_search_without_cross_validation_keeps_the_best_holdout_score(iris_csv, tmp_path, capsys):
+    # the old single-winner recipe: one shared holdout, the best score wins, alone
+    folder = tmp_path / "single"
+    argv = ["search", str(iris_csv), "--label-column", "species", "--quiet", *TINY]
+    argv += ["--cv", "none", "--ensemble-size", "1", "--holdout", "fixed"]
+    assert main([*argv, "--output", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "no cross-validation: the estimate is the best holdout score" in out
+    summary, model = check_output_folder(folder)
+    settings = summary["settings"]
+    assert (settings["cv"], settings["ensemble_size"], settings["holdout"]) == (None, 1, "fixed")
+    rows = read_csv((folder / "evaluations.csv").read_text())
+    best = best_full_budget_keys(rows, 1)[0]
+    assert summary["best_genome_key"] == best
+    assert summary["best_score"] == pytest.approx(max(float(r["score"]) for r in rows))
+    assert summary["ensemble"] == [{"key": best, "weight": 1.0}]
+    assert [f["cv_score"] for f in summary["finalists"]] == [None, None]
+    assert summary["decimation"] == 1 and model.decimation_ == 1
+
+
+def best_full_budget_keys(rows, n):
+    """The ``n`` best distinct genome keys among the full-budget rows (ties: the earlier)."""
+    ranked = sorted(
+        (r for r in rows if r["status"] == "ok"),
+        key=lambda r: (-float(r["score"]), int(r["index"])),
+    )
+    return list(dict.fromkeys(r["key"] for r in ranked))[:n]
 
 
 # --------------------------------------------------------------------------- predict
@@ -270,8 +348,15 @@ def test_help_and_errors():
     "command, expected",
     [
         ("search", ["DATA", "--population-size", "--max-time", "--checkpoint-dir", "--resume"]),
+        (
+            "search",
+            ["--patience N|none", "--lr-schedule {cosine,constant}", "--label-smoothing F"],
+        ),
+        ("search", ["--augment augment", "--no-augment train", "--holdout {reshuffled,fixed}"]),
+        ("search", ["--n-finalists N", "--cv N|none", "--ensemble-size N", "--decimate auto|N"]),
         ("predict", ["MODEL", "DATA", "--proba", "--allow-pickle", "only load models you trust"]),
-        ("demo", ["--dataset", "--max-epochs", "--max-time", "--max-sfreq"]),
+        ("demo", ["--dataset", "--max-epochs", "--max-time", "--max-sfreq", "default: 0, off"]),
+        ("demo", ["population_size 6, n_generations 3, max_epochs 40, max_time 420."]),
         ("datasets", ["usage: skevonas datasets"]),
     ],
 )
@@ -300,6 +385,77 @@ def test_search_defaults_are_the_estimators():
     for name, value in SEARCH_DEFAULTS.items():
         if name not in ("n_jobs", "random_state"):
             assert params[name] == value, name
+
+
+def test_search_flags_default_to_the_estimators_settings():
+    args = build_parser().parse_args(["search", "data.csv"])
+    for name, value in SEARCH_DEFAULTS.items():
+        assert getattr(args, name) == value, name
+    # every setting of the estimator's training recipe and final model has a flag
+    for name in (
+        "patience",
+        "lr_schedule",
+        "label_smoothing",
+        "augment",
+        "holdout",
+        "n_finalists",
+        "cv",
+        "ensemble_size",
+        "decimate",
+    ):
+        assert name in SEARCH_DEFAULTS, name
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["--patience", "7"], {"patience": 7}),
+        (["--patience", "none"], {"patience": None}),
+        (["--lr-schedule", "constant"], {"lr_schedule": "constant"}),
+        (["--label-smoothing", "0.1"], {"label_smoothing": 0.1}),
+        (["--augment"], {"augment": True}),
+        (["--augment", "--no-augment"], {"augment": False}),
+        (["--no-augment", "--augment"], {"augment": True}),
+        (["--holdout", "fixed"], {"holdout": "fixed"}),
+        (["--n-finalists", "6", "--ensemble-size", "1"], {"n_finalists": 6, "ensemble_size": 1}),
+        (["--cv", "5"], {"cv": 5}),
+        (["--cv", "None"], {"cv": None}),
+        (["--decimate", "4"], {"decimate": 4}),
+        (["--decimate", "auto"], {"decimate": "auto"}),
+    ],
+)
+def test_search_flags_of_the_training_recipe_and_final_model(argv, expected):
+    args = build_parser().parse_args(["search", "data.csv", *argv])
+    assert {name: getattr(args, name) for name in expected} == expected
+    settings = _search_settings(args)
+    EvolutionaryNASClassifier(**settings).check_settings()  # values the estimator takes
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["--patience", "some"], "argument --patience: must be an int or none, got 'some'"),
+        (["--cv", "2.5"], "argument --cv: must be an int or none, got '2.5'"),
+        (["--decimate", "fast"], "argument --decimate: must be auto or an int, got 'fast'"),
+        (["--lr-schedule", "step"], "argument --lr-schedule: invalid choice: 'step'"),
+        (["--holdout", "once"], "argument --holdout: invalid choice: 'once'"),
+        (["--label-smoothing", "lots"], "argument --label-smoothing: invalid float value"),
+        (["--n-finalists", "two"], "argument --n-finalists: invalid int value: 'two'"),
+        (["--ensemble-size", "1.5"], "argument --ensemble-size: invalid int value: '1.5'"),
+        (["--augment=yes"], "argument --augment: ignored explicit argument 'yes'"),
+    ],
+)
+def test_bad_values_of_the_new_flags_exit_2(argv, expected, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["search", "data.csv", *argv])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1].startswith("skevonas: error: search: ") and expected in err, err
+
+
+def test_choices_are_the_estimators():
+    assert set(LR_SCHEDULES) == set(settings_module.LR_SCHEDULES)
+    assert set(HOLDOUTS) == set(settings_module.HOLDOUTS)
 
 
 @pytest.fixture
@@ -343,8 +499,19 @@ SEARCH_ERRORS = [
     (["ok.csv", "--validation-fraction", "1.5"], "validation_fraction must be a float in (0, 1)"),
     (["ok.csv", "--scoring", "nope"], "scoring must be a scikit-learn scorer name"),
     (["ok.csv", "--device", "tpu"], "device"),
-    (["ok.csv", "--min-epochs", "0"], "min_epochs must be None or an int in [1, max_epochs]"),
+    (
+        ["ok.csv", "--min-epochs", "0"],
+        'min_epochs must be "auto", None or an int in [1, max_epochs]',
+    ),
     (["ok.csv", "--halving-factor", "1"], "halving_factor must be an int >= 2, got 1"),
+    (["ok.csv", "--patience", "0"], "patience must be None or an int >= 1, got 0"),
+    (["ok.csv", "--label-smoothing", "1"], "label_smoothing must be a float in [0, 1), got 1.0"),
+    (["ok.csv", "--cv", "1"], "cv must be None or an int >= 2, got 1"),
+    (["ok.csv", "--n-finalists", "0"], "n_finalists must be an int >= 1, got 0"),
+    (["ok.csv", "--ensemble-size", "0"], "ensemble_size must be an int >= 1, got 0"),
+    (["ok.csv", "--decimate", "0"], 'decimate must be "auto" or an int >= 1, got 0'),
+    (["ok.csv", "--decimate", "2", "--n-jobs", "1"], "decimate=2 needs 3-D input"),
+    (["ok.csv", "--augment", "--n-jobs", "1"], "augment=True augments EEG-like input"),
     (["ok.csv", "--resume"], "--resume needs --checkpoint-dir"),
     (["ok.csv", "--resume", "--checkpoint-dir", "full"], "no search to resume in 'full'"),
     (["ok.csv", "--output", "full"], "'full' is not empty (thesis.tex)"),
@@ -452,7 +619,8 @@ def test_demo_with_a_tiny_budget():
     out = result.stdout
     assert "SelfRegulationSCP1" in out
     assert "gen   0" in out and "gen   1" in out
-    assert "validation accuracy" in out and "test accuracy" in out
+    assert "estimated accuracy (cross-validated)" in out and "test accuracy" in out
+    assert "at 256 Hz" in out  # the raw data: the estimator decimates inside the model
     assert "best genome as JSON" in out
 
 

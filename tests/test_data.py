@@ -16,10 +16,12 @@ from skevonas.networks import build_module
 def test_prepare_data_gives_exactly_what_the_search_trained_on(blobs, fast):
     X, y = blobs
     labels = np.array(["x", "y", "z"])[y]
-    clf = EvolutionaryNASClassifier(**{**fast, "n_generations": 1}).fit(X, labels)
+    clf = EvolutionaryNASClassifier(**{**fast, "n_generations": 1}, holdout="fixed").fit(X, labels)
     prepared = prepare_data(X, labels, random_state=fast["random_state"])
     assert prepared.classes.tolist() == clf.classes_.tolist()
-    settings = TrainSettings(max_epochs=fast["max_epochs"], patience=fast["patience"])
+    settings = TrainSettings(
+        max_epochs=fast["max_epochs"], patience=fast["patience"], lr_schedule="cosine"
+    )
     for row in clf.evaluations_:
         genome = Genome.from_dict(row["genome"])
         seed = candidate_seed(prepared.seeds.entropy, genome)

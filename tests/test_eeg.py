@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
+import sys
+import types
 import warnings
 
 import numpy as np
@@ -12,8 +16,16 @@ from torch import nn
 
 from skevonas import EvolutionaryNASClassifier, Genome, GenomeClassifier, LayerGene
 from skevonas.builders.layers import AddMapAxis, SafeLog, Square, channel_stats
-from skevonas.eeg import eeg_space, eegnet_genome, shallow_convnet_genome, standard_eeg_genomes
+from skevonas.data import decimate_data
+from skevonas.eeg import (
+    eeg_space,
+    eegnet_genome,
+    eegnex_genome,
+    shallow_convnet_genome,
+    standard_eeg_genomes,
+)
 from skevonas.networks import build_module, count_parameters
+from skevonas.operators import crossover_genes, mutate
 from skevonas.shapes import signal_shapes
 from skevonas.spaces import get_space
 
@@ -177,6 +189,213 @@ def test_standard_genomes_rescale_to_the_sampling_rate_and_fit_any_length():
             build_module(repaired, shape, 2).eval()(torch.zeros(1, *shape))
 
 
+# EEGNeX where the benchmarks use it: SCP1 (6 electrodes, 3.5 s) at 256 Hz and
+# decimated to 64 Hz, and FingerMovements (28 electrodes, 0.5 s) at 100 Hz.
+EEGNEX_CASES = [((6, 896), 256), ((6, 224), 64), ((28, 50), 100)]
+
+
+def _braindecode_eegnex():
+    """braindecode's EEGNeX class, loaded from its module file.
+
+    ``import braindecode`` fails where torchaudio does not load (its
+    ``__init__`` imports every model and module). The EEGNeX module needs
+    only ``braindecode.models.base`` and two layers of
+    ``braindecode.modules``: stand-in packages with just those let it
+    import. They leave ``sys.modules`` afterwards.
+    """
+    spec = importlib.util.find_spec("braindecode")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("braindecode is not installed")
+    root = spec.submodule_search_locations[0]
+    before = set(sys.modules)
+    try:
+        for name in ("braindecode", "braindecode.models", "braindecode.modules"):
+            package = types.ModuleType(name)
+            package.__path__ = [root + name[len("braindecode") :].replace(".", "/")]
+            sys.modules[name] = package
+        layers = sys.modules["braindecode.modules"]
+        for module, name in (
+            ("convolution", "Conv2dWithConstraint"),
+            ("linear", "LinearWithConstraint"),
+        ):
+            setattr(
+                layers, name, getattr(importlib.import_module(f"{layers.__name__}.{module}"), name)
+            )
+        return importlib.import_module("braindecode.models.eegnex").EEGNeX
+    except (ImportError, OSError) as exc:
+        pytest.skip(f"braindecode's EEGNeX does not load here: {exc}")
+    finally:
+        for name in set(sys.modules) - before:
+            if name == "braindecode" or name.startswith("braindecode."):
+                del sys.modules[name]
+
+
+def _conv_biases(net):
+    return sum(m.bias.numel() for m in net.modules() if isinstance(m, nn.Conv2d))
+
+
+def test_eegnex_genome_has_braindecodes_layers():
+    g = eegnex_genome()
+    assert [layer.get("dilation") for layer in g.layers if layer.kind == "temporal_conv"] == [
+        1,
+        1,
+        2,
+        4,
+    ]
+    assert [layer["filters"] for layer in g.layers if layer.kind == "temporal_conv"] == [
+        8,
+        32,
+        32,
+        8,
+    ]
+    assert [layer["kernel_size"] for layer in g.layers if layer.kind == "temporal_conv"] == [
+        64,
+        64,
+        16,
+        16,
+    ]
+    net = build_module(g, (22, 256), 4)
+    assert net.temporal_conv_2[1].in_channels == 8  # the second convolution mixes the 8 maps
+    assert net.spatial_conv_4.groups == 32 and net.spatial_conv_4.out_channels == 64
+    assert net.temporal_conv_9[1].dilation == (1, 2) and net.temporal_conv_9[1].in_channels == 64
+    assert net.temporal_conv_11[1].dilation == (1, 4)
+    assert net.output.in_features == 8 * (256 // 32)
+    assert [eegnex_genome(sfreq).layers[9]["kernel_size"] for sfreq in (64, 100, 256)] == [
+        8,
+        12,
+        32,
+    ]
+
+
+@pytest.mark.parametrize(("shape", "sfreq"), EEGNEX_CASES, ids=str)
+def test_eegnex_genome_lies_in_the_eeg_space_and_builds(shape, sfreq):
+    space = eeg_space().bind(shape)
+    genome = eegnex_genome(sfreq)
+    assert space.contains(genome) and space.repair(genome) == genome
+    net = build_module(genome, shape, 2)
+    assert net.eval()(torch.zeros(3, *shape)).shape == (3, 2)
+    assert net.output.in_features == _flat_width(net, shape)
+
+
+def test_eegnex_genome_is_repaired_to_fit_short_epochs():
+    space = eeg_space().bind((4, 20))  # 20 samples: 5 after the first pool, too few for 8
+    genome = eegnex_genome(100)
+    assert not space.contains(genome)
+    repaired = space.repair(genome)
+    assert space.contains(repaired)
+    assert repaired.layers[14]["pool_size"] == 5 and repaired.layers[14]["stride"] == 5
+    assert build_module(repaired, (4, 20), 2).eval()(torch.zeros(1, 4, 20)).shape == (1, 2)
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")
+@pytest.mark.parametrize(("shape", "sfreq"), [((22, 256), None), *EEGNEX_CASES], ids=str)
+def test_eegnex_genome_has_the_weights_of_braindecodes_eegnex(shape, sfreq):
+    eegnex = _braindecode_eegnex()
+    genome = eegnex_genome(sfreq)
+    long_kernel, short_kernel = genome.layers[0]["kernel_size"], genome.layers[9]["kernel_size"]
+    theirs = eegnex(
+        n_chans=shape[0],
+        n_times=shape[1],
+        n_outputs=3,
+        kernel_block_1_2=long_kernel,
+        kernel_block_4=short_kernel,
+        kernel_block_5=short_kernel,
+    )
+    ours = build_module(genome, shape, 3)
+    # Every weight of braindecode's network, shape for shape; ours has one more
+    # bias per convolution filter (8 + 32 + 64 + 32 + 8 = 144), which the batch
+    # normalisation after each convolution cancels (braindecode's have none).
+    their_shapes = sorted(tuple(p.shape) for p in theirs.parameters())
+    conv_biases = {id(m.bias) for m in ours.modules() if isinstance(m, nn.Conv2d)}
+    our_shapes = sorted(tuple(p.shape) for p in ours.parameters() if id(p) not in conv_biases)
+    assert our_shapes == their_shapes
+    assert _conv_biases(ours) == 144
+    assert count_parameters(ours) == sum(p.numel() for p in theirs.parameters()) + 144
+    if shape == (22, 256):  # braindecode's default EEGNeX, 22 electrodes, 2 s at 128 Hz
+        weights = 8 * 64 + 32 * 8 * 64 + 64 * 22 + 32 * 64 * 16 + 8 * 32 * 16
+        batchnorms = 2 * (8 + 32 + 64 + 32 + 8)
+        output = 8 * (256 // 32) * 3 + 3
+        assert count_parameters(ours) == weights + batchnorms + output + 144 == 55_795
+    # The "same" padded convolutions, dilated or not, compute what braindecode's do.
+    rows, time = shape
+    convolutions = [
+        (ours.temporal_conv_0, theirs.block_1[1], (1, rows, time)),
+        (ours.temporal_conv_2, theirs.block_2[0], (8, rows, time)),
+        (ours.temporal_conv_9, theirs.block_4[0], (64, 1, time // 4)),
+        (ours.temporal_conv_11, theirs.block_5[0], (32, 1, time // 4)),
+    ]
+    with torch.no_grad():
+        for our, their, input_shape in convolutions:
+            our[1].weight.copy_(their.weight)
+            our[1].bias.zero_()
+            x = torch.randn(2, *input_shape)
+            torch.testing.assert_close(our(x), their(x))
+
+
+def test_dilated_convolutions_span_their_dilated_kernel():
+    def genome(kind, padding, dilation=None):
+        genes = {"filters": 8, "kernel_size": 5, "padding": padding}
+        if dilation is not None:
+            genes["dilation"] = dilation
+        return Genome("eeg", [LayerGene(kind, genes)], {})
+
+    for kind in ("temporal_conv", "separable_conv"):
+        # valid: (5 - 1) * 4 + 1 = 17 samples per output step; same: the length stays
+        for padding, length in (("valid", 40 - 16), ("same", 40)):
+            g = genome(kind, padding, 4)
+            assert signal_shapes(g, (3, 40))[-1] == (3, length)
+            net = build_module(g, (3, 40), 2)
+            assert _flat_width(net, (3, 40)) == 8 * 3 * length == net.output.in_features
+        assert signal_shapes(genome(kind, "valid"), (3, 40))[-1] == (3, 36)  # no gene: 1
+
+
+def test_repair_shrinks_dilated_kernels_to_the_signal():
+    space = eeg_space().bind((2, 30))
+    conv = {"filters": 8, "kernel_size": 16, "dilation": 4, "padding": "valid"}
+    repaired = space.repair(Genome("eeg", [LayerGene("temporal_conv", conv)], {}))
+    # the longest kernel with that dilation that fits: (8 - 1) * 4 + 1 = 29 <= 30
+    assert (repaired.layers[0]["kernel_size"], repaired.layers[0]["dilation"]) == (8, 4)
+    assert space.contains(repaired)
+    # even the shortest kernel (3) dilated by 8 spans 17 > 10 samples: undilated instead
+    space = eeg_space().bind((2, 10))
+    conv = {**conv, "dilation": 8}
+    repaired = space.repair(Genome("eeg", [LayerGene("temporal_conv", conv)], {}))
+    assert (repaired.layers[0]["kernel_size"], repaired.layers[0]["dilation"]) == (10, 1)
+    assert space.contains(repaired)
+
+
+def test_genomes_without_dilation_are_in_the_space_and_build_as_before():
+    for old, shape, n_parameters in (
+        (eegnet_genome(), (22, 256), 2_028),  # counts of the networks before the gene existed
+        (shallow_convnet_genome(), (22, 1125), 47_404),
+    ):
+        space = eeg_space().bind(shape)
+        assert all("dilation" not in dict(layer.params) for layer in old.layers)
+        assert space.contains(old)
+        explicit = space.repair(old)  # repair writes the implicit dilation out
+        kinds = ("temporal_conv", "separable_conv")
+        dilatable = [layer for layer in explicit.layers if layer.kind in kinds]
+        assert explicit != old and {layer["dilation"] for layer in dilatable} == {1}
+        torch.manual_seed(0)
+        net_old = build_module(old, shape, 4).eval()
+        torch.manual_seed(0)
+        net_explicit = build_module(explicit, shape, 4).eval()
+        assert count_parameters(net_old) == count_parameters(net_explicit) == n_parameters
+        assert str(net_old) == str(net_explicit)
+        x = torch.randn(2, *shape)
+        torch.testing.assert_close(net_old(x), net_explicit(x), rtol=0, atol=0)
+
+
+def test_operators_take_genomes_without_dilation():
+    space = eeg_space().bind((6, 224))
+    old, new = eegnet_genome(64), eegnex_genome(64)
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        assert space.contains(mutate(old, space, rng))
+        assert space.contains(crossover_genes(old, new, space, rng))
+        assert space.contains(crossover_genes(new, old, space, rng))
+
+
 def test_genome_classifier_trains_the_standard_genomes(scp1_small):
     X_train, X_test, y_train, y_test = scp1_small
     for genome in standard_eeg_genomes(sfreq=64):
@@ -235,7 +454,9 @@ def test_bad_initial_genomes_are_named(scp1_small, fast):
 # --------------------------------------------------------------------------- normalisation
 def test_the_refit_standardises_with_the_statistics_of_all_training_data(scp1_small, fast):
     X_train, X_test, y_train, _ = scp1_small
-    clf = EvolutionaryNASClassifier(**{**fast, "n_generations": 1}).fit(X_train, y_train)
+    clf = EvolutionaryNASClassifier(
+        **{**fast, "n_generations": 1}, ensemble_size=1, decimate=1
+    ).fit(X_train, y_train)
     layer = clf.best_module_.standardize
     mean, std = channel_stats(X_train)
     np.testing.assert_allclose(layer.mean[0].cpu().numpy(), mean, rtol=1e-5)
@@ -243,3 +464,14 @@ def test_the_refit_standardises_with_the_statistics_of_all_training_data(scp1_sm
     # predicting never refits them
     clf.predict(X_test * 10)
     np.testing.assert_allclose(layer.mean[0].cpu().numpy(), mean, rtol=1e-5)
+
+
+def test_ensemble_members_standardise_with_statistics_of_the_decimated_data(scp1_small, fast):
+    X_train, _, y_train, _ = scp1_small
+    clf = EvolutionaryNASClassifier(
+        **{**fast, "n_generations": 1}, n_finalists=3, cv=2, ensemble_size=3, decimate=2
+    ).fit(X_train, y_train)
+    mean, std = channel_stats(decimate_data(X_train, 2))
+    for member in clf.best_module_.members:
+        np.testing.assert_allclose(member.standardize.mean[0].numpy(), mean, rtol=1e-4)
+        np.testing.assert_allclose(member.standardize.std[0].numpy(), std, rtol=1e-4)

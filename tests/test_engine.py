@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from skevonas.checkpoint import load_journal
-from skevonas.classifier import SearchFailedError, _winner
 from skevonas.engine import CandidateTask, SearchEngine
 from skevonas.evaluation import CandidateData, TrainSettings, candidate_seed
 from skevonas.evolution import EvaluationRecord, SearchState, evolve
+from skevonas.final import SearchFailedError, winner
 from skevonas.genome import Genome, LayerGene
 from skevonas.resume import Journal
 from skevonas.spaces import mlp_space
@@ -151,17 +151,17 @@ def test_without_a_full_budget_candidate_the_best_partial_one_wins():
         )
     assert {r.status for r in state.records} == {"partial"}
     with pytest.warns(RuntimeWarning, match="refitting the best partial one"):
-        best = _winner(state)
+        best = winner(state)
     assert best.score == max(r.score for r in state.records)
 
 
 def test_a_search_with_nothing_to_refit_raises_search_failed():
     state = SearchState("mlp", population_size=2, n_generations=1, stop_reason="max_time")
     with pytest.raises(SearchFailedError, match="no candidate finished training"):
-        _winner(state)
+        winner(state)
     state.add(EvaluationRecord(GENOMES[0], math.nan, 0, 0, status="failed", info={"error": "x"}))
     with pytest.raises(SearchFailedError, match="all 1 candidates failed.*Errors seen: x"):
-        _winner(state)
+        winner(state)
 
 
 def test_refit_trains_on_all_the_data_with_the_search_settings(blobs):

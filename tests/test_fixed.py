@@ -69,8 +69,18 @@ def noisy():
 @pytest.fixture(scope="module")
 def search(noisy):
     X, y = noisy
+    # one member, the shared holdout, no cross-validation: the final model is
+    # the refit of the best genome, which GenomeClassifier reproduces
     return EvolutionaryNASClassifier(
-        population_size=4, n_generations=2, max_epochs=10, patience=2, random_state=0
+        population_size=4,
+        n_generations=2,
+        max_epochs=10,
+        patience=2,
+        lr_schedule="constant",  # early stopping + a schedule: see the GenomeClassifier tests
+        holdout="fixed",
+        cv=None,
+        ensemble_size=1,
+        random_state=0,
     ).fit(X, y)
 
 
@@ -82,7 +92,11 @@ def _best_record(search):
 def test_same_settings_and_seed_reproduce_the_search_refit(search, noisy):
     X, y = noisy
     clf = GenomeClassifier(
-        search.best_genome_.to_json(), max_epochs=10, patience=2, random_state=0
+        search.best_genome_.to_json(),
+        max_epochs=10,
+        patience=2,
+        lr_schedule="constant",
+        random_state=0,
     ).fit(X, y)
     assert clf.genome_ == search.best_genome_
     # the early-stopped run is the search's own evaluation of this genome ...
@@ -97,7 +111,11 @@ def test_without_validation_trains_the_search_refit_epochs(search, noisy):
     X, y = noisy
     epochs = _best_record(search)["best_epoch"]
     clf = GenomeClassifier(
-        search.best_genome_.to_dict(), max_epochs=epochs, validation_fraction=None, random_state=0
+        search.best_genome_.to_dict(),
+        max_epochs=epochs,
+        lr_schedule="constant",
+        validation_fraction=None,
+        random_state=0,
     ).fit(X, y)
     assert clf.best_epoch_ == epochs
     assert np.isnan(clf.validation_score_)
@@ -117,7 +135,9 @@ def test_genome_json_reused_on_other_data_builds_the_same_network(search):
 
 def test_eeg_genome_from_a_search_refitted_on_the_test_epochs(scp1_small):
     X_train, X_test, y_train, y_test = scp1_small
-    search = EvolutionaryNASClassifier(population_size=4, n_generations=2, **FAST)
+    search = EvolutionaryNASClassifier(
+        population_size=4, n_generations=2, ensemble_size=1, decimate=1, **FAST
+    )
     search.fit(X_train, y_train)
     clf = GenomeClassifier(search.best_genome_.to_json(), **FAST).fit(X_test, y_test)
     assert clf.genome_.family == "eeg"

@@ -15,6 +15,6 @@ This package imports neither, so that the registry can import the builders.
 
 from __future__ import annotations
 
-from .layers import Standardize
+from .layers import Decimate, Standardize
 
-__all__ = ["Standardize"]
+__all__ = ["Decimate", "Standardize"]

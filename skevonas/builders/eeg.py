@@ -5,12 +5,13 @@ The input epoch becomes one feature map whose height is the electrodes
 EEGNet. Layers then work on ``(maps, rows, time)``:
 
 - ``temporal_conv``: a ``(1, k)`` convolution along time (``"valid"`` or
-  ``"same"`` padding);
+  ``"same"`` padding, optionally dilated) that mixes every feature map, so a
+  second one after the first refines a filter bank (as in EEGNeX);
 - ``spatial_conv``: a ``(rows, 1)`` convolution across all electrodes,
   depthwise (each map filtered on its own, ``depth_multiplier`` filters per
   map, as in EEGNet) or full (every map mixed, as in ShallowConvNet);
-- ``separable_conv``: a depthwise ``(1, k)`` convolution then a pointwise
-  ``1 x 1`` one (EEGNet's second block);
+- ``separable_conv``: a depthwise ``(1, k)`` convolution (optionally
+  dilated) then a pointwise ``1 x 1`` one (EEGNet's second block);
 - ``conv``: the EEG-NAS thesis's convolution, spanning every row and
   ``k`` time steps with a stride;
 - ``avgpool`` / ``maxpool`` over time with a stride; ``batchnorm``,
@@ -27,7 +28,7 @@ import math
 from torch import nn
 
 from ..genome import Genome, LayerGene
-from ..shapes import signal_shapes
+from ..shapes import kernel_dilation, signal_shapes
 from .layers import AddMapAxis, SafeLog, Square
 
 KINDS = (
@@ -51,14 +52,15 @@ def _padded(conv: nn.Conv2d, gene: LayerGene) -> nn.Module:
 
     Explicit padding (one sample more on the right for even kernels) keeps
     the length for every kernel, without the copy and warning that torch's
-    ``padding="same"`` has for even kernels.
+    ``padding="same"`` has for even kernels; it splits the padding as torch
+    does. A dilated kernel is padded by its span, ``(k - 1) * dilation``.
     """
     padding = str(gene.get("padding", "valid"))
     if padding == "valid":
         return conv
     if padding != "same":
         raise ValueError(f"padding must be one of ['same', 'valid'], got {padding!r} instead")
-    total = conv.kernel_size[1] - 1
+    total = (conv.kernel_size[1] - 1) * conv.dilation[1]
     return nn.Sequential(nn.ZeroPad2d((total // 2, total - total // 2, 0, 0)), conv)
 
 
@@ -89,7 +91,8 @@ def build_eeg(
         kind = gene.kind
         if kind == "temporal_conv":
             filters = int(gene["filters"])
-            conv = nn.Conv2d(maps, filters, (1, int(gene["kernel_size"])))
+            kernel, dilation = (1, int(gene["kernel_size"])), (1, kernel_dilation(gene))
+            conv = nn.Conv2d(maps, filters, kernel, dilation=dilation)
             module: nn.Module = _padded(conv, gene)
             maps = filters
         elif kind == "spatial_conv":
@@ -99,7 +102,8 @@ def build_eeg(
             maps = out
         elif kind == "separable_conv":
             filters = int(gene["filters"])
-            depthwise = nn.Conv2d(maps, maps, (1, int(gene["kernel_size"])), groups=maps)
+            kernel, dilation = (1, int(gene["kernel_size"])), (1, kernel_dilation(gene))
+            depthwise = nn.Conv2d(maps, maps, kernel, dilation=dilation, groups=maps)
             module = nn.Sequential(_padded(depthwise, gene), nn.Conv2d(maps, filters, 1))
             maps = filters
         elif kind == "conv":

@@ -143,3 +143,85 @@ class SafeLog(nn.Module):
         1.0
         """
         return torch.log(torch.clamp(x, min=self.eps))
+
+
+def decimation_factor(n_times: int, max_times: int) -> int:
+    """The smallest integer factor that leaves at most ``max_times`` time samples.
+
+    Examples
+    --------
+    >>> decimation_factor(896, 256), decimation_factor(128, 256)
+    (4, 1)
+    """
+    return max(1, -(-int(n_times) // int(max_times)))
+
+
+class Decimate(nn.Module):
+    """Low-pass filter every channel, then keep every ``factor``-th time sample.
+
+    The filter is a fixed linear-phase FIR (a Hamming-windowed sinc with
+    ``8 * factor + 1`` taps, cut off at 80% of the new Nyquist frequency),
+    stored as a buffer and never trained; the ends of each epoch are
+    reflected, so no sample of one epoch depends on another. Input
+    ``(n, channels, n_times)`` becomes ``(n, channels, ceil(n_times / factor))``.
+    It sits in front of a network trained on decimated data, so that the
+    network (and its exports) take data at the rate the user has.
+
+    Parameters
+    ----------
+    factor : int
+        Decimation factor, at least 2.
+
+    Examples
+    --------
+    >>> import torch
+    >>> layer = Decimate(4)
+    >>> layer(torch.ones(2, 3, 896)).shape
+    torch.Size([2, 3, 224])
+    >>> bool(torch.allclose(layer(torch.ones(1, 1, 40)), torch.ones(1, 1, 10)))
+    True
+    """
+
+    taps: torch.Tensor
+
+    def __init__(self, factor: int) -> None:
+        super().__init__()
+        if int(factor) < 2:
+            raise ValueError(f"Decimate needs a factor of at least 2, got {factor!r}")
+        self.factor = int(factor)
+        n = 8 * self.factor + 1
+        t = np.arange(n) - n // 2
+        cutoff = 0.8 / self.factor  # of the old Nyquist frequency
+        taps = cutoff * np.sinc(cutoff * t) * np.hamming(n)
+        self.register_buffer("taps", torch.as_tensor(taps / taps.sum(), dtype=torch.float32))
+
+    def extra_repr(self) -> str:
+        """The factor, for ``repr``.
+
+        Examples
+        --------
+        >>> Decimate(3)
+        Decimate(factor=3)
+        """
+        return f"factor={self.factor}"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The decimated batch (the filter is applied per channel).
+
+        Examples
+        --------
+        >>> import torch
+        >>> Decimate(2)(torch.zeros(1, 2, 9)).shape
+        torch.Size([1, 2, 5])
+        """
+        n, channels, n_times = x.shape
+        half = self.taps.numel() // 2
+        flat = x.reshape(n * channels, 1, n_times)
+        # reflect needs fewer pad samples than the epoch has: pad with the
+        # edge value past that
+        reflect = min(half, n_times - 1)
+        flat = nn.functional.pad(flat, (reflect, reflect), mode="reflect") if reflect else flat
+        if half > reflect:
+            flat = nn.functional.pad(flat, (half - reflect, half - reflect), mode="replicate")
+        out = nn.functional.conv1d(flat, self.taps.view(1, 1, -1), stride=self.factor)
+        return out.reshape(n, channels, out.shape[-1])

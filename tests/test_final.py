@@ -1,0 +1,331 @@
+"""The training recipe, reshuffled holdouts, the finalists' cross-validation and the ensemble."""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+
+from skevonas import EvolutionaryNASClassifier, Genome, LayerGene
+from skevonas.augment import EEGAugment
+from skevonas.builders.layers import Decimate
+from skevonas.data import decimate_data
+from skevonas.engine import SearchEngine
+from skevonas.ensemble import EnsembleModule, greedy_selection
+from skevonas.evaluation import (
+    CandidateData,
+    Split,
+    TrainSettings,
+    evaluate_candidate,
+    make_net,
+)
+from skevonas.settings import decimation
+from skevonas.training import CosineSchedule
+
+MLP = Genome(
+    "mlp",
+    [LayerGene("dense", {"units": 16, "activation": "relu"})],
+    {"optimizer": "adamw", "lr": 0.01, "batch_size": 16},
+)
+
+
+def _blobs(n=90, d=4, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)).astype(np.float32)
+    y = (X[:, 0] + 0.3 * rng.normal(size=n) > 0).astype(np.int64)
+    return X, y
+
+
+def _data(n=90):
+    X, y = _blobs(n)
+    cut = int(0.8 * n)
+    return CandidateData(X[:cut], y[:cut], X[cut:], y[cut:], n_classes=2)
+
+
+# --------------------------------------------------------------------------- recipe
+class _LrLog(CosineSchedule):
+    """Records the learning rate each epoch trains with."""
+
+    def initialize(self):
+        self.seen = []
+        return self
+
+    def on_epoch_begin(self, net, **kwargs):
+        super().on_epoch_begin(net, **kwargs)
+        self.seen.append(net.optimizer_.param_groups[0]["lr"])
+
+
+def test_cosine_schedule_anneals_the_genomes_lr_over_the_budget():
+    X, y = _blobs()
+    log = _LrLog(4)
+    net = make_net(
+        MLP,
+        (4,),
+        2,
+        max_epochs=4,
+        input_stats=None,
+        device="cpu",
+        net_params={},
+        callbacks=[("log", log)],
+    )
+    net.fit(X, y)
+    assert log.seen == pytest.approx([0.01, 0.01 * 0.8535534, 0.005, 0.01 * 0.1464466])
+
+
+def test_recipe_reaches_the_net():
+    recipe = TrainSettings(
+        max_epochs=7, lr_schedule="cosine", label_smoothing=0.1, augment=EEGAugment()
+    )
+    genome = Genome("mlp", MLP.layers, {**dict(MLP.globals), "weight_decay": 0.05})
+    net = make_net(
+        genome, (4,), 2, max_epochs=3, input_stats=None, device="cpu", net_params={}, recipe=recipe
+    ).initialize()
+    assert net.optimizer_.param_groups[0]["weight_decay"] == 0.05
+    assert net.criterion_.label_smoothing == 0.1
+    assert net.iterator_train__augment == EEGAugment()
+    schedule = dict(net.callbacks_)["lr_schedule"]
+    assert schedule.epochs == 7  # the schedule runs over the full budget, not the rung
+
+
+def test_without_patience_the_last_weights_and_last_epochs_score():
+    data = _data()
+    settings = TrainSettings(max_epochs=6, patience=None, lr_schedule="cosine")
+    result = evaluate_candidate(MLP, data, settings, seed=0)
+    curve = result["curves"]["valid_score"]
+    assert result["epochs"] == 6 and result["stopped_by"] == "max_epochs"
+    assert result["score"] == pytest.approx(np.mean(curve[-3:]))
+
+
+def test_a_rung_goes_on_along_the_same_cosine_schedule():
+    data = _data()
+    settings = TrainSettings(max_epochs=6, patience=None, lr_schedule="cosine")
+    once = evaluate_candidate(MLP, data, settings, seed=3)
+    first = evaluate_candidate(MLP, data, settings, seed=3, epochs=2, keep_snapshot=True)
+    assert first["stopped_by"] == "budget"
+    rest = evaluate_candidate(MLP, data, settings, seed=3, snapshot=first["snapshot"])
+    assert rest["curves"] == once["curves"]
+    assert rest["score"] == once["score"]
+
+
+# --------------------------------------------------------------------------- splits
+def test_reshuffled_holdouts_keep_the_sizes_and_classes_and_depend_on_the_seed():
+    data = _data()
+    a, b = data.resplit(Split(1)), data.resplit(Split(2))
+    assert len(a.y_valid) == len(data.y_valid) and len(a.y_train) == len(data.y_train)
+    assert set(a.y_valid.tolist()) == {0, 1}
+    assert not np.array_equal(a.X_valid, b.X_valid)
+    assert np.array_equal(a.X_valid, data.resplit(Split(1)).X_valid)
+    # every sample is in exactly one part
+    together = np.sort(np.concatenate([a.X_train, a.X_valid])[:, 0])
+    assert np.array_equal(together, np.sort(np.concatenate([data.X_train, data.X_valid])[:, 0]))
+
+
+def test_folds_cover_every_sample_once():
+    data = _data()
+    valid = np.concatenate([data.split_indices(Split(0, 3, f))[1] for f in range(3)])
+    assert sorted(valid.tolist()) == list(range(90))
+
+
+def test_input_stats_come_from_the_new_training_part():
+    X, y = _blobs()
+    data = CandidateData(X[:72], y[:72], X[72:], y[72:], 2, input_stats=(X[:1], X[:1]))
+    part = data.resplit(Split(0))
+    assert np.allclose(part.input_stats[0], part.X_train.mean(axis=0), atol=1e-6)
+
+
+def test_cross_validation_gives_out_of_fold_probabilities_in_sample_order():
+    data = _data()
+    settings = TrainSettings(max_epochs=15, patience=None)
+    with SearchEngine(data, settings, entropy=0, n_jobs=1) as engine:
+        [result] = engine.cross_validate([MLP], n_folds=3, seed=0)
+    y = data.samples()[1]
+    oof = result["oof_proba"]
+    assert oof.shape == (90, 2) and np.allclose(oof.sum(axis=1), 1)
+    # accuracy of the out-of-fold predictions equals the mean fold accuracy up to fold sizes
+    assert abs(np.mean(oof.argmax(1) == y) - np.mean(result["cv_scores"])) < 0.02
+    assert result["cv_score"] > 0.7
+
+
+# --------------------------------------------------------------------------- ensemble
+def test_greedy_selection_weights():
+    y = np.array([0, 1, 0, 1])
+    perfect = np.eye(2)[y] * 0.8 + 0.1
+    wrong = 1 - perfect
+    assert greedy_selection([wrong, perfect], y, 3).tolist() == [0.0, 1.0]
+    with pytest.raises(ValueError, match="size must be at least 1"):
+        greedy_selection([perfect], y, 0)
+
+
+def test_ensemble_module_rejects_bad_weights():
+    with pytest.raises(ValueError, match="one positive weight per member"):
+        EnsembleModule([torch.nn.Linear(2, 2)], [1.0, 1.0])
+    with pytest.raises(ValueError, match="one positive weight per member"):
+        EnsembleModule([torch.nn.Linear(2, 2)], [0.0])
+
+
+def test_decimate_matches_data_decimation_and_passes_slow_signals():
+    t = np.arange(400) / 256
+    slow = np.sin(2 * np.pi * 2 * t)  # 2 Hz, far below the new Nyquist
+    X = np.stack([slow, np.sin(2 * np.pi * 100 * t)])[None].astype(np.float32)
+    out = decimate_data(X, 4)
+    assert out.shape == (1, 2, 100)
+    assert np.allclose(out[0, 0, 10:-10], slow[::4][10:-10], atol=0.02)
+    assert np.abs(out[0, 1, 10:-10]).max() < 0.05  # 100 Hz is filtered out
+    assert np.array_equal(out, Decimate(4)(torch.from_numpy(X)).numpy())
+
+
+@pytest.mark.parametrize(
+    ("setting", "shape", "factor"),
+    [
+        ("auto", (6, 896), 4),
+        ("auto", (6, 256), 1),
+        ("auto", (6, 257), 2),
+        (3, (2, 90), 3),
+        ("auto", (10,), 1),
+        (1, (3, 8, 8), 1),
+    ],
+)
+def test_decimation_factor(setting, shape, factor):
+    assert decimation(setting, shape) == factor
+
+
+def test_decimation_errors_name_the_problem():
+    with pytest.raises(ValueError, match=r"decimate=2 needs 3-D input"):
+        decimation(2, (10,))
+    with pytest.raises(ValueError, match="leaves 5 of 40 time samples"):
+        decimation(8, (2, 40))
+
+
+# --------------------------------------------------------------------------- estimator
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("patience", 0, "patience must be None or an int >= 1"),
+        ("lr_schedule", "step", "lr_schedule must be one of"),
+        ("label_smoothing", 1.0, r"label_smoothing must be a float in \[0, 1\)"),
+        ("augment", "yes", "augment must be True, False, None or an EEGAugment"),
+        ("decimate", 0, 'decimate must be "auto" or an int >= 1'),
+        ("holdout", "cv", "holdout must be one of"),
+        ("cv", 1, "cv must be None or an int >= 2"),
+        ("n_finalists", 0, "n_finalists must be an int >= 1"),
+        ("ensemble_size", 2.5, "ensemble_size must be an int >= 1"),
+    ],
+)
+def test_bad_settings_are_named(name, value, message):
+    with pytest.raises(ValueError, match=message):
+        EvolutionaryNASClassifier(**{name: value}).check_settings()
+
+
+def test_augment_needs_eeg_like_input():
+    X, y = _blobs()
+    with pytest.raises(ValueError, match="augment=True augments EEG-like input"):
+        EvolutionaryNASClassifier(augment=True, population_size=2, n_generations=1).fit(X, y)
+
+
+def _eeg(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3, 300)).astype(np.float32)
+    y = np.arange(n) % 2
+    X[y == 1, 0, :] += 0.8 * np.sin(np.linspace(0, 3, 300, dtype=np.float32))
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = _eeg()
+    clf = EvolutionaryNASClassifier(
+        population_size=4,
+        n_generations=1,
+        max_epochs=4,
+        n_finalists=3,
+        cv=2,
+        ensemble_size=3,
+        decimate=3,
+        random_state=0,
+    )
+    return clf.fit(X, y), X, y
+
+
+def test_the_final_model_is_the_weighted_ensemble_of_refitted_finalists(fitted):
+    clf, X, y = fitted
+    assert clf.decimation_ == 3
+    assert len(clf.finalists_) == 3
+    assert all(math.isfinite(row["cv_score"]) for row in clf.finalists_)
+    assert sum(row["weight"] for row in clf.finalists_) == pytest.approx(1)
+    assert clf.ensemble_genomes_[0] == clf.best_genome_
+    assert sum(clf.ensemble_weights_) == pytest.approx(1)
+    module = clf.best_module_
+    assert isinstance(module, EnsembleModule) and isinstance(module.decimate, Decimate)
+    assert len(module.members) == len(clf.ensemble_genomes_)
+    # predict_proba is the weighted mean of the members' probabilities on decimated data
+    x = torch.from_numpy(X[:7])
+    with torch.no_grad():
+        small = module.decimate(x)
+        mixed = sum(
+            w * m(small).softmax(1) for w, m in zip(module.weights, module.members, strict=True)
+        )
+    assert np.allclose(clf.predict_proba(X[:7]), mixed.numpy(), atol=1e-6)
+    assert 0 <= clf.best_score_ <= 1
+    text = clf.describe()
+    assert "input decimated by 3" in text and "estimated accuracy" in text
+
+
+def test_the_fitted_ensemble_pickles_and_clones(fitted):
+    clf, X, _ = fitted
+    again = pickle.loads(pickle.dumps(clf))
+    assert np.array_equal(again.predict_proba(X), clf.predict_proba(X))
+    assert clone(clf).get_params() == clf.get_params()
+
+
+def test_one_member_without_decimation_is_the_plain_network():
+    X, y = _blobs()
+    clf = EvolutionaryNASClassifier(
+        population_size=3, n_generations=1, max_epochs=3, ensemble_size=1, random_state=0
+    ).fit(X, y)
+    assert clf.decimation_ == 1 and len(clf.ensemble_genomes_) == 1
+    assert not isinstance(clf.best_module_, EnsembleModule)
+    assert clf.best_module_.output.out_features == 2
+
+
+def test_without_cv_the_best_holdout_wins_alone():
+    X, y = _blobs()
+    clf = EvolutionaryNASClassifier(
+        population_size=3, n_generations=1, max_epochs=3, cv=None, random_state=0
+    ).fit(X, y)
+    best = max(r["score"] for r in clf.evaluations_)
+    assert clf.best_score_ == best and clf.ensemble_weights_ == [1.0]
+    assert "cv_score" not in clf.finalists_[0]
+
+
+def test_fixed_and_reshuffled_holdouts_score_differently_but_reproducibly():
+    X, y = _blobs(120)
+    common = dict(population_size=3, n_generations=1, max_epochs=3, cv=None, random_state=0)
+    fixed = EvolutionaryNASClassifier(holdout="fixed", **common).fit(X, y)
+    shuffled = EvolutionaryNASClassifier(**common).fit(X, y)
+    again = EvolutionaryNASClassifier(**common).fit(X, y)
+    scores = [[r["score"] for r in clf.evaluations_] for clf in (fixed, shuffled, again)]
+    assert scores[1] == scores[2]
+    assert scores[0] != scores[1]
+
+
+def test_the_final_model_does_not_depend_on_n_jobs():
+    X, y = _eeg(48, seed=1)
+    common = dict(
+        population_size=4,
+        n_generations=1,
+        max_epochs=3,
+        n_finalists=3,
+        cv=2,
+        ensemble_size=3,
+        decimate=2,
+        random_state=0,
+    )
+    one = EvolutionaryNASClassifier(**common, n_jobs=1).fit(X, y)
+    two = EvolutionaryNASClassifier(**common, n_jobs=2).fit(X, y)
+    assert one.finalists_ == two.finalists_
+    assert one.ensemble_weights_ == two.ensemble_weights_
+    np.testing.assert_array_equal(one.predict_proba(X), two.predict_proba(X))
