@@ -194,7 +194,7 @@ class CandidateData:
         >>> [len(part) for part in data.split_indices(Split(seed=0, n_folds=5, fold=0))]
         [8, 2]
         """
-        y = self.samples()[1]
+        y = self.labels()
         if split.n_folds is None:
             splitter: Any = StratifiedShuffleSplit(
                 n_splits=1, test_size=len(self.y_valid), random_state=split.seed % 2**32
@@ -202,6 +202,19 @@ class CandidateData:
             return next(splitter.split(np.zeros(len(y)), y))
         splitter = StratifiedKFold(split.n_folds, shuffle=True, random_state=split.seed % 2**32)
         return list(splitter.split(np.zeros(len(y)), y))[split.fold]
+
+    def labels(self) -> np.ndarray:
+        """The labels of :meth:`samples`, without copying the samples.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> data = CandidateData(np.zeros((3, 2)), np.array([0, 1, 0]),
+        ...                      np.ones((2, 2)), np.array([1, 0]), n_classes=2)
+        >>> data.labels().tolist()
+        [0, 1, 0, 1, 0]
+        """
+        return np.concatenate([self.y_train, self.y_valid])
 
     def samples(self) -> tuple[np.ndarray, np.ndarray]:
         """All samples and labels: the training part, then the validation part.
@@ -214,10 +227,7 @@ class CandidateData:
         >>> data.samples()[1].tolist()
         [0, 1, 0, 1, 0]
         """
-        return (
-            np.concatenate([self.X_train, self.X_valid]),
-            np.concatenate([self.y_train, self.y_valid]),
-        )
+        return np.concatenate([self.X_train, self.X_valid]), self.labels()
 
     def resplit(self, split: Split) -> CandidateData:
         """The same samples, split as ``split`` says (statistics from the new training part).

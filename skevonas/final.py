@@ -330,7 +330,7 @@ def final_model(
         for row, result in zip(rows, results, strict=True):
             row["cv_score"], row["cv_scores"] = result["cv_score"], result["cv_scores"]
         # out-of-fold probabilities follow the engine's sample order, not X's
-        y_oof = engine.data.samples()[1]
+        y_oof = engine.data.labels()
         usable = [i for i, result in enumerate(results) if result["oof_proba"] is not None]
         if usable:
             # best cross-validated first: the greedy selection breaks ties by order
