@@ -153,10 +153,41 @@ def run_search(method: str, data: Any, seed: int, rows: dict) -> dict[str, Any] 
         "test_accuracy": float(np.mean(clf.predict(data.X_test) == data.y_test)),
         "validation_score": float(clf.best_score_),
         "wall_s": wall,
+        "search_s": float(clf.search_time_),
+        "final_s": float(clf.refit_time_),
         "n_evaluations": int(clf.n_evaluations_),
+        "stop_reason": clf.stop_reason_,
         "settings": jsonable(clf.get_params()),
         "model": str(clf.best_genome_),
+        "members": members(clf, data.X_test, data.y_test),
     }
+
+
+def members(clf: EvolutionaryNASClassifier, X: np.ndarray, y: np.ndarray) -> list[dict[str, Any]]:
+    """Each member of the final model: weight, finalist scores and its own test accuracy."""
+    module = clf.best_module_
+    nets = list(getattr(module, "members", [module]))
+    front = getattr(module, "decimate", torch.nn.Identity())
+    with torch.no_grad():
+        x = front(torch.as_tensor(X, dtype=torch.float32))
+        predicted = [clf.classes_[net.eval()(x).argmax(1).numpy()] for net in nets]
+    rows = {row["genome"].key(): row for row in clf.finalists_}
+    out = []
+    for genome, weight, labels in zip(
+        clf.ensemble_genomes_, clf.ensemble_weights_, predicted, strict=True
+    ):
+        row = rows.get(genome.key(), {})
+        out.append(
+            {
+                "key": genome.short_key(),
+                "weight": weight,
+                "holdout_score": row.get("holdout_score"),
+                "cv_score": row.get("cv_score"),
+                "test_accuracy": float(np.mean(labels == y)),
+                "n_params": int(sum(p.numel() for p in nets[len(out)].parameters())),
+            }
+        )
+    return out
 
 
 def run_peer(method: str, data: Any, seed: int, epochs: int) -> dict[str, Any]:

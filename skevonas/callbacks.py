@@ -267,15 +267,23 @@ class TimeBudget(SearchCallback):
 
 
 class RefitReserve(SearchCallback):
-    """Keep time for the refit: end the search early enough for ``fit`` to end on time.
+    """Keep time for what follows the search, so that ``fit`` ends on time.
 
-    The estimator's ``max_time`` bounds the whole ``fit``, refit included.
-    Whenever a better candidate finishes, this callback estimates how long
-    its refit on all the data will take (its own training time per epoch,
-    times the epochs the refit trains, times ``scale``: all the data over
-    the internal training part, times ``margin``) and calls
-    ``move(end - estimate)``, which
-    moves the search's deadline (the workers' and the :class:`TimeBudget`'s).
+    The estimator's ``max_time`` bounds the whole ``fit``: the search, then
+    the finalists' cross-validation and the refit of the final model's
+    members on all the data. Whenever a candidate finishes its full budget,
+    this callback estimates how long that final stage will take for the
+    search's current ``finalists`` best genomes, and calls
+    ``move(end - estimate)``, which moves the search's deadline (the
+    workers' and the :class:`TimeBudget`'s).
+
+    One refit of a genome is estimated from its own training: its time per
+    epoch, times the epochs the refit trains, times ``scale`` (all the data
+    over the internal training part). With two finalists or more and
+    ``folds``, each finalist trains ``folds`` folds of ``(folds - 1) /
+    folds`` of that; then the ``members`` costliest finalists are refitted.
+    Each of the two stages runs on ``workers`` in parallel, as long as its
+    longest-first schedule takes; their sum, times ``margin``, is kept.
 
     Parameters
     ----------
@@ -292,11 +300,19 @@ class RefitReserve(SearchCallback):
     full_budget : bool, default=False
         The refit trains as many epochs as the candidate did (a fixed epoch
         budget), not the epoch at which it peaked (early stopping).
+    finalists : int, default=1
+        How many of the best distinct genomes go on to the final stage.
+    folds : int or None, default=None
+        Folds of the finalists' cross-validation (None: none).
+    members : int, default=1
+        At most this many finalists are refitted (the ensemble's size).
+    workers : int, default=1
+        Trainings that run at once.
 
     Examples
     --------
     >>> from skevonas import Genome, LayerGene
-    >>> from skevonas.evolution import EvaluationRecord, SearchState
+    >>> from skevonas.evolution import SearchState
     >>> moved = []
     >>> reserve = RefitReserve(end=1000.0, scale=1.25, move=moved.append, margin=1.0)
     >>> state = SearchState("mlp", population_size=2, n_generations=1)
@@ -305,6 +321,18 @@ class RefitReserve(SearchCallback):
     >>> reserve.on_evaluation_end(state, g, result)
     >>> moved  # 0.8 s per epoch, 5 epochs, 1.25 times the data: 5 s kept
     [995.0]
+
+    Two finalists, 3-fold cross-validation, both refitted, on two workers:
+    the folds take 3 rounds of 10 x 2/3 s, then one round of refits (10 s):
+
+    >>> moved = []
+    >>> reserve = RefitReserve(1000.0, 1.0, moved.append, margin=1.0, full_budget=True,
+    ...                        finalists=2, folds=3, members=2, workers=2)
+    >>> h = Genome("mlp", [LayerGene("dense", {"units": 16})])
+    >>> for genome in (g, h):
+    ...     reserve.on_evaluation_end(state, genome, {**result, "fit_time": 10.0})
+    >>> moved  # one finalist: its refit only; then folds and refits of two
+    [990.0, 970.0]
     """
 
     def __init__(
@@ -314,18 +342,27 @@ class RefitReserve(SearchCallback):
         move: Callable[[float], None],
         margin: float = 1.5,
         full_budget: bool = False,
+        finalists: int = 1,
+        folds: int | None = None,
+        members: int = 1,
+        workers: int = 1,
     ) -> None:
         self.end = end
         self.scale = scale
         self.move = move
         self.margin = margin
         self.full_budget = full_budget
-        self._best = -math.inf
+        self.finalists = finalists
+        self.folds = folds
+        self.members = members
+        self.workers = workers
+        self._best: dict[str, tuple[float, float]] = {}  # genome key: (score, refit seconds)
 
     def on_search_begin(self, state: SearchState) -> None:
-        self._best = -math.inf
-        if state.best is not None:  # a resumed search has a best already
-            self._consider(state.best.score, state.best.info, state.best.genome)
+        self._best = {}
+        for record in state.records:  # a resumed search has finalists already
+            if record.ok:
+                self._consider(record.score, record.info, record.genome)
 
     def on_evaluation_end(self, state: SearchState, genome: Genome, result: Mapping) -> None:
         # The result itself: records of a generation are made once it is over.
@@ -333,15 +370,35 @@ class RefitReserve(SearchCallback):
             self._consider(float(result.get("score", math.nan)), result, genome)
 
     def _consider(self, score: float, info: Mapping, genome: Genome) -> None:
-        if not math.isfinite(score) or score <= self._best:
+        key = genome.key()
+        if not math.isfinite(score) or key in self._best:
             return
-        self._best = score
         epochs = max(1, int(info.get("epochs") or 1))
         per_epoch = float(info.get("fit_time") or 0.0) / epochs
         refit_epochs = epochs if self.full_budget else int(info.get("best_epoch") or epochs)
-        reserve = per_epoch * refit_epochs * self.scale * self.margin
-        logger.debug("keeping %.1f s for the refit of %s", reserve, genome.short_key())
+        top = sorted(
+            {**self._best, key: (score, per_epoch * refit_epochs * self.scale)}.items(),
+            key=lambda item: -item[1][0],
+        )[: max(1, self.finalists)]
+        if key not in dict(top):
+            return
+        self._best = dict(top)
+        costs = [cost for _, cost in self._best.values()]
+        folds = []
+        if self.folds and len(costs) > 1:
+            folds = [c * (self.folds - 1) / self.folds for c in costs for _ in range(self.folds)]
+        refits = sorted(costs, reverse=True)[: max(1, self.members)]
+        reserve = (_makespan(folds, self.workers) + _makespan(refits, self.workers)) * self.margin
+        logger.debug("keeping %.1f s for the final stage of %d finalist(s)", reserve, len(costs))
         self.move(self.end - reserve)
+
+
+def _makespan(durations: list[float], workers: int) -> float:
+    """How long ``durations`` take on ``workers``, longest first to the least busy."""
+    loads = [0.0] * max(1, workers)
+    for duration in sorted(durations, reverse=True):
+        loads[loads.index(min(loads))] += duration
+    return max(loads)
 
 
 class EarlyStopping(SearchCallback):

@@ -9,7 +9,6 @@ refits the final model. It holds no genetic-algorithm logic of its own.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import time
 import warnings
@@ -17,7 +16,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from joblib import effective_n_jobs
 from sklearn.utils.validation import check_is_fitted
 
 from .base import NetClassifierBase
@@ -149,7 +147,9 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         ``max_epochs=30``). Candidates stopped early are recorded with status
         ``"partial"`` and their score at that budget; only full-budget scores
         compete for ``best_genome_``, and partial ones rank below them in
-        selection.
+        selection. The ``initial_genomes`` always go on to ``max_epochs``
+        (beside the best of the others): standard designs that learn slowly
+        but end well are not cut by their first epochs.
     halving_factor : int, default=3
         With ``min_epochs``, the ratio between successive budgets, and one in
         ``halving_factor`` candidates goes on to the next.
@@ -180,12 +180,15 @@ class EvolutionaryNASClassifier(NetClassifierBase):
     cv : int or None, default=3
         Folds of the finalists' stratified cross-validation. None skips it:
         the best holdout score wins, alone.
-    ensemble_size : int, default=3
+    ensemble_size : int, default=1
         Steps of greedy ensemble selection (Caruana et al., 2004) on the
         finalists' out-of-fold predictions: the final model averages the
         class probabilities of at most this many distinct finalists, with
         weights that are multiples of ``1 / ensemble_size``, each refitted
-        on all the data. 1 keeps the best cross-validated finalist alone.
+        on all the data. 1 keeps the best cross-validated finalist alone:
+        on SelfRegulationSCP1's 268 trials the ensembles of 3 scored at
+        most their best member's test accuracy, and up to 4 points below
+        (``docs/benchmarks.md``).
     scoring : str or callable, default="accuracy"
         Any scikit-learn scorer name (``"balanced_accuracy"``,
         ``"roc_auc"``, ``"neg_log_loss"``...) or scorer callable; higher is
@@ -349,7 +352,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         holdout: str = "reshuffled",
         n_finalists: int = 3,
         cv: int | None = 3,
-        ensemble_size: int = 3,
+        ensemble_size: int = 1,
         scoring: Any = "accuracy",
         standardize: bool = True,
         decimate: Any = "auto",
@@ -503,7 +506,9 @@ class EvolutionaryNASClassifier(NetClassifierBase):
                 meta["entropy"] = seeds.entropy
                 self.classes_, self.sample_shape_ = classes, tuple(int(s) for s in X.shape[1:])
                 self.search_space_ = space
-                engine = self._engine(parts, settings, seeds.entropy, journal, deadline)
+                # the initial genomes as the search will hold them: they train in full
+                protected = [space.repair(genome).key() for genome in initial]
+                engine = self._engine(parts, settings, seeds.entropy, journal, deadline, protected)
                 self._log_start(engine, resume is not None)
                 start = time.perf_counter()
                 with engine:
@@ -525,7 +530,11 @@ class EvolutionaryNASClassifier(NetClassifierBase):
                             deadline,
                             self.verbose,
                             engine,
-                            self._final_rounds(engine.n_jobs),
+                            {
+                                "finalists": self.n_finalists,
+                                "folds": self.cv,
+                                "members": self.ensemble_size,
+                            },
                         ),
                         initial_population=initial,
                         resume=resume,
@@ -558,6 +567,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         entropy: int,
         journal: Journal,
         deadline: float | None,
+        protected: Sequence[str],
     ) -> SearchEngine:
         """The engine that trains this fit's candidates, with its settings."""
         return SearchEngine(
@@ -571,17 +581,9 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             deadline=deadline,
             min_epochs=min_epochs_for(self.min_epochs, self.max_epochs, self.halving_factor),
             halving_factor=self.halving_factor,
+            protected=protected,
             journal=journal,
         )
-
-    def _final_rounds(self, n_jobs: int | None) -> float:
-        """What follows the search, in refits of one genome on all the data (for max_time)."""
-        workers = max(1, effective_n_jobs(n_jobs))
-        folds = 0.0
-        if self.cv and self.n_finalists > 1:
-            folds = math.ceil(self.n_finalists * self.cv / workers) * (self.cv - 1) / self.cv
-        members = min(self.ensemble_size, self.n_finalists)
-        return folds + math.ceil(members / workers)
 
     def _keep_final(self, final: FinalModel, factor: int, seconds: float) -> None:
         """Store the final model in the fitted attributes; warn about a cut refit."""
@@ -652,6 +654,15 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         >>> clf = EvolutionaryNASClassifier(population_size=2, n_generations=1, max_epochs=2,
         ...                                 random_state=0).fit(X, y)
         >>> print(clf.describe())  # doctest: +ELLIPSIS
+        mlp genome ...
+           0. dense(...)
+              output (linear, one unit per class)
+          training: ...
+        estimated accuracy: ... (2 candidates trained, 1 generations, completed 1 generations)
+
+        With ``ensemble_size`` above 1, the members and their weights:
+
+        >>> print(clf.set_params(ensemble_size=3).fit(X, y).describe())  # doctest: +ELLIPSIS
         ensemble of 2 networks:
           weight 0.67: ...
           weight 0.33: ...

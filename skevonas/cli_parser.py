@@ -53,7 +53,7 @@ SEARCH_DEFAULTS: dict[str, Any] = {
     "holdout": "reshuffled",
     "n_finalists": 3,
     "cv": 3,
-    "ensemble_size": 3,
+    "ensemble_size": 1,
     "decimate": "auto",
     "n_jobs": -1,
     "device": "cpu",

@@ -36,7 +36,7 @@ import math
 import os
 import tempfile
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -90,6 +90,9 @@ class SearchEngine:
         to ``settings.max_epochs`` (:mod:`skevonas.fidelity`).
     halving_factor : int, default=3
         The ratio between successive budgets.
+    protected : collection of str, default=()
+        Keys (:meth:`~skevonas.genome.Genome.key`) of genomes that successive
+        halving trains to the full budget whatever their early scores.
     journal : Journal or None, default=None
         Where results (and rung results) are written as they arrive, and
         which journaled results come back without training; closed when the
@@ -128,6 +131,7 @@ class SearchEngine:
         deadline: float | None = None,
         min_epochs: int | None = None,
         halving_factor: int = 3,
+        protected: Collection[str] = (),
         journal: Journal | None = None,
         worker: Worker = run_task,
     ) -> None:
@@ -146,6 +150,7 @@ class SearchEngine:
             else rung_budgets(settings.max_epochs, min_epochs, halving_factor)
         )
         self.halving_factor = halving_factor
+        self.protected = frozenset(protected)
         self.journal = journal if journal is not None else Journal(None, {})
         self.worker = worker
         self._parallel: Parallel | None = None
@@ -271,8 +276,9 @@ class SearchEngine:
         """
         assert self.budgets is not None
         rung = functools.partial(self._rung, genomes, generation)
+        protected = {i for i, genome in enumerate(genomes) if genome.key() in self.protected}
         for i, result in successive_halving(
-            range(len(genomes)), self.budgets, self.halving_factor, rung
+            range(len(genomes)), self.budgets, self.halving_factor, rung, protected
         ):
             if self.journal.take(genomes[i]) is None:  # not journaled before the crash
                 self.journal.record(generation, genomes[i], result)

@@ -16,6 +16,14 @@ time limit ends its training before its rung's budget has finished
 training, as it would have with full fidelity: its score is a full-budget
 score.
 
+Successive halving judges a candidate by the first epochs of its schedule,
+where small networks lead and large ones that end better (EEGNeX on
+SelfRegulationSCP1, for one) still trail. So candidates may be
+*protected*: they go on to the full budget whatever their early scores,
+beside the best of the others. The estimator protects the genomes a search
+starts from (``initial_genomes``): the standard designs it must beat are
+always among its full-budget candidates.
+
 A search resumed after a crash in the middle of such a generation replays
 the generation's schedule: the rung results journaled before the crash come
 back without training (:class:`~skevonas.engine.SearchEngine`), so the same
@@ -30,7 +38,7 @@ search engine supplies the function that trains one rung.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 __all__ = ["rung_budgets", "successive_halving"]
@@ -85,14 +93,19 @@ def rung_budgets(max_epochs: int, min_epochs: int, factor: int) -> list[int]:
 
 
 def successive_halving(
-    candidates: Sequence[int], budgets: Sequence[int], factor: int, run: RunRung
+    candidates: Sequence[int],
+    budgets: Sequence[int],
+    factor: int,
+    run: RunRung,
+    protected: Collection[int] = (),
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Train ``candidates`` by successive halving; yield each final result.
 
-    Every candidate trains for ``budgets[0]`` epochs; of those that trained a
-    rung, the best ``ceil(n / factor)`` by score go on to the next budget
-    (those among them that are still training). Results are yielded as
-    ``(index, result)`` once final, that is when a candidate stops going on.
+    Every candidate trains for ``budgets[0]`` epochs; of the others that
+    trained a rung, the best ``ceil(n / factor)`` by score go on to the next
+    budget (those among them that are still training), and so do the
+    ``protected`` ones. Results are yielded as ``(index, result)`` once
+    final, that is when a candidate stops going on.
 
     Parameters
     ----------
@@ -112,6 +125,12 @@ def successive_halving(
         candidate that stopped at its budget without a snapshot (e.g. its
         result was journaled before a crash) may go on too: its next task
         has no snapshot, so it trains from scratch up to the next budget.
+    protected : collection of int, default=()
+        Candidates that go on to the full budget whatever their early
+        scores (unless they fail or stop on their own), outside the
+        ``ceil(n / factor)`` places of the others: networks known to learn
+        slowly but well, such as the standard designs a search starts from,
+        which a rung early in their schedule would cut.
 
     Yields
     ------
@@ -136,6 +155,12 @@ def successive_halving(
     ('partial', 1, 3)
     >>> final[0]["status"], final[0]["budget"]
     ('partial', 1)
+
+    Protecting candidate 0 trains it to the full budget beside the best of the others:
+
+    >>> final = dict(successive_halving(range(9), [1, 3, 9], 3, run, protected={0}))
+    >>> sorted(i for i, r in final.items() if r["status"] == "ok")
+    [0, 8]
     """
     active = list(candidates)
     # Candidates that trained a rung to its budget and may go on: (result,
@@ -162,9 +187,10 @@ def successive_halving(
                 yield i, result  # finished: failed, or its own stopping rule ended it
                 continue
             waiting[i] = (result, snapshot)
-        n_keep = math.ceil(len(scored) / factor)
-        best = sorted(scored, key=lambda i: (-float(scored[i]["score"]), i))[:n_keep]
-        active = [i for i in best if i in waiting]
+        others = [i for i in scored if i not in protected]
+        n_keep = math.ceil(len(others) / factor)
+        best = sorted(others, key=lambda i: (-float(scored[i]["score"]), i))[:n_keep]
+        active = [i for i in [*sorted(set(protected) & set(scored)), *best] if i in waiting]
         for i in [i for i in waiting if i not in active]:
             yield i, _partial(waiting.pop(i)[0])
         if not active:

@@ -19,10 +19,11 @@ from __future__ import annotations
 import functools
 import numbers
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.metrics import get_scorer
 
 from .augment import EEGAugment
@@ -439,16 +440,17 @@ def search_callbacks(
     deadline: float | None,
     verbose: int,
     engine: SearchEngine | None = None,
-    final_rounds: float = 1.0,
+    final_stage: Mapping[str, Any] | None = None,
 ) -> list[SearchCallback]:
     """The user's callbacks, then the time budget and the progress display.
 
     With ``max_time`` and the search's ``engine``, a :class:`RefitReserve`
     moves the deadline of the search (the engine's and the time budget's)
-    so that what follows the search still ends by ``deadline``: that is
-    ``final_rounds`` times the refit of the best genome on all the data
-    (the finalists' cross-validation and the refits of an ensemble's
-    members, counted in rounds of parallel refits).
+    so that what follows the search still ends by ``deadline``: the
+    finalists' cross-validation and the refits of the final model's
+    members, described by ``final_stage`` (``finalists``, ``folds`` and
+    ``members``, as :class:`RefitReserve` takes them; by default the refit
+    of the best genome alone), on the engine's workers.
 
     Examples
     --------
@@ -465,9 +467,11 @@ def search_callbacks(
             out.append(
                 RefitReserve(
                     deadline,
-                    scale * final_rounds,
+                    scale,
                     functools.partial(_move, engine, budget),
                     full_budget=engine.settings.patience is None,
+                    workers=max(1, effective_n_jobs(engine.n_jobs)),
+                    **(final_stage or {}),
                 )
             )
     if verbose >= 1:

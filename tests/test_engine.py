@@ -138,6 +138,16 @@ def test_successive_halving_goes_on_from_each_snapshot():
     assert {final[i]["status"] for i in (0, 2, 3)} == {"partial"}
 
 
+def test_protected_genomes_train_the_full_budget_whatever_their_rungs_say():
+    recorder = Recorder(rungs)
+    narrow = GENOMES[0]  # the worst at every rung
+    with engine(recorder, n_jobs=1, min_epochs=1, protected=[narrow.key()]) as eng:
+        final = dict(eng.evaluate(GENOMES, generation=0))
+    assert final[0]["status"] == "ok" and final[0]["budget"] == 9
+    assert final[1]["status"] == "ok"  # the best of the others still goes on
+    assert {final[i]["status"] for i in (2, 3)} == {"partial"}
+
+
 def test_without_a_full_budget_candidate_the_best_partial_one_wins():
     def out_of_time_after_rung_0(task):
         if task.snapshot is not None:

@@ -279,3 +279,43 @@ def test_a_result_without_a_snapshot_goes_on_from_scratch():
     assert log[1] == [(2, 3, None)]
     assert final[2]["status"] == "ok" and final[2]["rung"] == 1
     assert final[0]["status"] == final[1]["status"] == "partial"
+
+
+def test_protected_candidates_go_on_to_the_full_budget_beside_the_best_others():
+    log = []
+    scores = [0.1, 0.9, 0.5, 0.3, 0.8, 0.2, 0.7, 0.4, 0.6]
+    run = toy_run(scores, log)
+    final = dict(successive_halving(range(9), [1, 3, 9], 3, run, protected={0, 3}))
+    # rung 1: the protected two and ceil(7 / 3) = 3 of the others; rung 2: the
+    # protected two and ceil(3 / 3) = 1 of the others
+    assert sorted(i for i, _, _ in log[1]) == [0, 1, 3, 4, 6]
+    assert sorted(i for i, _, _ in log[2]) == [0, 1, 3]
+    assert {i for i, r in final.items() if r["status"] == "ok"} == {0, 1, 3}
+    assert final[0]["budget"] == 9 and final[0]["score"] == 0.1
+
+
+def test_a_protected_candidate_that_fails_or_stops_early_is_final():
+    log = []
+    run = toy_run([0.1, 0.2, 0.9, 0.5], log, stops={0}, fails={1})
+    final = dict(successive_halving(range(4), [1, 3], 3, run, protected={0, 1}))
+    assert final[0]["status"] == "ok" and final[0]["rung"] == 0  # its own stopping rule
+    assert final[1]["status"] == "failed"
+    assert [i for i, _, _ in log[1]] == [2]
+
+
+def test_the_estimator_trains_its_initial_genomes_to_the_full_budget(blobs):
+    X, y = blobs
+    slow = Genome("mlp", [LayerGene("dense", {"units": 4, "activation": "relu"})], {"lr": 1e-4})
+    clf = EvolutionaryNASClassifier(
+        population_size=4,
+        n_generations=1,
+        max_epochs=9,
+        min_epochs=1,
+        initial_genomes=[slow],
+        n_finalists=1,
+        random_state=0,
+    ).fit(X, y)
+    rows = sorted(clf.evaluations_, key=lambda row: row["index"])
+    assert rows[0]["status"] == "ok" and rows[0]["budget"] == 9
+    # beside it, one of the three others (unprotected, one of four would go on)
+    assert sum(row["status"] == "ok" for row in rows) == 2

@@ -25,6 +25,7 @@ from skorch.callbacks import Callback
 
 import skevonas
 from skevonas import EvolutionaryNASClassifier, SearchCallback
+from skevonas.callbacks import RefitReserve
 from skevonas.checkpoint import CheckpointError, load_checkpoint, load_journal
 from skevonas.evaluation import CandidateData, TrainSettings
 from skevonas.evolution import EvaluationRecord, SearchState
@@ -282,7 +283,7 @@ def test_the_refit_stops_when_max_time_is_up(blobs):
 def test_a_search_with_max_time_keeps_time_for_its_refit(blobs, fast, caplog):
     with caplog.at_level(logging.DEBUG, logger="skevonas.callbacks"):
         EvolutionaryNASClassifier(**fast, max_time=600).fit(*blobs)
-    assert any(m.startswith("keeping ") and "for the refit" in m for m in caplog.messages)
+    assert any(m.startswith("keeping ") and "for the final stage" in m for m in caplog.messages)
 
 
 def test_the_search_keeps_time_for_the_refit_of_its_best_genome(blobs):
@@ -311,3 +312,36 @@ def test_the_search_keeps_time_for_the_refit_of_its_best_genome(blobs):
     resumed.add(EvaluationRecord(genome, 0.9, 0, 0, info={**result, "best_epoch": 12}))
     reserve.on_search_begin(resumed)
     assert engine.deadline == pytest.approx(1000.0 - 27.0)
+
+
+def test_the_reserve_counts_the_finalists_there_are_not_those_there_may_be():
+    # the demo's defect: one full-budget genome reserved time for 3 x 3 folds
+    moved = []
+    reserve = RefitReserve(
+        1000.0,
+        1.0,
+        moved.append,
+        margin=1.0,
+        full_budget=True,
+        finalists=3,
+        folds=3,
+        members=3,
+        workers=2,
+    )
+    state = SearchState("mlp", population_size=4, n_generations=1)
+    reserve.on_search_begin(state)
+    genomes = [Genome("mlp", [LayerGene("dense", {"units": n})]) for n in (4, 8, 16, 32)]
+    result = {"status": "ok", "epochs": 10}
+    reserve.on_evaluation_end(state, genomes[0], {**result, "score": 0.8, "fit_time": 30.0})
+    assert moved == [970.0]  # no cross-validation of one finalist: its refit alone
+    reserve.on_evaluation_end(state, genomes[1], {**result, "score": 0.7, "fit_time": 6.0})
+    # 3 folds of 20 s and 3 of 4 s on two workers (40 s), then refits of 30 and 6 s (30 s)
+    assert moved[-1] == pytest.approx(1000.0 - 40.0 - 30.0)
+    reserve.on_evaluation_end(state, genomes[2], {**result, "score": 0.6, "fit_time": 6.0})
+    assert moved[-1] == pytest.approx(1000.0 - 44.0 - 30.0)
+    # a fourth, worse genome is no finalist: nothing moves
+    reserve.on_evaluation_end(state, genomes[3], {**result, "score": 0.5, "fit_time": 900.0})
+    assert len(moved) == 3
+    # a better one replaces the worst finalist
+    reserve.on_evaluation_end(state, genomes[3], {**result, "score": 0.9, "fit_time": 60.0})
+    assert moved[-1] == pytest.approx(1000.0 - 100.0 - 60.0)
