@@ -31,7 +31,11 @@ own defaults on raw data.
 Each (method, data set, seed) gives one row: test accuracy, the estimated
 score stored as ``validation_score`` (skevonas, demo and random:
 ``best_score_``, the final model's cross-validated score), wall seconds of ``fit``,
-candidates trained, settings, versions and machine. With ``--results FILE``
+candidates trained, settings, versions and machine; the search rows also
+hold ``search_s`` and ``final_s`` (the search, then the finalists'
+cross-validation and refits), ``stop_reason`` and ``members`` (each member
+of the final model: weight, holdout and cross-validated scores, parameters
+and its own test accuracy). With ``--results FILE``
 (JSON lines) every row is appended as soon as it is done, rows already in the
 file are not rerun unless ``--rerun`` (a long benchmark runs in pieces and
 resumes), and ``--table-only`` prints the tables from the file alone.
