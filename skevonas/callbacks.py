@@ -376,13 +376,15 @@ class RefitReserve(SearchCallback):
         epochs = max(1, int(info.get("epochs") or 1))
         per_epoch = float(info.get("fit_time") or 0.0) / epochs
         refit_epochs = epochs if self.full_budget else int(info.get("best_epoch") or epochs)
-        top = sorted(
-            {**self._best, key: (score, per_epoch * refit_epochs * self.scale)}.items(),
-            key=lambda item: -item[1][0],
-        )[: max(1, self.finalists)]
-        if key not in dict(top):
+        top = dict(
+            sorted(
+                {**self._best, key: (score, per_epoch * refit_epochs * self.scale)}.items(),
+                key=lambda item: -item[1][0],
+            )[: max(1, self.finalists)]
+        )
+        if key not in top:
             return
-        self._best = dict(top)
+        self._best = top
         costs = [cost for _, cost in self._best.values()]
         folds = []
         if self.folds and len(costs) > 1:
