@@ -67,15 +67,17 @@ and one table at the end sums them up against the targets of the issue.
    accuracy. Target: skevonas at
    most 1/3 of GASearchCV's wall time at equal or better test accuracy.
 4. **Fashion-MNIST end to end** (:func:`skevonas.datasets.load_fashion_mnist`,
-   60,000 / 10,000 images) with ``search_space="naturalselection"`` on the
-   CPU with ``--n-jobs`` workers, a search budget of ``--fm-max-time``
-   seconds and a per-candidate limit ``--fm-candidate-time-limit`` (which
-   also bounds the refit, since the refit trains the best genome for its
-   best epoch count). Reported: test accuracy, search, refit and total
-   time. Target: at least 90.3 % test accuracy within 15 minutes in all (the
-   seed package naturalselection reported 90.29 % after about 92 minutes on
-   a laptop). ``--min-epochs`` is passed to the estimator only when given
-   (multi-fidelity successive halving, where the installed skevonas has it).
+   60,000 / 10,000 images) with ``--fm-space`` (default
+   ``"naturalselection"``, the seed package's MLP space; ``"cnn2d"`` for
+   the 2-D CNN space) on the CPU with ``--n-jobs`` workers, ``max_time``
+   ``--fm-max-time`` seconds for the whole fit and a per-candidate limit
+   ``--fm-candidate-time-limit``; ``--fm-cv`` folds re-score the finalists
+   (0: none, the holdout picks). Reported: test accuracy, search, final
+   stage and total time. Targets: MLP spaces at least 90.3 % test accuracy
+   within 15 minutes in all (the seed package naturalselection reported
+   90.29 % after about 92 minutes on a laptop); ``cnn2d`` at least 92.5 %
+   within 30 minutes. ``--min-epochs`` is passed to the estimator only when
+   given (multi-fidelity successive halving).
 
 ``--quick`` is a smoke test of every part in a few minutes: a 40-genome
 sub-grid (2 widths, 1-2 layers, 2 activations, 5 optimizers) with 5 epochs,
@@ -157,6 +159,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "fm_patience": 3,
         "fm_max_time": 600.0,
         "fm_candidate_time_limit": 200.0,
+        "fm_cv": 3,
     },
     "quick": {
         "seeds": [0, 1],
@@ -176,6 +179,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "fm_patience": 1,
         "fm_max_time": 60.0,
         "fm_candidate_time_limit": 30.0,
+        "fm_cv": 0,
     },
 }
 # The 40-genome sub-grid of --quick.
@@ -190,7 +194,8 @@ TOLERANCE = 0.005  # "within 0.5 points of the grid's best"
 GRID_FRACTION = 9  # target: at most 1/9 of the grid ...
 SEEDS_NEEDED = 0.8  # ... in at least 8 of 10 seeds
 SPEED_TARGET = 3.0  # skevonas at most 1/3 of GASearchCV's wall time
-FM_ACCURACY, FM_SECONDS = 0.903, 15 * 60
+# Fashion-MNIST targets (test accuracy, seconds of the whole fit): MLP spaces, the 2-D CNN space
+FM_TARGETS = {"mlp": (0.903, 15 * 60), "cnn2d": (0.925, 30 * 60)}
 ROW_FIELDS = ("score", "peak_score", "status", "epochs", "best_epoch", "stopped_by", "fit_time")
 
 
@@ -850,14 +855,17 @@ def part4(args: argparse.Namespace) -> list[tuple[str, str, str, str, str]]:
     X_train, X_test, y_train, y_test = load_fashion_mnist(
         n_train=args.fm_n_train, n_test=args.fm_n_test, return_X_y=True
     )
+    if args.fm_space == "cnn2d":  # images: (n, channels, height, width)
+        X_train, X_test = X_train.reshape(-1, 1, 28, 28), X_test.reshape(-1, 1, 28, 28)
     params: dict[str, Any] = {
-        "search_space": "naturalselection",
+        "search_space": args.fm_space,
         "initial_genomes": None,
         "population_size": args.fm_population,
         "n_generations": args.fm_generations,
         "max_epochs": args.fm_max_epochs,
-        "patience": args.fm_patience,
+        "patience": args.fm_patience or None,
         "max_time": args.fm_max_time,
+        "cv": args.fm_cv or None,
         "candidate_time_limit": args.fm_candidate_time_limit or None,
         "n_jobs": args.n_jobs,
         # one thread per worker in the search, all the cores for the refit
@@ -881,13 +889,15 @@ def part4(args: argparse.Namespace) -> list[tuple[str, str, str, str, str]]:
         f"{clf.best_score_:.4f})",
         flush=True,
     )
-    ok = accuracy >= FM_ACCURACY and total <= FM_SECONDS
+    target, seconds = FM_TARGETS["cnn2d" if args.fm_space == "cnn2d" else "mlp"]
+    ok = accuracy >= target and total <= seconds
     return [
         (
             "4",
-            f"Fashion-MNIST test acc., search + refit = total ({clf.n_evaluations_} candidates)",
+            f"Fashion-MNIST ({args.fm_space}) test acc., search + final stage = total "
+            f"({clf.n_evaluations_} candidates)",
             f"{accuracy:.4f}, {clf.search_time_:.0f} + {clf.refit_time_:.0f} = {total:.0f} s",
-            f">= {FM_ACCURACY}, <= {FM_SECONDS} s",
+            f">= {target}, <= {seconds} s",
             "yes" if ok else "no",
         )
     ]
@@ -918,8 +928,10 @@ def parse_args() -> argparse.Namespace:
     add("--fm-population", type=int, help="part 4 (default 10)")
     add("--fm-generations", type=int, help="part 4 (default 100: max time ends it)")
     add("--fm-max-epochs", type=int, help="part 4 (default 15)")
-    add("--fm-patience", type=int, help="part 4 (default 3)")
-    add("--fm-max-time", type=float, help="part 4: search seconds (default 600)")
+    add("--fm-patience", type=int, help="part 4, 0: no early stopping (default 3)")
+    add("--fm-max-time", type=float, help="part 4: max_time, the whole fit (default 600)")
+    add("--fm-space", default="naturalselection", help="part 4: search space")
+    add("--fm-cv", type=int, help="part 4: finalists' folds, 0: none (default 3)")
     add(
         "--fm-candidate-time-limit", type=float, help="part 4: seconds per candidate, 0: none (200)"
     )

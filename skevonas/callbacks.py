@@ -282,6 +282,7 @@ class RefitReserve(SearchCallback):
     over the internal training part). With two finalists or more and
     ``folds``, each finalist trains ``folds`` folds of ``(folds - 1) /
     folds`` of that; then the ``members`` costliest finalists are refitted.
+    Without ``folds`` the best score wins alone: its refit is all there is.
     Each of the two stages runs on ``workers`` in parallel, as long as its
     longest-first schedule takes; their sum, times ``margin``, is kept.
 
@@ -387,9 +388,10 @@ class RefitReserve(SearchCallback):
         self._best = top
         costs = [cost for _, cost in self._best.values()]
         folds = []
+        refits = costs[:1]  # without cross-validation the best score wins alone
         if self.folds and len(costs) > 1:
             folds = [c * (self.folds - 1) / self.folds for c in costs for _ in range(self.folds)]
-        refits = sorted(costs, reverse=True)[: max(1, self.members)]
+            refits = sorted(costs, reverse=True)[: max(1, self.members)]
         reserve = (_makespan(folds, self.workers) + _makespan(refits, self.workers)) * self.margin
         logger.debug("keeping %.1f s for the final stage of %d finalist(s)", reserve, len(costs))
         self.move(self.end - reserve)

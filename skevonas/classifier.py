@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from .base import NetClassifierBase
 from .data import Seeds, decimate_data, draw_entropy, encode_labels, split_data
 from .engine import SearchEngine
-from .evolution import SearchState, evolve
+from .evolution import SearchState, evolve, seed_genomes
 from .final import FinalModel, SearchFailedError, final_model, finalists, winner
 from .resume import Journal, resume_point, search_meta
 from .settings import (
@@ -507,7 +507,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
                 self.classes_, self.sample_shape_ = classes, tuple(int(s) for s in X.shape[1:])
                 self.search_space_ = space
                 # the initial genomes as the search will hold them: they train in full
-                protected = [space.repair(genome).key() for genome in initial]
+                protected = [genome.key() for genome in seed_genomes(space, initial)]
                 engine = self._engine(parts, settings, seeds.entropy, journal, deadline, protected)
                 self._log_start(engine, resume is not None)
                 start = time.perf_counter()

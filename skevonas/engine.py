@@ -36,7 +36,7 @@ import math
 import os
 import tempfile
 import warnings
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -52,7 +52,7 @@ from .genome import Genome
 from .networks import estimate_macs
 from .parallel import iter_batch, share_once, worker_pool
 from .resume import Journal
-from .tasks import CandidateTask, Worker, refit_task, run_task
+from .tasks import CandidateTask, RefitPlan, Worker, call, refit_task, run_task
 
 __all__ = ["CandidateTask", "SearchEngine", "run_task"]
 
@@ -366,7 +366,12 @@ class SearchEngine:
 
     # ------------------------------------------------------------------ finalists
     def cross_validate(
-        self, genomes: Sequence[Genome], n_folds: int, seed: int
+        self,
+        genomes: Sequence[Genome],
+        n_folds: int,
+        seed: int,
+        *,
+        alongside: Mapping[int, RefitPlan] | None = None,
     ) -> list[dict[str, Any]]:
         """Score each genome by stratified ``n_folds``-fold cross-validation on all the data.
 
@@ -374,6 +379,11 @@ class SearchEngine:
         (training part, then validation part: :meth:`CandidateData.samples
         <skevonas.evaluation.CandidateData.samples>`), with its search seed,
         for the full budget; all folds of all genomes run in parallel.
+
+        With ``alongside``, the genomes it names are also refitted on all the
+        data, in the same batch as the folds: a speculative refit of a likely
+        winner before the winner is known, which fills the workers that the
+        folds' tail leaves idle (see :meth:`can_refit_alongside`).
 
         Parameters
         ----------
@@ -383,6 +393,8 @@ class SearchEngine:
             Folds (at least 2).
         seed : int
             Seeds the folds.
+        alongside : mapping of int to RefitPlan, or None, default=None
+            ``{i: plan}``: refit ``genomes[i]`` under ``plan`` beside the folds.
 
         Returns
         -------
@@ -390,7 +402,9 @@ class SearchEngine:
             Per genome: ``cv_score`` (the mean fold score; NaN if a fold
             failed or was skipped), ``cv_scores`` (per fold), ``oof_proba``
             (out-of-fold class probabilities of every sample, an array, or
-            None) and ``errors``.
+            None) and ``errors``; the dicts of the genomes refitted
+            ``alongside`` also have ``net``: the refitted net, or None if that
+            refit failed.
 
         Examples
         --------
@@ -410,7 +424,7 @@ class SearchEngine:
         if self._parallel is None:
             raise RuntimeError("use the SearchEngine as a context manager: `with engine: ...`")
         n_samples = len(self.data.y_train) + len(self.data.y_valid)
-        jobs: list[tuple[CandidateTask, CandidateData]] = []
+        jobs: list[tuple[Any, ...]] = []
         for g, genome in enumerate(genomes):
             for fold in range(n_folds):
                 task = CandidateTask(
@@ -427,13 +441,29 @@ class SearchEngine:
                     split=Split(seed, n_folds, fold),
                     return_proba=True,
                 )
-                jobs.append((task, self.data))
-        jobs.sort(key=lambda job: -self._cost(job[0].genome))  # most expensive first
+                jobs.append((self.worker, task, self.data))
+        share = (n_folds - 1) / n_folds
+        costs = [self._cost(job[1].genome) * share for job in jobs]
+        refits = dict(alongside or {})
+        refit_of: list[int | None] = [None] * len(jobs)  # the genome a job refits
+        for g, plan in refits.items():
+            jobs.append((refit_task, *self._refit_args(genomes[g], plan, slot=0)))
+            costs.append(self._cost(genomes[g]))
+            refit_of.append(g)
+        # most expensive first (stable: the folds keep their order among themselves)
+        order = sorted(range(len(jobs)), key=lambda i: -costs[i])
+        jobs, refit_of = [jobs[i] for i in order], [refit_of[i] for i in order]
         scores = [[math.nan] * n_folds for _ in genomes]
         oof = [np.zeros((n_samples, self.data.n_classes)) for _ in genomes]
         errors: list[list[str]] = [[] for _ in genomes]
-        for position, result in iter_batch(self._parallel, self.worker, jobs):
-            task = jobs[position][0]
+        nets: dict[int, Any] = {}
+        for position, result in iter_batch(self._parallel, call, jobs):
+            if (owner := refit_of[position]) is not None:
+                nets[owner] = result.get("net")
+                if nets[owner] is None:
+                    logger.warning("the refit alongside the folds failed: %s", result.get("error"))
+                continue
+            task = jobs[position][1]
             g, fold = divmod(task.index, n_folds)
             if result["status"] != "ok":
                 errors[g].append(str(result.get("error", result["status"])))
@@ -452,7 +482,51 @@ class SearchEngine:
                     "errors": errors[g],
                 }
             )
+        for g in refits:
+            results[g]["net"] = nets.get(g)
         return results
+
+    def can_refit_alongside(self) -> bool:
+        """Whether a refit in a worker trains exactly as :meth:`refit` would in this process.
+
+        True with more than one worker, no GPU slots, and as many torch
+        threads per worker as :meth:`refit` uses: then a refit started
+        alongside the finalists' folds (``cross_validate(...,
+        alongside=...)``) gives the same net as one started after them,
+        only sooner.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skevonas.evaluation import CandidateData, TrainSettings
+        >>> data = CandidateData(np.zeros((4, 3)), np.array([0, 1, 0, 1]),
+        ...                      np.zeros((2, 3)), np.array([0, 1]), n_classes=2)
+        >>> SearchEngine(data, TrainSettings(), entropy=0, n_jobs=1).can_refit_alongside()
+        False
+        """
+        return (
+            effective_n_jobs(self.n_jobs) > 1
+            and self.devices.pool is None
+            and self.n_threads == threads_per_worker(1, self.torch_threads)
+        )
+
+    def _refit_args(self, genome: Genome, plan: RefitPlan, slot: int) -> tuple[Any, ...]:
+        """The arguments of :func:`~skevonas.tasks.refit_task` for ``genome`` under ``plan``."""
+        stats = channel_stats(plan.X) if plan.standardize else None
+        return (
+            genome,
+            plan.X,
+            plan.y,
+            self.data.n_classes,
+            plan.epochs,
+            stats,
+            self.settings,
+            plan.seed,
+            self.devices,
+            slot,
+            self.n_threads,
+            plan.stop_at,
+        )
 
     # ------------------------------------------------------------------ refit
     def refit_all(
@@ -515,23 +589,9 @@ class SearchEngine:
                 self.refit(g, X, y, epochs=e, standardize=standardize, seed=s, stop_at=stop_at)
                 for g, e, s in zip(genomes, epochs, seeds, strict=True)
             ]
-        stats = channel_stats(X) if standardize else None
         # each member keeps statistics of its own (Standardize shares the arrays it gets)
         jobs = [
-            (
-                g,
-                X,
-                y,
-                self.data.n_classes,
-                e,
-                stats,
-                self.settings,
-                s,
-                self.devices,
-                slot,
-                self.n_threads,
-                stop_at,
-            )
+            self._refit_args(g, RefitPlan(X, y, e, standardize, s, stop_at), slot)
             for slot, (g, e, s) in enumerate(zip(genomes, epochs, seeds, strict=True))
         ]
         nets: list[Any] = [None] * len(jobs)

@@ -33,7 +33,7 @@ from .genome import Genome
 from .operators import CROSSOVERS, SELECTIONS, mutate
 from .space import SearchSpace
 
-__all__ = ["EvaluationRecord", "SearchState", "evolve"]
+__all__ = ["EvaluationRecord", "SearchState", "evolve", "seed_genomes"]
 
 logger = logging.getLogger(__name__)
 
@@ -446,6 +446,27 @@ def _prepare_resume(
     return state
 
 
+def seed_genomes(space: SearchSpace, seeds: Sequence[Genome]) -> list[Genome]:
+    """The initial genomes as the first generation holds them: repaired, each key once.
+
+    :func:`evolve` places these in generation 0; the estimator protects
+    their keys under successive halving, so both take them from here.
+
+    Examples
+    --------
+    >>> from skevonas import Genome, LayerGene, mlp_space
+    >>> space = mlp_space().bind((4,))
+    >>> wide = Genome("mlp", [LayerGene("dense", {"units": 64, "activation": "relu"})])
+    >>> len(seed_genomes(space, [wide, wide]))
+    1
+    """
+    held: dict[str, Genome] = {}
+    for genome in seeds:
+        genome = space.repair(genome)
+        held.setdefault(genome.key(), genome)
+    return list(held.values())
+
+
 # --------------------------------------------------------------------------- steps
 def _initial_population(
     space: SearchSpace,
@@ -453,10 +474,7 @@ def _initial_population(
     rng: np.random.Generator,
     seeds: Sequence[Genome],
 ) -> list[tuple[Genome, tuple[str, ...]]]:
-    population: dict[str, Genome] = {}
-    for genome in seeds:
-        genome = space.repair(genome)
-        population.setdefault(genome.key(), genome)
+    population = {genome.key(): genome for genome in seed_genomes(space, seeds)}
     tries = 0
     while len(population) < size and tries < 50 * size:
         genome = space.sample(rng)

@@ -16,6 +16,12 @@ final model is chosen in three steps after the search (:func:`final_model`):
    :class:`~skevonas.builders.layers.Decimate` front when the search ran on
    decimated data).
 
+With several CPU workers, the refit of the best holdout finalist starts in
+step 1, beside the folds (a speculative refit, the search's own guess at
+the winner: :meth:`~skevonas.engine.SearchEngine.can_refit_alongside`). It
+is kept when that finalist leads the final model and thrown away otherwise;
+either way the final model is the one a refit after step 2 would give.
+
 The ensemble's out-of-fold score is the search's estimate of its accuracy.
 
 Data flows one way: ``SearchState`` and the engine in, a :class:`FinalModel` out.
@@ -40,6 +46,7 @@ from .engine import SearchEngine
 from .ensemble import EnsembleModule, accuracy, ensemble_net, greedy_selection
 from .evolution import EvaluationRecord, SearchState
 from .genome import Genome
+from .tasks import RefitPlan
 
 __all__ = [
     "FinalModel",
@@ -247,6 +254,11 @@ def finalists(state: SearchState, k: int) -> list[EvaluationRecord]:
     return out
 
 
+def _refit_epochs(record: EvaluationRecord, refit_epochs: int | None) -> int:
+    """Epochs of the refit of ``record``'s genome: ``refit_epochs``, else its peak epoch."""
+    return int(refit_epochs or record.info.get("best_epoch") or record.info.get("epochs", 1))
+
+
 def final_model(
     engine: SearchEngine,
     records: Sequence[EvaluationRecord],
@@ -325,8 +337,19 @@ def final_model(
     weights = np.zeros(len(records))
     weights[0] = 1.0
     score = float(records[0].score)
+    guess = 0  # the best holdout finalist, refitted beside the folds as if it will lead
+    guessed: Any = None
     if cv and len(records) > 1:
-        results = engine.cross_validate([r.genome for r in records], cv, int(seeds[-1]))
+        plan = RefitPlan(
+            X, y, _refit_epochs(records[guess], refit_epochs), standardize, seed, stop_at
+        )
+        results = engine.cross_validate(
+            [r.genome for r in records],
+            cv,
+            int(seeds[-1]),
+            alongside={guess: plan} if engine.can_refit_alongside() else None,
+        )
+        guessed = results[guess].get("net")
         for row, result in zip(rows, results, strict=True):
             row["cv_score"], row["cv_scores"] = result["cv_score"], result["cv_scores"]
         # out-of-fold probabilities follow the engine's sample order, not X's
@@ -356,25 +379,30 @@ def final_model(
     )
     for i, row in enumerate(rows):
         row["weight"] = float(weights[i])
-    epochs = [
-        int(refit_epochs or records[i].info.get("best_epoch") or records[i].info.get("epochs", 1))
-        for i in members
-    ]
+    epochs = [_refit_epochs(records[i], refit_epochs) for i in members]
+    member_seeds = [seed] + [int(s) for s in seeds[1 : len(members)]]
+    # the speculative refit counts only where it is what refit_all would train
+    done = [guessed] if guessed is not None and members[0] == guess else []
     start = time.perf_counter()
-    nets = engine.refit_all(
-        [records[i].genome for i in members],
-        X,
-        y,
-        epochs=epochs,
-        standardize=standardize,
-        seeds=[seed] + [int(s) for s in seeds[1 : len(members)]],
-        stop_at=stop_at,
+    nets = done + (
+        engine.refit_all(
+            [records[i].genome for i in members[len(done) :]],
+            X,
+            y,
+            epochs=epochs[len(done) :],
+            standardize=standardize,
+            seeds=member_seeds[len(done) :],
+            stop_at=stop_at,
+        )
+        if len(members) > len(done)
+        else []
     )
     logger.info(
-        "refitted %d member(s) on all %d samples in %.1f s",
+        "refitted %d member(s) on all %d samples in %.1f s%s",
         len(members),
         len(y),
         time.perf_counter() - start,
+        ", the first one alongside the cross-validation" if done else "",
     )
     member_weights = [float(weights[i]) for i in members]
     if len(nets) == 1 and decimation == 1:

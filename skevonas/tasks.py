@@ -19,7 +19,7 @@ from .devices import DevicePlan
 from .evaluation import CandidateData, Split, TrainSettings, evaluate_candidate, fit_final
 from .genome import Genome
 
-__all__ = ["CandidateTask", "Worker", "refit_task", "run_task"]
+__all__ = ["CandidateTask", "RefitPlan", "Worker", "call", "refit_task", "run_task"]
 
 
 @dataclass(frozen=True)
@@ -223,3 +223,40 @@ def refit_task(
 
 
 Worker = Callable[[CandidateTask, CandidateData], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class RefitPlan:
+    """How one genome is refitted on all the data, held together to travel in a batch.
+
+    The fields are the arguments of the same names of
+    :meth:`SearchEngine.refit <skevonas.engine.SearchEngine.refit>`; a plan
+    lets a refit join the finalists' folds
+    (:meth:`~skevonas.engine.SearchEngine.cross_validate`'s ``alongside``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> plan = RefitPlan(np.zeros((4, 2)), np.array([0, 1, 0, 1]), epochs=3,
+    ...                  standardize=True, seed=0)
+    >>> plan.epochs, plan.stop_at
+    (3, None)
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    epochs: int
+    standardize: bool
+    seed: int
+    stop_at: float | None = None
+
+
+def call(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    """``fn(*args)``: lets one batch of tasks mix workers (the folds and refits).
+
+    Examples
+    --------
+    >>> call(max, 2, 5)
+    5
+    """
+    return fn(*args)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import pickle
 
+import joblib
 import numpy as np
 import pytest
 import torch
@@ -23,7 +24,10 @@ from skevonas.evaluation import (
     evaluate_candidate,
     make_net,
 )
+from skevonas.evolution import EvaluationRecord
+from skevonas.final import final_model
 from skevonas.settings import decimation
+from skevonas.tasks import RefitPlan
 from skevonas.training import CosineSchedule
 
 MLP = Genome(
@@ -329,3 +333,87 @@ def test_the_final_model_does_not_depend_on_n_jobs():
     assert one.finalists_ == two.finalists_
     assert one.ensemble_weights_ == two.ensemble_weights_
     np.testing.assert_array_equal(one.predict_proba(X), two.predict_proba(X))
+
+
+# --------------------------------------------------------------------------- speculative refit
+WIDE = Genome(
+    "mlp",
+    [LayerGene("dense", {"units": 32, "activation": "tanh"})],
+    {"optimizer": "adamw", "lr": 0.01, "batch_size": 16},
+)
+
+
+def test_the_refit_alongside_the_folds_is_the_refit_after_them():
+    data = _data()
+    X, y = data.samples()
+    settings = TrainSettings(max_epochs=4, patience=None)
+    plan = RefitPlan(X, y, epochs=3, standardize=True, seed=7)
+    with SearchEngine(data, settings, entropy=0, n_jobs=2) as engine:
+        assert engine.can_refit_alongside()
+        plain = engine.cross_validate([MLP, WIDE], n_folds=3, seed=0)
+        both = engine.cross_validate([MLP, WIDE], n_folds=3, seed=0, alongside={1: plan})
+        after = engine.refit(WIDE, X, y, epochs=3, standardize=True, seed=7)
+    assert [r["cv_scores"] for r in plain] == [r["cv_scores"] for r in both]
+    assert "net" not in plain[1] and "net" not in both[0]
+    assert len(both[1]["net"].history) == 3
+    np.testing.assert_array_equal(both[1]["net"].predict_proba(X), after.predict_proba(X))
+
+
+@pytest.mark.parametrize(
+    "n_jobs, torch_threads, expected",
+    [(1, 1, False), (2, 1, True), (2, None, joblib.cpu_count() == 1)],
+)
+def test_a_refit_goes_alongside_only_where_it_trains_the_same(n_jobs, torch_threads, expected):
+    engine = SearchEngine(
+        _data(), TrainSettings(), entropy=0, n_jobs=n_jobs, torch_threads=torch_threads
+    )
+    assert engine.can_refit_alongside() is expected
+
+
+class _Scripted(SearchEngine):
+    """An engine whose folds are scripted: ``good`` predicts every label, the others guess."""
+
+    good = 0
+
+    def can_refit_alongside(self):
+        return True
+
+    def cross_validate(self, genomes, n_folds, seed, *, alongside=None):
+        self.plans = dict(alongside)
+        y = self.data.labels()
+        results = []
+        for g, _ in enumerate(genomes):
+            proba = np.eye(2)[y] if g == self.good else np.full((len(y), 2), 0.5)
+            score = float(np.mean(proba.argmax(1) == y))
+            results.append({"cv_score": score, "cv_scores": [score], "oof_proba": proba})
+        for g, plan in self.plans.items():
+            results[g]["net"] = self.refit(
+                genomes[g], plan.X, plan.y, epochs=plan.epochs, standardize=True, seed=plan.seed
+            )
+        return results
+
+    def refit_all(self, genomes, X, y, **kwargs):
+        self.refitted = (list(genomes), kwargs["seeds"])
+        return super().refit_all(genomes, X, y, **kwargs)
+
+
+@pytest.mark.parametrize("good", [0, 1])
+def test_the_speculative_refit_is_kept_only_when_its_finalist_leads(good):
+    data = _data()
+    X, y = data.samples()
+    # WIDE has the better holdout score: it is refitted beside the folds
+    records = [EvaluationRecord(g, 0.9 - 0.1 * i, 0, i) for i, g in enumerate((WIDE, MLP))]
+    engine = _Scripted(data, TrainSettings(max_epochs=2, patience=None), entropy=0, n_jobs=1)
+    engine.good = good
+    engine.refitted = None
+    with engine:
+        final = final_model(
+            engine, records, X, y, cv=3, ensemble_size=1, refit_epochs=2, standardize=True, seed=5
+        )
+    [(index, plan)] = engine.plans.items()
+    assert index == 0 and plan.seed == 5 and plan.epochs == 2
+    assert final.genomes == [(WIDE, MLP)[good]]
+    if good == 0:
+        assert engine.refitted is None  # the net trained beside the folds is the final one
+    else:
+        assert engine.refitted == ([MLP], [5])  # trained after, with the leader's seed

@@ -314,20 +314,25 @@ def test_the_search_keeps_time_for_the_refit_of_its_best_genome(blobs):
     assert engine.deadline == pytest.approx(1000.0 - 27.0)
 
 
-def test_the_reserve_counts_the_finalists_there_are_not_those_there_may_be():
-    # the demo's defect: one full-budget genome reserved time for 3 x 3 folds
-    moved = []
-    reserve = RefitReserve(
+def _three_finalists(moved, folds, members):
+    """A reserve for 3 finalists on 2 workers, full budget, no margin, ending at 1000 s."""
+    return RefitReserve(
         1000.0,
         1.0,
         moved.append,
         margin=1.0,
         full_budget=True,
         finalists=3,
-        folds=3,
-        members=3,
+        folds=folds,
+        members=members,
         workers=2,
     )
+
+
+def test_the_reserve_counts_the_finalists_there_are_not_those_there_may_be():
+    # the demo's defect: one full-budget genome reserved time for 3 x 3 folds
+    moved = []
+    reserve = _three_finalists(moved, folds=3, members=3)
     state = SearchState("mlp", population_size=4, n_generations=1)
     reserve.on_search_begin(state)
     genomes = [Genome("mlp", [LayerGene("dense", {"units": n})]) for n in (4, 8, 16, 32)]
@@ -345,3 +350,19 @@ def test_the_reserve_counts_the_finalists_there_are_not_those_there_may_be():
     # a better one replaces the worst finalist
     reserve.on_evaluation_end(state, genomes[3], {**result, "score": 0.9, "fit_time": 60.0})
     assert moved[-1] == pytest.approx(1000.0 - 100.0 - 60.0)
+
+
+def test_without_cross_validation_the_reserve_keeps_the_best_genomes_refit_only():
+    # Fashion-MNIST with cv=None: the costliest of 3 finalists was reserved for, though
+    # the best holdout score is refitted alone (772 s kept for a 202 s refit)
+    moved = []
+    reserve = _three_finalists(moved, folds=None, members=1)
+    state = SearchState("mlp", population_size=3, n_generations=1)
+    reserve.on_search_begin(state)
+    genomes = [Genome("mlp", [LayerGene("dense", {"units": n})]) for n in (4, 8, 16)]
+    result = {"status": "ok", "epochs": 10}
+    reserve.on_evaluation_end(state, genomes[0], {**result, "score": 0.8, "fit_time": 30.0})
+    reserve.on_evaluation_end(state, genomes[1], {**result, "score": 0.7, "fit_time": 90.0})
+    assert moved == [970.0, 970.0]  # a costlier but worse finalist adds nothing
+    reserve.on_evaluation_end(state, genomes[2], {**result, "score": 0.9, "fit_time": 12.0})
+    assert moved[-1] == 988.0  # a new best: its own refit
