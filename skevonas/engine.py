@@ -447,7 +447,8 @@ class SearchEngine:
         refits = dict(alongside or {})
         refit_of: list[int | None] = [None] * len(jobs)  # the genome a job refits
         for g, plan in refits.items():
-            jobs.append((refit_task, *self._refit_args(genomes[g], plan, slot=0)))
+            stats = channel_stats(plan.X) if plan.standardize else None
+            jobs.append((refit_task, *self._refit_args(genomes[g], plan, 0, stats)))
             costs.append(self._cost(genomes[g]))
             refit_of.append(g)
         # most expensive first (stable: the folds keep their order among themselves)
@@ -510,9 +511,13 @@ class SearchEngine:
             and self.n_threads == threads_per_worker(1, self.torch_threads)
         )
 
-    def _refit_args(self, genome: Genome, plan: RefitPlan, slot: int) -> tuple[Any, ...]:
-        """The arguments of :func:`~skevonas.tasks.refit_task` for ``genome`` under ``plan``."""
-        stats = channel_stats(plan.X) if plan.standardize else None
+    def _refit_args(
+        self, genome: Genome, plan: RefitPlan, slot: int, stats: Any
+    ) -> tuple[Any, ...]:
+        """The arguments of :func:`~skevonas.tasks.refit_task` for ``genome`` under ``plan``.
+
+        ``stats``: the input statistics of ``plan.X`` (None without ``plan.standardize``).
+        """
         return (
             genome,
             plan.X,
@@ -589,9 +594,10 @@ class SearchEngine:
                 self.refit(g, X, y, epochs=e, standardize=standardize, seed=s, stop_at=stop_at)
                 for g, e, s in zip(genomes, epochs, seeds, strict=True)
             ]
+        stats = channel_stats(X) if standardize else None
         # each member keeps statistics of its own (Standardize shares the arrays it gets)
         jobs = [
-            self._refit_args(g, RefitPlan(X, y, e, standardize, s, stop_at), slot)
+            self._refit_args(g, RefitPlan(X, y, e, standardize, s, stop_at), slot, stats)
             for slot, (g, e, s) in enumerate(zip(genomes, epochs, seeds, strict=True))
         ]
         nets: list[Any] = [None] * len(jobs)
