@@ -859,7 +859,9 @@ def part4(args: argparse.Namespace) -> list[tuple[str, str, str, str, str]]:
         X_train, X_test = X_train.reshape(-1, 1, 28, 28), X_test.reshape(-1, 1, 28, 28)
     params: dict[str, Any] = {
         "search_space": args.fm_space,
-        "initial_genomes": None,
+        # "auto": the space's standard network(s), where it has any
+        # (skevonas.families.Family.seeds_for); --fm-no-seeds starts at random
+        "initial_genomes": None if args.fm_no_seeds else "auto",
         "population_size": args.fm_population,
         "n_generations": args.fm_generations,
         "max_epochs": args.fm_max_epochs,
@@ -936,6 +938,11 @@ def parse_args() -> argparse.Namespace:
         "--fm-candidate-time-limit", type=float, help="part 4: seconds per candidate, 0: none (200)"
     )
     add("--fm-seed", type=int, default=0)
+    add(
+        "--fm-no-seeds",
+        action="store_true",
+        help="part 4: initial_genomes=None (default: 'auto', the space's standard networks)",
+    )
     add("--min-epochs", type=int, help="part 4: passed as min_epochs= only if given")
     args = parser.parse_args()
     for name, value in PRESETS["quick" if args.quick else "full"].items():

@@ -47,6 +47,8 @@ _EXPORTS = {
     "save": "modelfile",
     "shallow_convnet_genome": "eeg",
     "standard_eeg_genomes": "eeg",
+    "standard_image_cnn_genome": "spaces",
+    "standard_mlp_genome": "spaces",
 }
 
 __all__ = [
@@ -77,6 +79,8 @@ __all__ = [
     "save",
     "shallow_convnet_genome",
     "standard_eeg_genomes",
+    "standard_image_cnn_genome",
+    "standard_mlp_genome",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - what type checkers and IDEs see
@@ -103,7 +107,13 @@ if TYPE_CHECKING:  # pragma: no cover - what type checkers and IDEs see
     from .genome import Genome, LayerGene, parse_genome
     from .modelfile import ModelFileError, load, save
     from .space import SearchSpace
-    from .spaces import cnn_space, get_space, mlp_space
+    from .spaces import (
+        cnn_space,
+        get_space,
+        mlp_space,
+        standard_image_cnn_genome,
+        standard_mlp_genome,
+    )
 
 
 def __getattr__(name: str) -> Any:

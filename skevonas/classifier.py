@@ -72,8 +72,14 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         Genomes placed in the first generation (repaired into the search
         space); the rest of it is random. ``"auto"`` seeds an ``"eeg"``
         search with ShallowConvNet, EEGNet-8,2 and EEGNeX
-        (:func:`skevonas.eeg.standard_eeg_genomes`) and other searches with
-        nothing; ``None`` makes the first generation all random. A list may
+        (:func:`skevonas.eeg.standard_eeg_genomes`), an ``"mlp"`` search
+        with the common 2 x 512 MLP
+        (:func:`skevonas.spaces.standard_mlp_genome`), a ``"cnn2d"`` search
+        with a small VGG-style CNN
+        (:func:`skevonas.spaces.standard_image_cnn_genome`) and other
+        searches (``"cnn1d"``, the presets of earlier systems) with nothing
+        (:meth:`skevonas.families.Family.seeds_for`); ``None`` makes the
+        first generation all random. A list may
         hold :class:`~skevonas.Genome` objects, their dicts or JSON strings,
         e.g. ``[shallow_convnet_genome(sfreq=128)]``; duplicates count once,
         and at most ``population_size`` are used.
@@ -652,7 +658,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         >>> from sklearn.datasets import load_iris
         >>> X, y = load_iris(return_X_y=True)
         >>> clf = EvolutionaryNASClassifier(population_size=2, n_generations=1, max_epochs=2,
-        ...                                 random_state=0).fit(X, y)
+        ...                                 initial_genomes=None, random_state=0).fit(X, y)
         >>> print(clf.describe())  # doctest: +ELLIPSIS
         mlp genome ...
            0. dense(...)

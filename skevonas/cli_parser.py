@@ -310,7 +310,8 @@ def _add_search_parser(commands: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="networks for the first generation: a JSON file with one genome (such as an "
         "earlier search's best_genome.json) or a list of them; auto seeds an EEG search with "
-        "ShallowConvNet, EEGNet and EEGNeX; none starts from random genomes only "
+        "ShallowConvNet, EEGNet and EEGNeX, an MLP search with a 2 x 512 MLP and a 2-D CNN "
+        "search with a small VGG-style CNN; none starts from random genomes only "
         "(default: auto)",
     )
     ga.add_argument(

@@ -10,7 +10,10 @@ kind of network, gathered in a :class:`Family` record:
   of classes to the named layers of the network;
 - its default search space (:mod:`skevonas.spaces`);
 - the genomes an ``initial_genomes="auto"`` search starts from (the standard
-  EEG networks for ``"eeg"``, none for the others).
+  EEG networks for ``"eeg"``, the common 2 x 512 MLP for ``"mlp"``, a small
+  VGG-style CNN for ``"cnn2d"``, none for ``"cnn1d"``), where the search
+  space has their genes
+  (:meth:`Family.seeds_for`).
 
 :data:`FAMILIES` maps each family name to its record; :func:`get_family`
 looks one up and :func:`family_for_rank` gives the family that
@@ -36,7 +39,7 @@ from .eeg import standard_eeg_genomes
 from .genome import Genome
 from .shapes import EEG_EPOCHS, FEATURES, IMAGES, SERIES, ShapeRule, auto_family
 from .space import SearchSpace
-from .spaces import SPACES
+from .spaces import SPACES, standard_image_cnn_genome, standard_mlp_genome
 
 __all__ = [
     "FAMILIES",
@@ -68,8 +71,9 @@ class Family:
     default_space : callable
         ``default_space()``: the family's default :class:`~skevonas.SearchSpace`.
     seed_genomes : callable, default=list
-        ``seed_genomes()``: the genomes a search with
-        ``initial_genomes="auto"`` starts from (by default none).
+        ``seed_genomes()``: the standard networks of the family, which a
+        search with ``initial_genomes="auto"`` starts from where its space
+        has their genes (:meth:`seeds_for`; by default none).
 
     Examples
     --------
@@ -78,7 +82,9 @@ class Family:
     (2, 'eeg epochs', 'eeg')
     >>> [len(g.layers) for g in family.seed_genomes()]  # ShallowConvNet, EEGNet-8,2, EEGNeX
     [7, 12, 16]
-    >>> get_family("mlp").seed_genomes()
+    >>> [layer["units"] for g in get_family("mlp").seed_genomes() for layer in g.layers]
+    [512, 512]
+    >>> get_family("cnn1d").seed_genomes()
     []
     """
 
@@ -93,16 +99,53 @@ class Family:
         """Dimensions of one sample of this family (its shape rule's rank)."""
         return self.shape_rule.rank
 
+    def seeds_for(self, space: SearchSpace) -> list[Genome]:
+        """The seed genomes that ``space`` can express: ``initial_genomes="auto"``.
+
+        A seed is kept when the space has each of its layer kinds and exactly
+        its global genes, so that repairing it into the space changes values
+        at most (a kernel shrunk to a short signal, a width clipped), never
+        what the network is. A space of another design, such as the
+        ``"naturalselection"`` MLP space with its Keras optimizers and no
+        learning-rate gene, gets no seeds.
+
+        Examples
+        --------
+        >>> from skevonas import get_space
+        >>> mlp = get_family("mlp")
+        >>> len(mlp.seeds_for(get_space("mlp", (20,))))
+        1
+        >>> mlp.seeds_for(get_space("naturalselection", (20,)))
+        []
+        """
+        kinds = {spec.kind for spec in space.layers}
+        genes = {name for name, _ in space.globals}
+        return [
+            genome
+            for genome in self.seed_genomes()
+            if genome.family == space.family
+            and {layer.kind for layer in genome.layers} <= kinds
+            and {name for name, _ in genome.globals} == genes
+        ]
+
+
+def _standard_mlp_genomes() -> list[Genome]:
+    return [standard_mlp_genome()]
+
+
+def _standard_image_cnn_genomes() -> list[Genome]:
+    return [standard_image_cnn_genome()]
+
 
 #: Family name -> its :class:`Family` record. The order is that of the ranks
 #: (``"cnn1d"`` before ``"eeg"``), as error messages list them.
 FAMILIES: dict[str, Family] = {
     family.name: family
     for family in (
-        Family("mlp", FEATURES, build_mlp, SPACES["mlp"]),
+        Family("mlp", FEATURES, build_mlp, SPACES["mlp"], _standard_mlp_genomes),
         Family("cnn1d", SERIES, build_cnn, SPACES["cnn1d"]),
         Family("eeg", EEG_EPOCHS, build_eeg, SPACES["eeg"], standard_eeg_genomes),
-        Family("cnn2d", IMAGES, build_cnn, SPACES["cnn2d"]),
+        Family("cnn2d", IMAGES, build_cnn, SPACES["cnn2d"], _standard_image_cnn_genomes),
     )
 }
 

@@ -392,9 +392,11 @@ def train_settings(est: Any, sample_ndim: int) -> TrainSettings:
 def initial_genomes(setting: str | Sequence[Any] | None, space: SearchSpace) -> list[Genome]:
     """The genomes that seed the first generation, checked against ``space``.
 
-    ``"auto"`` gives the family's own seeds (ShallowConvNet, EEGNet and EEGNeX
-    for ``"eeg"``, nothing for the others); ``None`` gives none; a list may hold
-    genomes, their dicts or JSON strings.
+    ``"auto"`` gives the family's own seeds that the space can express
+    (:meth:`skevonas.families.Family.seeds_for`: ShallowConvNet, EEGNet and
+    EEGNeX for ``"eeg"``, the common 2 x 512 MLP for ``"mlp"``, a small
+    VGG-style CNN for ``"cnn2d"``); ``None``
+    gives none; a list may hold genomes, their dicts or JSON strings.
 
     Raises
     ------
@@ -404,7 +406,9 @@ def initial_genomes(setting: str | Sequence[Any] | None, space: SearchSpace) -> 
     Examples
     --------
     >>> from skevonas import mlp_space
-    >>> initial_genomes("auto", mlp_space().bind((4,)))
+    >>> [len(g.layers) for g in initial_genomes("auto", mlp_space().bind((4,)))]
+    [2]
+    >>> initial_genomes(None, mlp_space().bind((4,)))
     []
     >>> initial_genomes(["{not json"], mlp_space().bind((4,)))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -415,7 +419,7 @@ def initial_genomes(setting: str | Sequence[Any] | None, space: SearchSpace) -> 
     if setting is None:
         return []
     if isinstance(setting, str):  # "auto", as search_problems made sure
-        return list(get_family(space.family).seed_genomes())
+        return get_family(space.family).seeds_for(space)
     genomes, problems = [], []
     for i, item in enumerate(setting):
         try:

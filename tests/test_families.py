@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from skevonas.domains import TRAINING_GENES, Choice, LayerSpec
 from skevonas.eeg import standard_eeg_genomes
 from skevonas.families import (
     FAMILIES,
@@ -11,8 +12,15 @@ from skevonas.families import (
     get_family,
 )
 from skevonas.networks import build_module
+from skevonas.settings import initial_genomes
 from skevonas.shapes import AUTO_FAMILIES, FAMILY_SHAPES
-from skevonas.spaces import SPACES, get_space
+from skevonas.space import SearchSpace
+from skevonas.spaces import (
+    SPACES,
+    get_space,
+    standard_image_cnn_genome,
+    standard_mlp_genome,
+)
 
 # A small sample of each rank: a feature vector, an EEG-like epoch, an image.
 SMALL_SHAPES = {1: (6,), 2: (3, 40), 3: (2, 9, 9)}
@@ -57,12 +65,47 @@ def test_a_sampled_genome_of_the_default_space_builds_and_runs(name):
             assert net(torch.zeros((2, *shape))).shape == (2, 3)
 
 
-def test_seed_genomes_are_the_standard_eeg_networks_for_eeg_only():
+def test_seed_genomes_are_the_standard_networks_and_lie_in_the_default_spaces():
     eeg = get_family("eeg")
     assert eeg.seed_genomes() == standard_eeg_genomes()
     space = eeg.default_space().bind((6, 896))
     assert all(space.contains(genome) for genome in eeg.seed_genomes())
-    assert all(FAMILIES[name].seed_genomes() == [] for name in ("mlp", "cnn1d", "cnn2d"))
+    mlp = get_family("mlp")
+    assert mlp.seed_genomes() == [standard_mlp_genome()]
+    assert mlp.default_space().bind((784,)).contains(standard_mlp_genome())
+    cnn2d = get_family("cnn2d")
+    assert cnn2d.seed_genomes() == [standard_image_cnn_genome()]
+    assert cnn2d.default_space().bind((1, 28, 28)).contains(standard_image_cnn_genome())
+    assert FAMILIES["cnn1d"].seed_genomes() == []
+
+
+@pytest.mark.parametrize(
+    ("space", "shape", "expected"),
+    [
+        ("mlp", (20,), 1),
+        ("naturalselection", (20,), 0),  # Keras optimizers, no lr gene
+        ("keras_mlp", (20,), 0),
+        ("eeg", (6, 896), 3),
+        ("eeg", (28, 50), 3),  # short trials: repaired later, still seeded
+        ("cnn1d", (6, 896), 0),
+        ("cnn2d", (3, 32, 32), 1),
+        ("cnn2d", (1, 8, 8), 1),  # small images: repaired later, still seeded
+    ],
+)
+def test_seeds_for_keeps_the_seeds_a_space_can_express(space, shape, expected):
+    bound = get_space(space, shape)
+    seeds = get_family(bound.family).seeds_for(bound)
+    assert len(seeds) == expected
+    assert initial_genomes("auto", bound) == seeds
+
+
+def test_seeds_for_drops_a_seed_with_a_layer_kind_the_space_lacks():
+    narrow = SearchSpace(
+        "eeg",
+        [LayerSpec("temporal_conv", {"filters": Choice((8,))})],
+        dict(TRAINING_GENES, head=Choice(("flatten",))),
+    )
+    assert get_family("eeg").seeds_for(narrow.bind((6, 100))) == []
 
 
 def test_get_family_errors_list_the_families():
@@ -96,3 +139,14 @@ def test_build_module_rejects_unknown_families():
 
     with pytest.raises(ValueError, match="Unknown model family 'rnn'"):
         build_module(Genome("rnn", [], {}), (4,), 2)
+
+
+@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32), (1, 8, 8), (2, 5, 5)])
+def test_the_image_seed_builds_on_any_image_size_after_repair(shape):
+    space = get_space("cnn2d", shape)
+    (seed,) = initial_genomes("auto", space)
+    genome = space.repair(seed)
+    assert space.contains(genome)
+    net = build_module(genome, shape, 4).eval()
+    with torch.no_grad():
+        assert net(torch.zeros((2, *shape))).shape == (2, 4)
