@@ -8,6 +8,8 @@ setting of skevonas and shows in its recorded settings.
 
 - ``skevonas``: ``EvolutionaryNASClassifier(n_jobs=-1, random_state=seed)``,
   nothing else set: the benchmark follows the library's defaults of the day;
+- ``async``: the same with ``strategy="asynchronous"`` (issue 17: the
+  asynchronous search trains as many candidates as the generational one);
 - ``demo``: the estimator settings of ``skevonas demo``
   (``skevonas.cli_parser.DEMO_SETTINGS``, ``n_jobs=-1``), on the raw data as
   the demo itself passes it (the estimator's ``decimate="auto"`` decimates
@@ -74,7 +76,7 @@ from skevonas import EvolutionaryNASClassifier, __version__
 from skevonas.cli_parser import DEMO_SETTINGS
 from skevonas.datasets import list_eeg_datasets, load_eeg
 
-SEARCHES = ("skevonas", "demo", "random")
+SEARCHES = ("skevonas", "async", "demo", "random")
 PEERS = ("shallow", "eegnet", "eegnex")
 METHODS = (*SEARCHES, *PEERS, "minirocket")
 DEFAULT_EPOCHS = 100  # bench/peers.py's DEFAULT_EPOCHS, without importing braindecode
@@ -121,6 +123,8 @@ def search_estimator(method: str, seed: int, n_evaluations: int = 0) -> Evolutio
     if method == "demo":
         return EvolutionaryNASClassifier(**DEMO_SETTINGS, n_jobs=-1, random_state=seed)
     clf = EvolutionaryNASClassifier(n_jobs=-1, random_state=seed)
+    if method == "async":
+        clf.set_params(strategy="asynchronous")
     if method == "random":
         clf.set_params(population_size=max(2, n_evaluations), n_generations=1, initial_genomes=None)
     return clf

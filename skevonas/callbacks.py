@@ -559,7 +559,9 @@ class ProgressBar(SearchCallback):
         if result.get("status") != "skipped":
             self.trained_ += 1
         self._show(state, state.generation)
-        self.bar_.update(1)
+        # an asynchronous search's promotions arrive too: stay within the generation
+        if self.bar_.n < state.population_size * (state.generation + 1):
+            self.bar_.update(1)
 
     def on_generation_end(self, state: SearchState) -> None:
         target = state.population_size * (state.generation + 1)

@@ -234,6 +234,7 @@ def append_result(
     *,
     search_id: str | None = None,
     budget: int | None = None,
+    ticket: int | None = None,
 ) -> None:
     """Append one candidate's result to the journal and flush it to disk.
 
@@ -255,6 +256,10 @@ def append_result(
     budget : int or None, default=None
         With an int, the line is the result of one rung of successive halving
         (training up to ``budget`` epochs), not a final result.
+    ticket : int or None, default=None
+        With an int, the line is the arrival of task ``ticket`` of an
+        asynchronous search (:mod:`skevonas.asynchronous`), with its
+        ``budget`` if the search has rungs.
 
     Examples
     --------
@@ -272,6 +277,8 @@ def append_result(
         entry["search"] = search_id
     if budget is not None:
         entry["kind"], entry["budget"] = "rung", int(budget)
+    if ticket is not None:
+        entry["kind"], entry["ticket"] = "ticket", int(ticket)
     entry.update(genome=genome.to_dict(), result=dict(result))
     line = (_dumps(entry) + "\n").encode("utf-8")
     with open(Path(directory) / JOURNAL_FILE, "a+b") as f:

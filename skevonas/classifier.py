@@ -1,7 +1,8 @@
 """EvolutionaryNASClassifier: the scikit-learn contract around the search.
 
-This file checks settings, prepares the data, runs the evolution loop
-(:func:`skevonas.evolution.evolve`) with the search engine, and hands the
+This file checks settings, prepares the data, runs the search
+(:func:`skevonas.search.run_search`: the generational or asynchronous loop
+on the search engine), and hands the
 finished search to :func:`skevonas.final.final_model`, which chooses and
 refits the final model. It holds no genetic-algorithm logic of its own.
 """
@@ -20,14 +21,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from .base import NetClassifierBase
 from .data import Seeds, decimate_data, draw_entropy, encode_labels, split_data
-from .engine import SearchEngine
-from .evolution import SearchState, evolve, seed_genomes
+from .evolution import seed_genomes
 from .final import FinalModel, SearchFailedError, final_model, finalists, winner
-from .resume import Journal, resume_point, search_meta
+from .resume import resume_point, search_meta
+from .search import run_search, search_engine
 from .settings import (
     decimation,
     initial_genomes,
-    min_epochs_for,
     search_callbacks,
     search_problems,
     train_settings,
@@ -35,7 +35,8 @@ from .settings import (
 from .spaces import get_space
 
 if TYPE_CHECKING:
-    from .evaluation import CandidateData, TrainSettings
+    from .engine import SearchEngine
+    from .evolution import SearchState
     from .space import SearchSpace
 
 __all__ = ["EvolutionaryNASClassifier", "SearchFailedError"]
@@ -111,6 +112,18 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         adding, removing or replacing a layer. Offspring that duplicate a
         genome already seen are mutated again, so the search rarely wastes a
         slot; duplicates that remain are never trained twice.
+    strategy : {"generational", "asynchronous"}, default="generational"
+        ``"generational"`` trains one generation at a time and breeds the
+        next when its slowest candidate is done. ``"asynchronous"``
+        (:mod:`skevonas.asynchronous`) keeps every worker busy: a new
+        candidate starts the moment one finishes, bred by tournament from
+        the last ``population_size`` arrivals and the ``elite_size`` best
+        (aging evolution), with asynchronous successive halving when
+        ``min_epochs`` is set; it trains as many candidates as the
+        generational search and writes a history row per generation's worth
+        of arrivals. For many workers (GPU slots, a Dask cluster); its genomes
+        depend on the order in which results arrive, which the journal keeps
+        for an exact resume.
     max_epochs : int, default=100
         The epoch budget of every candidate, and of every refit; the
         learning-rate schedule runs over it.
@@ -345,6 +358,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         crossover: str = "both",
         crossover_rate: float = 0.5,
         mutation_rate: float = 0.8,
+        strategy: str = "generational",
         max_epochs: int = 100,
         patience: int | None = None,
         lr_schedule: str = "cosine",
@@ -383,6 +397,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         self.crossover = crossover
         self.crossover_rate = crossover_rate
         self.mutation_rate = mutation_rate
+        self.strategy = strategy
         self.max_epochs = max_epochs
         self.patience = patience
         self.lr_schedule = lr_schedule
@@ -514,22 +529,17 @@ class EvolutionaryNASClassifier(NetClassifierBase):
                 self.search_space_ = space
                 # the initial genomes as the search will hold them: they train in full
                 protected = [genome.key() for genome in seed_genomes(space, initial)]
-                engine = self._engine(parts, settings, seeds.entropy, journal, deadline, protected)
+                engine = search_engine(
+                    self.get_params(), parts, settings, seeds.entropy, journal, deadline, protected
+                )
                 self._log_start(engine, resume is not None)
                 start = time.perf_counter()
                 with engine:
-                    state = evolve(
+                    state = run_search(
+                        self.get_params(),
                         space,
-                        engine.evaluate,
-                        population_size=self.population_size,
-                        n_generations=self.n_generations,
+                        engine,
                         rng=np.random.default_rng(seeds.evolution),
-                        elite_size=min(self.elite_size, self.population_size - 1),
-                        selection=self.selection,
-                        tournament_size=self.tournament_size,
-                        crossover=self.crossover,
-                        crossover_rate=self.crossover_rate,
-                        mutation_rate=self.mutation_rate,
                         callbacks=search_callbacks(
                             self.callbacks,
                             self.max_time,
@@ -544,7 +554,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
                         ),
                         initial_population=initial,
                         resume=resume,
-                        checkpoint=journal.checkpoint,
+                        journal=journal,
                     )
                     state.meta = meta
                     self._keep(state, time.perf_counter() - start)
@@ -565,31 +575,6 @@ class EvolutionaryNASClassifier(NetClassifierBase):
                     )
             self._keep_final(final, factor, time.perf_counter() - start)
         return self
-
-    def _engine(
-        self,
-        parts: CandidateData,
-        settings: TrainSettings,
-        entropy: int,
-        journal: Journal,
-        deadline: float | None,
-        protected: Sequence[str],
-    ) -> SearchEngine:
-        """The engine that trains this fit's candidates, with its settings."""
-        return SearchEngine(
-            parts,
-            settings,
-            entropy=entropy,
-            device=self.device,
-            candidates_per_device=self.candidates_per_device,
-            n_jobs=self.n_jobs,
-            torch_threads=self.torch_threads,
-            deadline=deadline,
-            min_epochs=min_epochs_for(self.min_epochs, self.max_epochs, self.halving_factor),
-            halving_factor=self.halving_factor,
-            protected=protected,
-            journal=journal,
-        )
 
     def _keep_final(self, final: FinalModel, factor: int, seconds: float) -> None:
         """Store the final model in the fitted attributes; warn about a cut refit."""

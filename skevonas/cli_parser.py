@@ -47,6 +47,7 @@ SEARCH_DEFAULTS: dict[str, Any] = {
     "augment": False,
     "min_epochs": "auto",
     "halving_factor": 3,
+    "strategy": "generational",
     "max_time": None,
     "scoring": "accuracy",
     "validation_fraction": 0.2,
@@ -64,6 +65,8 @@ SEARCH_DEFAULTS: dict[str, Any] = {
 # does not import torch).
 LR_SCHEDULES = ("cosine", "constant")
 HOLDOUTS = ("reshuffled", "fixed")
+# The --strategy choices (skevonas.search.STRATEGIES; tests/test_cli.py checks).
+STRATEGIES = ("generational", "asynchronous")
 # The --search-space choices: "auto" and the named spaces (torch-free to import).
 SEARCH_SPACES = ("auto", *SPACES)
 
@@ -247,6 +250,14 @@ def _add_search_parser(commands: argparse._SubParsersAction) -> None:
         dest="augment",
         action="store_false",
         help="train on the data as it is (the last of --augment and --no-augment counts)",
+    )
+    ga.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        default=d["strategy"],
+        help="generational: a generation at a time; asynchronous: a new network the moment "
+        "a worker frees (aging evolution, asynchronous successive halving), for many "
+        f"workers (default: {d['strategy']})",
     )
     ga.add_argument(
         "--min-epochs",

@@ -17,14 +17,10 @@ How a generation's genomes become results::
                 (skevonas.parallel.iter_batch: a dead worker costs one retry)
         each result --> Journal.record --> back to evolve as (index, result)
 
-With successive halving, each rung's result is journaled too
-(``Journal.record_rung``), and a resumed generation replays the schedule
-over all its candidates, taking journaled rung results instead of training.
-Leaving the engine's ``with`` block closes the journal, which releases the
-checkpoint folder's lock.
-
-The worker is a constructor argument, so the engine can be tested on its
-own with a fake one.
+With successive halving, rung results are journaled too, and a resumed
+generation replays the schedule, taking journaled rung results instead of
+training. Leaving the ``with`` block closes the journal (and its lock). The
+worker is a constructor argument, so the engine is tested with fake ones.
 """
 
 from __future__ import annotations
@@ -153,7 +149,8 @@ class SearchEngine:
         self.protected = frozenset(protected)
         self.journal = journal if journal is not None else Journal(None, {})
         self.worker = worker
-        self._parallel: Parallel | None = None
+        self._parallel: Parallel | None = None  # opened when first needed
+        self._entered = False
         self._shared: Any = None
 
     # ------------------------------------------------------------------ deadline
@@ -161,10 +158,9 @@ class SearchEngine:
     def deadline(self) -> float | None:
         """The search's end (a :func:`time.time` value), or None.
 
-        Setting it moves the end for the tasks still to come and, through a
-        file that candidates on this machine read after every epoch, for
-        those training now (:class:`~skevonas.callbacks.RefitReserve` moves
-        it earlier to keep time for the refit).
+        Setting it moves the end for the tasks to come and, through a file
+        read after every epoch, for those training now (``RefitReserve``
+        moves it earlier to keep time for the refit).
         """
         return self._deadline
 
@@ -185,8 +181,7 @@ class SearchEngine:
             self.deadline = self._deadline  # written to the file
         self._shared = share_once(self.data)
         self._shared.__enter__()
-        self._parallel = worker_pool(self.n_jobs)
-        self._parallel.__enter__()
+        self._entered = True
         return self
 
     def __exit__(
@@ -199,7 +194,7 @@ class SearchEngine:
             if self._parallel is not None:
                 self._parallel.__exit__(kind, exc, tb)
         finally:
-            self._parallel = None
+            self._parallel, self._entered = None, False
             try:
                 if self._shared is not None:
                     self._shared.__exit__(kind, exc, tb)
@@ -210,6 +205,16 @@ class SearchEngine:
                     with contextlib.suppress(OSError):
                         os.remove(self._deadline_file)
                     self._deadline_file = None
+
+    def _workers(self) -> Parallel:
+        # Opened on first use, so an asynchronous search's own workers
+        # (skevonas.stream) do not run beside an idle joblib pool.
+        if not self._entered:
+            raise RuntimeError("use the SearchEngine as a context manager: `with engine: ...`")
+        if self._parallel is None:
+            self._parallel = worker_pool(self.n_jobs)
+            self._parallel.__enter__()
+        return self._parallel
 
     # ------------------------------------------------------------------ evaluate
     def evaluate(self, genomes: Sequence[Genome], generation: int) -> Iterator[tuple[int, dict]]:
@@ -243,9 +248,7 @@ class SearchEngine:
         >>> from skevonas.evaluation import CandidateData, TrainSettings
         >>> data = CandidateData(np.zeros((4, 2)), np.array([0, 1, 0, 1]),
         ...                      np.zeros((2, 2)), np.array([0, 1]), n_classes=2)
-        >>> def half(task, data):
-        ...     return {"score": 0.5, "status": "ok"}
-        >>> genome = Genome("mlp", [LayerGene("dense", {"units": 8})])
+        >>> half, genome = lambda task, data: {"score": 0.5, "status": "ok"}, Genome("mlp", [])
         >>> with SearchEngine(data, TrainSettings(), entropy=0, n_jobs=1, worker=half) as engine:
         ...     list(engine.evaluate([genome], generation=0))
         [(0, {'score': 0.5, 'status': 'ok'})]
@@ -316,8 +319,7 @@ class SearchEngine:
         keep_snapshot: bool,
     ) -> Iterator[tuple[int, dict]]:
         """Train ``(index, epochs, snapshot)`` tasks in parallel; yield ``(index, result)``."""
-        if self._parallel is None:
-            raise RuntimeError("use the SearchEngine as a context manager: `with engine: ...`")
+        parallel = self._workers()
         # Most expensive first (longest-processing-time order), so the
         # workers finish together.
         costs = [self._cost(genomes[i]) for i, _, _ in tasks]
@@ -325,29 +327,12 @@ class SearchEngine:
         jobs = []
         for slot, k in enumerate(order):
             i, epochs, snapshot = tasks[k]
-            seed = candidate_seed(self.entropy, genomes[i])
-            task = CandidateTask(
-                i,
-                genomes[i],
-                self.settings,
-                seed,
-                self.devices,
-                slot,
-                self.n_threads,
-                self.deadline,
-                epochs,
-                snapshot,
-                keep_snapshot,
-                self._deadline_file,
-                # a reshuffled holdout is drawn from the candidate's own seed,
-                # so every rung of a candidate sees the same split
-                Split(seed) if self.settings.reshuffle else None,
-            )
+            task = self.candidate_task(i, genomes[i], slot, epochs, snapshot, keep_snapshot)
             jobs.append((task, self.data))
             logger.debug(
                 "%s: training up to %d epochs (slot %d)", task.genome.short_key(), epochs, slot
             )
-        for position, result in iter_batch(self._parallel, self.worker, jobs):
+        for position, result in iter_batch(parallel, self.worker, jobs):
             task = jobs[position][0]
             if result["status"] == "failed":
                 warnings.warn(
@@ -357,6 +342,51 @@ class SearchEngine:
                     stacklevel=2,
                 )
             yield task.index, result
+
+    def candidate_task(
+        self,
+        index: int,
+        genome: Genome,
+        slot: int,
+        epochs: int,
+        snapshot: bytes | None = None,
+        keep_snapshot: bool = False,
+    ) -> CandidateTask:
+        """The task that trains ``genome`` for ``epochs`` epochs in all, as this search trains.
+
+        Its seed derives from the search's entropy and the genome; with
+        ``holdout="reshuffled"`` its holdout is drawn from that seed, so
+        every rung of a candidate sees the same split.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skevonas import Genome
+        >>> from skevonas.evaluation import CandidateData, TrainSettings
+        >>> data = CandidateData(np.zeros((4, 2)), np.array([0, 1, 0, 1]), np.zeros((2, 2)),
+        ...                      np.array([0, 1]), n_classes=2)
+        >>> task = SearchEngine(data, TrainSettings(), entropy=0).candidate_task(
+        ...     0, Genome("mlp", []), slot=0, epochs=3)
+        >>> task.epochs, task.snapshot is None
+        (3, True)
+        """
+        seed = candidate_seed(self.entropy, genome)
+        split = Split(seed) if self.settings.reshuffle else None
+        return CandidateTask(
+            index,
+            genome,
+            self.settings,
+            seed,
+            self.devices,
+            slot,
+            self.n_threads,
+            self.deadline,
+            epochs,
+            snapshot,
+            keep_snapshot,
+            self._deadline_file,
+            split,
+        )
 
     def _cost(self, genome: Genome) -> int:
         try:
@@ -421,8 +451,7 @@ class SearchEngine:
         >>> len(result["cv_scores"]), result["oof_proba"].shape
         (3, (40, 2))
         """
-        if self._parallel is None:
-            raise RuntimeError("use the SearchEngine as a context manager: `with engine: ...`")
+        parallel = self._workers()
         n_samples = len(self.data.y_train) + len(self.data.y_valid)
         jobs: list[tuple[Any, ...]] = []
         for g, genome in enumerate(genomes):
@@ -458,7 +487,7 @@ class SearchEngine:
         oof = [np.zeros((n_samples, self.data.n_classes)) for _ in genomes]
         errors: list[list[str]] = [[] for _ in genomes]
         nets: dict[int, Any] = {}
-        for position, result in iter_batch(self._parallel, call, jobs):
+        for position, result in iter_batch(parallel, call, jobs):
             if (owner := refit_of[position]) is not None:
                 nets[owner] = result.get("net")
                 if nets[owner] is None:
@@ -514,10 +543,7 @@ class SearchEngine:
     def _refit_args(
         self, genome: Genome, plan: RefitPlan, slot: int, stats: Any
     ) -> tuple[Any, ...]:
-        """The arguments of :func:`~skevonas.tasks.refit_task` for ``genome`` under ``plan``.
-
-        ``stats``: the input statistics of ``plan.X`` (None without ``plan.standardize``).
-        """
+        """:func:`~skevonas.tasks.refit_task`'s arguments; ``stats``: ``plan.X``'s, or None."""
         return (
             genome,
             plan.X,
@@ -589,7 +615,7 @@ class SearchEngine:
         >>> [len(net.history) for net in nets]
         [2, 3]
         """
-        if len(genomes) == 1 or self._parallel is None:
+        if len(genomes) == 1 or not self._entered:
             return [
                 self.refit(g, X, y, epochs=e, standardize=standardize, seed=s, stop_at=stop_at)
                 for g, e, s in zip(genomes, epochs, seeds, strict=True)
@@ -601,7 +627,7 @@ class SearchEngine:
             for slot, (g, e, s) in enumerate(zip(genomes, epochs, seeds, strict=True))
         ]
         nets: list[Any] = [None] * len(jobs)
-        for position, result in iter_batch(self._parallel, refit_task, jobs):
+        for position, result in iter_batch(self._workers(), refit_task, jobs):
             if result["status"] != "ok":
                 raise RuntimeError(
                     f"the refit of {genomes[position].short_key()} failed: {result.get('error')}"
@@ -633,12 +659,10 @@ class SearchEngine:
             The winner.
         X, y : ndarray
             All the training data, labels encoded.
-        epochs : int
-            Epochs to train.
+        epochs, seed : int
+            Epochs to train, and the training seed (the fit's refit seed).
         standardize : bool
             Whether the network standardises its input with the statistics of ``X``.
-        seed : int
-            Seeds the training (the fit's refit seed).
         stop_at : float or None, default=None
             When to stop at the latest.
 

@@ -30,10 +30,18 @@ import numpy as np
 
 from .callbacks import SearchCallback
 from .genome import Genome
-from .operators import CROSSOVERS, SELECTIONS, mutate
+from .operators import CROSSOVERS, SELECTIONS, offspring
 from .space import SearchSpace
 
-__all__ = ["EvaluationRecord", "SearchState", "evolve", "seed_genomes"]
+__all__ = [
+    "EvaluationRecord",
+    "SearchState",
+    "evolve",
+    "rank_key",
+    "record_generation",
+    "seed_genomes",
+    "selection_scores",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -168,6 +176,11 @@ class SearchState:
     meta : dict
         Whatever the caller keeps with the search (settings and data
         fingerprints, seeds); saved and restored with checkpoints.
+    arrivals : list of (int, str, dict)
+        An asynchronous search's results in the order they arrived (task
+        number, genome key, result), which a warm start replays
+        (:mod:`skevonas.asynchronous`); empty for a generational search.
+        Checkpoints do not save it: the journal holds the same lines.
 
     Examples
     --------
@@ -194,6 +207,7 @@ class SearchState:
     # Whatever the caller keeps with the search (settings and data
     # fingerprints, seeds); saved and restored with checkpoints.
     meta: dict[str, Any] = field(default_factory=dict)
+    arrivals: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
 
     @property
     def elapsed(self) -> float:
@@ -219,7 +233,25 @@ class SearchState:
         """
         self.records.append(record)
         self.cache[record.key] = record
-        if record.ok and (self.best is None or _rank_key(record) < _rank_key(self.best)):
+        if record.ok and (self.best is None or rank_key(record) < rank_key(self.best)):
+            self.best = record
+
+    def update(self, record: EvaluationRecord) -> None:
+        """Put ``record`` in place of the record with its index (a later rung's result).
+
+        Examples
+        --------
+        >>> from skevonas import Genome, LayerGene
+        >>> state = SearchState("mlp", population_size=4, n_generations=3)
+        >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
+        >>> state.add(EvaluationRecord(g, 0.6, 0, 0, status="partial", info={"rung": 0}))
+        >>> state.update(EvaluationRecord(g, 0.8, 0, 0, info={"rung": 1}))
+        >>> state.best.score, len(state.records), state.cache[g.key()].status
+        (0.8, 1, 'ok')
+        """
+        self.records[record.index] = record
+        self.cache[record.key] = record
+        if record.ok and (self.best is None or rank_key(record) < rank_key(self.best)):
             self.best = record
 
     def best_partial(self) -> EvaluationRecord | None:
@@ -239,13 +271,25 @@ class SearchState:
         (True, 1)
         """
         partial = [r for r in self.records if r.partial]
-        return min(partial, key=_rank_key) if partial else None
+        return min(partial, key=rank_key) if partial else None
 
 
-def _rank_key(record: EvaluationRecord) -> tuple[int, float, float, int]:
-    # Full-budget scores first, higher first; then partial ones (higher rung,
-    # then higher score); failed last. Among equals the earlier evaluation
-    # wins, so ties are broken the same way whatever order workers finished in.
+def rank_key(record: EvaluationRecord) -> tuple[int, float, float, int]:
+    """Sort key of records, best first.
+
+    Full-budget scores first, higher first; then partial ones (higher rung,
+    then higher score); failed last. Among equals the earlier evaluation
+    wins, so ties are broken the same way whatever order workers finished in.
+
+    Examples
+    --------
+    >>> from skevonas import Genome, LayerGene
+    >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
+    >>> records = [EvaluationRecord(g, 0.7, 0, 0, status="partial", info={"rung": 1}),
+    ...            EvaluationRecord(g, 0.6, 0, 1), EvaluationRecord(g, 0.6, 0, 2)]
+    >>> [r.index for r in sorted(records, key=rank_key)]
+    [1, 2, 0]
+    """
     if record.ok:
         return (0, 0.0, -record.score, record.index)
     if record.partial:
@@ -253,12 +297,22 @@ def _rank_key(record: EvaluationRecord) -> tuple[int, float, float, int]:
     return (2, 0.0, 0.0, record.index)
 
 
-def _selection_scores(ranked: Sequence[EvaluationRecord]) -> list[float]:
-    """What selection sees of a population ranked by ``_rank_key``.
+def selection_scores(ranked: Sequence[EvaluationRecord]) -> list[float]:
+    """What selection sees of a population ranked by :func:`rank_key`.
 
     Scores, NaN for failed candidates. When partial records are among them
     (a multi-fidelity search), scores at different budgets do not compare,
     so every candidate gets its rank instead (the best the highest).
+
+    Examples
+    --------
+    >>> from skevonas import Genome, LayerGene
+    >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
+    >>> selection_scores([EvaluationRecord(g, 0.9, 0, 0), EvaluationRecord(g, 0.5, 0, 1)])
+    [0.9, 0.5]
+    >>> selection_scores([EvaluationRecord(g, 0.9, 0, 0),
+    ...                   EvaluationRecord(g, 0.5, 0, 1, status="partial")])
+    [2.0, 1.0]
     """
     if not any(r.partial for r in ranked):
         return [r.score if r.ok else math.nan for r in ranked]
@@ -399,9 +453,9 @@ def evolve(
             )
             state.population = sorted(
                 (state.cache[g.key()] for g, _ in pending if g.key() in state.cache),
-                key=_rank_key,
+                key=rank_key,
             )
-            _record_generation(state, n_new, n_hits, n_skipped, time.perf_counter() - gen_start)
+            record_generation(state, n_new, n_hits, n_skipped, time.perf_counter() - gen_start)
             if not state.population:
                 state.stop_reason = "no candidate of the generation could be evaluated"
             for cb in callbacks:
@@ -548,9 +602,22 @@ def _collect(
     return results  # type: ignore[return-value]
 
 
-def _record_generation(
+def record_generation(
     state: SearchState, n_new: int, n_hits: int, n_skipped: int, seconds: float
 ) -> None:
+    """Append the history row of ``state.generation`` (its ``population`` ranked).
+
+    Examples
+    --------
+    >>> from skevonas import Genome, LayerGene
+    >>> state = SearchState("mlp", population_size=2, n_generations=1, generation=0)
+    >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
+    >>> state.add(EvaluationRecord(g, 0.8, generation=0, index=0))
+    >>> state.population = list(state.records)
+    >>> record_generation(state, n_new=1, n_hits=0, n_skipped=0, seconds=1.5)
+    >>> state.history[0]["best"], state.history[0]["n_evaluated"]
+    (0.8, 1)
+    """
     scores = np.array([r.score for r in state.population if r.ok], dtype=float)
     current = [r for r in state.records if r.generation == state.generation]
     failed = sum(1 for r in current if r.status == "failed")
@@ -598,26 +665,22 @@ def _next_generation(
         elites[-1] = state.best.genome
     nxt: list[tuple[Genome, tuple[str, ...]]] = [(g, ()) for g in elites]
     taken = {g.key() for g in elites}
-    scores = _selection_scores(ranked)
-    select = SELECTIONS[selection]
+    scores = selection_scores(ranked)
     for _ in range(50 * population_size):
         if len(nxt) >= population_size:
             break
-        i, j = select(scores, 2, rng, size=tournament_size)
-        a, b = ranked[int(i)].genome, ranked[int(j)].genome
-        parents: tuple[str, ...]
-        if rng.random() < crossover_rate:
-            mode = crossover if crossover != "both" else ("gene", "layer")[int(rng.integers(2))]
-            child = CROSSOVERS[mode](a, b, space, rng)
-            parents = (a.short_key(), b.short_key())
-        else:
-            child, parents = a, (a.short_key(),)
-        if rng.random() < mutation_rate:
-            child = mutate(child, space, rng)
-        for _ in range(5):  # steer away from genomes already seen
-            if child.key() not in state.cache and child.key() not in taken:
-                break
-            child = mutate(child, space, rng)
+        child, parents = offspring(
+            [r.genome for r in ranked],
+            scores,
+            space,
+            rng,
+            selection=selection,
+            tournament_size=tournament_size,
+            crossover=crossover,
+            crossover_rate=crossover_rate,
+            mutation_rate=mutation_rate,
+            seen=lambda key: key in state.cache or key in taken,
+        )
         if child.key() in taken:
             continue
         taken.add(child.key())

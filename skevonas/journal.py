@@ -58,6 +58,9 @@ class JournalEntry:
         What its evaluation returned.
     budget : int or None
         The epochs of a rung of successive halving, or None for a final result.
+    ticket : int or None, default=None
+        In an asynchronous search, the number of the task whose arrival the
+        line is (its ``budget`` then is the rung's, or None without rungs).
 
     Examples
     --------
@@ -72,11 +75,12 @@ class JournalEntry:
     genome: Genome
     result: dict[str, Any]
     budget: int | None = None
+    ticket: int | None = None
 
     @property
     def final(self) -> bool:
-        """Whether it is a candidate's final result (not one rung's)."""
-        return self.budget is None
+        """Whether it is a candidate's final result (not one rung's, not an arrival)."""
+        return self.budget is None and self.ticket is None
 
 
 def read_journal(
@@ -162,17 +166,20 @@ def _journal_entry(
     try:
         generation = check_int(line["generation"], "its generation", 0)
         kind, budget = line.get("kind", "final"), line.get("budget")
-        if (kind, budget is None) not in (("final", True), ("rung", False)):
+        ticket = None
+        if kind == "ticket":
+            ticket = check_int(line.get("ticket"), "its task number", 0)
+        elif (kind, budget is None) not in (("final", True), ("rung", False)):
             raise ValueError(f"its kind {kind!r} and budget {budget!r} disagree")
         if budget is not None:
             check_int(budget, "its budget", 1, max_epochs or math.inf)
-        statuses = STATUSES if budget is None else RUNG_STATUSES
+        statuses = STATUSES if budget is None and ticket is None else RUNG_STATUSES
         result = check_result(line["result"], statuses, max_epochs)
         if "score" not in result:
             raise ValueError("its result has no score")
     except ValueError as exc:
         raise ValueError(f"({genome.short_key()}) {exc}") from None
-    return JournalEntry(number, generation, genome, dict(result), budget)
+    return JournalEntry(number, generation, genome, dict(result), budget, ticket)
 
 
 class Journal:
@@ -195,6 +202,10 @@ class Journal:
     lock : FolderLock or None, default=None
         The folder's lock, held while the search runs; :meth:`close` (or
         leaving a ``with`` block) releases it.
+    arrivals : list of (int, str, dict), default=None
+        An asynchronous search's journaled arrivals, in order (task number,
+        genome key, result), for :func:`~skevonas.asynchronous.evolve_async`
+        to replay.
 
     Examples
     --------
@@ -214,8 +225,10 @@ class Journal:
         reused: dict[str, dict[str, Any]] | None = None,
         rungs: dict[tuple[str, int], dict[str, Any]] | None = None,
         lock: FolderLock | None = None,
+        arrivals: list[tuple[int, str, dict[str, Any]]] | None = None,
     ) -> None:
         self.folder = folder
+        self.arrivals = list(arrivals or [])
         self.meta = meta
         self.reused = dict(reused or {})
         self.rungs = dict(rungs or {})
@@ -287,11 +300,32 @@ class Journal:
         [(3, {'score': 0.4, 'status': 'ok'})]
         >>> tmp.cleanup()
         """
+        self._append(generation, genome, result, budget=budget)
+
+    def record_arrival(
+        self, generation: int, ticket: int, genome: Genome, budget: int | None, result: Mapping
+    ) -> None:
+        """Journal the arrival of task ``ticket`` of an asynchronous search, without its snapshot.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from skevonas import Genome, LayerGene
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
+        >>> journal = Journal(tmp.name, {"search_id": "s1"})
+        >>> journal.record_arrival(0, 5, g, 3, {"score": 0.4, "status": "ok", "snapshot": b""})
+        >>> [(e.ticket, e.budget, e.result) for e in read_journal(tmp.name, "s1")]
+        [(5, 3, {'score': 0.4, 'status': 'ok'})]
+        >>> tmp.cleanup()
+        """
+        self._append(generation, genome, result, budget=budget, ticket=ticket)
+
+    def _append(self, generation: int, genome: Genome, result: Mapping, **where: Any) -> None:
+        # a line without the snapshot; nothing without a folder, or for a skipped task
         if self.folder is not None and result.get("status") != "skipped":
             plain = {k: v for k, v in result.items() if k != "snapshot"}
-            append_result(
-                self.folder, generation, genome, plain, search_id=self.search_id, budget=budget
-            )
+            append_result(self.folder, generation, genome, plain, search_id=self.search_id, **where)
 
     def save(self, state: SearchState) -> None:
         """Write ``state`` (with the search's meta) as the checkpoint.

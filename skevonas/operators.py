@@ -21,6 +21,7 @@ __all__ = [
     "crossover_genes",
     "crossover_layers",
     "mutate",
+    "offspring",
     "roulette",
     "tournament",
 ]
@@ -246,3 +247,58 @@ def mutate(
         if child.key() != key:
             return child
     return genome
+
+
+# --------------------------------------------------------------------------- breeding
+def offspring(
+    ranked: Sequence[Genome],
+    scores: Sequence[float],
+    space: SearchSpace,
+    rng: np.random.Generator,
+    *,
+    selection: str,
+    tournament_size: int,
+    crossover: str,
+    crossover_rate: float,
+    mutation_rate: float,
+    seen: Callable[[str], bool],
+) -> tuple[Genome, tuple[str, ...]]:
+    """One child bred from the genomes ``ranked`` and the short keys of its parents.
+
+    Two parents by ``selection`` on ``scores`` (one per genome, as
+    :func:`~skevonas.evolution.selection_scores` gives them); crossover
+    with probability ``crossover_rate`` (else the child copies the first
+    parent); mutation with probability
+    ``mutation_rate``; then mutated again (up to 5 times) while ``seen``
+    says its key was met before. The generational loop and the
+    asynchronous one (:mod:`skevonas.asynchronous`) breed with it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skevonas.spaces import mlp_space
+    >>> space = mlp_space().bind((4,))
+    >>> rng = np.random.default_rng(0)
+    >>> ranked = [space.sample(rng) for _ in range(3)]
+    >>> child, parents = offspring(ranked, [0.9, 0.8, 0.7], space, rng,
+    ...     selection="tournament", tournament_size=2, crossover="both", crossover_rate=0.5,
+    ...     mutation_rate=1.0, seen=lambda key: False)
+    >>> space.contains(child), 1 <= len(parents) <= 2
+    (True, True)
+    """
+    i, j = SELECTIONS[selection](scores, 2, rng, size=tournament_size)
+    a, b = ranked[int(i)], ranked[int(j)]
+    parents: tuple[str, ...]
+    if rng.random() < crossover_rate:
+        mode = crossover if crossover != "both" else ("gene", "layer")[int(rng.integers(2))]
+        child = CROSSOVERS[mode](a, b, space, rng)
+        parents = (a.short_key(), b.short_key())
+    else:
+        child, parents = a, (a.short_key(),)
+    if rng.random() < mutation_rate:
+        child = mutate(child, space, rng)
+    for _ in range(5):  # steer away from genomes already seen
+        if not seen(child.key()):
+            break
+        child = mutate(child, space, rng)
+    return child, parents

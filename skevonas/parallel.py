@@ -28,7 +28,7 @@ import joblib
 from joblib import Parallel, delayed
 from joblib.parallel import get_active_backend
 
-__all__ = ["WORKER_DEATHS", "iter_batch", "share_once", "worker_pool"]
+__all__ = ["WORKER_DEATHS", "iter_batch", "share_once", "watch_owner", "worker_pool"]
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def worker_pool(n_jobs: int | None) -> Parallel:
     """The ``joblib.Parallel`` of a search: results as they come, workers that die with us.
 
     With joblib's default (loky) backend and more than one worker, every
-    worker process starts by watching its parent (:func:`_watch_owner`), so
+    worker process starts by watching its parent (:func:`watch_owner`), so
     that even an idle worker exits when the search's process is killed.
     Other backends (threads, Dask, a user's ``parallel_backend`` context)
     are used as they are.
@@ -81,14 +81,14 @@ def worker_pool(n_jobs: int | None) -> Parallel:
     kwargs: dict[str, Any] = {}
     backend, _ = get_active_backend()
     if type(backend).__name__ == "LokyBackend" and joblib.effective_n_jobs(n_jobs) != 1:
-        kwargs = {"initializer": _watch_owner, "initargs": (os.getpid(),)}
+        kwargs = {"initializer": watch_owner, "initargs": (os.getpid(),)}
     return Parallel(n_jobs=n_jobs, return_as="generator_unordered", **kwargs)
 
 
 def _indexed(index: int, owner: int, fn: Callable[..., dict], *args: Any) -> tuple[int, dict]:
     # args stay separate call arguments, so joblib's Dask backend can match
     # the data against what share_once scattered (it looks arguments up by id)
-    _watch_owner(owner)
+    watch_owner(owner)
     return index, fn(*args)
 
 
@@ -96,7 +96,7 @@ def _indexed(index: int, owner: int, fn: Callable[..., dict], *args: Any) -> tup
 _WATCHED: int | None = None
 
 
-def _watch_owner(owner: int, interval: float = 1.0) -> None:
+def watch_owner(owner: int, interval: float = 1.0) -> None:
     """In a worker process started by ``owner``, exit when ``owner`` dies.
 
     joblib's loky workers outlive a parent that was killed (SIGKILL, out of
@@ -105,6 +105,11 @@ def _watch_owner(owner: int, interval: float = 1.0) -> None:
     (``os._exit``) as soon as it is no longer ``owner``. Nothing happens in
     the owner itself (``n_jobs=1``) or in a process it did not start (a Dask
     worker, whose own nanny looks after it).
+
+    Examples
+    --------
+    >>> import os
+    >>> watch_owner(os.getpid())  # in the owner itself: nothing to watch
     """
     global _WATCHED
     if _WATCHED is not None or os.getpid() == owner or os.getppid() != owner:

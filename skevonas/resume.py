@@ -253,6 +253,8 @@ def _score_settings(
         "net_params": {
             k: describe_value(v) for k, v in sorted((params["net_params"] or {}).items())
         },
+        # an asynchronous search cannot go on as a generational one, nor the other way
+        "strategy": str(params.get("strategy", "generational")),
         "random_state": (
             int(random_state)
             if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)
@@ -341,6 +343,11 @@ def _differences(old: Any, new: Any, where: str = "") -> list[str]:
     )
 
 
+# Settings that decide scores and were added after checkpoints were first
+# written, with the value every earlier checkpoint was made with.
+_ADDED_SETTINGS = {"strategy": "generational"}
+
+
 def check_compatible(saved: Mapping[str, Any], now: Mapping[str, Any], source: str) -> None:
     """Raise CheckpointError naming every setting or data property that changed.
 
@@ -369,7 +376,7 @@ def check_compatible(saved: Mapping[str, Any], now: Mapping[str, Any], source: s
     problems = []
     saved_settings = saved.get("settings", {})
     for name, value in now["settings"].items():
-        old = saved_settings.get(name, "<missing>")
+        old = saved_settings.get(name, _ADDED_SETTINGS.get(name, "<missing>"))
         if old != value:
             problems += [f"{name}{d}" for d in _differences(old, value)] or [
                 f"{name}={old!r} there, {value!r} here"
@@ -498,7 +505,13 @@ def _resume(
         e for e in entries if e.generation == state.generation + 1 and e.genome.key() not in done
     ]
     finals = {e.genome.key(): e.result for e in current if e.final}
-    rungs = {(e.genome.key(), int(e.budget)): e.result for e in current if e.budget is not None}
+    rungs = {
+        (e.genome.key(), int(e.budget)): e.result
+        for e in current
+        if e.budget is not None and e.ticket is None
+    }
+    # an asynchronous search replays all its arrivals, in order
+    arrivals = [(e.ticket, e.genome.key(), e.result) for e in entries if e.ticket is not None]
     logger.info(
         "warm start from %s: %d generations and %d evaluations done, %d more results "
         "and %d rung results journaled",
@@ -508,7 +521,7 @@ def _resume(
         len(finals),
         len(rungs),
     )
-    return state, Journal(folder, meta, finals, rungs)
+    return state, Journal(folder, meta, finals, rungs, arrivals=arrivals)
 
 
 def _check_resumable(state: SearchState, source: str) -> None:

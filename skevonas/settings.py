@@ -56,6 +56,9 @@ __all__ = [
 
 LR_SCHEDULES = ("constant", "cosine")
 HOLDOUTS = ("fixed", "reshuffled")
+# How the search runs (skevonas.search.run_search): a generation at a time,
+# or a new task the moment a worker frees (skevonas.asynchronous).
+STRATEGIES = ("generational", "asynchronous")
 #: "auto" decimation keeps at most this many time samples of 3-D input.
 AUTO_DECIMATION_SAMPLES = 256
 
@@ -218,6 +221,11 @@ def search_problems(est: Any) -> list[str]:
         '"auto", None or an int in [1, max_epochs]',
     )
     need(est.selection in SELECTIONS, "selection", f"one of {sorted(SELECTIONS)}")
+    need(
+        isinstance(est.strategy, str) and est.strategy in STRATEGIES,
+        "strategy",
+        f"one of {list(STRATEGIES)}",
+    )
     need(est.crossover in ("both", *CROSSOVERS), "crossover", f"one of {['both', *CROSSOVERS]}")
     for name in ("crossover_rate", "mutation_rate"):
         value = getattr(est, name)

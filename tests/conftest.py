@@ -63,3 +63,37 @@ def data(blobs):
     idx = np.arange(len(y))
     train, valid = idx % 4 != 0, idx % 4 == 0
     return CandidateData(X[train], y[train], X[valid], y[valid], 3, channel_stats(X[train]))
+
+
+@pytest.fixture
+def killed_search(tmp_path):
+    """Run a search script that SIGKILLs itself; return its checkpoint folder.
+
+    ``killed_search(script, settings, X, y)``: ``script`` (dedented, with
+    ``{settings}`` replaced by ``repr(settings)``) gets the data file and the
+    checkpoint folder as ``sys.argv[1:3]``.
+    """
+    import os
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    import skevonas
+
+    def run(script, settings, X, y):
+        np.savez(tmp_path / "data.npz", X=X, y=y)
+        folder = tmp_path / "checkpoint"
+        code = textwrap.dedent(script).replace("{settings}", repr(settings))
+        proc = subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / "data.npz"), str(folder)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "PYTHONPATH": str(Path(skevonas.__file__).parents[1])},
+        )
+        assert proc.returncode == -signal.SIGKILL, proc.stderr
+        return folder
+
+    return run

@@ -69,20 +69,10 @@ def _summary(clf):
 
 @pytest.mark.slow
 def test_a_search_killed_with_sigkill_resumes_without_retraining(
-    blobs, uninterrupted, tmp_path, caplog
+    blobs, uninterrupted, killed_search, caplog
 ):
     X, y = blobs
-    np.savez(tmp_path / "data.npz", X=X, y=y)
-    folder = tmp_path / "checkpoint"
-    script = textwrap.dedent(KILLED_SEARCH).replace("{settings}", repr(SETTINGS))
-    proc = subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path / "data.npz"), str(folder)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONPATH": str(Path(skevonas.__file__).parents[1])},
-    )
-    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    folder = killed_search(KILLED_SEARCH, SETTINGS, X, y)
 
     # generations 0 and 1 are in the checkpoint; one result of generation 2 is journaled
     state = load_checkpoint(folder)

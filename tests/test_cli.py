@@ -30,6 +30,7 @@ from skevonas.cli_parser import (
     LR_SCHEDULES,
     SEARCH_DEFAULTS,
     SEARCH_SPACES,
+    STRATEGIES,
     build_parser,
 )
 from skevonas.datasets import load_eeg
@@ -456,6 +457,7 @@ def test_bad_values_of_the_new_flags_exit_2(argv, expected, capsys):
 def test_choices_are_the_estimators():
     assert set(LR_SCHEDULES) == set(settings_module.LR_SCHEDULES)
     assert set(HOLDOUTS) == set(settings_module.HOLDOUTS)
+    assert set(STRATEGIES) == set(settings_module.STRATEGIES)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from skevonas import EvolutionaryNASClassifier
 from skevonas.checkpoint import load_checkpoint
 from skevonas.evaluation import TrainSettings, evaluate_candidate
-from skevonas.evolution import EvaluationRecord, _selection_scores
+from skevonas.evolution import EvaluationRecord, selection_scores
 from skevonas.fidelity import rung_budgets, successive_halving
 from skevonas.genome import Genome, LayerGene
 
@@ -124,9 +124,9 @@ def test_selection_ranks_partial_candidates_below_full_ones():
         EvaluationRecord(g[2], 0.9, 0, 2, status="partial", info={"rung": 1}),
         EvaluationRecord(g[3], math.nan, 0, 3, status="failed"),
     ]
-    assert _selection_scores(full) == [0.5, 0.4]
+    assert selection_scores(full) == [0.5, 0.4]
     ranked = full + partial
-    scores = _selection_scores(ranked)
+    scores = selection_scores(ranked)
     assert scores[:3] == [4.0, 3.0, 2.0] and math.isnan(scores[3])
 
 
