@@ -15,25 +15,32 @@ with ``skevonas.fidelity.successive_halving`` for the generational mode,
 fake worker and a simulated clock, for 2, 8, 32 and 128 workers:
 
 - a genome of the trace gets its recorded score and seconds; any other
-  genome those of its nearest genome in the trace (standardised features:
-  log parameters, layers, log learning rate, log batch size, weight decay,
-  dropout, optimizer);
+  genome those of its nearest genome in the trace (Euclidean, on
+  standardised features: layers of each kind, log total of filters and
+  units, of kernel sizes and of pool sizes, log learning rate, log batch
+  size, weight decay, mean dropout, optimizer);
 - a rung of ``b`` epochs scores the mean of the curve's validation scores at
   epochs ``b-2 .. b`` (what the library scores after ``b`` epochs of the
   full schedule) and lasts ``b / 100`` of the recorded seconds (a promotion
   that goes on from its snapshot lasts only the new epochs);
 - the generational mode runs each generation (and each rung of successive
-  halving) as a batch, most expensive first, on the workers (the order the
-  engine sends them in), and waits for the batch's last candidate; the
+  halving) as a batch, longest first (the engine orders by estimated cost;
+  here the true duration, which favours this mode), on the workers, and
+  waits for the batch's last candidate; the
   asynchronous mode gives a worker its next task the moment it is free.
 
-Reported per mode and number of workers, as means over ``--seeds`` GA seeds:
-worker utilisation (busy worker-seconds / (workers x makespan)), the
-makespan, the best score found, and the simulated time until a genome within
-0.5 points of the trace's best score is found (median; "-" when some seeds
-never find one). The search settings scale with the workers (``population =
-max(8, workers)``, ``--generations`` generations' worth, successive halving
-over 11, 33 and 100 epochs as the defaults do, unless ``--full-fidelity``).
+Both modes run until a simulated time budget (``--time-budget``, default one
+hour: a cluster search is bounded by time, as ``max_time`` bounds a real
+one); tasks not finished by then are cut and count for nothing. Reported per
+mode and number of workers, as means over ``--seeds`` GA seeds: worker
+utilisation (worker-seconds of tasks that finished within the budget /
+(workers x the time the search ran)), the best score found, and the
+simulated time until a genome within 0.5 points of the trace's best score is
+found (median; "-" when some seeds never find one). The search settings
+scale with the workers (``population = max(8, workers)``, ``elite_size=2``,
+the other GA settings the estimator's defaults, successive halving over 11,
+33 and 100 epochs as the defaults do unless ``--full-fidelity``, the
+estimator's seed genomes first).
 Startup costs of workers and data transfers are not simulated.
 
     python bench/scale.py record --trace bench/results/scale_trace_scp1.json
@@ -57,6 +64,7 @@ from eeg import machine  # bench/eeg.py: the same description of the machine
 
 from skevonas import EvolutionaryNASClassifier, Genome
 from skevonas.asynchronous import Ticket, evolve_async
+from skevonas.callbacks import SearchCallback
 from skevonas.evolution import evolve, seed_genomes
 from skevonas.fidelity import rung_budgets, successive_halving
 from skevonas.spaces import get_space
@@ -124,8 +132,6 @@ class Oracle:
     """Scores and seconds of any genome, from the trace (its own row, or its nearest one's)."""
 
     def __init__(self, trace: Mapping[str, Any], space: Any) -> None:
-        self.shape = tuple(trace["search_shape"])
-        self.n_classes = 2
         self.rows = [
             r
             for r in trace["records"]
@@ -135,8 +141,8 @@ class Oracle:
         self.space = space
         self.optimizers = sorted({str(r["genome"]["globals"].get("optimizer")) for r in self.rows})
         self._features: dict[str, np.ndarray] = {}
-        self._macs: dict[str, int] = {}
         genomes = [Genome.from_dict(r["genome"]) for r in self.rows]
+        self.kinds = sorted({layer.kind for g in genomes for layer in g.layers})
         self.by_key = {g.key(): i for i, g in enumerate(genomes)}
         table = np.array([self.features(g) for g in genomes])
         self.mean, self.std = table.mean(axis=0), table.std(axis=0) + 1e-9
@@ -144,35 +150,28 @@ class Oracle:
         self.best = max(self.score(i, self.max_epochs) for i in range(len(self.rows)))
         self._nearest: dict[str, int] = {}
 
-    def macs(self, genome: Genome) -> int:
-        key = genome.key()
-        if key not in self._macs:
-            from skevonas.networks import estimate_macs
-
-            try:
-                self._macs[key] = int(estimate_macs(genome, self.shape, self.n_classes))
-            except Exception:  # noqa: BLE001 - a genome the builder refuses costs nothing
-                self._macs[key] = 0
-        return self._macs[key]
-
     def features(self, genome: Genome) -> np.ndarray:
+        """Numbers that describe a genome without building it (the kinds, widths, genes)."""
         key = genome.key()
         if key not in self._features:
-            params = dict(genome.globals)
-            dropouts = [
-                float(v)
-                for layer in genome.layers
-                for k, v in dict(layer.params).items()
-                if k in ("dropout", "rate") and isinstance(v, (int, float))
-            ]
+            glob = dict(genome.globals)
+            layers = [dict(layer.params) for layer in genome.layers]
+            kinds = [layer.kind for layer in genome.layers]
+
+            def total(*names: str) -> float:
+                return math.log2(1 + sum(float(p.get(n, 0)) for p in layers for n in names))
+
+            dropouts = [float(p["dropout"]) for p in layers if "dropout" in p]
             values = [
-                len(genome.layers),
-                math.log2(1 + self.macs(genome)),
-                math.log10(float(params.get("lr", 1e-3))),
-                math.log2(float(params.get("batch_size", 64))),
-                float(params.get("weight_decay", 0.0)),
+                *[kinds.count(kind) for kind in self.kinds],
+                total("filters", "units", "depth_multiplier"),
+                total("kernel_size"),
+                total("pool_size", "stride"),
+                math.log10(float(glob.get("lr", 1e-3))),
+                math.log2(float(glob.get("batch_size", 64))),
+                float(glob.get("weight_decay", 0.0)),
                 statistics.fmean(dropouts) if dropouts else 0.0,
-                *[float(str(params.get("optimizer")) == o) for o in self.optimizers],
+                *[float(str(glob.get("optimizer")) == o) for o in self.optimizers],
             ]
             self._features[key] = np.array(values, dtype=float)
         return self._features[key]
@@ -189,6 +188,9 @@ class Oracle:
     def score(self, row: int, epochs: int) -> float:
         curve = self.rows[row]["curve"]
         return float(np.mean(curve[max(0, epochs - 3) : epochs]))
+
+    def cost(self, genome: Genome) -> float:
+        return float(self.rows[self.row(genome)]["fit_time"])
 
     def seconds(self, row: int, start: int, end: int) -> float:
         r = self.rows[row]
@@ -218,10 +220,12 @@ class Clock:
         self.found: list[tuple[float, float]] = []  # (finish time, full-budget score)
 
     def note(self, finish: float, seconds: float, result: Mapping[str, Any], full: bool) -> None:
-        start = finish - seconds
-        self.busy += max(0.0, min(finish, self.limit) - start)
-        if full and finish <= self.limit:
-            self.found.append((finish, float(result["score"])))
+        # only work whose result arrives within the budget counts: a task cut
+        # at the end of the time budget kept its worker busy for nothing
+        if finish <= self.limit:
+            self.busy += seconds
+            if full:
+                self.found.append((finish, float(result["score"])))
 
     def utilisation(self) -> float:
         return self.busy / (self.workers * min(self.now, self.limit))
@@ -237,8 +241,8 @@ def generational(oracle: Oracle, space: Any, settings: Mapping[str, Any], seed: 
     protected = {g.key() for g in settings["seeds"]}
 
     def batch(genomes: Sequence[Genome], tasks: Sequence[tuple[int, int, Any]]) -> list:
-        # most expensive first (the engine's order), each to the first free worker
-        order = sorted(range(len(tasks)), key=lambda k: -oracle.macs(genomes[tasks[k][0]]))
+        # longest first (the engine's order, by its cost estimate), each to the first free worker
+        order = sorted(range(len(tasks)), key=lambda k: -oracle.cost(genomes[tasks[k][0]]))
         free = [clock.now] * clock.workers
         out = []
         for k in order:
@@ -271,9 +275,14 @@ def generational(oracle: Oracle, space: Any, settings: Mapping[str, Any], seed: 
             )
         )
 
+    class TimeUp(SearchCallback):  # what TimeBudget does in a real search
+        def on_generation_end(self, state: Any) -> bool:
+            return clock.now >= clock.limit
+
     evolve(
         space,
         evaluate,
+        callbacks=[TimeUp()],
         population_size=settings["population"],
         n_generations=settings["generations"],
         rng=np.random.default_rng(seed),
@@ -380,6 +389,8 @@ def simulate(args: argparse.Namespace) -> None:
                     "best": statistics.fmean(best),
                     "time_to_near_best_s": statistics.median(reach),
                     "reached": sum(math.isfinite(t) for t in reach),
+                    "times_to_near_best_s": [t if math.isfinite(t) else None for t in reach],
+                    "best_per_seed": best,
                     "seeds": args.seeds,
                 }
             )
@@ -397,14 +408,16 @@ def row_line(row: Mapping[str, Any]) -> str:
         f"(min {row['utilisation_min']:.3f})  makespan {row['makespan_s']:8.0f} s  "
         f"best {row['best']:.4f}  near-best after "
         + (f"{reach:.0f} s" if math.isfinite(reach) else "-")
-        + f" ({row['reached']}/{row['seeds']} seeds)"
+        + f" ({row['reached']}/{row['seeds']} seeds: "
+        + ", ".join("-" if t is None else f"{t:.0f}" for t in row["times_to_near_best_s"])
+        + ")"
     )
 
 
 def print_table(rows: Sequence[Mapping[str, Any]]) -> None:
     print(
-        "| workers | mode | utilisation (mean) | min | makespan s | best score | "
-        "time to near-best s (median) | seeds that reach it | async / generational time |"
+        "| workers | mode | utilisation (mean) | min | ran s | best score (mean) | "
+        "time to near-best s (median) | per seed | async / generational time |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
     by = {(r["workers"], r["mode"]): r for r in rows}
@@ -419,7 +432,9 @@ def print_table(rows: Sequence[Mapping[str, Any]]) -> None:
             f"| {r['workers']} | {r['mode']} | {r['utilisation']:.3f} | "
             f"{r['utilisation_min']:.3f} | {r['makespan_s']:.0f} | {r['best']:.4f} | "
             + (f"{reach:.0f}" if math.isfinite(reach) else "-")
-            + f" | {r['reached']}/{r['seeds']} | {ratio} |"
+            + " | "
+            + ", ".join("-" if t is None else f"{t:.0f}" for t in r["times_to_near_best_s"])
+            + f" | {ratio} |"
         )
 
 

@@ -117,9 +117,12 @@ class TaskStream:
             self._executor = _process_executor(self.capacity)
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, kind: object, *exc_info: object) -> None:
         if self.kind == "threads" and self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
+        elif self.kind == "processes" and self._executor is not None:
+            # frees the memory-mapped copies of the data (after an error, at once)
+            self._executor.terminate(kill_workers=kind is not None)
         elif self.kind == "dask":
             for future in self._running:
                 future.cancel()
