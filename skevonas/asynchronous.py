@@ -65,9 +65,9 @@ from .callbacks import SearchCallback
 from .evolution import (
     EvaluationRecord,
     SearchState,
+    first_generation,
     rank_key,
     record_generation,
-    seed_genomes,
     selection_scores,
 )
 from .genome import Genome
@@ -156,7 +156,6 @@ class _Candidate:
     parents: tuple[str, ...]
     index: int | None = None  # its record's index once a result has arrived
     waiting: dict[int, bytes | None] = field(default_factory=dict)  # rung -> snapshot
-    promoted: set[int] = field(default_factory=set)  # rungs it went on from
 
 
 def evolve_async(
@@ -179,7 +178,6 @@ def evolve_async(
     protected: Iterable[str] = (),
     replay: Sequence[tuple[int, str, Mapping[str, Any]]] = (),
     checkpoint: Callable[[SearchState], None] | None = None,
-    meta: Mapping[str, Any] | None = None,
     elapsed: float = 0.0,
 ) -> SearchState:
     """Run the asynchronous search and return its final :class:`~skevonas.evolution.SearchState`.
@@ -219,8 +217,6 @@ def evolve_async(
         number, genome key, result. Their tickets are not run again.
     checkpoint : callable or None, default=None
         ``checkpoint(state)`` after every history row.
-    meta : mapping or None, default=None
-        Kept in ``state.meta``.
     elapsed : float, default=0.0
         Seconds an interrupted run of this search had taken (a resumed
         search's ``elapsed`` counts them).
@@ -281,7 +277,6 @@ def evolve_async(
         frozenset(protected),
         list(callbacks),
     )
-    loop.state.meta = dict(meta or {})
     loop.state.start_time -= elapsed
     return loop.run(initial_population, replay, checkpoint)
 
@@ -315,7 +310,6 @@ class _AsyncLoop:
         self.candidates: dict[str, _Candidate] = {}
         self.initial: deque[Genome] = deque()
         self.started = 0  # new candidates started
-        self.arrived = 0  # candidates with a first result
         self.in_flight: dict[int, Ticket] = {}
         self.held: set[int] = set()  # in flight, answered by the replay
         self.tickets = 0
@@ -338,7 +332,9 @@ class _AsyncLoop:
         checkpoint: Callable[[SearchState], None] | None,
     ) -> SearchState:
         state = self.state
-        self.initial.extend(self._initial_genomes(initial_population))
+        # the generational loop's first generation, each genome once
+        first = first_generation(self.space, self.size, self.rng, initial_population)
+        self.initial.extend({genome.key(): genome for genome, _ in first}.values())
         pending = deque(replay)
         replayed = {int(number) for number, _, _ in replay}
         if checkpoint is not None:
@@ -410,7 +406,6 @@ class _AsyncLoop:
         if promotion is not None:
             key, rung = promotion
             candidate = self.candidates[key]
-            candidate.promoted.add(rung)
             snapshot = candidate.waiting.pop(rung)
             del self.waiting[rung][key]
             return self._ticket(candidate.genome, rung + 1, candidate.parents), snapshot
@@ -451,15 +446,6 @@ class _AsyncLoop:
                 if key in self.waiting[rung]:
                     return key, rung
         return None
-
-    def _initial_genomes(self, seeds: Sequence[Genome]) -> list[Genome]:
-        held: dict[str, Genome] = {g.key(): g for g in seed_genomes(self.space, seeds)}
-        tries = 0
-        while len(held) < self.size and tries < 50 * self.size:
-            genome = self.space.sample(self.rng)
-            held.setdefault(genome.key(), genome)
-            tries += 1
-        return list(held.values())[: self.size]
 
     def _new_genome(self) -> tuple[Genome, tuple[str, ...]] | None:
         if self.initial:
@@ -523,26 +509,18 @@ class _AsyncLoop:
                 self.waiting[ticket.rung][key] = None
                 if key not in self.protected:
                     self.rung_window[ticket.rung].append((-score, index, key))
-        if candidate.index is None:
+        first = candidate.index is None
+        # a later rung's result keeps the generation of the candidate's first
+        generation = state.generation if first else state.records[index].generation
+        record = EvaluationRecord(
+            ticket.genome, score, generation, index, candidate.parents, status, info
+        )
+        if first:
             candidate.index = index
-            self.arrived += 1
             self.row.new += 1
-            self.aging.append(candidate.index)
-            record = EvaluationRecord(
-                ticket.genome,
-                score,
-                state.generation,
-                candidate.index,
-                candidate.parents,
-                status,
-                info,
-            )
+            self.aging.append(index)
             state.add(record)
         else:
-            old = state.records[candidate.index]
-            record = EvaluationRecord(
-                ticket.genome, score, old.generation, old.index, old.parents, status, info
-            )
             state.update(record)
         self._keep_elite(record)
 

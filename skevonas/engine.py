@@ -31,7 +31,6 @@ import logging
 import math
 import os
 import tempfile
-import warnings
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
@@ -48,7 +47,7 @@ from .genome import Genome
 from .networks import estimate_macs
 from .parallel import iter_batch, share_once, worker_pool
 from .resume import Journal
-from .tasks import CandidateTask, RefitPlan, Worker, call, refit_task, run_task
+from .tasks import CandidateTask, RefitPlan, Worker, call, refit_task, run_task, warn_if_failed
 
 __all__ = ["CandidateTask", "SearchEngine", "run_task"]
 
@@ -150,8 +149,7 @@ class SearchEngine:
         self.journal = journal if journal is not None else Journal(None, {})
         self.worker = worker
         self._parallel: Parallel | None = None  # opened when first needed
-        self._entered = False
-        self._shared: Any = None
+        self._shared: Any = None  # set while inside the `with` block
 
     # ------------------------------------------------------------------ deadline
     @property
@@ -181,7 +179,6 @@ class SearchEngine:
             self.deadline = self._deadline  # written to the file
         self._shared = share_once(self.data)
         self._shared.__enter__()
-        self._entered = True
         return self
 
     def __exit__(
@@ -194,7 +191,7 @@ class SearchEngine:
             if self._parallel is not None:
                 self._parallel.__exit__(kind, exc, tb)
         finally:
-            self._parallel, self._entered = None, False
+            self._parallel = None
             try:
                 if self._shared is not None:
                     self._shared.__exit__(kind, exc, tb)
@@ -209,7 +206,7 @@ class SearchEngine:
     def _workers(self) -> Parallel:
         # Opened on first use, so an asynchronous search's own workers
         # (skevonas.stream) do not run beside an idle joblib pool.
-        if not self._entered:
+        if self._shared is None:
             raise RuntimeError("use the SearchEngine as a context manager: `with engine: ...`")
         if self._parallel is None:
             self._parallel = worker_pool(self.n_jobs)
@@ -334,13 +331,7 @@ class SearchEngine:
             )
         for position, result in iter_batch(parallel, self.worker, jobs):
             task = jobs[position][0]
-            if result["status"] == "failed":
-                warnings.warn(
-                    f"candidate {task.genome.short_key()} failed and was recorded as "
-                    f"such: {result.get('error')}",
-                    RuntimeWarning,
-                    stacklevel=2,
-                )
+            warn_if_failed(task.genome, result)
             yield task.index, result
 
     def candidate_task(
@@ -615,7 +606,7 @@ class SearchEngine:
         >>> [len(net.history) for net in nets]
         [2, 3]
         """
-        if len(genomes) == 1 or not self._entered:
+        if len(genomes) == 1 or self._shared is None:
             return [
                 self.refit(g, X, y, epochs=e, standardize=standardize, seed=s, stop_at=stop_at)
                 for g, e, s in zip(genomes, epochs, seeds, strict=True)

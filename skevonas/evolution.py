@@ -37,6 +37,7 @@ __all__ = [
     "EvaluationRecord",
     "SearchState",
     "evolve",
+    "first_generation",
     "rank_key",
     "record_generation",
     "seed_genomes",
@@ -177,10 +178,9 @@ class SearchState:
         Whatever the caller keeps with the search (settings and data
         fingerprints, seeds); saved and restored with checkpoints.
     arrivals : list of (int, str, dict)
-        An asynchronous search's results in the order they arrived (task
-        number, genome key, result), which a warm start replays
-        (:mod:`skevonas.asynchronous`); empty for a generational search.
-        Checkpoints do not save it: the journal holds the same lines.
+        An asynchronous search's results in order of arrival (task number,
+        genome key, result), which a warm start replays; not in checkpoints
+        (the journal holds the same lines); empty for a generational search.
 
     Examples
     --------
@@ -232,9 +232,7 @@ class SearchState:
         0
         """
         self.records.append(record)
-        self.cache[record.key] = record
-        if record.ok and (self.best is None or rank_key(record) < rank_key(self.best)):
-            self.best = record
+        self._keep(record)
 
     def update(self, record: EvaluationRecord) -> None:
         """Put ``record`` in place of the record with its index (a later rung's result).
@@ -250,6 +248,10 @@ class SearchState:
         (0.8, 1, 'ok')
         """
         self.records[record.index] = record
+        self._keep(record)
+
+    def _keep(self, record: EvaluationRecord) -> None:
+        # the cache entry and the best so far (among equals the earlier stays)
         self.cache[record.key] = record
         if record.ok and (self.best is None or rank_key(record) < rank_key(self.best)):
             self.best = record
@@ -438,7 +440,7 @@ def evolve(
     assert rng is not None  # checked by _prepare_resume; for type checkers
     pending: list[tuple[Genome, tuple[str, ...]]] = []
     if state.generation < 0:  # a new search, or one saved before its first generation
-        pending = _initial_population(space, population_size, rng, initial_population)
+        pending = first_generation(space, population_size, rng, initial_population)
     elif state.generation + 1 < n_generations:
         pending = breed(state, rng)
     for cb in callbacks:
@@ -522,12 +524,20 @@ def seed_genomes(space: SearchSpace, seeds: Sequence[Genome]) -> list[Genome]:
 
 
 # --------------------------------------------------------------------------- steps
-def _initial_population(
+def first_generation(
     space: SearchSpace,
     size: int,
     rng: np.random.Generator,
     seeds: Sequence[Genome],
 ) -> list[tuple[Genome, tuple[str, ...]]]:
+    """``size`` (genome, no parents) pairs: :func:`seed_genomes`, then samples (may repeat).
+
+    Examples
+    --------
+    >>> from skevonas.spaces import mlp_space
+    >>> len(first_generation(mlp_space().bind((4,)), 4, np.random.default_rng(0), []))
+    4
+    """
     population = {genome.key(): genome for genome in seed_genomes(space, seeds)}
     tries = 0
     while len(population) < size and tries < 50 * size:

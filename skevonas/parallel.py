@@ -28,7 +28,14 @@ import joblib
 from joblib import Parallel, delayed
 from joblib.parallel import get_active_backend
 
-__all__ = ["WORKER_DEATHS", "iter_batch", "share_once", "watch_owner", "worker_pool"]
+__all__ = [
+    "WORKER_DEATHS",
+    "iter_batch",
+    "share_once",
+    "watch_owner",
+    "worker_died",
+    "worker_pool",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -140,12 +147,23 @@ def _heal(parallel: Parallel) -> None:
             continue
 
 
-def _died(attempts: int, exc: BaseException) -> dict[str, Any]:
+def worker_died(attempts: int, exc: BaseException) -> dict[str, Any]:
+    """The failed result of a task whose worker died ``attempts`` times running it.
+
+    Examples
+    --------
+    >>> worker_died(2, MemoryError())["error"]  # doctest: +ELLIPSIS
+    'the worker process evaluating this candidate died 2 times (killed, ...): MemoryError'
+    >>> worker_died(1, MemoryError())["error"].startswith("the worker process evaluating "
+    ...                                                   "this candidate died once")
+    True
+    """
+    times = "once" if attempts == 1 else f"{attempts} times"
     return {
         "score": math.nan,
         "status": "failed",
         "error": (
-            f"the worker process evaluating this candidate died {attempts} times "
+            f"the worker process evaluating this candidate died {times} "
             f"(killed, out of memory or crashed): {type(exc).__name__}"
         ),
     }
@@ -182,7 +200,7 @@ def iter_batch(
                 # result arrived before the death was noticed, nothing is left.)
                 for i in unfinished:
                     if attempts[i] >= 2:
-                        failed = _died(attempts[i], exc)
+                        failed = worker_died(attempts[i], exc)
                         results[i] = failed
                         logger.warning("task %d: worker died twice, recorded as failed", i)
                         yield i, failed

@@ -11,12 +11,12 @@ and journals every arrival, in the order it came, before the loop sees it.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .asynchronous import Ticket
 from .stream import TaskStream
+from .tasks import warn_if_failed
 
 if TYPE_CHECKING:
     from .engine import SearchEngine
@@ -75,13 +75,7 @@ class CandidateRunner:
     def next_result(self) -> tuple[int, Mapping[str, Any]]:
         """Wait for a ticket to finish; journal it; return ``(ticket number, result)``."""
         ticket, result = self.stream.next()
-        if result.get("status") == "failed":
-            warnings.warn(
-                f"candidate {ticket.genome.short_key()} failed and was recorded as "
-                f"such: {result.get('error')}",
-                RuntimeWarning,
-                stacklevel=2,
-            )
+        warn_if_failed(ticket.genome, result)
         self.engine.journal.record_arrival(
             self.arrived // self.population_size,
             ticket.number,

@@ -41,7 +41,7 @@ from typing import Any
 import joblib
 from joblib.parallel import get_active_backend
 
-from .parallel import WORKER_DEATHS, watch_owner
+from .parallel import WORKER_DEATHS, watch_owner, worker_died
 
 __all__ = ["TaskStream"]
 
@@ -77,8 +77,8 @@ class TaskStream:
     Examples
     --------
     >>> with TaskStream(1) as stream:
-    ...     stream.submit("a", dict, score=0.5)
-    ...     stream.submit("b", dict, score=0.7)
+    ...     stream.submit("a", dict, [("score", 0.5)])
+    ...     stream.submit("b", dict, [("score", 0.7)])
     ...     [stream.next() for _ in range(2)]
     [('a', {'score': 0.5}), ('b', {'score': 0.7})]
     """
@@ -130,11 +130,8 @@ class TaskStream:
         self._running.clear()
 
     # ------------------------------------------------------------------ tasks
-    def submit(self, key: Any, fn: Callable[..., Mapping[str, Any]], *args: Any, **kw: Any) -> None:
-        """Queue ``fn(*args, **kw)``; it starts as soon as a worker is free."""
-        if kw:
-            args = (*args, kw)
-            fn = _CallWithKeywords(fn)
+    def submit(self, key: Any, fn: Callable[..., Mapping[str, Any]], *args: Any) -> None:
+        """Queue ``fn(*args)``; it starts as soon as a worker is free."""
         self._queue.append(_Job(self._count, key, fn, args))
         self._count += 1
         self._pump()
@@ -160,11 +157,6 @@ class TaskStream:
             self._collect(self._wait())
             self._pump()
         return self._done.popleft()
-
-    @property
-    def pending(self) -> int:
-        """Tasks queued, running or finished but not yet taken."""
-        return len(self._queue) + len(self._retry) + len(self._running) + len(self._done)
 
     # ------------------------------------------------------------------ inside
     def _limit(self) -> int:
@@ -217,7 +209,7 @@ class TaskStream:
             return
         if self.kind == "dask":  # the scheduler has retried it already
             for job, error in died:
-                self._done.append((job.key, _died(1, error)))
+                self._done.append((job.key, worker_died(1, error)))
             return
         alone = self._isolated and len(died) == 1 and not self._running
         # a dead worker breaks the whole loky pool: what was running with it is lost too
@@ -228,7 +220,7 @@ class TaskStream:
             job.attempts += 1
             if alone and job.attempts >= 2:
                 logger.warning("task %r: its worker died twice, recorded as failed", job.key)
-                self._done.append((job.key, _died(job.attempts, error)))
+                self._done.append((job.key, worker_died(job.attempts, error)))
             else:
                 self._retry.appendleft(job)
         if not alone:
@@ -238,17 +230,6 @@ class TaskStream:
                 len(lost),
             )
         self._isolated = True
-
-
-class _CallWithKeywords:
-    """``fn(*args, kwargs)`` -> ``fn(*args, **kwargs)``: picklable keywords for executors."""
-
-    def __init__(self, fn: Callable[..., Mapping[str, Any]]) -> None:
-        self.fn = fn
-
-    def __call__(self, *args: Any) -> Mapping[str, Any]:
-        *positional, keywords = args
-        return self.fn(*positional, **keywords)
 
 
 def _kind(backend: Any, n_jobs: int | None) -> str:
@@ -289,11 +270,3 @@ def _process_executor(n_workers: int) -> Any:
 
 def _failed(error: str) -> dict[str, Any]:
     return {"score": math.nan, "status": "failed", "error": error}
-
-
-def _died(attempts: int, exc: BaseException) -> dict[str, Any]:
-    times = "once" if attempts == 1 else f"{attempts} times"
-    return _failed(
-        f"the worker process evaluating this candidate died {times} "
-        f"(killed, out of memory or crashed): {type(exc).__name__}"
-    )

@@ -9,7 +9,8 @@ All are top-level and picklable, and receive plain data, never the estimator.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,15 @@ from .devices import DevicePlan
 from .evaluation import CandidateData, Split, TrainSettings, evaluate_candidate, fit_final
 from .genome import Genome
 
-__all__ = ["CandidateTask", "RefitPlan", "Worker", "call", "refit_task", "run_task"]
+__all__ = [
+    "CandidateTask",
+    "RefitPlan",
+    "Worker",
+    "call",
+    "refit_task",
+    "run_task",
+    "warn_if_failed",
+]
 
 
 @dataclass(frozen=True)
@@ -260,3 +269,25 @@ def call(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
     5
     """
     return fn(*args)
+
+
+def warn_if_failed(genome: Genome, result: Mapping[str, Any]) -> None:
+    """Warn (RuntimeWarning) that ``genome``'s candidate failed, if its ``result`` says so.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skevonas import Genome
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_if_failed(Genome("mlp", []), {"status": "failed", "error": "boom"})
+    >>> str(caught[0].message)  # doctest: +ELLIPSIS
+    'candidate ... failed and was recorded as such: boom'
+    """
+    if result.get("status") == "failed":
+        warnings.warn(
+            f"candidate {genome.short_key()} failed and was recorded as "
+            f"such: {result.get('error')}",
+            RuntimeWarning,
+            stacklevel=3,  # where the search takes the result
+        )
