@@ -1,19 +1,23 @@
-"""One EEG generation with 1, 2, ... concurrent candidates: time and candidates/min.
+"""EEG searches with 1, 2, ... concurrent candidates: time and candidates/min, per strategy.
 
-A realistic generation: the first generation of a search on
-SelfRegulationSCP1 (the thesis's 1-D CNN space ``"cnn1d"``, in which the
-recorded figures were measured, or ``--space eeg``; ``--population`` random
-genomes, the demo's epochs and patience), run with the same seed, hence the
-same genomes and the same work, with each number of concurrent candidates
-in ``--concurrent`` (one torch thread per candidate). On the CPU that is
-``n_jobs``; with ``--device cuda`` it is ``candidates_per_device`` on one
-GPU (and as many workers). Worker processes are started once before timing
-(loky keeps them between searches), as they are for every generation after
-the first. The time is the search's (``search_time_``), not the refit's.
-The settings alternate ``--repeats`` times; the table shows medians.
+A realistic workload: a search on SelfRegulationSCP1 (the thesis's 1-D CNN
+space ``"cnn1d"``, in which the recorded figures were measured, or
+``--space eeg``; a first generation of ``--population`` random genomes,
+``--generations`` generations in all, the demo's epochs and patience), run
+with the same seed with each number of concurrent candidates in
+``--concurrent`` (one torch thread per candidate) and each strategy in
+``--strategies``. On the CPU the concurrency is ``n_jobs``; with
+``--device cuda`` it is ``candidates_per_device`` on one GPU (and as many
+workers). With one generation both strategies train the same genomes; with
+more, each breeds its own children from the same first generation (the
+candidate counts are shown). Worker processes are started once before
+timing (loky keeps them between searches). The time is the search's
+(``search_time_``), not the refit's. The settings alternate ``--repeats``
+times; the table shows medians.
 
     python bench/parallel.py                                  # 2-core CPU: 1 vs 2
-    python bench/parallel.py --device cuda --concurrent 1 2 4 8
+    python bench/parallel.py --device cuda --concurrent 1 2 4 8 \
+        --strategies generational asynchronous --generations 3
 """
 
 from __future__ import annotations
@@ -29,13 +33,23 @@ from skevonas import EvolutionaryNASClassifier, __version__
 from skevonas.datasets import load_eeg
 
 
-def one_generation(data, device: str, concurrent: int, population: int, seed: int, space: str):
+def one_search(
+    data,
+    device: str,
+    concurrent: int,
+    population: int,
+    seed: int,
+    space: str,
+    strategy: str,
+    generations: int,
+):
     gpu = device.startswith("cuda")
     clf = EvolutionaryNASClassifier(
         search_space=space,
+        strategy=strategy,
         initial_genomes=None,
         population_size=population,
-        n_generations=1,
+        n_generations=generations,
         max_epochs=40,
         patience=6,
         n_jobs=concurrent,
@@ -55,35 +69,59 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--concurrent", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--strategies",
+        nargs="+",
+        default=["generational"],
+        choices=["generational", "asynchronous"],
+    )
+    parser.add_argument("--generations", type=int, default=1)
     args = parser.parse_args()
     data = load_eeg("SelfRegulationSCP1")
     hardware = torch.cuda.get_device_name(0) if args.device.startswith("cuda") else "CPU"
     print(
         f"skevonas {__version__}, torch {torch.__version__}, {platform.machine()}, "
         f"{os.cpu_count()} CPUs, {hardware}; SelfRegulationSCP1, space {args.space}, population "
-        f"{args.population}, seed {args.seed}, device {args.device}, median of {args.repeats}"
+        f"{args.population}, {args.generations} generation(s), seed {args.seed}, "
+        f"device {args.device}, median of {args.repeats}"
     )
-    one_generation(data, args.device, max(args.concurrent), 2, args.seed, args.space)  # warm up
-    times: dict[int, list[float]] = {c: [] for c in args.concurrent}
+    settings = [(s, c) for s in args.strategies for c in args.concurrent]
+    warm = max(args.concurrent)
+    one_search(data, args.device, warm, 2, args.seed, args.space, "generational", 1)  # warm up
+    times: dict[tuple[str, int], list[float]] = {k: [] for k in settings}
+    counts: dict[tuple[str, int], int] = {}
+    fit_times: dict[tuple[str, int], list[float]] = {}
     for _ in range(args.repeats):
-        for concurrent in args.concurrent:
-            seconds, n, fit_times = one_generation(
-                data, args.device, concurrent, args.population, args.seed, args.space
+        for strategy, concurrent in settings:
+            seconds, n, fits = one_search(
+                data,
+                args.device,
+                concurrent,
+                args.population,
+                args.seed,
+                args.space,
+                strategy,
+                args.generations,
             )
-            times[concurrent].append(seconds)
-    base = statistics.median(times[args.concurrent[0]])
+            times[strategy, concurrent].append(seconds)
+            counts[strategy, concurrent], fit_times[strategy, concurrent] = n, fits
+    base = statistics.median(times[settings[0]])
     print(
-        f"{'concurrent':>10} | {'candidates':>10} | {'generation s':>12} | "
+        f"{'strategy':>12} | {'concurrent':>10} | {'candidates':>10} | {'search s':>8} | "
         f"{'candidates/min':>14} | {'speed-up':>8}"
     )
-    for concurrent in args.concurrent:
-        t = statistics.median(times[concurrent])
-        print(f"{concurrent:>10} | {n:>10} | {t:12.1f} | {60 * n / t:14.1f} | {base / t:7.2f}x")
-    print(f"candidate fit times (s): {[round(t, 1) for t in fit_times]}")
+    for key in settings:
+        t, n = statistics.median(times[key]), counts[key]
+        print(
+            f"{key[0]:>12} | {key[1]:>10} | {n:>10} | {t:8.1f} | {60 * n / t:14.1f} | "
+            f"{base / t:7.2f}x"
+        )
+    fits = fit_times[settings[0]]
+    print(f"candidate fit times, {settings[0][0]} (s): {[round(t, 1) for t in fits]}")
     print(
-        f"bound from load balance alone with 2: sum {sum(fit_times):.1f} s, longest "
-        f"{max(fit_times):.1f} s -> at most "
-        f"{sum(fit_times) / max(sum(fit_times) / 2, max(fit_times)):.2f}x"
+        f"bound from load balance alone with 2: sum {sum(fits):.1f} s, longest "
+        f"{max(fits):.1f} s -> at most "
+        f"{sum(fits) / max(sum(fits) / 2, max(fits)):.2f}x"
     )
 
 

@@ -26,15 +26,19 @@ fake worker and a simulated clock, for 2, 8, 32 and 128 workers:
 - the generational mode runs each generation (and each rung of successive
   halving) as a batch, longest first (the engine orders by estimated cost;
   here the true duration, which favours this mode), on the workers, and
-  waits for the batch's last candidate; the
-  asynchronous mode gives a worker its next task the moment it is free.
+  waits for the batch's last candidate; the asynchronous mode gives a
+  worker its next task the moment it is free (``asynchronous``: a promotion
+  is judged against the last ``population`` results of its rung, the
+  library's rule; ``asynchronous-all``, with ``--modes``: against every
+  result of the rung, ASHA's published rule).
 
 Both modes run until a simulated time budget (``--time-budget``, default one
 hour: a cluster search is bounded by time, as ``max_time`` bounds a real
 one); tasks not finished by then are cut and count for nothing. Reported per
 mode and number of workers, as means over ``--seeds`` GA seeds: worker
 utilisation (worker-seconds of tasks that finished within the budget /
-(workers x the time the search ran)), the best score found, and the
+(workers x the time the search ran)), the best score found, the share of
+new candidates that were trained to the full budget, and the
 simulated time until a genome within 0.5 points of the trace's best score is
 found (median; "-" when some seeds never find one). The search settings
 scale with the workers (``population = max(8, workers)``, ``elite_size=2``,
@@ -218,14 +222,22 @@ class Clock:
         self.now = 0.0
         self.busy = 0.0
         self.found: list[tuple[float, float]] = []  # (finish time, full-budget score)
+        self.fresh = 0  # tasks that trained a new candidate from epoch 0
 
-    def note(self, finish: float, seconds: float, result: Mapping[str, Any], full: bool) -> None:
+    def note(
+        self, finish: float, seconds: float, result: Mapping[str, Any], full: bool, fresh: bool
+    ) -> None:
         # only work whose result arrives within the budget counts: a task cut
         # at the end of the time budget kept its worker busy for nothing
         if finish <= self.limit:
             self.busy += seconds
+            self.fresh += fresh
             if full:
                 self.found.append((finish, float(result["score"])))
+
+    def full_share(self) -> float:
+        """Candidates trained to the full budget, per candidate started (within the budget)."""
+        return len(self.found) / max(1, self.fresh)
 
     def utilisation(self) -> float:
         return self.busy / (self.workers * min(self.now, self.limit))
@@ -254,7 +266,7 @@ def generational(oracle: Oracle, space: Any, settings: Mapping[str, Any], seed: 
                 continue
             seconds, result = oracle.result(genomes[i], int(snapshot or 0), end)
             heapq.heappush(free, start + seconds)
-            clock.note(start + seconds, seconds, result, end >= oracle.max_epochs)
+            clock.note(start + seconds, seconds, result, end >= oracle.max_epochs, not snapshot)
             out.append((i, result))
         clock.now = max(free)  # the barrier: the batch's last candidate
         return out
@@ -298,7 +310,7 @@ class SimRunner:
     def __init__(self, oracle: Oracle, clock: Clock) -> None:
         self.oracle, self.clock = oracle, clock
         self.capacity = clock.workers
-        self.events: list[tuple[float, int, float, dict[str, Any], bool]] = []
+        self.events: list[tuple[float, int, float, dict[str, Any], bool, bool]] = []
 
     def submit(self, ticket: Ticket, snapshot: Any) -> None:
         end = ticket.budget or self.oracle.max_epochs
@@ -307,18 +319,21 @@ class SimRunner:
             seconds, result = 0.0, dict(SKIPPED)
         full = end >= self.oracle.max_epochs
         heapq.heappush(
-            self.events, (self.clock.now + seconds, ticket.number, seconds, result, full)
+            self.events,
+            (self.clock.now + seconds, ticket.number, seconds, result, full, not snapshot),
         )
 
     def next_result(self) -> tuple[int, dict[str, Any]]:
-        finish, number, seconds, result, full = heapq.heappop(self.events)
+        finish, number, seconds, result, full, fresh = heapq.heappop(self.events)
         self.clock.now = finish
         if result["status"] != "skipped":
-            self.clock.note(finish, seconds, result, full)
+            self.clock.note(finish, seconds, result, full, fresh)
         return number, result
 
 
-def asynchronous(oracle: Oracle, space: Any, settings: Mapping[str, Any], seed: int) -> Clock:
+def asynchronous(
+    oracle: Oracle, space: Any, settings: Mapping[str, Any], seed: int, rung_window: Any = None
+) -> Clock:
     clock = Clock(settings["workers"], settings["time_budget"])
     evolve_async(
         space,
@@ -331,11 +346,21 @@ def asynchronous(oracle: Oracle, space: Any, settings: Mapping[str, Any], seed: 
         budgets=settings["budgets"],
         halving_factor=3,
         protected=[g.key() for g in settings["seeds"]],
+        rung_window=rung_window,
     )
     return clock
 
 
-MODES = {"generational": generational, "asynchronous": asynchronous}
+def asynchronous_all(oracle: Oracle, space: Any, settings: Mapping[str, Any], seed: int) -> Clock:
+    """The asynchronous mode with ASHA's published rule: every result of a rung counts."""
+    return asynchronous(oracle, space, settings, seed, rung_window="all")
+
+
+MODES = {
+    "generational": generational,
+    "asynchronous": asynchronous,
+    "asynchronous-all": asynchronous_all,
+}
 
 
 # --------------------------------------------------------------------------- simulate
@@ -370,11 +395,13 @@ def simulate(args: argparse.Namespace) -> None:
             "budgets": budgets,
             "seeds": seeds,
         }
-        for mode, run in MODES.items():
-            utilisation, makespan, best, reach = [], [], [], []
+        for mode in args.modes:
+            run = MODES[mode]
+            utilisation, makespan, best, reach, share = [], [], [], [], []
             for seed in range(args.seeds):
                 clock = run(oracle, space, settings, seed)
                 utilisation.append(clock.utilisation())
+                share.append(clock.full_share())
                 makespan.append(min(clock.now, clock.limit))
                 best.append(max(score for _, score in clock.found))
                 hits = [t for t, score in clock.found if score >= target]
@@ -387,6 +414,7 @@ def simulate(args: argparse.Namespace) -> None:
                     "utilisation_min": min(utilisation),
                     "makespan_s": statistics.fmean(makespan),
                     "best": statistics.fmean(best),
+                    "full_share": statistics.fmean(share),
                     "time_to_near_best_s": statistics.median(reach),
                     "reached": sum(math.isfinite(t) for t in reach),
                     "times_to_near_best_s": [t if math.isfinite(t) else None for t in reach],
@@ -406,7 +434,8 @@ def row_line(row: Mapping[str, Any]) -> str:
     return (
         f"{row['workers']:>4} workers  {row['mode']:<12}  utilisation {row['utilisation']:.3f} "
         f"(min {row['utilisation_min']:.3f})  makespan {row['makespan_s']:8.0f} s  "
-        f"best {row['best']:.4f}  near-best after "
+        f"best {row['best']:.4f}  full budget {row.get('full_share', math.nan):.2f}  "
+        "near-best after "
         + (f"{reach:.0f} s" if math.isfinite(reach) else "-")
         + f" ({row['reached']}/{row['seeds']} seeds: "
         + ", ".join("-" if t is None else f"{t:.0f}" for t in row["times_to_near_best_s"])
@@ -417,20 +446,22 @@ def row_line(row: Mapping[str, Any]) -> str:
 def print_table(rows: Sequence[Mapping[str, Any]]) -> None:
     print(
         "| workers | mode | utilisation (mean) | min | ran s | best score (mean) | "
-        "time to near-best s (median) | per seed | async / generational time |"
+        "full budget per candidate | time to near-best s (median) | per seed | "
+        "async / generational time |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     by = {(r["workers"], r["mode"]): r for r in rows}
     for r in rows:
         reach = r["time_to_near_best_s"]
         ratio = "-"
         gen = by.get((r["workers"], "generational"))
-        if r["mode"] == "asynchronous" and gen is not None:
+        if r["mode"] != "generational" and gen is not None:
             if math.isfinite(reach) and math.isfinite(gen["time_to_near_best_s"]):
                 ratio = f"{reach / gen['time_to_near_best_s']:.2f}"
         print(
             f"| {r['workers']} | {r['mode']} | {r['utilisation']:.3f} | "
             f"{r['utilisation_min']:.3f} | {r['makespan_s']:.0f} | {r['best']:.4f} | "
+            f"{r.get('full_share', math.nan):.2f} | "
             + (f"{reach:.0f}" if math.isfinite(reach) else "-")
             + " | "
             + ", ".join("-" if t is None else f"{t:.0f}" for t in r["times_to_near_best_s"])
@@ -456,6 +487,9 @@ def parse_args() -> argparse.Namespace:
     sim.add_argument("--time-budget", type=float, default=3600.0)
     sim.add_argument("--seeds", type=int, default=5)
     sim.add_argument("--full-fidelity", action="store_true")
+    sim.add_argument(
+        "--modes", nargs="+", choices=list(MODES), default=["generational", "asynchronous"]
+    )
     sim.add_argument("--json", default=None, help="also write the rows to this file")
     return parser.parse_args()
 

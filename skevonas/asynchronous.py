@@ -12,10 +12,10 @@ next task is chosen from what has arrived so far:
    and is among the best ``1 / factor`` of the last ``population_size``
    candidates that trained that rung goes on to the next budget, from its
    snapshot, higher rungs first. (ASHA compares with every candidate since
-   the start; in an evolving population the peers that matter are the
-   current ones, as a generation's successive halving compares a
-   generation's candidates.) Protected genomes (the seeds) go on whatever
-   their scores.
+   the start, ``rung_window="all"``; in an evolving population the peers
+   that matter are the current ones, as a generation's successive halving
+   compares a generation's candidates.) Protected genomes (the seeds) go
+   on whatever their scores.
 2. **Otherwise a new candidate**: first the initial population (seeds, then
    random genomes, as the generational loop's first generation); then,
    once results have arrived, a child bred as the generational loop breeds
@@ -176,6 +176,7 @@ def evolve_async(
     budgets: Sequence[int] | None = None,
     halving_factor: int = 3,
     protected: Iterable[str] = (),
+    rung_window: int | str | None = None,
     replay: Sequence[tuple[int, str, Mapping[str, Any]]] = (),
     checkpoint: Callable[[SearchState], None] | None = None,
     elapsed: float = 0.0,
@@ -212,6 +213,10 @@ def evolve_async(
         One in ``halving_factor`` candidates of a rung goes on.
     protected : iterable of str, default=()
         Genome keys that go on to the full budget whatever their scores.
+    rung_window : int, "all" or None, default=None
+        How many of a rung's latest (unprotected) results a promotion is
+        judged against: None for ``population_size``, an int for that many,
+        ``"all"`` for every result since the start (ASHA as published).
     replay : sequence of (int, str, mapping), default=()
         The arrivals of an interrupted run of this search, in order: ticket
         number, genome key, result. Their tickets are not run again.
@@ -258,6 +263,14 @@ def evolve_async(
         raise ValueError(f"selection must be one of {sorted(SELECTIONS)}, got {selection!r}")
     if crossover not in (*CROSSOVERS, "both"):
         raise ValueError(f"crossover must be one of {[*CROSSOVERS, 'both']}, got {crossover!r}")
+    if rung_window is None:
+        window: int | None = population_size
+    elif rung_window == "all":
+        window = None
+    elif isinstance(rung_window, int) and not isinstance(rung_window, bool) and rung_window >= 1:
+        window = rung_window
+    else:
+        raise ValueError(f"rung_window must be a positive int, 'all' or None, got {rung_window!r}")
     loop = _AsyncLoop(
         space,
         runner,
@@ -276,6 +289,7 @@ def evolve_async(
         halving_factor,
         frozenset(protected),
         list(callbacks),
+        window,
     )
     loop.state.start_time -= elapsed
     return loop.run(initial_population, replay, checkpoint)
@@ -297,6 +311,7 @@ class _AsyncLoop:
         factor: int,
         protected: frozenset[str],
         callbacks: list[SearchCallback],
+        window: int | None,
     ) -> None:
         self.space, self.runner, self.rng = space, runner, rng
         self.size, self.elite_size, self.breeding = population_size, elite_size, breeding
@@ -314,10 +329,10 @@ class _AsyncLoop:
         self.held: set[int] = set()  # in flight, answered by the replay
         self.tickets = 0
         self.aging: deque[int] = deque(maxlen=population_size)  # record indices
-        # per rung: the last population_size unprotected results (-score, index, key),
+        # per rung: the last `window` unprotected results (-score, index, key),
         # and the candidates waiting there (insertion-ordered)
         self.rung_window: list[deque[tuple[float, int, str]]] = [
-            deque(maxlen=population_size) for _ in budgets
+            deque(maxlen=window) for _ in budgets
         ]
         self.waiting: list[dict[str, None]] = [{} for _ in budgets]
         self.elites: list[EvaluationRecord] = []  # the best records, best first
@@ -431,8 +446,8 @@ class _AsyncLoop:
 
         Protected candidates first; then, from the highest rung down, the
         best waiting candidate among the top ``floor(n / factor)`` of the
-        ``n`` (at most ``population_size``) unprotected candidates that
-        trained that rung last.
+        ``n`` (at most the window) unprotected candidates that trained that
+        rung last.
         """
         if len(self.budgets) < 2:
             return None

@@ -146,15 +146,16 @@ def test_a_callback_stops_the_search_and_tasks_in_flight_are_recorded():
 class RungWatcher(ToyRunner):
     """Checks every promotion against the last results of its rung at that moment."""
 
-    def __init__(self, **kw):
+    def __init__(self, window=4, **kw):
         super().__init__(**kw)
+        self.window = window  # None: every result since the start
         self.scores: dict[int, list[float]] = {}  # rung -> scores arrived
 
     def submit(self, ticket, snapshot):
         if ticket.rung > 0:
             rung = ticket.rung - 1
-            # among the last population_size (4) results of its rung
-            known = sorted(self.scores[rung][-4:], reverse=True)
+            # among the last `window` results of its rung
+            known = sorted(self.scores[rung][-(self.window or 0) :], reverse=True)
             mine = width_score(ticket.genome, [1, 3, 9][rung])
             assert mine in known[: len(known) // 3], "promoted outside the top third"
         super().submit(ticket, snapshot)
@@ -167,9 +168,14 @@ class RungWatcher(ToyRunner):
         return number, result
 
 
-def test_asynchronous_successive_halving_promotes_from_the_top_third_of_its_peers():
-    runner = RungWatcher(capacity=3)
-    state = search(runner, n_generations=6, budgets=[1, 3, 9], halving_factor=3)
+@pytest.mark.parametrize(("rung_window", "window"), [(None, 4), (6, 6), ("all", None)])
+def test_asynchronous_successive_halving_promotes_from_the_top_third_of_its_peers(
+    rung_window, window
+):
+    runner = RungWatcher(window=window, capacity=3)
+    state = search(
+        runner, n_generations=6, budgets=[1, 3, 9], halving_factor=3, rung_window=rung_window
+    )
     by_rung = {rung: [t for t in runner.submitted if t.rung == rung] for rung in range(3)}
     assert len(by_rung[0]) == 4 + 5 * 3
     assert 0 < len(by_rung[2]) <= len(by_rung[1]) < len(by_rung[0])
@@ -220,3 +226,6 @@ def test_bad_operator_settings_are_refused():
         search(ToyRunner(), selection="best")
     with pytest.raises(ValueError, match="crossover"):
         search(ToyRunner(), crossover="uniform")
+    for bad in (0, -1, True, 2.5, "last"):
+        with pytest.raises(ValueError, match="rung_window must be"):
+            search(ToyRunner(), rung_window=bad)

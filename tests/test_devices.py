@@ -80,9 +80,12 @@ def test_candidates_per_device_is_checked(blobs):
 
 @needs_gpu
 @pytest.mark.gpu
-def test_search_on_gpu_predicts_on_cpu_after_pickle(scp1_small, fast):
+@pytest.mark.parametrize("strategy", ["generational", "asynchronous"])
+def test_search_on_gpu_predicts_on_cpu_after_pickle(scp1_small, fast, strategy):
     X_train, X_test, y_train, _ = scp1_small
-    clf = EvolutionaryNASClassifier(**fast, device="cuda", candidates_per_device=2)
+    clf = EvolutionaryNASClassifier(
+        **fast, device="cuda", candidates_per_device=2, strategy=strategy
+    )
     clf.fit(X_train, y_train)
     assert all(r["device"].startswith("cuda") for r in clf.evaluations_)
     state = pickle.dumps(clf)
