@@ -41,10 +41,10 @@ utilisation (worker-seconds of tasks that finished within the budget /
 new candidates that were trained to the full budget, and the
 simulated time until a genome within 0.5 points of the trace's best score is
 found (median; "-" when some seeds never find one). The search settings
-scale with the workers (``population = max(8, workers)``, ``elite_size=2``,
-the other GA settings the estimator's defaults, successive halving over 11,
-33 and 100 epochs as the defaults do unless ``--full-fidelity``, the
-estimator's seed genomes first).
+scale with the workers (``population = max(8, workers)`` unless
+``--population``, ``elite_size=2``, the other GA settings the estimator's
+defaults, successive halving over 11, 33 and 100 epochs as the defaults do
+unless ``--full-fidelity``, the estimator's seed genomes first).
 Startup costs of workers and data transfers are not simulated.
 
     python bench/scale.py record --trace bench/results/scale_trace_scp1.json
@@ -380,7 +380,8 @@ def simulate(args: argparse.Namespace) -> None:
         f"with {trace['settings']}"
     )
     print(
-        f"simulated search: population max(8, workers), at most {args.generations} generations' "
+        f"simulated search: population {args.population or 'max(8, workers)'}, "
+        f"at most {args.generations} generations' "
         f"worth within {args.time_budget:.0f} simulated seconds, "
         f"rungs {budgets or 'none (full fidelity)'}, {args.seeds} GA seeds; "
         f"target: a full-budget score >= {target:.4f}"
@@ -389,7 +390,7 @@ def simulate(args: argparse.Namespace) -> None:
     for workers in args.workers:
         settings = {
             "workers": workers,
-            "population": max(8, workers),
+            "population": args.population or max(8, workers),
             "generations": args.generations,
             "time_budget": args.time_budget,
             "budgets": budgets,
@@ -487,6 +488,7 @@ def parse_args() -> argparse.Namespace:
     sim.add_argument("--time-budget", type=float, default=3600.0)
     sim.add_argument("--seeds", type=int, default=5)
     sim.add_argument("--full-fidelity", action="store_true")
+    sim.add_argument("--population", type=int, default=None, help="default: max(8, workers)")
     sim.add_argument(
         "--modes", nargs="+", choices=list(MODES), default=["generational", "asynchronous"]
     )
