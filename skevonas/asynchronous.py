@@ -210,7 +210,10 @@ def evolve_async(
         The epoch budgets of the rungs of successive halving
         (:func:`~skevonas.fidelity.rung_budgets`), or None for full fidelity.
     halving_factor : int, default=3
-        One in ``halving_factor`` candidates of a rung goes on.
+        A waiting candidate goes on when it is among the best ``1 /
+        halving_factor`` of its rung's window. It is judged again at every
+        decision while it is in the window, so more than one in
+        ``halving_factor`` may go on (see ``docs/design.md``).
     protected : iterable of str, default=()
         Genome keys that go on to the full budget whatever their scores.
     rung_window : int, "all" or None, default=None
