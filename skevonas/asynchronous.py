@@ -71,7 +71,7 @@ from .evolution import (
     selection_scores,
 )
 from .genome import Genome
-from .operators import CROSSOVERS, SELECTIONS, offspring
+from .operators import check_breeding, offspring
 from .space import SearchSpace
 
 __all__ = ["ReplayError", "Runner", "Ticket", "evolve_async"]
@@ -262,10 +262,7 @@ def evolve_async(
     >>> len(state.records), [h["n_evaluated"] for h in state.history], state.stop_reason
     (10, [4, 3, 3], 'completed 3 generations')
     """
-    if selection not in SELECTIONS:
-        raise ValueError(f"selection must be one of {sorted(SELECTIONS)}, got {selection!r}")
-    if crossover not in (*CROSSOVERS, "both"):
-        raise ValueError(f"crossover must be one of {[*CROSSOVERS, 'both']}, got {crossover!r}")
+    check_breeding(selection, crossover)
     if rung_window is None:
         window: int | None = population_size
     elif rung_window == "all":
@@ -470,9 +467,9 @@ class _AsyncLoop:
             return self.initial.popleft(), ()
         seen = self._seen
         pool = self._pool()
+        genomes, scores = [r.genome for r in pool], selection_scores(pool)
         for _ in range(50):
             if pool:
-                genomes, scores = [r.genome for r in pool], selection_scores(pool)
                 child, parents = offspring(
                     genomes, scores, self.space, self.rng, **self.breeding, seen=seen
                 )

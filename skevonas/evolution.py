@@ -30,7 +30,7 @@ import numpy as np
 
 from .callbacks import SearchCallback
 from .genome import Genome
-from .operators import CROSSOVERS, SELECTIONS, offspring
+from .operators import check_breeding, offspring
 from .space import SearchSpace
 
 __all__ = [
@@ -407,10 +407,7 @@ def evolve(
     >>> [r.key for r in resumed.records] == [r.key for r in state.records]
     True
     """
-    if selection not in SELECTIONS:
-        raise ValueError(f"selection must be one of {sorted(SELECTIONS)}, got {selection!r}")
-    if crossover not in (*CROSSOVERS, "both"):
-        raise ValueError(f"crossover must be one of {[*CROSSOVERS, 'both']}, got {crossover!r}")
+    check_breeding(selection, crossover)
     callbacks = list(callbacks)
     elite_size = max(1, min(elite_size, population_size))
 

@@ -254,7 +254,7 @@ def _score_settings(
             k: describe_value(v) for k, v in sorted((params["net_params"] or {}).items())
         },
         # an asynchronous search cannot go on as a generational one, nor the other way
-        "strategy": str(params.get("strategy", "generational")),
+        "strategy": str(params["strategy"]),
         "random_state": (
             int(random_state)
             if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)

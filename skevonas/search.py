@@ -156,7 +156,7 @@ def run_search(
         "initial_population": initial_population,
         "checkpoint": journal.checkpoint,
     }
-    if params.get("strategy", "generational") == "generational":
+    if params["strategy"] == "generational":
         return evolve(space, engine.evaluate, resume=resume, **breeding)
     replay = journal.arrivals or (resume.arrivals if resume is not None else [])
     elapsed = 0.0
