@@ -6,9 +6,10 @@ the search's choice among candidates? Each genome of ``--genomes``
 (``eegnet``: EEGNet-8,2; ``eegnex``: EEGNeX; ``shallow``: ShallowConvNet,
 as the EEG space expresses them, the genomes that seed every EEG search) is
 trained by :class:`skevonas.GenomeClassifier` as the search's refit trains
-its final model: the whole train split (no validation part), AdamW with
-the cosine schedule over ``--epochs`` (default 100, the estimator's
-default), batch and learning rate from the genome, per-channel
+its final model: the whole train split (no validation part), the
+cosine schedule over ``--epochs`` (default 100, the estimator's default),
+optimizer, learning rate and batch from the genome (the seeds: Adam, lr
+1e-3, batch 32), per-channel
 standardisation, one torch thread. The data are decimated as the search
 decimates them (``--decimate``, default ``"auto"``:
 :func:`skevonas.settings.decimation` and

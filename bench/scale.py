@@ -430,17 +430,20 @@ def simulate(args: argparse.Namespace) -> None:
         Path(args.json).write_text(json.dumps({"trace": args.trace, "rows": rows}, indent=1))
 
 
+def per_seed(row: Mapping[str, Any]) -> str:
+    """Each seed's time to near-best, "-" where it never got there."""
+    return ", ".join("-" if t is None else f"{t:.0f}" for t in row["times_to_near_best_s"])
+
+
 def row_line(row: Mapping[str, Any]) -> str:
     reach = row["time_to_near_best_s"]
     return (
         f"{row['workers']:>4} workers  {row['mode']:<12}  utilisation {row['utilisation']:.3f} "
         f"(min {row['utilisation_min']:.3f})  makespan {row['makespan_s']:8.0f} s  "
-        f"best {row['best']:.4f}  full budget {row.get('full_share', math.nan):.2f}  "
+        f"best {row['best']:.4f}  full budget {row['full_share']:.2f}  "
         "near-best after "
         + (f"{reach:.0f} s" if math.isfinite(reach) else "-")
-        + f" ({row['reached']}/{row['seeds']} seeds: "
-        + ", ".join("-" if t is None else f"{t:.0f}" for t in row["times_to_near_best_s"])
-        + ")"
+        + f" ({row['reached']}/{row['seeds']} seeds: {per_seed(row)})"
     )
 
 
@@ -462,11 +465,9 @@ def print_table(rows: Sequence[Mapping[str, Any]]) -> None:
         print(
             f"| {r['workers']} | {r['mode']} | {r['utilisation']:.3f} | "
             f"{r['utilisation_min']:.3f} | {r['makespan_s']:.0f} | {r['best']:.4f} | "
-            f"{r.get('full_share', math.nan):.2f} | "
+            f"{r['full_share']:.2f} | "
             + (f"{reach:.0f}" if math.isfinite(reach) else "-")
-            + " | "
-            + ", ".join("-" if t is None else f"{t:.0f}" for t in r["times_to_near_best_s"])
-            + f" | {ratio} |"
+            + f" | {per_seed(r)} | {ratio} |"
         )
 
 
