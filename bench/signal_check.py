@@ -78,14 +78,16 @@ def train_signal(name: str, n_permutations: int, seed: int) -> str:
     )
     majority = np.bincount(y).max() / len(y)
     seconds = time.perf_counter() - start
-    print(f"  {name}: 5-fold {score:.3f}, permuted {permuted.mean():.3f}, p {p_value:.3f}")
+    print(
+        f"  {name}: 5-fold {score:.3f}, permuted {permuted.mean():.3f}, p {p_value:.3f}", flush=True
+    )
     return (
         f"| {name} | {len(y)} | {majority:.3f} | {score:.3f} | {permuted.mean():.3f} "
         f"| {np.quantile(permuted, 0.95):.3f} | {p_value:.3f} | {seconds:.0f} |"
     )
 
 
-def test_resolution(name: str, rows: dict, seeds: list[int]) -> list[str]:
+def resolution_rows(name: str, rows: dict, seeds: list[int]) -> list[str]:
     """Rows of table 2 for one data set: each method's mean against chance, and the target's gap."""
     data = load_eeg(name)
     y_test = LabelEncoder().fit(data.y_train).transform(data.y_test)
@@ -138,7 +140,7 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|")
     for name in args.datasets:
-        print("\n".join(test_resolution(name, rows, args.seeds)))
+        print("\n".join(resolution_rows(name, rows, args.seeds)))
 
 
 if __name__ == "__main__":
