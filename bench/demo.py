@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from skevonas import EvolutionaryNASClassifier, __version__
-from skevonas.cli_parser import DEMO_MAX_SFREQ, DEMO_SETTINGS
+from skevonas.cli.parser import DEMO_MAX_SFREQ, DEMO_SETTINGS
 from skevonas.datasets import load_eeg
 
 

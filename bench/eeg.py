@@ -11,7 +11,7 @@ setting of skevonas and shows in its recorded settings.
 - ``async``: the same with ``strategy="asynchronous"`` (issue 17: the
   asynchronous search trains as many candidates as the generational one);
 - ``demo``: the estimator settings of ``skevonas demo``
-  (``skevonas.cli_parser.DEMO_SETTINGS``, ``n_jobs=-1``), on the raw data as
+  (``skevonas.cli.parser.DEMO_SETTINGS``, ``n_jobs=-1``), on the raw data as
   the demo itself passes it (the estimator's ``decimate="auto"`` decimates
   long epochs inside the model);
 - ``random``: random search at the same number of evaluations: one generation
@@ -73,7 +73,7 @@ import torch
 from sklearn.preprocessing import LabelEncoder
 
 from skevonas import EvolutionaryNASClassifier, __version__
-from skevonas.cli_parser import DEMO_SETTINGS
+from skevonas.cli.parser import DEMO_SETTINGS
 from skevonas.datasets import list_eeg_datasets, load_eeg
 
 SEARCHES = ("skevonas", "async", "demo", "random")

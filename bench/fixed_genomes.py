@@ -13,7 +13,7 @@ optimizer, learning rate and batch from the genome (the seeds: Adam, lr
 standardisation, one torch thread. The data are decimated as the search
 decimates them (``--decimate``, default ``"auto"``:
 :func:`skevonas.settings.decimation` and
-:func:`skevonas.data.decimate_data`, e.g. SelfRegulationSCP2's 256 Hz by 5
+:func:`skevonas.prepare.decimate_data`, e.g. SelfRegulationSCP2's 256 Hz by 5
 to 51.2 Hz, EyesOpenShut not at all), and the genome is built for the rate
 that leaves. Scored once on the archive's test split. Prints one line per run, then a Markdown table
 (mean, population std, min, max over the seeds; mean wall seconds of
@@ -32,8 +32,8 @@ import numpy as np
 import torch
 
 from skevonas import GenomeClassifier, eegnet_genome, eegnex_genome, shallow_convnet_genome
-from skevonas.data import decimate_data
 from skevonas.datasets import load_eeg
+from skevonas.prepare import decimate_data
 from skevonas.settings import decimation
 
 GENOMES = {"eegnet": eegnet_genome, "eegnex": eegnex_genome, "shallow": shallow_convnet_genome}

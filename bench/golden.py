@@ -19,7 +19,11 @@ with the earlier defaults, against a recording of the earlier version::
 ``compare`` exits 1 and names every run and field that differs. The runs
 cover full-fidelity and successive-halving searches with ``n_jobs`` 1 and 2,
 an EEG search, an in-memory warm start and a search resumed from its
-checkpoint and journal after a crash in its second generation.
+checkpoint and journal after a crash in its second generation; the same
+for ``strategy="asynchronous"`` with one worker (whose arrival order is the
+order of submission); and toy searches of both loops (a fitness computed
+from the genome, runners that finish tasks in a fixed order), which need no
+torch. ``--only toy`` runs the toy searches alone (seconds).
 """
 
 from __future__ import annotations
@@ -32,12 +36,13 @@ import tempfile
 import warnings
 from typing import Any
 
+import golden_toy
 import numpy as np
 from sklearn.datasets import load_digits
 
 from skevonas import EvolutionaryNASClassifier as _Estimator
-from skevonas.callbacks import SearchCallback
 from skevonas.datasets import load_eeg
+from skevonas.evolution.callbacks import SearchCallback
 
 CLOCK_FIELDS = {"fit_time", "seconds", "elapsed"}
 # Settings added to every run by --settings (a run's own settings win).
@@ -111,23 +116,47 @@ def run_all() -> dict[str, Any]:
     ).fit(eeg.X_train[::2], eeg.y_train[::2])
     out["eeg_halving_n_jobs2"] = _summary(clf, eeg.X_test[::4])
 
-    # In-memory warm start: 2 generations, then on to 3.
-    clf = EvolutionaryNASClassifier(**{**common, "n_generations": 2}).fit(X, y)
-    clf.set_params(n_generations=3, warm_start=True).fit(X, y)
-    out["warm_start"] = _summary(clf, X_test)
+    out.update(_warm_and_resumed(X, y, X_test, common, prefix=""))
+    out.update(run_asynchronous(X, y, X_test, common))
+    return out
 
-    # A crash in generation 1, resumed from the checkpoint and the journal.
+
+def run_asynchronous(
+    X: np.ndarray, y: np.ndarray, X_test: np.ndarray, common: dict[str, Any]
+) -> dict[str, Any]:
+    """``strategy="asynchronous"`` with one worker: full fidelity, halving, warm start, resume."""
+    out: dict[str, Any] = {}
+    asynchronous = {**common, "strategy": "asynchronous", "n_jobs": 1}
+    for label, extra in (("async_full", {}), ("async_halving", {"min_epochs": 1})):
+        clf = EvolutionaryNASClassifier(**asynchronous, **extra).fit(X, y)
+        out[label] = _summary(clf, X_test)
+    out.update(_warm_and_resumed(X, y, X_test, asynchronous, prefix="async_"))
+    return out
+
+
+def _warm_and_resumed(
+    X: np.ndarray, y: np.ndarray, X_test: np.ndarray, settings: dict[str, Any], prefix: str
+) -> dict[str, Any]:
+    """An in-memory warm start (2 generations, then 3), and searches resumed after a crash.
+
+    The crash comes in generation 1; the search resumes from its checkpoint
+    and journal, at full fidelity and with successive halving.
+    """
+    out: dict[str, Any] = {}
+    clf = EvolutionaryNASClassifier(**{**settings, "n_generations": 2}).fit(X, y)
+    clf.set_params(n_generations=3, warm_start=True).fit(X, y)
+    out[f"{prefix}warm_start"] = _summary(clf, X_test)
     for label, extra in (("resumed_full", {}), ("resumed_halving", {"min_epochs": 1})):
         with tempfile.TemporaryDirectory() as folder:
             clf = EvolutionaryNASClassifier(
-                **common, **extra, checkpoint_dir=folder, callbacks=[_Crash(2)]
+                **settings, **extra, checkpoint_dir=folder, callbacks=[_Crash(2)]
             )
             try:
                 clf.fit(X, y)
             except RuntimeError as exc:
                 assert "simulated crash" in str(exc), exc
             clf.set_params(callbacks=None, warm_start=True).fit(X, y)
-            out[label] = _summary(clf, X_test)
+            out[f"{prefix}{label}"] = _summary(clf, X_test)
     return out
 
 
@@ -150,10 +179,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("mode", choices=("record", "compare"))
     parser.add_argument("path")
     parser.add_argument("--settings", default="{}", help="JSON object of settings for every run")
+    parser.add_argument(
+        "--only", choices=("all", "toy"), default="all", help="'toy': the toy searches alone"
+    )
     args = parser.parse_args(argv)
     EXTRA.update(json.loads(args.settings))
     warnings.simplefilter("ignore")
-    results = json.loads(json.dumps(run_all()))  # the same JSON round trip for both sides
+    runs = golden_toy.run_toys() if args.only == "toy" else {**golden_toy.run_toys(), **run_all()}
+    results = json.loads(json.dumps(runs))  # the same JSON round trip for both sides
     if args.mode == "record":
         with open(args.path, "w") as handle:
             json.dump(results, handle, indent=1, sort_keys=True)

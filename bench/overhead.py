@@ -7,7 +7,7 @@ The same architecture, data, epochs and batch size, trained three ways:
   early stopping needs;
 - ``skorch``: a skorch ``NeuralNetClassifier`` with its defaults (DataLoader,
   default callbacks) and the same validation part;
-- ``skevonas``: :func:`skevonas.evaluation.evaluate_candidate`, the worker
+- ``skevonas``: :func:`skevonas.training.candidate.evaluate_candidate`, the worker
   every candidate goes through (with patience = epochs, so it runs them all).
 
 Each way runs ``--repeats`` times, interleaved, one torch thread; the table
@@ -38,10 +38,10 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
 from skevonas import Genome, LayerGene, __version__
-from skevonas.builders.layers import channel_stats
 from skevonas.datasets import load_eeg
-from skevonas.evaluation import CandidateData, TrainSettings, evaluate_candidate
-from skevonas.networks import build_module
+from skevonas.spaces.builders.layers import channel_stats
+from skevonas.spaces.networks import build_module
+from skevonas.training.candidate import CandidateData, TrainSettings, evaluate_candidate
 
 
 def bare_loop(module, data, epochs, batch_size, lr, seed):

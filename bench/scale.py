@@ -9,9 +9,9 @@ evaluations become the trace: per genome its holdout score, its learning
 curve (the validation score after every epoch of its cosine schedule) and
 its training seconds. Written as JSON to ``--trace``.
 
-``simulate``: the library's own search code (``skevonas.evolution.evolve``
-with ``skevonas.fidelity.successive_halving`` for the generational mode,
-``skevonas.asynchronous.evolve_async`` for the asynchronous one) driven by a
+``simulate``: the library's own search code (``skevonas.evolution.generational.evolve``
+with ``skevonas.evolution.fidelity.successive_halving`` for the generational mode,
+``skevonas.evolution.asynchronous.evolve_async`` for the asynchronous one) driven by a
 fake worker and a simulated clock, for 2, 8, 32 and 128 workers:
 
 - a genome of the trace gets its recorded score and seconds; any other
@@ -67,11 +67,11 @@ import numpy as np
 from eeg import machine  # bench/eeg.py: the same description of the machine
 
 from skevonas import EvolutionaryNASClassifier, Genome
-from skevonas.asynchronous import Ticket, evolve_async
-from skevonas.callbacks import SearchCallback
-from skevonas.evolution import evolve, seed_genomes
-from skevonas.fidelity import rung_budgets, successive_halving
-from skevonas.spaces import get_space
+from skevonas.evolution.asynchronous import Ticket, evolve_async
+from skevonas.evolution.callbacks import SearchCallback
+from skevonas.evolution.fidelity import rung_budgets, successive_halving
+from skevonas.evolution.generational import evolve, seed_genomes
+from skevonas.spaces.catalogue import get_space
 
 MAX_EPOCHS = 100
 

@@ -4,18 +4,18 @@ Four parts, chosen with ``--parts``; each prints its settings and progress,
 and one table at the end sums them up against the targets of the issue.
 
 1. **GA vs brute force** on the 672-genome space of the Keras MLP GA
-   (:func:`skevonas.presets.keras_mlp_space`) on scikit-learn's digits.
+   (:func:`skevonas.spaces.presets.keras_mlp_space`) on scikit-learn's digits.
    The data are split once, stratified 75/25 with ``random_state=0``; the
    search only sees the training part, split further into the internal
    training and validation parts that ``EvolutionaryNASClassifier(
    search_space="keras_mlp", random_state=0)`` would make (its own
    ``CandidateData``). Every genome of the grid is trained once by the
-   library's worker (:func:`skevonas.evaluation.evaluate_candidate`, seed
-   :func:`~skevonas.evaluation.candidate_seed` of that estimator, one torch
+   library's worker (:func:`skevonas.training.candidate.evaluate_candidate`, seed
+   :func:`~skevonas.training.candidate.candidate_seed` of that estimator, one torch
    thread, joblib ``--n-jobs`` workers); the table (score, fit time, epochs
    per genome key) is cached as JSON in ``--cache`` so reruns skip it. Then,
    for every seed in ``--seeds``, the library's own GA loop
-   (:func:`skevonas.evolution.evolve`, the estimator's default operators and
+   (:func:`skevonas.evolution.generational.evolve`, the estimator's default operators and
    rates, ``--population``, ``numpy.random.default_rng(seed)``) runs over
    the same bound space with an ``evaluate`` that looks genomes up in that
    table: a *tabular benchmark*, as NAS-Bench-101 is, in which a genome's
@@ -35,7 +35,7 @@ and one table at the end sums them up against the targets of the issue.
    random search gets as many distinct genomes of ``space.sample`` as the
    GA trained. Each picks its best validation score from the table
    (tabular, as in part 1); only the picked genomes are then
-   trained for real, by :func:`skevonas.evaluation.fit_final` on the whole
+   trained for real, by :func:`skevonas.training.candidate.fit_final` on the whole
    training part for the genome's best epoch count (the estimator's refit;
    one fixed refit seed, so a genome's test accuracy depends on the genome
    alone and refits are cached by genome key), and scored on the test
@@ -45,7 +45,7 @@ and one table at the end sums them up against the targets of the issue.
    tuning an equivalent skorch MLP on the digits training part: hidden
    layers 1-4, width {64, 128, 256, 512, 768, 1024}, activation {relu, elu,
    tanh, sigmoid}, optimizer (the same Keras-default PyTorch twins as the
-   preset, :data:`skevonas.evaluation.OPTIMIZERS`), dropout 0.2 after every
+   preset, :data:`skevonas.training.candidate.OPTIMIZERS`), dropout 0.2 after every
    hidden layer, Glorot-uniform weights, batch size 128, standardised
    inputs, the same ``--max-epochs`` and early stopping with the same
    ``--patience`` on a 20 % stratified validation part of each training
@@ -121,11 +121,16 @@ from skorch.dataset import ValidSplit
 from torch import nn
 
 from skevonas import EvolutionaryNASClassifier, __version__
-from skevonas.builders.layers import channel_stats
-from skevonas.callbacks import SearchCallback
-from skevonas.data import prepare_data
-from skevonas.domains import Choice
-from skevonas.evaluation import (
+from skevonas.evolution.callbacks import SearchCallback
+from skevonas.evolution.generational import SearchState, evolve
+from skevonas.prepare import prepare_data
+from skevonas.spaces.builders.layers import channel_stats
+from skevonas.spaces.domains import Choice
+from skevonas.spaces.genome import Genome
+from skevonas.spaces.networks import estimate_macs
+from skevonas.spaces.presets import KERAS_MLP_CHOICES, keras_mlp_grid, keras_mlp_space
+from skevonas.spaces.space import SearchSpace
+from skevonas.training.candidate import (
     OPTIMIZERS,
     CandidateData,
     TrainSettings,
@@ -133,11 +138,6 @@ from skevonas.evaluation import (
     evaluate_candidate,
     fit_final,
 )
-from skevonas.evolution import SearchState, evolve
-from skevonas.genome import Genome
-from skevonas.networks import estimate_macs
-from skevonas.presets import KERAS_MLP_CHOICES, keras_mlp_grid, keras_mlp_space
-from skevonas.space import SearchSpace
 
 # Settings of a full run and of the --quick smoke test; a CLI flag overrides them.
 PRESETS: dict[str, dict[str, Any]] = {
@@ -663,7 +663,7 @@ class KerasMLP(nn.Module):
 class KerasOptimizerNet(NeuralNetClassifier):
     """skorch classifier whose ``optimizer_name`` picks a Keras-default optimizer twin.
 
-    The twins of :data:`skevonas.evaluation.OPTIMIZERS` (``"keras_<name>"``),
+    The twins of :data:`skevonas.training.candidate.OPTIMIZERS` (``"keras_<name>"``),
     with their own learning rates, as the ``keras_mlp`` preset trains them.
     """
 
@@ -860,7 +860,7 @@ def part4(args: argparse.Namespace) -> list[tuple[str, str, str, str, str]]:
     params: dict[str, Any] = {
         "search_space": args.fm_space,
         # "auto": the space's standard network(s), where it has any
-        # (skevonas.families.Family.seeds_for); --fm-no-seeds starts at random
+        # (skevonas.spaces.families.Family.seeds_for); --fm-no-seeds starts at random
         "initial_genomes": None if args.fm_no_seeds else "auto",
         "population_size": args.fm_population,
         "n_generations": args.fm_generations,

@@ -15,7 +15,7 @@ import pandas as pd
 
 from skevonas import EvolutionaryNASClassifier, GenomeClassifier
 from skevonas.datasets import load_eeg
-from skevonas.eeg import eegnet_genome, shallow_convnet_genome
+from skevonas.spaces.eeg_space import eegnet_genome, shallow_convnet_genome
 
 # Slow cortical potentials need no 256 Hz: decimate (anti-aliased) to 64 Hz.
 data = load_eeg("SelfRegulationSCP1", max_sfreq=64)

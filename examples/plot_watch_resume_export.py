@@ -30,8 +30,8 @@ import pandas as pd
 import torch
 
 from skevonas import EarlyStopping, EvolutionaryNASClassifier, GenomeClassifier
-from skevonas.checkpoint import load_checkpoint, load_journal
 from skevonas.datasets import load_eeg
+from skevonas.store.checkpoint import load_checkpoint, load_journal
 
 out = Path(sys.argv[1] if len(sys.argv) > 1 else "skevonas-example-output")
 folder = out / "checkpoint"

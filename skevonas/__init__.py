@@ -6,7 +6,7 @@ search found). The building blocks (genomes, search spaces, operators, the
 evolution loop, builders, the evaluation worker, callbacks, checkpoints,
 export and plots) live in their own modules. :func:`save` and :func:`load`
 keep a fitted classifier in one file that loading cannot use to run code
-(:mod:`skevonas.modelfile`).
+(:mod:`skevonas.store.modelfile`).
 
 The names below are imported on first use, so that ``import skevonas`` (and
 ``skevonas --help``) does not load torch until a name that needs it is used.
@@ -17,38 +17,38 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 # public name -> the module that defines it
 _EXPORTS = {
-    "CheckpointError": "checkpoint",
-    "EarlyStopping": "callbacks",
+    "CheckpointError": "store.checkpoint",
+    "EarlyStopping": "evolution.callbacks",
     "EvolutionaryNASClassifier": "classifier",
-    "Genome": "genome",
+    "Genome": "spaces.genome",
     "GenomeClassifier": "fixed",
-    "LayerGene": "genome",
-    "ModelFileError": "modelfile",
-    "ProgressBar": "callbacks",
-    "ProgressPrinter": "callbacks",
-    "SearchCallback": "callbacks",
-    "SearchFailedError": "final",
-    "SearchSpace": "space",
-    "TargetScore": "callbacks",
-    "TimeBudget": "callbacks",
-    "cnn_space": "spaces",
-    "eeg_space": "eeg",
-    "eegnet_genome": "eeg",
-    "eegnex_genome": "eeg",
-    "get_space": "spaces",
-    "load": "modelfile",
-    "mlp_space": "spaces",
-    "parse_genome": "genome",
-    "prepare_data": "data",
-    "save": "modelfile",
-    "shallow_convnet_genome": "eeg",
-    "standard_eeg_genomes": "eeg",
-    "standard_image_cnn_genome": "spaces",
-    "standard_mlp_genome": "spaces",
+    "LayerGene": "spaces.genome",
+    "ModelFileError": "store.modelfile",
+    "ProgressBar": "evolution.callbacks",
+    "ProgressPrinter": "evolution.callbacks",
+    "SearchCallback": "evolution.callbacks",
+    "SearchFailedError": "search.final",
+    "SearchSpace": "spaces.space",
+    "TargetScore": "evolution.callbacks",
+    "TimeBudget": "evolution.callbacks",
+    "cnn_space": "spaces.catalogue",
+    "eeg_space": "spaces.eeg_space",
+    "eegnet_genome": "spaces.eeg_space",
+    "eegnex_genome": "spaces.eeg_space",
+    "get_space": "spaces.catalogue",
+    "load": "store.modelfile",
+    "mlp_space": "spaces.catalogue",
+    "parse_genome": "spaces.genome",
+    "prepare_data": "prepare",
+    "save": "store.modelfile",
+    "shallow_convnet_genome": "spaces.eeg_space",
+    "standard_eeg_genomes": "spaces.eeg_space",
+    "standard_image_cnn_genome": "spaces.catalogue",
+    "standard_mlp_genome": "spaces.catalogue",
 }
 
 __all__ = [
@@ -84,7 +84,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - what type checkers and IDEs see
-    from .callbacks import (
+    from .classifier import EvolutionaryNASClassifier
+    from .evolution.callbacks import (
         EarlyStopping,
         ProgressBar,
         ProgressPrinter,
@@ -92,28 +93,27 @@ if TYPE_CHECKING:  # pragma: no cover - what type checkers and IDEs see
         TargetScore,
         TimeBudget,
     )
-    from .checkpoint import CheckpointError
-    from .classifier import EvolutionaryNASClassifier
-    from .data import prepare_data
-    from .eeg import (
-        eeg_space,
-        eegnet_genome,
-        eegnex_genome,
-        shallow_convnet_genome,
-        standard_eeg_genomes,
-    )
-    from .final import SearchFailedError
     from .fixed import GenomeClassifier
-    from .genome import Genome, LayerGene, parse_genome
-    from .modelfile import ModelFileError, load, save
-    from .space import SearchSpace
-    from .spaces import (
+    from .prepare import prepare_data
+    from .search.final import SearchFailedError
+    from .spaces.catalogue import (
         cnn_space,
         get_space,
         mlp_space,
         standard_image_cnn_genome,
         standard_mlp_genome,
     )
+    from .spaces.eeg_space import (
+        eeg_space,
+        eegnet_genome,
+        eegnex_genome,
+        shallow_convnet_genome,
+        standard_eeg_genomes,
+    )
+    from .spaces.genome import Genome, LayerGene, parse_genome
+    from .spaces.space import SearchSpace
+    from .store.checkpoint import CheckpointError
+    from .store.modelfile import ModelFileError, load, save
 
 
 def __getattr__(name: str) -> Any:

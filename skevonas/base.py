@@ -4,7 +4,7 @@
 do not depend on how the network was chosen: validating ``X`` (and ``y`` at
 fit time), ``predict_proba`` / ``predict`` through the fitted skorch net
 (:attr:`~NetClassifierBase.net_`), and export of that net. Labels, seeds and
-the internal split come from :mod:`skevonas.data`. The
+the internal split come from :mod:`skevonas.prepare`. The
 search (:class:`~skevonas.EvolutionaryNASClassifier`) and the
 fixed-architecture classifier (:class:`~skevonas.GenomeClassifier`) subclass
 it.
@@ -193,7 +193,7 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
         return self.net_.module_.eval()
 
     def to_torchscript(self, path: str | Path | None = None) -> Any:
-        """Export the fitted network to TorchScript; see :func:`skevonas.export.to_torchscript`.
+        """Export the fitted network to TorchScript (:func:`skevonas.store.export.to_torchscript`).
 
         The program maps a float32 batch to class probabilities (columns in the
         order of ``classes_``) and loads with :func:`torch.jit.load`, without
@@ -224,12 +224,12 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
         >>> bool(np.allclose(proba, clf.predict_proba(X[:4]), atol=1e-6))
         True
         """
-        from .export import to_torchscript
+        from .store.export import to_torchscript
 
         return to_torchscript(self, path)
 
     def to_onnx(self, path: str | Path) -> Path:
-        """Export the fitted network to ONNX; see :func:`skevonas.export.to_onnx`.
+        """Export the fitted network to ONNX; see :func:`skevonas.store.export.to_onnx`.
 
         The graph maps a float32 batch (input ``"input"``) to class probabilities
         (output ``"probabilities"``, columns in the order of ``classes_``). Needs
@@ -264,7 +264,7 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
         True
         >>> tmp.cleanup()
         """
-        from .export import to_onnx
+        from .store.export import to_onnx
 
         return to_onnx(self, path)
 

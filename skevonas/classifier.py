@@ -1,9 +1,9 @@
 """EvolutionaryNASClassifier: the scikit-learn contract around the search.
 
 This file checks settings, prepares the data, runs the search
-(:func:`skevonas.search.run_search`: the generational or asynchronous loop
+(:func:`skevonas.search.strategies.run_search`: the generational or asynchronous loop
 on the search engine), and hands the
-finished search to :func:`skevonas.final.final_model`, which chooses and
+finished search to :func:`skevonas.search.final.final_model`, which chooses and
 refits the final model. It holds no genetic-algorithm logic of its own.
 """
 
@@ -20,11 +20,10 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .base import NetClassifierBase
-from .data import Seeds, decimate_data, draw_entropy, encode_labels, split_data
-from .evolution import seed_genomes
-from .final import FinalModel, SearchFailedError, final_model, finalists, winner
-from .resume import resume_point, search_meta
-from .search import run_search, search_engine
+from .evolution.generational import seed_genomes
+from .prepare import Seeds, decimate_data, draw_entropy, encode_labels, split_data
+from .search.final import FinalModel, SearchFailedError, final_model, finalists, winner
+from .search.strategies import run_search, search_engine
 from .settings import (
     decimation,
     initial_genomes,
@@ -32,12 +31,13 @@ from .settings import (
     search_problems,
     train_settings,
 )
-from .spaces import get_space
+from .spaces.catalogue import get_space
+from .store.resume import resume_point, search_meta
 
 if TYPE_CHECKING:
-    from .engine import SearchEngine
-    from .evolution import SearchState
-    from .space import SearchSpace
+    from .evolution.generational import SearchState
+    from .search.pipeline import SearchEngine
+    from .spaces.space import SearchSpace
 
 __all__ = ["EvolutionaryNASClassifier", "SearchFailedError"]
 
@@ -52,7 +52,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
     held-out rest (its own reshuffled holdout by default); then the best few
     are re-scored by cross-validation, a weighted ensemble of them is chosen
     on their out-of-fold predictions, and its members are refitted on all
-    the data (:mod:`skevonas.final`). The model family follows the input:
+    the data (:mod:`skevonas.search.final`). The model family follows the input:
     2-D ``(n_samples, n_features)`` input gives MLPs, 3-D ``(n_samples,
     n_channels, n_times)`` input (EEG epochs, multichannel time series)
     gives EEG networks over time, 4-D
@@ -63,23 +63,23 @@ class EvolutionaryNASClassifier(NetClassifierBase):
     search_space : str or SearchSpace, default="auto"
         The genomes the search may visit. ``"auto"`` picks the family from
         the dimensions of ``X``: ``"mlp"`` for 2-D ``X``, ``"eeg"``
-        (:func:`skevonas.eeg.eeg_space`: temporal, spatial and separable
+        (:func:`skevonas.spaces.eeg_space.eeg_space`: temporal, spatial and separable
         convolutions, pooling, ShallowConvNet's square and log...) for 3-D
         ``X``, ``"cnn2d"`` for 4-D ``X``. ``"cnn1d"`` is the EEG-NAS thesis's
         plain layer list over ``(channels, time)``; ``"keras_mlp"`` and
         ``"naturalselection"`` are the MLP spaces of two earlier GA systems
-        (:mod:`skevonas.presets`).
+        (:mod:`skevonas.spaces.presets`).
     initial_genomes : "auto", None or list, default="auto"
         Genomes placed in the first generation (repaired into the search
         space); the rest of it is random. ``"auto"`` seeds an ``"eeg"``
         search with ShallowConvNet, EEGNet-8,2 and EEGNeX
-        (:func:`skevonas.eeg.standard_eeg_genomes`), an ``"mlp"`` search
+        (:func:`skevonas.spaces.eeg_space.standard_eeg_genomes`), an ``"mlp"`` search
         with the common 2 x 512 MLP
-        (:func:`skevonas.spaces.standard_mlp_genome`), a ``"cnn2d"`` search
+        (:func:`skevonas.spaces.catalogue.standard_mlp_genome`), a ``"cnn2d"`` search
         with a small VGG-style CNN
-        (:func:`skevonas.spaces.standard_image_cnn_genome`) and other
+        (:func:`skevonas.spaces.catalogue.standard_image_cnn_genome`) and other
         searches (``"cnn1d"``, the presets of earlier systems) with nothing
-        (:meth:`skevonas.families.Family.seeds_for`); ``None`` makes the
+        (:meth:`skevonas.spaces.families.Family.seeds_for`); ``None`` makes the
         first generation all random. A list may
         hold :class:`~skevonas.Genome` objects, their dicts or JSON strings,
         e.g. ``[shallow_convnet_genome(sfreq=128)]``; duplicates count once,
@@ -115,7 +115,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
     strategy : {"generational", "asynchronous"}, default="generational"
         ``"generational"`` trains one generation at a time and breeds the
         next when its slowest candidate is done. ``"asynchronous"``
-        (:mod:`skevonas.asynchronous`) keeps every worker busy: a new
+        (:mod:`skevonas.evolution.asynchronous`) keeps every worker busy: a new
         candidate starts the moment one finishes, bred by tournament from
         the last ``population_size`` arrivals and the ``elite_size`` best
         (aging evolution), with asynchronous successive halving when
@@ -137,7 +137,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         always stops a candidate (recorded as failed).
     lr_schedule : {"cosine", "constant"}, default="cosine"
         ``"cosine"`` anneals every candidate's learning rate (its ``lr``
-        gene) to zero over ``max_epochs`` (:class:`~skevonas.training.CosineSchedule`),
+        gene) to zero over ``max_epochs`` (:class:`~skevonas.training.runtime.CosineSchedule`),
         as does the refit. With ``min_epochs``, a rung of ``e`` epochs trains
         the first ``e`` epochs of that schedule and the next rung goes on
         along it, so a candidate promoted to the full budget has trained
@@ -146,7 +146,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         Label smoothing of the cross-entropy loss, in [0, 1).
     augment : bool, EEGAugment or None, default=False
         Augment training batches of EEG-like input ``(n_samples, n_channels,
-        n_times)`` (:class:`~skevonas.augment.EEGAugment`: random time
+        n_times)`` (:class:`~skevonas.training.augment.EEGAugment`: random time
         shifts, amplitude scaling, Gaussian noise, channel dropout), for
         every candidate and the refit. ``True`` uses EEGAugment's defaults,
         an EEGAugment instance sets the transforms, ``False`` or None turn
@@ -154,7 +154,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         setting measured cost 0.6 to 2.4 test points
         (``docs/benchmarks.md``).
     min_epochs : "auto", int or None, default="auto"
-        Multi-fidelity evaluation (:mod:`skevonas.fidelity`). ``None`` trains
+        Multi-fidelity evaluation (:mod:`skevonas.evolution.fidelity`). ``None`` trains
         every candidate for up to ``max_epochs``. ``"auto"`` is successive
         halving from ``max_epochs / halving_factor**2`` epochs (11, 33, 100 for
         the defaults) when ``max_epochs`` is at least 27, and None below
@@ -195,7 +195,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
     n_finalists : int, default=3
         After the search, this many best distinct genomes (by holdout
         score) are re-scored by cross-validation (``cv``) on all the data;
-        the final model is chosen from them (:mod:`skevonas.final`).
+        the final model is chosen from them (:mod:`skevonas.search.final`).
     cv : int or None, default=3
         Folds of the finalists' stratified cross-validation. None skips it:
         the best holdout score wins, alone.
@@ -219,7 +219,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
     decimate : "auto" or int, default="auto"
         Decimate EEG-like input ``(n_samples, n_channels, n_times)`` in
         time before the search: a fixed low-pass filter, then every
-        ``decimate``-th sample (:class:`~skevonas.builders.layers.Decimate`).
+        ``decimate``-th sample (:class:`~skevonas.spaces.builders.layers.Decimate`).
         The final network holds the same layer in front, so ``predict`` and
         the exports take data at its original rate. ``"auto"`` decimates
         by the smallest factor that leaves at most 256 time samples (e.g. 4
@@ -260,12 +260,12 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         also prints one line per generation and the result. Library messages
         go to the ``skevonas`` :mod:`logging` loggers whatever ``verbose`` is.
     callbacks : list of SearchCallback or None, default=None
-        Search-level callbacks (see :mod:`skevonas.callbacks`): watch the
-        search, or stop it (:class:`~skevonas.callbacks.EarlyStopping`,
-        :class:`~skevonas.callbacks.TargetScore`...).
+        Search-level callbacks (see :mod:`skevonas.evolution.callbacks`): watch the
+        search, or stop it (:class:`~skevonas.evolution.callbacks.EarlyStopping`,
+        :class:`~skevonas.evolution.callbacks.TargetScore`...).
     checkpoint_dir : str, path or None, default=None
         A folder where the search state is written after every generation
-        (atomically, as JSON; see :mod:`skevonas.checkpoint`), and every
+        (atomically, as JSON; see :mod:`skevonas.store.checkpoint`), and every
         candidate's result as soon as it arrives. A new ``fit`` (with
         ``warm_start=False``) clears the checkpoint files it finds there.
     warm_start : bool, default=False
@@ -280,7 +280,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         ``min_epochs``, ``halving_factor``, ``candidate_time_limit``,
         ``validation_fraction``, ``holdout``, ``scoring``, ``standardize``,
         ``decimate``, ``net_params``, ``random_state``) must be the same, or
-        ``fit`` raises :class:`~skevonas.checkpoint.CheckpointError`; the
+        ``fit`` raises :class:`~skevonas.store.checkpoint.CheckpointError`; the
         genetic operators' settings, the final model's (``n_finalists``,
         ``cv``, ``ensemble_size``), budgets and parallelism may change.
 
@@ -315,7 +315,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         Each member's training loss per epoch of its refit on all the data.
     best_estimator_ : skorch.NeuralNetClassifier
         The final model refitted on all of ``X, y``: the member's net, or a
-        net whose module is an :class:`~skevonas.ensemble.EnsembleModule`
+        net whose module is an :class:`~skevonas.training.ensemble.EnsembleModule`
         (several members, or a decimation front).
     history_ : list of dict
         One row per generation: best, mean, std and min score of the
@@ -509,7 +509,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
                 meta, self.checkpoint_dir, self.warm_start, last, space=space
             )
             with journal:  # holds the checkpoint folder's lock until the search ends
-                # One seed source (skevonas.data); a resumed search keeps its entropy.
+                # One seed source (skevonas.prepare); a resumed search keeps its entropy.
                 # X and y are validated and encoded already: no prepare_data here.
                 seeds = Seeds.from_entropy(
                     draw_entropy(self.random_state)
@@ -628,7 +628,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
 
         The same object as ``module_``: for a float32 batch at the data's
         original rate, logits (one member) or the log of the ensemble's
-        weighted mean probabilities (:class:`~skevonas.ensemble.EnsembleModule`),
+        weighted mean probabilities (:class:`~skevonas.training.ensemble.EnsembleModule`),
         so a softmax of its output gives ``predict_proba`` in both cases;
         usable without skevonas; export it with :meth:`to_torchscript` or
         :meth:`to_onnx`.

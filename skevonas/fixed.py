@@ -19,20 +19,20 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from .base import NetClassifierBase
-from .builders.layers import channel_stats
-from .data import Seeds, draw_entropy, encode_labels, split_data
-from .devices import resolve_devices, threads_per_worker
-from .evaluation import (
+from .prepare import Seeds, draw_entropy, encode_labels, split_data
+from .search.devices import resolve_devices, threads_per_worker
+from .settings import is_int, is_real, train_settings, training_problems
+from .spaces.builders.layers import channel_stats
+from .spaces.families import families_with_rank
+from .spaces.genome import GENOME_FORMS, Genome, parse_genome
+from .spaces.networks import build_module, count_parameters
+from .training.candidate import (
     OPTIMIZERS,
     TrainSettings,
     candidate_seed,
     evaluate_candidate,
     fit_final,
 )
-from .families import families_with_rank
-from .genome import GENOME_FORMS, Genome, parse_genome
-from .networks import build_module, count_parameters
-from .settings import is_int, is_real, train_settings, training_problems
 
 __all__ = ["GenomeClassifier"]
 
@@ -113,12 +113,12 @@ class GenomeClassifier(NetClassifierBase):
         final training.
     lr_schedule : {"cosine", "constant"}, default="cosine"
         ``"cosine"`` anneals the learning rate over ``max_epochs``
-        (:class:`~skevonas.training.CosineSchedule`).
+        (:class:`~skevonas.training.runtime.CosineSchedule`).
     label_smoothing : float, default=0.0
         Label smoothing of the cross-entropy loss, in [0, 1).
     augment : bool, EEGAugment or None, default=False
         Augment training batches of EEG-like input
-        (:class:`~skevonas.augment.EEGAugment`; ``True`` for its defaults).
+        (:class:`~skevonas.training.augment.EEGAugment`; ``True`` for its defaults).
     validation_fraction : float or None, default=0.2
         Share of the data held out (stratified) for early stopping, or None
         for no validation.
@@ -327,7 +327,7 @@ class GenomeClassifier(NetClassifierBase):
             _check_buildable(genome, tuple(X.shape[1:]), n_classes)
             self.classes_, self.sample_shape_ = classes, tuple(int(s) for s in X.shape[1:])
             self.genome_ = genome
-            # The seeds of EvolutionaryNASClassifier (skevonas.data): the
+            # The seeds of EvolutionaryNASClassifier (skevonas.prepare): the
             # early-stopped run gets the seed the search gives this genome.
             seeds = Seeds.from_entropy(draw_entropy(self.random_state))
             settings = train_settings(self, X.ndim - 1)

@@ -26,19 +26,25 @@ import numpy as np
 from joblib import effective_n_jobs
 from sklearn.metrics import get_scorer
 
-from .augment import EEGAugment
-from .builders.layers import decimation_factor
-from .callbacks import ProgressBar, ProgressPrinter, RefitReserve, SearchCallback, TimeBudget
-from .devices import resolve_devices
-from .evaluation import TrainSettings
-from .families import get_family
-from .genome import Genome, parse_genome
-from .operators import CROSSOVERS, SELECTIONS
-from .space import SearchSpace
-from .spaces import SPACES
+from .evolution.callbacks import (
+    ProgressBar,
+    ProgressPrinter,
+    RefitReserve,
+    SearchCallback,
+    TimeBudget,
+)
+from .evolution.operators import CROSSOVERS, SELECTIONS
+from .search.devices import resolve_devices
+from .spaces.builders.layers import decimation_factor
+from .spaces.catalogue import SPACES
+from .spaces.families import get_family
+from .spaces.genome import Genome, parse_genome
+from .spaces.space import SearchSpace
+from .training.augment import EEGAugment
+from .training.candidate import TrainSettings
 
 if TYPE_CHECKING:
-    from .engine import SearchEngine
+    from .search.pipeline import SearchEngine
 
 __all__ = [
     "decimation",
@@ -56,8 +62,8 @@ __all__ = [
 
 LR_SCHEDULES = ("constant", "cosine")
 HOLDOUTS = ("fixed", "reshuffled")
-# How the search runs (skevonas.search.run_search): a generation at a time,
-# or a new task the moment a worker frees (skevonas.asynchronous).
+# How the search runs (skevonas.search.strategies.run_search): a generation at a time,
+# or a new task the moment a worker frees (skevonas.evolution.asynchronous).
 STRATEGIES = ("generational", "asynchronous")
 #: "auto" decimation keeps at most this many time samples of 3-D input.
 AUTO_DECIMATION_SAMPLES = 256
@@ -358,7 +364,7 @@ def min_epochs_for(setting: int | str | None, max_epochs: int, halving_factor: i
 def train_settings(est: Any, sample_ndim: int) -> TrainSettings:
     """How ``est`` trains (every candidate of a search), for samples of ``sample_ndim`` axes.
 
-    ``augment=True`` means :class:`~skevonas.augment.EEGAugment`'s
+    ``augment=True`` means :class:`~skevonas.training.augment.EEGAugment`'s
     defaults; augmentation needs EEG-like input (2 axes per sample:
     channels and time).
 
@@ -401,7 +407,7 @@ def initial_genomes(setting: str | Sequence[Any] | None, space: SearchSpace) -> 
     """The genomes that seed the first generation, checked against ``space``.
 
     ``"auto"`` gives the family's own seeds that the space can express
-    (:meth:`skevonas.families.Family.seeds_for`: ShallowConvNet, EEGNet and
+    (:meth:`skevonas.spaces.families.Family.seeds_for`: ShallowConvNet, EEGNet and
     EEGNeX for ``"eeg"``, the common 2 x 512 MLP for ``"mlp"``, a small
     VGG-style CNN for ``"cnn2d"``); ``None``
     gives none; a list may hold genomes, their dicts or JSON strings.

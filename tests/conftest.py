@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from skevonas.builders.layers import channel_stats
 from skevonas.datasets import load_eeg
-from skevonas.evaluation import CandidateData
+from skevonas.spaces.builders.layers import channel_stats
+from skevonas.training.candidate import CandidateData
 
 # Population 4, 2 generations, 2 epochs, CPU: a search in about a second.
 FAST = {

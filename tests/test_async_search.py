@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from skevonas import EvolutionaryNASClassifier, SearchCallback
-from skevonas.checkpoint import JOURNAL_FILE, CheckpointError, iter_journal
-from skevonas.stream import TaskStream
+from skevonas.search.pool import TaskStream
+from skevonas.store.checkpoint import JOURNAL_FILE, CheckpointError, iter_journal
 
 ASYNC = {
     "population_size": 4,

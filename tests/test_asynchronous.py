@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from skevonas import Genome, LayerGene
-from skevonas.asynchronous import ReplayError, Ticket, evolve_async
-from skevonas.callbacks import SearchCallback
-from skevonas.spaces import mlp_space
+from skevonas.evolution.asynchronous import ReplayError, Ticket, evolve_async
+from skevonas.evolution.callbacks import SearchCallback
+from skevonas.spaces.catalogue import mlp_space
 
 SPACE = mlp_space().bind((4,))
 

@@ -13,7 +13,7 @@ from joblib import Parallel
 from skorch.callbacks import Callback
 
 from skevonas import EvolutionaryNASClassifier, SearchFailedError
-from skevonas.parallel import iter_batch
+from skevonas.search.parallel import iter_batch
 
 
 @pytest.mark.filterwarnings("ignore:max_time was up during the refit")

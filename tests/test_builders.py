@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 import torch
 
-from skevonas.builders import Standardize
-from skevonas.builders.layers import channel_stats
-from skevonas.genome import Genome, LayerGene
-from skevonas.networks import build_module, count_parameters
-from skevonas.spaces import cnn_space, mlp_space
+from skevonas.spaces.builders import Standardize
+from skevonas.spaces.builders.layers import channel_stats
+from skevonas.spaces.catalogue import cnn_space, mlp_space
+from skevonas.spaces.genome import Genome, LayerGene
+from skevonas.spaces.networks import build_module, count_parameters
 
 TRAIN = {"optimizer": "adam", "lr": 0.001, "batch_size": 32}
 

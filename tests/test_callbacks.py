@@ -11,15 +11,15 @@ import pytest
 from skorch.callbacks import Callback, LRScheduler
 
 from skevonas import EvolutionaryNASClassifier
-from skevonas.callbacks import (
+from skevonas.evolution.callbacks import (
     EarlyStopping,
     ProgressBar,
     SearchCallback,
     TargetScore,
     TimeBudget,
 )
-from skevonas.evolution import evolve
-from skevonas.spaces import mlp_space
+from skevonas.evolution.generational import evolve
+from skevonas.spaces.catalogue import mlp_space
 
 
 def test_verbose_0_is_silent(blobs, fast, capfd):

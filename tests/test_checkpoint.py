@@ -17,14 +17,14 @@ import pytest
 
 import skevonas
 from skevonas import EvolutionaryNASClassifier, Genome
-from skevonas.checkpoint import (
+from skevonas.evolution.generational import evolve
+from skevonas.spaces.catalogue import mlp_space
+from skevonas.store.checkpoint import (
     CheckpointError,
     load_checkpoint,
     load_journal,
     save_checkpoint,
 )
-from skevonas.evolution import evolve
-from skevonas.spaces import mlp_space
 
 SETTINGS = {
     "population_size": 4,
@@ -83,7 +83,7 @@ def test_a_search_killed_with_sigkill_resumes_without_retraining(
     assert len(extra) == 1
 
     resumed = EvolutionaryNASClassifier(**SETTINGS, checkpoint_dir=folder, warm_start=True)
-    with caplog.at_level(logging.DEBUG, logger="skevonas.engine"):
+    with caplog.at_level(logging.DEBUG, logger="skevonas.search.pipeline"):
         resumed.fit(X, y)
     # the engine logs each candidate it sends to a worker, and each journaled one it reuses
     short = {r["key"]: r["genome"] for r in resumed.evaluations_}
@@ -282,7 +282,7 @@ def test_a_corrupt_checkpoint_is_a_clear_error(blobs, tmp_path, content, message
 def test_a_truncated_journal_line_is_skipped(tmp_path, caplog):
     space = mlp_space().bind((4,))
     genome = space.sample(np.random.default_rng(0))
-    from skevonas.checkpoint import append_result
+    from skevonas.store.checkpoint import append_result
 
     append_result(tmp_path, 0, genome, {"score": 0.5, "status": "ok"})
     with open(tmp_path / "evaluations.jsonl", "a") as f:

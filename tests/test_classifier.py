@@ -163,8 +163,8 @@ def test_every_candidate_failing_is_a_clear_error(blobs, fast):
 
 
 def test_some_failures_do_not_lose_the_search(blobs, fast):
-    from skevonas.domains import Choice
-    from skevonas.spaces import mlp_space
+    from skevonas.spaces.catalogue import mlp_space
+    from skevonas.spaces.domains import Choice
 
     X, y = blobs
     base = mlp_space()

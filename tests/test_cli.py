@@ -24,8 +24,15 @@ from sklearn.datasets import load_iris
 
 from skevonas import EvolutionaryNASClassifier, Genome, eegnet_genome, load, standard_eeg_genomes
 from skevonas import settings as settings_module
-from skevonas.cli import EVALUATION_COLUMNS, SUMMARY_FILE, _prepare_output, _search_settings, main
-from skevonas.cli_parser import (
+from skevonas.cli.commands import (
+    EVALUATION_COLUMNS,
+    SUMMARY_FILE,
+    _prepare_output,
+    _search_settings,
+    main,
+)
+from skevonas.cli.files import load_table_or_arrays
+from skevonas.cli.parser import (
     HOLDOUTS,
     LR_SCHEDULES,
     SEARCH_DEFAULTS,
@@ -34,8 +41,7 @@ from skevonas.cli_parser import (
     build_parser,
 )
 from skevonas.datasets import load_eeg
-from skevonas.io import load_table_or_arrays
-from skevonas.spaces import SPACES, get_space
+from skevonas.spaces.catalogue import SPACES, get_space
 
 # The models of a search on a CSV file know their feature names; these
 # checks predict with plain arrays, as the command itself does after matching
@@ -371,7 +377,7 @@ def test_help_of_each_command(command, expected, capsys):
 
 
 def test_search_space_choices_are_the_catalogues():
-    # --search-space offers "auto" and every named space, read from skevonas.spaces.
+    # --search-space offers "auto" and every named space, read from skevonas.spaces.catalogue.
     assert SEARCH_SPACES == ("auto", *SPACES)
     parser = build_parser()
     for name in SEARCH_SPACES:

@@ -20,7 +20,7 @@ def two_workers():
 
 @pytest.mark.slow
 def test_search_runs_unchanged_on_a_local_cluster(scp1_small, fast, monkeypatch):
-    from skevonas.evaluation import CandidateData
+    from skevonas.training.candidate import CandidateData
 
     scattered = []
     scatter = distributed.Client.scatter
@@ -80,7 +80,7 @@ def _hold(seconds: float) -> dict:
 
 @pytest.mark.slow
 def test_tasks_that_ask_for_a_gpu_take_one_per_gpu_resource():
-    from skevonas.stream import TaskStream
+    from skevonas.search.pool import TaskStream
 
     with (
         distributed.LocalCluster(

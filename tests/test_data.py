@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from skevonas import EvolutionaryNASClassifier, Genome
-from skevonas.builders.layers import channel_stats
-from skevonas.data import Seeds, draw_entropy, encode_labels, prepare_data
-from skevonas.eeg import eegnet_genome
-from skevonas.evaluation import TrainSettings, candidate_seed, evaluate_candidate
-from skevonas.networks import build_module
+from skevonas.prepare import Seeds, draw_entropy, encode_labels, prepare_data
+from skevonas.spaces.builders.layers import channel_stats
+from skevonas.spaces.eeg_space import eegnet_genome
+from skevonas.spaces.networks import build_module
+from skevonas.training.candidate import TrainSettings, candidate_seed, evaluate_candidate
 
 
 def test_prepare_data_gives_exactly_what_the_search_trained_on(blobs, fast):

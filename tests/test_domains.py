@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from skevonas.domains import (
+from skevonas.spaces.domains import (
     TRAINING_GENES,
     Choice,
     Float,
@@ -11,7 +11,7 @@ from skevonas.domains import (
     midpoint,
     sorted_domains,
 )
-from skevonas.genome import LayerGene
+from skevonas.spaces.genome import LayerGene
 
 
 def test_domains():

@@ -15,19 +15,19 @@ import torch
 from torch import nn
 
 from skevonas import EvolutionaryNASClassifier, Genome, GenomeClassifier, LayerGene
-from skevonas.builders.layers import AddMapAxis, SafeLog, Square, channel_stats
-from skevonas.data import decimate_data
-from skevonas.eeg import (
+from skevonas.evolution.operators import crossover_genes, mutate
+from skevonas.prepare import decimate_data
+from skevonas.spaces.builders.layers import AddMapAxis, SafeLog, Square, channel_stats
+from skevonas.spaces.catalogue import get_space
+from skevonas.spaces.eeg_space import (
     eeg_space,
     eegnet_genome,
     eegnex_genome,
     shallow_convnet_genome,
     standard_eeg_genomes,
 )
-from skevonas.networks import build_module, count_parameters
-from skevonas.operators import crossover_genes, mutate
-from skevonas.shapes import signal_shapes
-from skevonas.spaces import get_space
+from skevonas.spaces.networks import build_module, count_parameters
+from skevonas.spaces.shapes import signal_shapes
 
 SHAPES = [(6, 896), (7, 1152), (28, 50), (14, 128), (2, 8)]
 

@@ -9,14 +9,14 @@ import warnings
 import numpy as np
 import pytest
 
-from skevonas.checkpoint import load_journal
-from skevonas.engine import CandidateTask, SearchEngine
-from skevonas.evaluation import CandidateData, TrainSettings, candidate_seed
-from skevonas.evolution import EvaluationRecord, SearchState, evolve
-from skevonas.final import SearchFailedError, winner
-from skevonas.genome import Genome, LayerGene
-from skevonas.resume import Journal
-from skevonas.spaces import mlp_space
+from skevonas.evolution.generational import EvaluationRecord, SearchState, evolve
+from skevonas.search.final import SearchFailedError, winner
+from skevonas.search.pipeline import CandidateTask, SearchEngine
+from skevonas.spaces.catalogue import mlp_space
+from skevonas.spaces.genome import Genome, LayerGene
+from skevonas.store.checkpoint import load_journal
+from skevonas.store.resume import Journal
+from skevonas.training.candidate import CandidateData, TrainSettings, candidate_seed
 
 DATA = CandidateData(
     np.zeros((8, 3), dtype=np.float32),
@@ -191,7 +191,7 @@ def test_refit_trains_on_all_the_data_with_the_search_settings(blobs):
 
 
 def test_rung_results_are_journaled_and_come_back_without_training(tmp_path):
-    from skevonas.journal import read_journal
+    from skevonas.store.journal import read_journal
 
     journal = Journal(tmp_path, {"search_id": "s1"})
     first = Recorder(rungs)
@@ -213,7 +213,7 @@ def test_rung_results_are_journaled_and_come_back_without_training(tmp_path):
 
 
 def test_leaving_the_engine_releases_the_folder_lock(tmp_path):
-    from skevonas.folderlock import FolderLock
+    from skevonas.store.folderlock import FolderLock
 
     lock = FolderLock(tmp_path).acquire()
     with engine(Recorder(), n_jobs=1, journal=Journal(tmp_path, {}, lock=lock)) as eng:

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from skevonas.evaluation import TrainSettings, evaluate_candidate, fit_final
-from skevonas.genome import Genome, LayerGene
+from skevonas.spaces.genome import Genome, LayerGene
+from skevonas.training.candidate import TrainSettings, evaluate_candidate, fit_final
 
 GENOME = Genome(
     "mlp",

@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from skevonas.callbacks import SearchCallback
-from skevonas.evolution import evolve
-from skevonas.spaces import mlp_space
+from skevonas.evolution.callbacks import SearchCallback
+from skevonas.evolution.generational import evolve
+from skevonas.spaces.catalogue import mlp_space
 
 SPACE = mlp_space().bind((4,))
 
@@ -60,8 +60,8 @@ def test_no_genome_is_evaluated_twice():
 
 
 def test_tiny_space_reuses_the_cache_instead_of_retraining():
-    from skevonas.domains import Choice, LayerSpec
-    from skevonas.space import SearchSpace
+    from skevonas.spaces.domains import Choice, LayerSpec
+    from skevonas.spaces.space import SearchSpace
 
     tiny = SearchSpace(
         "mlp",

@@ -14,8 +14,8 @@ from sklearn.exceptions import NotFittedError
 from torch import nn
 
 from skevonas import EvolutionaryNASClassifier
-from skevonas.export import INPUT_NAME, OUTPUT_NAME, to_onnx, to_torchscript
 from skevonas.fixed import GenomeClassifier
+from skevonas.store.export import INPUT_NAME, OUTPUT_NAME, to_onnx, to_torchscript
 
 pytestmark = pytest.mark.filterwarnings(
     r"ignore:`torch\.jit\.load` is deprecated:DeprecationWarning"

@@ -2,25 +2,25 @@ import numpy as np
 import pytest
 import torch
 
-from skevonas.domains import TRAINING_GENES, Choice, LayerSpec
-from skevonas.eeg import standard_eeg_genomes
-from skevonas.families import (
+from skevonas.settings import initial_genomes
+from skevonas.spaces.catalogue import (
+    SPACES,
+    get_space,
+    standard_image_cnn_genome,
+    standard_mlp_genome,
+)
+from skevonas.spaces.domains import TRAINING_GENES, Choice, LayerSpec
+from skevonas.spaces.eeg_space import standard_eeg_genomes
+from skevonas.spaces.families import (
     FAMILIES,
     Family,
     families_with_rank,
     family_for_rank,
     get_family,
 )
-from skevonas.networks import build_module
-from skevonas.settings import initial_genomes
-from skevonas.shapes import AUTO_FAMILIES, FAMILY_SHAPES
-from skevonas.space import SearchSpace
-from skevonas.spaces import (
-    SPACES,
-    get_space,
-    standard_image_cnn_genome,
-    standard_mlp_genome,
-)
+from skevonas.spaces.networks import build_module
+from skevonas.spaces.shapes import AUTO_FAMILIES, FAMILY_SHAPES
+from skevonas.spaces.space import SearchSpace
 
 # A small sample of each rank: a feature vector, an EEG-like epoch, an image.
 SMALL_SHAPES = {1: (6,), 2: (3, 40), 3: (2, 9, 9)}
@@ -135,7 +135,7 @@ def test_families_with_rank():
 
 
 def test_build_module_rejects_unknown_families():
-    from skevonas.genome import Genome
+    from skevonas.spaces.genome import Genome
 
     with pytest.raises(ValueError, match="Unknown model family 'rnn'"):
         build_module(Genome("rnn", [], {}), (4,), 2)

@@ -7,7 +7,7 @@ from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback
 from skorch.dataset import Dataset
 
-from skevonas.fastnet import SearchNet, SliceBatches
+from skevonas.training.net import SearchNet, SliceBatches
 
 
 def _net(cls, **kwargs):

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from skevonas import EvolutionaryNASClassifier
-from skevonas.checkpoint import load_checkpoint
-from skevonas.evaluation import TrainSettings, evaluate_candidate
-from skevonas.evolution import EvaluationRecord, selection_scores
-from skevonas.fidelity import rung_budgets, successive_halving
-from skevonas.genome import Genome, LayerGene
+from skevonas.evolution.fidelity import rung_budgets, successive_halving
+from skevonas.evolution.generational import EvaluationRecord, selection_scores
+from skevonas.spaces.genome import Genome, LayerGene
+from skevonas.store.checkpoint import load_checkpoint
+from skevonas.training.candidate import TrainSettings, evaluate_candidate
 
 GENOME = Genome(
     "mlp",

@@ -12,23 +12,23 @@ import torch
 from sklearn.base import clone
 
 from skevonas import EvolutionaryNASClassifier, Genome, LayerGene
-from skevonas.augment import EEGAugment
-from skevonas.builders.layers import Decimate
-from skevonas.data import decimate_data
-from skevonas.engine import SearchEngine
-from skevonas.ensemble import EnsembleModule, greedy_selection
-from skevonas.evaluation import (
+from skevonas.evolution.generational import EvaluationRecord
+from skevonas.prepare import decimate_data
+from skevonas.search.final import final_model
+from skevonas.search.pipeline import SearchEngine
+from skevonas.settings import decimation
+from skevonas.spaces.builders.layers import Decimate
+from skevonas.training.augment import EEGAugment
+from skevonas.training.candidate import (
     CandidateData,
     Split,
     TrainSettings,
     evaluate_candidate,
     make_net,
 )
-from skevonas.evolution import EvaluationRecord
-from skevonas.final import final_model
-from skevonas.settings import decimation
-from skevonas.tasks import RefitPlan
-from skevonas.training import CosineSchedule
+from skevonas.training.ensemble import EnsembleModule, greedy_selection
+from skevonas.training.runtime import CosineSchedule
+from skevonas.training.tasks import RefitPlan
 
 MLP = Genome(
     "mlp",

@@ -11,11 +11,11 @@ from sklearn.datasets import make_classification
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skevonas import EvolutionaryNASClassifier, Genome, LayerGene
-from skevonas.data import prepare_data
-from skevonas.evaluation import TrainSettings, candidate_seed, evaluate_candidate
 from skevonas.fixed import GenomeClassifier
-from skevonas.genome import parse_genome
-from skevonas.networks import count_parameters
+from skevonas.prepare import prepare_data
+from skevonas.spaces.genome import parse_genome
+from skevonas.spaces.networks import count_parameters
+from skevonas.training.candidate import TrainSettings, candidate_seed, evaluate_candidate
 
 MLP = Genome(
     "mlp",

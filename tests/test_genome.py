@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from skevonas.genome import Genome, LayerGene
+from skevonas.spaces.genome import Genome, LayerGene
 
 
 def _genome(**globals_):

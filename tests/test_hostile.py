@@ -25,12 +25,12 @@ from skorch.callbacks import Callback
 
 import skevonas
 from skevonas import EvolutionaryNASClassifier, SearchCallback
-from skevonas.callbacks import RefitReserve
-from skevonas.checkpoint import CheckpointError, load_checkpoint, load_journal
-from skevonas.evaluation import CandidateData, TrainSettings
-from skevonas.evolution import EvaluationRecord, SearchState
-from skevonas.genome import Genome, LayerGene
+from skevonas.evolution.callbacks import RefitReserve
+from skevonas.evolution.generational import EvaluationRecord, SearchState
 from skevonas.settings import search_callbacks
+from skevonas.spaces.genome import Genome, LayerGene
+from skevonas.store.checkpoint import CheckpointError, load_checkpoint, load_journal
+from skevonas.training.candidate import CandidateData, TrainSettings
 
 ROOT = str(Path(skevonas.__file__).parents[1])
 
@@ -281,7 +281,7 @@ def test_the_refit_stops_when_max_time_is_up(blobs):
 
 
 def test_a_search_with_max_time_keeps_time_for_its_refit(blobs, fast, caplog):
-    with caplog.at_level(logging.DEBUG, logger="skevonas.callbacks"):
+    with caplog.at_level(logging.DEBUG, logger="skevonas.evolution.callbacks"):
         EvolutionaryNASClassifier(**fast, max_time=600).fit(*blobs)
     assert any(m.startswith("keeping ") and "for the final stage" in m for m in caplog.messages)
 
@@ -289,7 +289,7 @@ def test_a_search_with_max_time_keeps_time_for_its_refit(blobs, fast, caplog):
 def test_the_search_keeps_time_for_the_refit_of_its_best_genome(blobs):
     X, y = blobs
     data = CandidateData(X[:60], y[:60], X[60:], y[60:], n_classes=3)
-    from skevonas.engine import SearchEngine
+    from skevonas.search.pipeline import SearchEngine
 
     engine = SearchEngine(data, TrainSettings(), entropy=0, deadline=1000.0)
     callbacks = search_callbacks(None, max_time=100.0, deadline=1000.0, verbose=0, engine=engine)

@@ -25,8 +25,8 @@ import pytest
 from sklearn.datasets import load_iris
 
 from skevonas import Genome, GenomeClassifier, LayerGene, ModelFileError, load, save
-from skevonas.checkpoint import JOURNAL_FILE, STATE_FILE
-from skevonas.cli import main
+from skevonas.cli.commands import main
+from skevonas.store.checkpoint import JOURNAL_FILE, STATE_FILE
 
 TINY = ["--population-size", "2", "--n-generations", "1", "--max-epochs", "1"]
 TINY += ["--patience", "1", "--n-jobs", "1", "--quiet"]

@@ -3,7 +3,7 @@
 Each test crafts what a hostile user, a crash or a second search would
 leave in a checkpoint folder (files go in ``tmp_path``) and checks that the
 next fit either continues exactly the interrupted search or refuses with a
-clear :class:`~skevonas.checkpoint.CheckpointError`, and never trusts,
+clear :class:`~skevonas.store.checkpoint.CheckpointError`, and never trusts,
 trains or refits what it read without checking it.
 """
 
@@ -24,18 +24,18 @@ import pytest
 from skorch.callbacks import LRScheduler
 
 from skevonas import EvolutionaryNASClassifier, SearchCallback
-from skevonas.checkpoint import (
+from skevonas.evolution.generational import evolve
+from skevonas.search.pipeline import CandidateTask, SearchEngine
+from skevonas.spaces.catalogue import mlp_space
+from skevonas.store.checkpoint import (
     CheckpointError,
     append_result,
     load_checkpoint,
     load_journal,
     save_checkpoint,
 )
-from skevonas.engine import CandidateTask, SearchEngine
-from skevonas.evaluation import CandidateData, TrainSettings
-from skevonas.evolution import evolve
-from skevonas.resume import describe_value, resume_point
-from skevonas.spaces import mlp_space
+from skevonas.store.resume import describe_value, resume_point
+from skevonas.training.candidate import CandidateData, TrainSettings
 
 FULL = {"population_size": 4, "n_generations": 2, "max_epochs": 2, "patience": 2, "random_state": 0}
 HALVING = {
@@ -158,7 +158,7 @@ def test_the_lock_is_released_when_a_fit_ends_crashes_or_is_refused(blobs, check
     with pytest.raises(RuntimeError, match="simulated crash"):
         EvolutionaryNASClassifier(**crashing).fit(*blobs)
     assert not (folder / LOCK_FILE).exists()
-    from skevonas.folderlock import FolderLock
+    from skevonas.store.folderlock import FolderLock
 
     with FolderLock(folder):  # and it can be taken again at once
         pass
@@ -180,7 +180,7 @@ def test_journal_lines_of_another_search_are_ignored(blobs, tmp_path, full_searc
     assert foreign
     with journal.open("a") as f:
         f.writelines(json.dumps(line) + "\n" for line in foreign)
-    with caplog.at_level(logging.WARNING, logger="skevonas.journal"):
+    with caplog.at_level(logging.WARNING, logger="skevonas.store.journal"):
         resumed = EvolutionaryNASClassifier(**FULL, checkpoint_dir=tmp_path, warm_start=True)
         resumed.fit(X, y)
     assert 0.123 not in [e["score"] for e in resumed.evaluations_]
@@ -194,7 +194,7 @@ def test_a_halving_search_crashed_mid_generation_resumes_exactly(
     blobs, tmp_path, halving_search, after, caplog
 ):
     X, y = blobs
-    with caplog.at_level(logging.DEBUG, logger="skevonas.engine"):
+    with caplog.at_level(logging.DEBUG, logger="skevonas.search.pipeline"):
         resumed = crash_then_resume(X, y, tmp_path, HALVING, after)
     assert summary(resumed, X) == halving_search
     # every rung result journaled before the crash came back without training
@@ -357,7 +357,7 @@ def test_describe_value_tells_objects_apart_and_keeps_plain_values():
 
 DESCRIBE = """
 import json
-from skevonas.resume import describe_value
+from skevonas.store.resume import describe_value
 def score(estimator, X, y):
     return float(str(y) in {"a", "b", "c", "d"})
 print(json.dumps(describe_value({"s": score, "t": {"x", "y", "z"}})))
@@ -490,7 +490,7 @@ def test_binary_garbage_in_the_journal_is_skipped(tmp_path, caplog):
     with open(tmp_path / "evaluations.jsonl", "ab") as f:
         f.write(os.urandom(64).replace(b"\n", b"") + b"\xff\xfe\x00garbage")
     assert load_journal(tmp_path) == {a.key(): {"score": 0.5}}
-    from skevonas.journal import read_journal
+    from skevonas.store.journal import read_journal
 
     assert read_journal(tmp_path, None, space=space)[0].genome == a
     append_result(tmp_path, 0, b, {"score": 0.75})

@@ -23,7 +23,7 @@ from skevonas import (
     load,
     save,
 )
-from skevonas.modelfile import FORMAT, VERSION
+from skevonas.store.modelfile import FORMAT, VERSION
 
 pytestmark = pytest.mark.filterwarnings(
     r"ignore:`torch\.jit\.load` is deprecated:DeprecationWarning"

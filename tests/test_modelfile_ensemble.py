@@ -1,8 +1,8 @@
 """skevonas.save / skevonas.load of a search whose final network is an ensemble.
 
-A search may end with an :class:`~skevonas.ensemble.EnsembleModule`: one or
+A search may end with an :class:`~skevonas.training.ensemble.EnsembleModule`: one or
 more members (each with its own input statistics) averaged with weights,
-behind an optional :class:`~skevonas.builders.layers.Decimate` front for
+behind an optional :class:`~skevonas.spaces.builders.layers.Decimate` front for
 long EEG epochs. Its model file stores every member genome, the weights and
 the decimation factor; here such files round-trip exactly, export, and every
 crafted ensemble entry or member tensor table is refused by name. Until the
@@ -21,9 +21,9 @@ import pytest
 import torch
 
 from skevonas import EvolutionaryNASClassifier, Genome, LayerGene, ModelFileError, load, save
-from skevonas.builders.layers import Decimate, channel_stats
-from skevonas.ensemble import EnsembleModule, ensemble_net
-from skevonas.networks import build_module
+from skevonas.spaces.builders.layers import Decimate, channel_stats
+from skevonas.spaces.networks import build_module
+from skevonas.training.ensemble import EnsembleModule, ensemble_net
 
 pytestmark = pytest.mark.filterwarnings(
     r"ignore:`torch\.jit\.load` is deprecated:DeprecationWarning"

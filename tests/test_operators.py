@@ -3,9 +3,15 @@ import copy
 import numpy as np
 import pytest
 
-from skevonas.genome import Genome
-from skevonas.operators import crossover_genes, crossover_layers, mutate, roulette, tournament
-from skevonas.spaces import cnn_space, mlp_space
+from skevonas.evolution.operators import (
+    crossover_genes,
+    crossover_layers,
+    mutate,
+    roulette,
+    tournament,
+)
+from skevonas.spaces.catalogue import cnn_space, mlp_space
+from skevonas.spaces.genome import Genome
 
 SPACES = {
     "mlp": mlp_space().bind((12,)),

@@ -7,18 +7,18 @@ from sklearn.datasets import load_iris
 from torch import nn
 
 from skevonas import EvolutionaryNASClassifier, Genome, LayerGene
-from skevonas.domains import Choice, Int
-from skevonas.evaluation import OPTIMIZERS, make_net
-from skevonas.networks import build_module
-from skevonas.operators import crossover_genes, crossover_layers, mutate
-from skevonas.presets import (
+from skevonas.evolution.operators import crossover_genes, crossover_layers, mutate
+from skevonas.spaces.domains import Choice, Int
+from skevonas.spaces.networks import build_module
+from skevonas.spaces.presets import (
     KERAS_MLP_CHOICES,
     keras_mlp_genome,
     keras_mlp_grid,
     keras_mlp_space,
     naturalselection_space,
 )
-from skevonas.presets.keras import INITIALIZERS, KERAS_OPTIMIZERS, initialize_linear
+from skevonas.spaces.presets.keras import INITIALIZERS, KERAS_OPTIMIZERS, initialize_linear
+from skevonas.training.candidate import OPTIMIZERS, make_net
 
 ACTIVATION_TYPES = {"relu": nn.ReLU, "elu": nn.ELU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 

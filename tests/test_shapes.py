@@ -3,8 +3,8 @@ import sys
 
 import pytest
 
-from skevonas.genome import Genome, LayerGene
-from skevonas.shapes import (
+from skevonas.spaces.genome import Genome, LayerGene
+from skevonas.spaces.shapes import (
     AUTO_FAMILIES,
     EEG_EPOCHS,
     FAMILY_SHAPES,
@@ -78,7 +78,8 @@ def test_shapes_and_spaces_need_no_torch():
     # The search spaces (and so the command line's choices) are torch-free.
     code = (
         "import sys\n"
-        "import skevonas.shapes, skevonas.space, skevonas.spaces, skevonas.presets\n"
+        "import skevonas.spaces.shapes, skevonas.spaces.space\n"
+        "import skevonas.spaces.catalogue, skevonas.spaces.presets\n"
         "assert 'torch' not in sys.modules, 'torch imported'\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from skevonas.domains import LayerSpec
-from skevonas.genome import Genome, LayerGene
-from skevonas.shapes import signal_shapes
-from skevonas.space import SearchSpace
-from skevonas.spaces import SPACES, cnn_space, get_space, mlp_space
+from skevonas.spaces.catalogue import SPACES, cnn_space, get_space, mlp_space
+from skevonas.spaces.domains import LayerSpec
+from skevonas.spaces.genome import Genome, LayerGene
+from skevonas.spaces.shapes import signal_shapes
+from skevonas.spaces.space import SearchSpace
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,573 @@
+"""Search-level callbacks: hooks the evolution loop calls as a search runs.
+
+A callback subclasses :class:`SearchCallback` and overrides any of
+``on_search_begin``, ``on_evaluation_end``, ``on_generation_end`` and
+``on_search_end``. Each hook receives the live
+:class:`~skevonas.evolution.generational.SearchState`. Returning ``True`` from
+``on_generation_end``, or setting ``state.stop_reason``, ends the search
+after that generation.
+
+Built in: :class:`EarlyStopping` (no improvement for some generations),
+:class:`TargetScore`, :class:`TimeBudget`, and two ways to watch a search,
+:class:`ProgressBar` (tqdm) and :class:`ProgressPrinter` (a line per
+generation).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..spaces.genome import Genome
+    from .generational import SearchState
+
+__all__ = [
+    "EarlyStopping",
+    "ProgressBar",
+    "ProgressPrinter",
+    "RefitReserve",
+    "SearchCallback",
+    "TargetScore",
+    "TimeBudget",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class SearchCallback:
+    """Base class: every hook does nothing.
+
+    Subclasses override any of the four hooks. The evolution loop
+    (:func:`skevonas.evolution.generational.evolve`, which the estimators run) calls them
+    with the live :class:`~skevonas.evolution.generational.SearchState`.
+
+    Examples
+    --------
+    A callback that stops the search once a score is reached, on a toy fitness:
+
+    >>> import numpy as np
+    >>> from skevonas import mlp_space
+    >>> from skevonas.evolution.generational import evolve
+    >>> space = mlp_space().bind((4,))
+    >>> def evaluate(genomes, generation):  # a toy fitness: wider networks are fitter
+    ...     return [{"score": sum(x["units"] for x in g.layers) / 2048} for g in genomes]
+    >>> class StopAtTarget(SearchCallback):
+    ...     def on_generation_end(self, state):
+    ...         return state.best is not None and state.best.score >= 0.5
+    >>> state = evolve(space, evaluate, population_size=6, n_generations=50,
+    ...                rng=np.random.default_rng(0), callbacks=[StopAtTarget()])
+    >>> state.best.score >= 0.5, state.stop_reason
+    (True, 'stopped by StopAtTarget')
+    """
+
+    def on_search_begin(self, state: SearchState) -> None:
+        """Called once before the first generation is evaluated (or resumed).
+
+        A callback that keeps state for one search sets it up here.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skevonas import mlp_space
+        >>> from skevonas.evolution.generational import evolve
+        >>> space = mlp_space().bind((4,))
+        >>> def evaluate(genomes, generation):  # a toy fitness: wider networks are fitter
+        ...     return [{"score": sum(x["units"] for x in g.layers) / 2048} for g in genomes]
+        >>> class Announce(SearchCallback):
+        ...     def on_search_begin(self, state):
+        ...         print(f"searching {state.space_name!r} for {state.n_generations} generations")
+        >>> state = evolve(space, evaluate, population_size=4, n_generations=2,
+        ...                rng=np.random.default_rng(0), callbacks=[Announce()])
+        searching 'mlp' for 2 generations
+        """
+
+    def on_evaluation_end(
+        self, state: SearchState, genome: Genome, result: Mapping[str, Any]
+    ) -> None:
+        """Called as each candidate's result arrives (in completion order).
+
+        ``result`` holds ``score``, ``status`` (``"ok"``, ``"failed"`` or
+        ``"skipped"``) and what training reported; the record itself is made
+        when the whole generation is in.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skevonas import mlp_space
+        >>> from skevonas.evolution.generational import evolve
+        >>> space = mlp_space().bind((4,))
+        >>> def evaluate(genomes, generation):  # a toy fitness: wider networks are fitter
+        ...     return [{"score": sum(x["units"] for x in g.layers) / 2048} for g in genomes]
+        >>> class Count(SearchCallback):
+        ...     def on_search_begin(self, state):
+        ...         self.n_results_ = 0
+        ...     def on_evaluation_end(self, state, genome, result):
+        ...         self.n_results_ += 1
+        >>> counter = Count()
+        >>> state = evolve(space, evaluate, population_size=4, n_generations=3,
+        ...                rng=np.random.default_rng(0), callbacks=[counter])
+        >>> counter.n_results_ == len(state.records)
+        True
+        """
+
+    def on_generation_end(self, state: SearchState) -> bool | None:
+        """Called after each generation; return ``True`` to stop the search.
+
+        Setting ``state.stop_reason`` stops it too, with that reason; otherwise
+        the reason names the callback.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skevonas import mlp_space
+        >>> from skevonas.evolution.generational import evolve
+        >>> space = mlp_space().bind((4,))
+        >>> def evaluate(genomes, generation):  # a toy fitness: wider networks are fitter
+        ...     return [{"score": sum(x["units"] for x in g.layers) / 2048} for g in genomes]
+        >>> class TwoGenerations(SearchCallback):
+        ...     def on_generation_end(self, state):
+        ...         return state.generation >= 1
+        >>> state = evolve(space, evaluate, population_size=4, n_generations=10,
+        ...                rng=np.random.default_rng(0), callbacks=[TwoGenerations()])
+        >>> len(state.history), state.stop_reason
+        (2, 'stopped by TwoGenerations')
+        """
+        return None
+
+    def on_search_end(self, state: SearchState) -> None:
+        """Called once when the search has stopped, whatever the reason.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skevonas import mlp_space
+        >>> from skevonas.evolution.generational import evolve
+        >>> space = mlp_space().bind((4,))
+        >>> def evaluate(genomes, generation):  # a toy fitness: wider networks are fitter
+        ...     return [{"score": sum(x["units"] for x in g.layers) / 2048} for g in genomes]
+        >>> class Report(SearchCallback):
+        ...     def on_search_end(self, state):
+        ...         print(f"search ended: {state.stop_reason}")
+        >>> state = evolve(space, evaluate, population_size=4, n_generations=2,
+        ...                rng=np.random.default_rng(0), callbacks=[Report()])
+        search ended: completed 2 generations
+        """
+
+
+class ProgressPrinter(SearchCallback):
+    """Print one line per generation: evaluations, scores and elapsed time.
+
+    ``verbose=2`` adds this callback to a search. It also prints a line when
+    the search begins, and why it ended with the best genome.
+
+    Parameters
+    ----------
+    stream : file-like, default=sys.stdout
+        Where the lines go.
+
+    Examples
+    --------
+    >>> import io
+    >>> import numpy as np
+    >>> from skevonas import mlp_space
+    >>> from skevonas.evolution.generational import evolve
+    >>> space = mlp_space().bind((4,))
+    >>> def evaluate(genomes, generation):  # a toy fitness: wider networks are fitter
+    ...     return [{"score": sum(x["units"] for x in g.layers) / 2048} for g in genomes]
+    >>> stream = io.StringIO()
+    >>> state = evolve(space, evaluate, population_size=4, n_generations=2,
+    ...                rng=np.random.default_rng(0), callbacks=[ProgressPrinter(stream)])
+    >>> lines = stream.getvalue().splitlines()
+    >>> lines[0], lines[-2]
+    ("Searching 'mlp': population 4, 2 generations", 'Search ended: completed 2 generations')
+    >>> lines[1].startswith("gen   0 | new   4 cached   0 failed  0 | best ")
+    True
+    """
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.stream or sys.stdout, flush=True)
+
+    def on_search_begin(self, state: SearchState) -> None:
+        self._print(
+            f"Searching {state.space_name!r}: population {state.population_size}, "
+            f"{state.n_generations} generations"
+        )
+
+    def on_generation_end(self, state: SearchState) -> None:
+        row = state.history[-1]
+        partial = f" partial {row['n_partial']:>2d}" if row.get("n_partial") else ""
+        self._print(
+            f"gen {row['generation']:>3d} | new {row['n_evaluated']:>3d} "
+            f"cached {row['cache_hits']:>3d} failed {row['n_failed']:>2d}{partial} | "
+            f"best {row['best']:.4f} mean {row['mean']:.4f} | "
+            f"best so far {row['best_so_far']:.4f} | {row['elapsed']:7.1f}s"
+        )
+
+    def on_search_end(self, state: SearchState) -> None:
+        self._print(f"Search ended: {state.stop_reason}")
+        if state.best is not None:
+            self._print(f"Best validation score {state.best.score:.4f}: {state.best.genome}")
+
+
+class TimeBudget(SearchCallback):
+    """Stop the search once ``max_time`` seconds have passed since it began.
+
+    ``deadline`` (a :func:`time.time` value) overrides the start: the
+    estimator passes the same deadline to its workers.
+
+    The estimator's ``max_time`` setting adds this callback and also stops
+    candidates still training at that moment (they keep what they reached),
+    so a search ends within ``max_time`` plus about one epoch.
+
+    Parameters
+    ----------
+    max_time : float
+        Seconds the search may run; checked after every generation.
+    deadline : float or None, default=None
+        A :func:`time.time` value at which to stop, instead of ``max_time``
+        seconds after the search begins.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skevonas import mlp_space
+    >>> from skevonas.evolution.generational import evolve
+    >>> space = mlp_space().bind((4,))
+    >>> def evaluate(genomes, generation):  # a toy fitness: wider networks are fitter
+    ...     return [{"score": sum(x["units"] for x in g.layers) / 2048} for g in genomes]
+    >>> state = evolve(space, evaluate, population_size=4, n_generations=10,
+    ...                rng=np.random.default_rng(0), callbacks=[TimeBudget(0)])
+    >>> len(state.history), state.stop_reason
+    (1, 'max_time of 0 s reached')
+    """
+
+    def __init__(self, max_time: float, deadline: float | None = None) -> None:
+        self.max_time = max_time
+        self.deadline = deadline
+
+    def on_search_begin(self, state: SearchState) -> None:
+        # A time.time() value, comparable with the workers' own deadline.
+        self.deadline_ = (
+            self.deadline if self.deadline is not None else (time.time() + self.max_time)
+        )
+
+    def on_generation_end(self, state: SearchState) -> bool | None:
+        if time.time() >= self.deadline_:
+            state.stop_reason = f"max_time of {self.max_time:g} s reached"
+            return True
+        return None
+
+
+class RefitReserve(SearchCallback):
+    """Keep time for what follows the search, so that ``fit`` ends on time.
+
+    The estimator's ``max_time`` bounds the whole ``fit``: the search, then
+    the finalists' cross-validation and the refit of the final model's
+    members on all the data. Whenever a candidate finishes its full budget,
+    this callback estimates how long that final stage will take for the
+    search's current ``finalists`` best genomes, and calls
+    ``move(end - estimate)``, which moves the search's deadline (the
+    workers' and the :class:`TimeBudget`'s).
+
+    One refit of a genome is estimated from its own training: its time per
+    epoch, times the epochs the refit trains, times ``scale`` (all the data
+    over the internal training part). With two finalists or more and
+    ``folds``, each finalist trains ``folds`` folds of ``(folds - 1) /
+    folds`` of that; then the ``members`` costliest finalists are refitted.
+    Without ``folds`` the best score wins alone: its refit is all there is.
+    Each of the two stages runs on ``workers`` in parallel, as long as its
+    longest-first schedule takes; their sum, times ``margin``, is kept.
+
+    Parameters
+    ----------
+    end : float
+        The :func:`time.time` at which ``fit`` must be done.
+    scale : float
+        Samples of the refit over samples of a candidate's training.
+    move : callable
+        ``move(deadline)`` sets the search's new deadline.
+    margin : float, default=1.5
+        The estimate is multiplied by this, for the candidates still in
+        flight when the search's time is up (they stop only at their next
+        epoch end) and the noise of a shared machine.
+    full_budget : bool, default=False
+        The refit trains as many epochs as the candidate did (a fixed epoch
+        budget), not the epoch at which it peaked (early stopping).
+    finalists : int, default=1
+        How many of the best distinct genomes go on to the final stage.
+    folds : int or None, default=None
+        Folds of the finalists' cross-validation (None: none).
+    members : int, default=1
+        At most this many finalists are refitted (the ensemble's size).
+    workers : int, default=1
+        Trainings that run at once.
+
+    Examples
+    --------
+    >>> from skevonas import Genome, LayerGene
+    >>> from skevonas.evolution.generational import SearchState
+    >>> moved = []
+    >>> reserve = RefitReserve(end=1000.0, scale=1.25, move=moved.append, margin=1.0)
+    >>> state = SearchState("mlp", population_size=2, n_generations=1)
+    >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
+    >>> result = {"score": 0.9, "status": "ok", "fit_time": 8.0, "epochs": 10, "best_epoch": 5}
+    >>> reserve.on_evaluation_end(state, g, result)
+    >>> moved  # 0.8 s per epoch, 5 epochs, 1.25 times the data: 5 s kept
+    [995.0]
+
+    Two finalists, 3-fold cross-validation, both refitted, on two workers:
+    the folds take 3 rounds of 10 x 2/3 s, then one round of refits (10 s):
+
+    >>> moved = []
+    >>> reserve = RefitReserve(1000.0, 1.0, moved.append, margin=1.0, full_budget=True,
+    ...                        finalists=2, folds=3, members=2, workers=2)
+    >>> h = Genome("mlp", [LayerGene("dense", {"units": 16})])
+    >>> for genome in (g, h):
+    ...     reserve.on_evaluation_end(state, genome, {**result, "fit_time": 10.0})
+    >>> moved  # one finalist: its refit only; then folds and refits of two
+    [990.0, 970.0]
+    """
+
+    def __init__(
+        self,
+        end: float,
+        scale: float,
+        move: Callable[[float], None],
+        margin: float = 1.5,
+        full_budget: bool = False,
+        finalists: int = 1,
+        folds: int | None = None,
+        members: int = 1,
+        workers: int = 1,
+    ) -> None:
+        self.end = end
+        self.scale = scale
+        self.move = move
+        self.margin = margin
+        self.full_budget = full_budget
+        self.finalists = finalists
+        self.folds = folds
+        self.members = members
+        self.workers = workers
+        self._best: dict[str, tuple[float, float]] = {}  # genome key: (score, refit seconds)
+
+    def on_search_begin(self, state: SearchState) -> None:
+        self._best = {}
+        for record in state.records:  # a resumed search has finalists already
+            if record.ok:
+                self._consider(record.score, record.info, record.genome)
+
+    def on_evaluation_end(self, state: SearchState, genome: Genome, result: Mapping) -> None:
+        # The result itself: records of a generation are made once it is over.
+        if result.get("status", "ok") == "ok":
+            self._consider(float(result.get("score", math.nan)), result, genome)
+
+    def _consider(self, score: float, info: Mapping, genome: Genome) -> None:
+        key = genome.key()
+        if not math.isfinite(score) or key in self._best:
+            return
+        epochs = max(1, int(info.get("epochs") or 1))
+        per_epoch = float(info.get("fit_time") or 0.0) / epochs
+        refit_epochs = epochs if self.full_budget else int(info.get("best_epoch") or epochs)
+        top = dict(
+            sorted(
+                {**self._best, key: (score, per_epoch * refit_epochs * self.scale)}.items(),
+                key=lambda item: -item[1][0],
+            )[: max(1, self.finalists)]
+        )
+        if key not in top:
+            return
+        self._best = top
+        costs = [cost for _, cost in self._best.values()]
+        folds = []
+        refits = costs[:1]  # without cross-validation the best score wins alone
+        if self.folds and len(costs) > 1:
+            folds = [c * (self.folds - 1) / self.folds for c in costs for _ in range(self.folds)]
+            refits = sorted(costs, reverse=True)[: max(1, self.members)]
+        reserve = (_makespan(folds, self.workers) + _makespan(refits, self.workers)) * self.margin
+        logger.debug("keeping %.1f s for the final stage of %d finalist(s)", reserve, len(costs))
+        self.move(self.end - reserve)
+
+
+def _makespan(durations: list[float], workers: int) -> float:
+    """How long ``durations`` take on ``workers``, longest first to the least busy."""
+    loads = [0.0] * max(1, workers)
+    for duration in sorted(durations, reverse=True):
+        loads[loads.index(min(loads))] += duration
+    return max(loads)
+
+
+class EarlyStopping(SearchCallback):
+    """Stop when the best score has not improved for ``patience`` generations.
+
+    Parameters
+    ----------
+    patience : int
+        Generations in a row without a new best score (better by more than
+        ``min_delta``) before the search stops.
+    min_delta : float, default=0.0
+        Smallest gain that counts as an improvement.
+
+    Examples
+    --------
+    On a fitness where no genome is better than another, the search stops
+    after the first generation and ``patience`` more:
+
+    >>> import numpy as np
+    >>> from skevonas import mlp_space
+    >>> from skevonas.evolution.generational import evolve
+    >>> def evaluate(genomes, generation):
+    ...     return [{"score": 0.5} for _ in genomes]
+    >>> state = evolve(mlp_space().bind((4,)), evaluate, population_size=4, n_generations=20,
+    ...                rng=np.random.default_rng(0), callbacks=[EarlyStopping(patience=3)])
+    >>> len(state.history), state.stop_reason
+    (4, 'no improvement of the best score for 3 generations')
+    """
+
+    def __init__(self, patience: int, min_delta: float = 0.0) -> None:
+        if not isinstance(patience, int) or isinstance(patience, bool) or patience < 1:
+            raise ValueError(f"patience must be an int >= 1, got {patience!r} instead")
+        if not min_delta >= 0:
+            raise ValueError(f"min_delta must be a number >= 0, got {min_delta!r} instead")
+        self.patience = patience
+        self.min_delta = min_delta
+
+    def on_generation_end(self, state: SearchState) -> bool | None:
+        bests = [row["best_so_far"] for row in state.history]
+        if len(bests) <= self.patience:
+            return None
+        before, now = bests[-self.patience - 1], bests[-1]
+        if before != before or now > before + self.min_delta:  # NaN before: no score yet
+            return None
+        state.stop_reason = f"no improvement of the best score for {self.patience} generations"
+        return True
+
+
+class TargetScore(SearchCallback):
+    """Stop as soon as the best validation score reaches ``target``.
+
+    Parameters
+    ----------
+    target : float
+        The score at which the search stops (scores are higher-is-better).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skevonas import mlp_space
+    >>> from skevonas.evolution.generational import evolve
+    >>> space = mlp_space().bind((4,))
+    >>> def evaluate(genomes, generation):  # a toy fitness: wider networks are fitter
+    ...     return [{"score": sum(x["units"] for x in g.layers) / 2048} for g in genomes]
+    >>> state = evolve(space, evaluate, population_size=6, n_generations=50,
+    ...                rng=np.random.default_rng(0), callbacks=[TargetScore(0.5)])
+    >>> state.best.score >= 0.5, state.stop_reason
+    (True, 'target score 0.5 reached')
+    """
+
+    def __init__(self, target: float) -> None:
+        self.target = target
+
+    def on_generation_end(self, state: SearchState) -> bool | None:
+        if state.best is not None and state.best.score >= self.target:
+            state.stop_reason = f"target score {self.target:g} reached"
+            return True
+        return None
+
+
+class ProgressBar(SearchCallback):
+    """A tqdm progress bar over the search's candidate slots.
+
+    ``verbose=1`` adds this callback to a search. The bar counts
+    ``population_size`` slots per generation: it moves as each candidate's
+    result arrives, and at the end of a generation by its cache hits and
+    skipped candidates. Its postfix shows the generation, the candidates
+    trained, the best score so far and, with a time budget, the time left.
+
+    Parameters
+    ----------
+    max_time : float or None, default=None
+        The search's time budget in seconds, to show the time left.
+    file : file-like or None, default=None
+        Where the bar goes (tqdm's default: ``sys.stderr``).
+    leave : bool, default=True
+        Keep the finished bar on screen.
+
+    Examples
+    --------
+    >>> import io
+    >>> import numpy as np
+    >>> from skevonas import mlp_space
+    >>> from skevonas.evolution.generational import evolve
+    >>> space = mlp_space().bind((4,))
+    >>> def evaluate(genomes, generation):  # a toy fitness: wider networks are fitter
+    ...     return [{"score": sum(x["units"] for x in g.layers) / 2048} for g in genomes]
+    >>> out = io.StringIO()
+    >>> state = evolve(space, evaluate, population_size=4, n_generations=2,
+    ...                rng=np.random.default_rng(0), callbacks=[ProgressBar(file=out)])
+    >>> "search done: 100%" in out.getvalue()
+    True
+    """
+
+    def __init__(
+        self, max_time: float | None = None, file: TextIO | None = None, leave: bool = True
+    ) -> None:
+        self.max_time = max_time
+        self.file = file
+        self.leave = leave
+
+    def on_search_begin(self, state: SearchState) -> None:
+        from tqdm.auto import tqdm
+
+        self.start_ = time.perf_counter()
+        done = state.population_size * (state.generation + 1)
+        self.bar_ = tqdm(
+            total=state.population_size * state.n_generations,
+            initial=done,
+            desc="search",
+            unit="cand",
+            file=self.file,
+            leave=self.leave,
+            dynamic_ncols=True,
+        )
+        self.trained_ = len(state.records)
+        self._show(state, max(0, state.generation + 1))
+
+    def _show(self, state: SearchState, generation: int) -> None:
+        best = state.best.score if state.best is not None else float("nan")
+        postfix = {
+            "gen": f"{generation + 1}/{state.n_generations}",
+            "trained": self.trained_,
+            "best": f"{best:.4f}",
+        }
+        if self.max_time is not None:
+            left = max(0.0, self.max_time - (time.perf_counter() - self.start_))
+            postfix["left"] = f"{left:.0f}s"
+        self.bar_.set_postfix(postfix, refresh=False)
+
+    def on_evaluation_end(
+        self, state: SearchState, genome: Genome, result: Mapping[str, Any]
+    ) -> None:
+        if result.get("status") != "skipped":
+            self.trained_ += 1
+        self._show(state, state.generation)
+        # an asynchronous search's promotions arrive too: stay within the generation
+        if self.bar_.n < state.population_size * (state.generation + 1):
+            self.bar_.update(1)
+
+    def on_generation_end(self, state: SearchState) -> None:
+        target = state.population_size * (state.generation + 1)
+        self._show(state, min(state.generation + 1, state.n_generations - 1))
+        self.bar_.update(max(0, target - self.bar_.n))
+
+    def on_search_end(self, state: SearchState) -> None:
+        self.bar_.set_description_str("search done")
+        self.bar_.close()

@@ -1,0 +1,427 @@
+"""From a finished search to the final model: finalists, cross-validation, ensemble, refit.
+
+The search ranks candidates by one holdout score each, which is noisy on
+small data and, once many candidates are compared, optimistic. So the
+final model is chosen in three steps after the search (:func:`final_model`):
+
+1. the ``n_finalists`` best distinct genomes by holdout score are re-scored
+   by stratified ``cv``-fold cross-validation on all the search's samples,
+   every finalist on the same folds; their mean fold score is their
+   ``cv_score``, and their out-of-fold class probabilities are kept;
+2. greedy ensemble selection (Caruana et al., 2004:
+   :func:`~skevonas.training.ensemble.greedy_selection`) on those out-of-fold
+   probabilities picks up to ``ensemble_size`` members and their weights;
+3. each member is refitted on all the data, in parallel, and the members
+   become one :class:`~skevonas.training.ensemble.EnsembleModule` (behind a
+   :class:`~skevonas.spaces.builders.layers.Decimate` front when the search ran on
+   decimated data).
+
+With several CPU workers, the refit of the best holdout finalist starts in
+step 1, beside the folds (a speculative refit, the search's own guess at
+the winner: :meth:`~skevonas.search.pipeline.SearchEngine.can_refit_alongside`). It
+is kept when that finalist leads the final model and thrown away otherwise;
+either way the final model is the one a refit after step 2 would give.
+
+The ensemble's out-of-fold score is the search's estimate of its accuracy.
+
+Data flows one way: ``SearchState`` and the engine in, a :class:`FinalModel` out.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.metrics import get_scorer
+
+from ..evolution.generational import EvaluationRecord, SearchState
+from ..spaces.builders.layers import Decimate
+from ..spaces.genome import Genome
+from ..training.ensemble import EnsembleModule, accuracy, ensemble_net, greedy_selection
+from ..training.tasks import RefitPlan
+from .pipeline import SearchEngine
+
+__all__ = [
+    "FinalModel",
+    "SearchFailedError",
+    "final_model",
+    "finalists",
+    "proba_scorer",
+    "winner",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class SearchFailedError(RuntimeError):
+    """Every candidate of a search failed, so there is no model to refit.
+
+    A :class:`RuntimeError`. Its message gives the errors the candidates
+    reported, or says that the time ran out before any candidate finished.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skevonas import EvolutionaryNASClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = EvolutionaryNASClassifier(population_size=2, n_generations=1, max_time=1e-6)
+    >>> try:
+    ...     clf.fit(X, y)  # the time is up before the first candidate starts
+    ... except SearchFailedError as exc:
+    ...     print(exc)  # doctest: +ELLIPSIS
+    no candidate finished training (...); raise max_time or lower the budget per candidate
+    """
+
+
+def winner(state: SearchState) -> EvaluationRecord:
+    """The search's best record: the best full-budget one, else the best partial one.
+
+    ``fit`` calls it to fail clearly when there is nothing to refit.
+
+    Parameters
+    ----------
+    state : SearchState
+        The finished search.
+
+    Returns
+    -------
+    record : EvaluationRecord
+
+    Raises
+    ------
+    SearchFailedError
+        If no candidate finished training, or all of them failed.
+
+    Examples
+    --------
+    >>> from skevonas import Genome, LayerGene
+    >>> from skevonas.evolution.generational import EvaluationRecord, SearchState
+    >>> state = SearchState("mlp", population_size=2, n_generations=1)
+    >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
+    >>> state.add(EvaluationRecord(g, float("nan"), 0, 0, status="failed", info={"error": "x"}))
+    >>> winner(state)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    skevonas.search.final.SearchFailedError: all 1 candidates failed, ... Errors seen: x
+    """
+    best = state.best
+    if best is None and (best := state.best_partial()) is not None:
+        warnings.warn(
+            f"no candidate trained for its full budget before the search ended "
+            f"({state.stop_reason}); refitting the best partial one, scored after "
+            f"{best.info.get('epochs')} epochs",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    if best is not None:
+        return best
+    if not state.records:
+        raise SearchFailedError(
+            f"no candidate finished training ({state.stop_reason}); "
+            "raise max_time or lower the budget per candidate"
+        )
+    errors = sorted({str(r.info.get("error")) for r in state.records})
+    raise SearchFailedError(
+        f"all {len(state.records)} candidates failed, so there is no model to "
+        f"refit. Errors seen: {'; '.join(errors[:5])}"
+    )
+
+
+class _Predictions(ClassifierMixin, BaseEstimator):
+    """Stands for a model whose class probabilities are known, so sklearn scorers can score them."""
+
+    def __init__(self, proba: Any = None) -> None:
+        self.proba = proba
+
+    def fit(self, X: Any, y: Any) -> _Predictions:  # noqa: D102 - never trained
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:  # noqa: D102
+        return self.proba
+
+    def predict(self, X: Any) -> np.ndarray:  # noqa: D102
+        return np.argmax(self.proba, axis=1)
+
+
+def proba_scorer(scoring: Any, n_classes: int) -> Callable[[np.ndarray, np.ndarray], float]:
+    """``score(proba, y)``: the search's ``scoring`` applied to known class probabilities.
+
+    Accuracy is computed directly; any other scikit-learn scorer (name or
+    callable) scores a stand-in estimator that returns ``proba``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> proba, y = np.array([[0.8, 0.2], [0.3, 0.7], [0.6, 0.4]]), np.array([0, 1, 1])
+    >>> proba_scorer("accuracy", 2)(proba, y)
+    0.6666666666666666
+    >>> round(proba_scorer("neg_log_loss", 2)(proba, y), 4)
+    -0.4987
+    """
+    if scoring == "accuracy":
+        return accuracy
+    scorer = get_scorer(scoring) if isinstance(scoring, str) else scoring
+    classes = np.arange(n_classes)
+
+    def score(proba: np.ndarray, y: np.ndarray) -> float:
+        # float32 probabilities sum to 1 only within rounding; scorers check
+        proba = proba / proba.sum(axis=1, keepdims=True)
+        stand_in = _Predictions(proba)
+        stand_in.classes_ = classes
+        return float(scorer(stand_in, np.zeros((len(y), 1)), y))
+
+    return score
+
+
+@dataclass
+class FinalModel:
+    """What :func:`final_model` returns.
+
+    Parameters
+    ----------
+    genomes : list of Genome
+        The members, best cross-validated first.
+    weights : list of float
+        Their weights (positive, summing to 1).
+    score : float
+        The ensemble's out-of-fold score (or, without cross-validation, the
+        best holdout score).
+    net : skorch.NeuralNetClassifier
+        The refitted model: one member's net, or an ensemble's.
+    finalists : list of dict
+        One row per finalist: ``genome``, ``holdout_score``, ``cv_score``,
+        ``cv_scores`` and ``weight``.
+    epochs : list of int
+        Epochs each member was refitted for.
+    trained : list of int
+        Epochs each member's refit trained (fewer when the time ran out).
+    losses : list of list of float
+        Each member's training loss per epoch of its refit.
+
+    Examples
+    --------
+    >>> from skevonas import Genome, LayerGene
+    >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
+    >>> FinalModel([g], [1.0], 0.9, net=None).weights
+    [1.0]
+    """
+
+    genomes: list[Genome]
+    weights: list[float]
+    score: float
+    net: Any
+    finalists: list[dict[str, Any]] = field(default_factory=list)
+    epochs: list[int] = field(default_factory=list)
+    trained: list[int] = field(default_factory=list)
+    losses: list[list[float]] = field(default_factory=list)
+
+
+def finalists(state: SearchState, k: int) -> list[EvaluationRecord]:
+    """The ``k`` best distinct genomes that trained their full budget, best first.
+
+    Falls back to the best partial record when none trained its full budget.
+
+    Examples
+    --------
+    >>> from skevonas import Genome, LayerGene
+    >>> from skevonas.evolution.generational import EvaluationRecord, SearchState
+    >>> state = SearchState("mlp", population_size=3, n_generations=1)
+    >>> genomes = [Genome("mlp", [LayerGene("dense", {"units": n})]) for n in (4, 8, 16)]
+    >>> for i, (g, s) in enumerate(zip(genomes, (0.7, 0.9, 0.8))):
+    ...     state.add(EvaluationRecord(g, s, 0, i))
+    >>> [r.score for r in finalists(state, 2)]
+    [0.9, 0.8]
+    """
+    done = sorted((r for r in state.records if r.ok), key=lambda r: (-r.score, r.index))
+    out: list[EvaluationRecord] = []
+    seen: set[str] = set()
+    for record in done:
+        key = record.genome.key()
+        if key not in seen:
+            seen.add(key)
+            out.append(record)
+        if len(out) == k:
+            break
+    if not out and (partial := state.best_partial()) is not None:
+        out = [partial]
+    return out
+
+
+def _refit_epochs(record: EvaluationRecord, refit_epochs: int | None) -> int:
+    """Epochs of the refit of ``record``'s genome: ``refit_epochs``, else its peak epoch."""
+    return int(refit_epochs or record.info.get("best_epoch") or record.info.get("epochs", 1))
+
+
+def final_model(
+    engine: SearchEngine,
+    records: Sequence[EvaluationRecord],
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    cv: int | None,
+    ensemble_size: int,
+    refit_epochs: int | None,
+    standardize: bool,
+    seed: int,
+    decimation: int = 1,
+    stop_at: float | None = None,
+) -> FinalModel:
+    """Cross-validate the finalists, select an ensemble, refit its members.
+
+    Parameters
+    ----------
+    engine : SearchEngine
+        The search's engine, still open (its workers run the folds and refits).
+    records : sequence of EvaluationRecord
+        The finalists, best holdout score first (:func:`finalists`).
+    X, y : ndarray
+        All the training data the search saw (decimated), labels encoded.
+    cv : int or None
+        Folds for the finalists' cross-validation; None (or a single
+        finalist) skips it: the best holdout score wins alone.
+    ensemble_size : int
+        Selection steps of the greedy ensemble (1: the best finalist alone).
+    refit_epochs : int or None
+        Epochs of every refit; None refits each member for the epoch at
+        which its search training peaked (early stopping).
+    standardize : bool
+        Whether the networks standardise their input with the statistics of ``X``.
+    seed : int
+        The fit's refit seed (the folds' seed is derived from it).
+    decimation : int, default=1
+        The factor ``X`` was decimated by; above 1, the final module
+        decimates its input first.
+    stop_at : float or None, default=None
+        A :func:`time.time` value: folds not started by then are skipped,
+        and refits stop after the epoch during which it passes.
+
+    Returns
+    -------
+    final : FinalModel
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skevonas import Genome, LayerGene
+    >>> from skevonas.search.pipeline import SearchEngine
+    >>> from skevonas.training.candidate import CandidateData, TrainSettings
+    >>> from skevonas.evolution.generational import EvaluationRecord
+    >>> X = np.random.default_rng(0).normal(size=(60, 3)).astype(np.float32)
+    >>> y = (X[:, 0] > 0).astype(np.int64)
+    >>> records = [
+    ...     EvaluationRecord(Genome("mlp", [LayerGene("dense", {"units": n, "activation": "relu"})],
+    ...                             {"lr": 0.01}), 0.9, 0, i)
+    ...     for i, n in enumerate((4, 16))
+    ... ]
+    >>> engine = SearchEngine(CandidateData(X[:48], y[:48], X[48:], y[48:], 2),
+    ...                       TrainSettings(max_epochs=5, patience=None), entropy=0, n_jobs=1)
+    >>> with engine:
+    ...     final = final_model(engine, records, X, y, cv=3, ensemble_size=2, refit_epochs=5,
+    ...                         standardize=True, seed=0)
+    >>> sorted(final.finalists[0]), round(sum(final.weights), 6)
+    (['cv_score', 'cv_scores', 'genome', 'holdout_score', 'weight'], 1.0)
+    >>> final.net.predict_proba(X[:2]).shape
+    (2, 2)
+    """
+    seeds = np.random.SeedSequence(seed).generate_state(len(records) + 1)
+    rows: list[dict[str, Any]] = [
+        {"genome": r.genome, "holdout_score": float(r.score)} for r in records
+    ]
+    weights = np.zeros(len(records))
+    weights[0] = 1.0
+    score = float(records[0].score)
+    guess = 0  # the best holdout finalist, refitted beside the folds as if it will lead
+    guessed: Any = None
+    if cv and len(records) > 1:
+        plan = RefitPlan(
+            X, y, _refit_epochs(records[guess], refit_epochs), standardize, seed, stop_at
+        )
+        results = engine.cross_validate(
+            [r.genome for r in records],
+            cv,
+            int(seeds[-1]),
+            alongside={guess: plan} if engine.can_refit_alongside() else None,
+        )
+        guessed = results[guess].get("net")
+        for row, result in zip(rows, results, strict=True):
+            row["cv_score"], row["cv_scores"] = result["cv_score"], result["cv_scores"]
+        # out-of-fold probabilities follow the engine's sample order, not X's
+        y_oof = engine.data.labels()
+        usable = [i for i, result in enumerate(results) if result["oof_proba"] is not None]
+        if usable:
+            # best cross-validated first: the greedy selection breaks ties by order
+            usable.sort(key=lambda i: -results[i]["cv_score"])
+            score_of = proba_scorer(engine.settings.scoring, engine.data.n_classes)
+            chosen = greedy_selection(
+                [results[i]["oof_proba"] for i in usable], y_oof, ensemble_size, score_of
+            )
+            weights = np.zeros(len(records))
+            weights[usable] = chosen
+            mixed = sum(w * results[i]["oof_proba"] for i, w in zip(usable, chosen, strict=True))
+            score = score_of(mixed, y_oof)
+        else:
+            warnings.warn(
+                "no finalist finished its cross-validation (time ran out or training "
+                "failed); the best holdout score picks the final model alone",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+    members = sorted(
+        (i for i in range(len(records)) if weights[i] > 0),
+        key=lambda i: (-weights[i], -float(rows[i].get("cv_score", -math.inf)), i),
+    )
+    for i, row in enumerate(rows):
+        row["weight"] = float(weights[i])
+    epochs = [_refit_epochs(records[i], refit_epochs) for i in members]
+    member_seeds = [seed] + [int(s) for s in seeds[1 : len(members)]]
+    # the speculative refit counts only where it is what refit_all would train
+    done = [guessed] if guessed is not None and members[0] == guess else []
+    start = time.perf_counter()
+    nets = done + (
+        engine.refit_all(
+            [records[i].genome for i in members[len(done) :]],
+            X,
+            y,
+            epochs=epochs[len(done) :],
+            standardize=standardize,
+            seeds=member_seeds[len(done) :],
+            stop_at=stop_at,
+        )
+        if len(members) > len(done)
+        else []
+    )
+    logger.info(
+        "refitted %d member(s) on all %d samples in %.1f s%s",
+        len(members),
+        len(y),
+        time.perf_counter() - start,
+        ", the first one alongside the cross-validation" if done else "",
+    )
+    member_weights = [float(weights[i]) for i in members]
+    if len(nets) == 1 and decimation == 1:
+        net = nets[0]
+    else:
+        module = EnsembleModule(
+            [n.module_ for n in nets],
+            member_weights,
+            Decimate(decimation) if decimation > 1 else None,
+        )
+        net = ensemble_net(module, engine.data.n_classes, device=engine.devices.main)
+        net.module_.eval()
+    return FinalModel(
+        genomes=[records[i].genome for i in members],
+        weights=member_weights,
+        score=score,
+        net=net,
+        finalists=rows,
+        epochs=epochs,
+        trained=[len(n.history) for n in nets],
+        losses=[[float(v) for v in n.history[:, "train_loss"]] for n in nets],
+    )

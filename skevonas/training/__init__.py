@@ -1,0 +1,5 @@
+"""How one network is trained.
+
+The recipe, a candidate's training and score, the refit, augmentation and
+ensembles.
+"""

@@ -1,0 +1,173 @@
+"""A skorch classifier with a lean training loop, and tensor-sliced batches.
+
+skorch calls every callback before and after every batch, records each batch
+in its history, and reads each batch's loss back to the host. For the small
+networks of a search that bookkeeping can cost as much as the training
+itself. :class:`SearchNet` is a :class:`skorch.NeuralNetClassifier` whose
+training epochs skip it when no callback needs per-batch events: the losses
+stay on the device and are summed, and the epoch records one batch entry (the
+mean loss over all samples), so skorch's ``train_loss`` and everything built
+on the history still work. Validation epochs, prediction, pickling and every
+other skorch feature are unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import numpy as np
+import torch
+from skorch import NeuralNetClassifier
+from skorch.callbacks import Callback, EpochScoring
+
+__all__ = ["SearchNet", "SliceBatches", "ValidScore"]
+
+_BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
+
+
+class SliceBatches:
+    """Batches sliced from whole tensors, without per-sample collation.
+
+    A drop-in replacement for skorch's ``DataLoader`` iterators when the
+    dataset holds arrays or tensors (``dataset.X``, ``dataset.y``): each
+    epoch wraps them as tensors once (no copy for NumPy arrays on CPU, none
+    for tensors already on the device) and yields ``(X[idx], y[idx])``
+    slices. Shuffling draws from torch's global
+    generator, which the worker seeds. Other datasets fall back to a
+    :class:`torch.utils.data.DataLoader`.
+
+    ``augment``, a callable such as :class:`~skevonas.training.augment.EEGAugment`,
+    changes each X batch of a shuffling (training) iterator, on the
+    DataLoader path too (whose batches must then be ``(X, y)`` with a tensor
+    X). Iterators that do not shuffle, those for validation and prediction,
+    never augment. Without ``augment`` nothing else is drawn from torch's
+    generator, so the batches are exactly those of an iterator without it.
+    """
+
+    def __init__(
+        self,
+        dataset: Any,
+        batch_size: int,
+        shuffle: bool = False,
+        augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        **kwargs: Any,
+    ):
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.augment = augment
+        self.kwargs = kwargs
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.dataset) / self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        X, y = getattr(self.dataset, "X", None), getattr(self.dataset, "y", None)
+        augment = self.augment if self.shuffle else None
+        if not isinstance(X, (np.ndarray, torch.Tensor)):
+            loader = torch.utils.data.DataLoader(
+                self.dataset, batch_size=self.batch_size, shuffle=self.shuffle, **self.kwargs
+            )
+            yield from loader if augment is None else self._augmented(loader, augment)
+            return
+        X = torch.as_tensor(X)
+        n = len(X)
+        # targets and the shuffle order live where X lives (a GPU, if the
+        # worker put the data there once); the order is drawn on the CPU so
+        # that a seed gives the same batches on every device
+        y = torch.zeros(n, dtype=torch.int64) if y is None else torch.as_tensor(y)
+        y = y.to(X.device)
+        order = torch.randperm(n).to(X.device) if self.shuffle else None
+        for start in range(0, n, self.batch_size):
+            if order is None:
+                yield X[start : start + self.batch_size], y[start : start + self.batch_size]
+            else:
+                idx = order[start : start + self.batch_size]
+                yield (X[idx] if augment is None else augment(X[idx])), y[idx]
+
+    @staticmethod
+    def _augmented(
+        loader: Iterable[Any], augment: Callable[[torch.Tensor], torch.Tensor]
+    ) -> Iterator[tuple[torch.Tensor, Any]]:
+        for batch in loader:
+            Xi, yi = batch
+            if not isinstance(Xi, torch.Tensor):
+                raise TypeError(
+                    f"augment needs batches whose X is a tensor, got {type(Xi).__name__!r}"
+                )
+            yield augment(Xi), yi
+
+
+class ValidScore(EpochScoring):
+    """Validation scoring with a fast path for accuracy.
+
+    Any scikit-learn scorer works as in :class:`~skorch.callbacks.EpochScoring`
+    (on cached validation predictions). For ``"accuracy"``, the score is
+    computed directly from those predictions, without the scorer's input
+    validation, which costs milliseconds per epoch on small networks.
+    """
+
+    def __init__(self, scoring: Any, name: str = "valid_score") -> None:
+        super().__init__(scoring, lower_is_better=False, on_train=False, name=name)
+
+    def _scoring(self, net, X_test, y_test):  # noqa: D102
+        if self.scoring == "accuracy" and y_test is not None:
+            return float(np.mean(net.predict(X_test) == np.asarray(y_test)))
+        return super()._scoring(net, X_test, y_test)
+
+
+def _needs_batch_events(callback: Callback) -> bool:
+    # Validation-only scoring caches predictions on validation batches, which
+    # the lean loop does not touch; anything else with a batch hook needs them.
+    if isinstance(callback, EpochScoring) and not callback.on_train:
+        return False
+    return any(
+        getattr(type(callback), hook) is not getattr(Callback, hook) for hook in _BATCH_HOOKS
+    )
+
+
+class SearchNet(NeuralNetClassifier):
+    """:class:`skorch.NeuralNetClassifier` whose training epochs skip per-batch bookkeeping.
+
+    The lean loop is used when no callback has per-batch hooks (other than
+    validation-only :class:`~skorch.callbacks.EpochScoring`) and every
+    optimizer steps without a closure; otherwise skorch's own loop runs.
+    Per-batch entries of the history are then replaced by one entry per
+    epoch holding the mean training loss and the number of samples.
+    """
+
+    def _lean_training(self) -> bool:
+        if any(_needs_batch_events(cb) for _, cb in self.callbacks_):
+            return False
+        return not any(
+            isinstance(getattr(self, name + "_"), torch.optim.LBFGS) for name in self._optimizers
+        )
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):  # noqa: D102
+        if iterator is None or not training or not self._lean_training():
+            return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+        self._set_training(True)
+        optimizers = [getattr(self, name + "_") for name in self._optimizers]
+        losses, sizes = [], []
+        for Xi, yi in iterator:
+            for optimizer in optimizers:
+                optimizer.zero_grad(set_to_none=True)
+            y_pred = self.infer(Xi, **fit_params)
+            loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+            loss.backward()
+            for optimizer in optimizers:
+                optimizer.step()
+            losses.append(loss.detach())  # no host sync inside the epoch
+            sizes.append(len(Xi))
+        n_samples = sum(sizes)
+        weights = (
+            torch.tensor(sizes, dtype=torch.float32, device=losses[0].device) if losses else None
+        )
+        mean_loss = float((torch.stack(losses) * weights).sum() / n_samples) if losses else math.nan
+        self.history.new_batch()
+        self.history.record_batch(prefix + "_loss", mean_loss)
+        self.history.record_batch(prefix + "_batch_size", n_samples)
+        self.history.record(prefix + "_batch_count", len(sizes))
+        return None
