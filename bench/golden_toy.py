@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from skevonas import Genome
-from skevonas.evolution.asynchronous import Ticket, evolve_async
-from skevonas.evolution.fidelity import rung_budgets, successive_halving
-from skevonas.evolution.generational import evolve
+from skevonas.evolution import Fidelity, GASettings, SerialRunner, Ticket, evolve, evolve_async
+from skevonas.evolution.fidelity import rung_budgets
 from skevonas.spaces.catalogue import mlp_space
 
 SPACE = mlp_space().bind((4,))
@@ -75,27 +74,15 @@ class ToyRunner:
         return number, _result(ticket.genome, ticket.budget, number)
 
 
-def _toy_evaluate(budgets: Sequence[int] | None) -> Any:
+def _toy_runner() -> SerialRunner:
+    """Trains tickets in order of submission; the n-th ticket trained decides failures."""
     counter = [0]
 
-    def run(genomes: Sequence[Genome], tasks: Sequence[tuple[int, int, Any]], keep: bool) -> Any:
-        for i, epochs, _ in tasks:
-            counter[0] += 1
-            yield i, _result(genomes[i], epochs if budgets else None, counter[0])
+    def train(ticket: Ticket, snapshot: bytes | None) -> Mapping[str, Any]:
+        counter[0] += 1
+        return _result(ticket.genome, ticket.budget, counter[0])
 
-    def evaluate(genomes: Sequence[Genome], generation: int) -> Any:
-        if not budgets:
-            return list(run(genomes, [(i, 9, None) for i in range(len(genomes))], False))
-        protected = {i for i, g in enumerate(genomes) if g.key() == SEED.key()}
-        return successive_halving(
-            range(len(genomes)),
-            budgets,
-            3,
-            lambda tasks, keep: run(genomes, tasks, keep),
-            protected,
-        )
-
-    return evaluate
+    return SerialRunner(train)
 
 
 def _state_summary(state: Any) -> dict[str, Any]:
@@ -116,16 +103,14 @@ def run_toys() -> dict[str, Any]:
     """Every toy search, by label."""
     out: dict[str, Any] = {}
     for seed in (0, 1):
-        for budgets in (None, rung_budgets(9, 1, 3)):
+        for budgets in (None, tuple(rung_budgets(9, 1, 3))):
             for selection in ("tournament", "roulette"):
                 state = evolve(
                     SPACE,
-                    _toy_evaluate(budgets),
-                    population_size=6,
-                    n_generations=5,
-                    elite_size=2,
-                    selection=selection,
+                    _toy_runner(),
+                    GASettings(6, 5, elite_size=2, selection=selection),
                     rng=np.random.default_rng(seed),
+                    fidelity=Fidelity(budgets, 3, frozenset([SEED.key()])),
                     initial_population=[SEED],
                 )
                 label = f"toy_generational_s{seed}_{'halving' if budgets else 'full'}_{selection}"
@@ -135,13 +120,10 @@ def run_toys() -> dict[str, Any]:
                     state = evolve_async(
                         SPACE,
                         ToyRunner(capacity, order),
-                        population_size=5,
-                        n_generations=5,
-                        elite_size=2,
+                        GASettings(5, 5, elite_size=2),
                         rng=np.random.default_rng(seed),
                         initial_population=[SEED],
-                        budgets=budgets,
-                        protected=[SEED.key()],
+                        fidelity=Fidelity(budgets, 3, frozenset([SEED.key()])),
                     )
                     kind = "halving" if budgets else "full"
                     out[f"toy_async_s{seed}_{kind}_c{capacity}_{order}"] = _state_summary(state)

@@ -41,7 +41,8 @@ from skevonas import Genome, LayerGene, __version__
 from skevonas.datasets import load_eeg
 from skevonas.spaces.builders.layers import channel_stats
 from skevonas.spaces.networks import build_module
-from skevonas.training.candidate import CandidateData, TrainSettings, evaluate_candidate
+from skevonas.training.candidate import CandidateData, evaluate_candidate
+from skevonas.training.recipe import Recipe
 
 
 def bare_loop(module, data, epochs, batch_size, lr, seed):
@@ -84,7 +85,14 @@ def skorch_defaults(module, data, epochs, batch_size, lr, seed):
 
 
 def skevonas_worker(genome, data, epochs, seed):
-    result = evaluate_candidate(genome, data, TrainSettings(epochs, epochs), seed, "cpu", 1)
+    result = evaluate_candidate(
+        genome,
+        data,
+        Recipe(epochs, epochs, lr_schedule="constant", reshuffle=False),
+        seed,
+        "cpu",
+        1,
+    )
     assert result["status"] == "ok", result.get("error")
 
 

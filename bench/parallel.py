@@ -10,13 +10,14 @@ and each strategy in ``--strategies``. On the CPU the concurrency is
 ``n_jobs``; with ``--device cuda`` it is ``candidates_per_device`` on one
 GPU (and as many workers). With one generation both strategies train the
 same genomes; with more, each breeds its own children from the same first
-generation (the candidate counts are shown). The generational mode's
-worker processes are started once before timing (loky keeps them between
-searches); the asynchronous mode starts its own in every search, and the
-generational setting after it starts them again, so both pay that start
-when the settings alternate. The time is the search's (``search_time_``),
-not the refit's. The settings alternate ``--repeats`` times; the table
-shows medians.
+generation (the candidate counts are shown). Both strategies run on the
+same worker pool, whose processes are started once before timing (loky
+keeps them between searches; a change in the number of workers starts them
+again, so a setting after another of another width pays that start). The
+time is the search's (``search_time_``), not the refit's. The settings
+alternate ``--repeats`` times; the table shows medians. (Recordings made
+before the pool was shared, issue 28, had the asynchronous mode start its
+own workers in every search.)
 
     python bench/parallel.py                                  # 2-core CPU: 1 vs 2
     python bench/parallel.py --device cuda --concurrent 1 2 4 8 \

@@ -9,10 +9,10 @@ evaluations become the trace: per genome its holdout score, its learning
 curve (the validation score after every epoch of its cosine schedule) and
 its training seconds. Written as JSON to ``--trace``.
 
-``simulate``: the library's own search code (``skevonas.evolution.generational.evolve``
-with ``skevonas.evolution.fidelity.successive_halving`` for the generational mode,
-``skevonas.evolution.asynchronous.evolve_async`` for the asynchronous one) driven by a
-fake worker and a simulated clock, for 2, 8, 32 and 128 workers:
+``simulate``: the library's own search code (``skevonas.evolution.evolve``, with
+successive halving, for the generational mode, ``skevonas.evolution.evolve_async``
+for the asynchronous one) driven by fake runners and a simulated clock, for
+2, 8, 32 and 128 workers:
 
 - a genome of the trace gets its recorded score and seconds; any other
   genome those of its nearest genome in the trace (Euclidean, on
@@ -67,10 +67,16 @@ import numpy as np
 from eeg import machine  # bench/eeg.py: the same description of the machine
 
 from skevonas import EvolutionaryNASClassifier, Genome
-from skevonas.evolution.asynchronous import Ticket, evolve_async
-from skevonas.evolution.callbacks import SearchCallback
-from skevonas.evolution.fidelity import rung_budgets, successive_halving
-from skevonas.evolution.generational import evolve, seed_genomes
+from skevonas.evolution import (
+    Fidelity,
+    GASettings,
+    SearchCallback,
+    Ticket,
+    evolve,
+    evolve_async,
+    rung_budgets,
+    seed_genomes,
+)
 from skevonas.spaces.catalogue import get_space
 
 MAX_EPOCHS = 100
@@ -247,58 +253,70 @@ SKIPPED = {"score": math.nan, "status": "skipped"}
 
 
 # --------------------------------------------------------------------------- the two modes
-def generational(oracle: Oracle, space: Any, settings: Mapping[str, Any], seed: int) -> Clock:
-    clock = Clock(settings["workers"], settings["time_budget"])
-    budgets = settings["budgets"]
-    protected = {g.key() for g in settings["seeds"]}
+class BarrierSimRunner:
+    """A runner for the generational loop: each barrier's tickets run as one batch on the clock.
 
-    def batch(genomes: Sequence[Genome], tasks: Sequence[tuple[int, int, Any]]) -> list:
-        # longest first (the engine's order, by its cost estimate), each to the first free worker
-        order = sorted(range(len(tasks)), key=lambda k: -oracle.cost(genomes[tasks[k][0]]))
+    The loop submits a generation's (or a rung's) tickets, then takes their
+    results; the batch runs longest first (the pipeline's order, by its cost
+    estimate), each ticket to the first free worker, and the clock moves to
+    the batch's last candidate.
+    """
+
+    def __init__(self, oracle: Oracle, clock: Clock) -> None:
+        self.oracle, self.clock = oracle, clock
+        self.capacity = clock.workers
+        self.pending: list[tuple[Ticket, Any]] = []
+        self.done: list[tuple[int, dict[str, Any]]] = []
+
+    def submit(self, ticket: Ticket, snapshot: Any) -> None:
+        self.pending.append((ticket, snapshot))
+
+    def next_result(self) -> tuple[int, dict[str, Any]]:
+        if not self.done:
+            self.run_pending()
+        return self.done.pop(0)
+
+    def run_pending(self) -> None:
+        """Run the tickets submitted since the last barrier as one batch on the clock."""
+        oracle, clock = self.oracle, self.clock
+        order = sorted(self.pending, key=lambda pair: -oracle.cost(pair[0].genome))
+        self.pending = []
         free = [clock.now] * clock.workers
-        out = []
-        for k in order:
-            i, end, snapshot = tasks[k]
+        for ticket, snapshot in order:
+            end = ticket.budget or oracle.max_epochs
             start = heapq.heappop(free)
             if start >= clock.limit:  # the time is up: not started
                 heapq.heappush(free, start)
-                out.append((i, dict(SKIPPED)))
+                self.done.append((ticket.number, dict(SKIPPED)))
                 continue
-            seconds, result = oracle.result(genomes[i], int(snapshot or 0), end)
+            seconds, result = oracle.result(ticket.genome, int(snapshot or 0), end)
             heapq.heappush(free, start + seconds)
             clock.note(start + seconds, seconds, result, end >= oracle.max_epochs, not snapshot)
-            out.append((i, result))
+            self.done.append((ticket.number, result))
         clock.now = max(free)  # the barrier: the batch's last candidate
-        return out
 
-    def evaluate(genomes: Sequence[Genome], generation: int):
-        if clock.now >= clock.limit:
-            return [dict(SKIPPED) for _ in genomes]
-        if not budgets:
-            return batch(genomes, [(i, oracle.max_epochs, None) for i in range(len(genomes))])
-        keep = {i for i, g in enumerate(genomes) if g.key() in protected}
-        return list(
-            successive_halving(
-                range(len(genomes)),
-                budgets,
-                3,
-                lambda tasks, _keep: batch(genomes, tasks),
-                keep,
-            )
-        )
 
-    class TimeUp(SearchCallback):  # what TimeBudget does in a real search
+def _fidelity(settings: Mapping[str, Any]) -> Fidelity | None:
+    budgets = settings["budgets"]
+    if not budgets:
+        return None
+    return Fidelity(tuple(budgets), 3, frozenset(g.key() for g in settings["seeds"]))
+
+
+def generational(oracle: Oracle, space: Any, settings: Mapping[str, Any], seed: int) -> Clock:
+    clock = Clock(settings["workers"], settings["time_budget"])
+
+    class TimeUp(SearchCallback):  # what the time budget does in a real search
         def on_generation_end(self, state: Any) -> bool:
             return clock.now >= clock.limit
 
     evolve(
         space,
-        evaluate,
+        BarrierSimRunner(oracle, clock),
+        GASettings(settings["population"], settings["generations"], elite_size=2),
         callbacks=[TimeUp()],
-        population_size=settings["population"],
-        n_generations=settings["generations"],
         rng=np.random.default_rng(seed),
-        elite_size=2,
+        fidelity=_fidelity(settings),
         initial_population=settings["seeds"],
     )
     return clock
@@ -338,14 +356,10 @@ def asynchronous(
     evolve_async(
         space,
         SimRunner(oracle, clock),
-        population_size=settings["population"],
-        n_generations=settings["generations"],
+        GASettings(settings["population"], settings["generations"], elite_size=2),
         rng=np.random.default_rng(seed),
-        elite_size=2,
+        fidelity=_fidelity(settings),
         initial_population=settings["seeds"],
-        budgets=settings["budgets"],
-        halving_factor=3,
-        protected=[g.key() for g in settings["seeds"]],
         rung_window=rung_window,
     )
     return clock

@@ -45,7 +45,7 @@ and one table at the end sums them up against the targets of the issue.
    tuning an equivalent skorch MLP on the digits training part: hidden
    layers 1-4, width {64, 128, 256, 512, 768, 1024}, activation {relu, elu,
    tanh, sigmoid}, optimizer (the same Keras-default PyTorch twins as the
-   preset, :data:`skevonas.training.candidate.OPTIMIZERS`), dropout 0.2 after every
+   preset, :func:`skevonas.training.recipe.optimizer_for`), dropout 0.2 after every
    hidden layer, Glorot-uniform weights, batch size 128, standardised
    inputs, the same ``--max-epochs`` and early stopping with the same
    ``--patience`` on a 20 % stratified validation part of each training
@@ -121,8 +121,7 @@ from skorch.dataset import ValidSplit
 from torch import nn
 
 from skevonas import EvolutionaryNASClassifier, __version__
-from skevonas.evolution.callbacks import SearchCallback
-from skevonas.evolution.generational import SearchState, evolve
+from skevonas.evolution import GASettings, SearchCallback, SearchState, SerialRunner, evolve
 from skevonas.prepare import prepare_data
 from skevonas.spaces.builders.layers import channel_stats
 from skevonas.spaces.domains import Choice
@@ -131,13 +130,12 @@ from skevonas.spaces.networks import estimate_macs
 from skevonas.spaces.presets import KERAS_MLP_CHOICES, keras_mlp_grid, keras_mlp_space
 from skevonas.spaces.space import SearchSpace
 from skevonas.training.candidate import (
-    OPTIMIZERS,
     CandidateData,
-    TrainSettings,
     candidate_seed,
     evaluate_candidate,
     fit_final,
 )
+from skevonas.training.recipe import Recipe, optimizer_for
 
 # Settings of a full run and of the --quick smoke test; a CLI flag overrides them.
 PRESETS: dict[str, dict[str, Any]] = {
@@ -262,7 +260,7 @@ def grid_space(quick: bool) -> tuple[SearchSpace, list[Genome]]:
 
 # --------------------------------------------------------------------------- grid table
 def _grid_worker(
-    genome: Genome, data: CandidateData, settings: TrainSettings, seed: int
+    genome: Genome, data: CandidateData, settings: Recipe, seed: int
 ) -> tuple[str, dict[str, Any]]:
     result = evaluate_candidate(genome, data, settings, seed, device="cpu", n_threads=1)
     row = {k: result.get(k) for k in ROW_FIELDS}
@@ -299,7 +297,7 @@ def _save_cache(path: Path, cache: Mapping[str, Any]) -> None:
 def run_grid(
     genomes: Sequence[Genome],
     digits: Digits,
-    settings: TrainSettings,
+    settings: Recipe,
     n_jobs: int,
     cache: dict[str, Any],
     path: Path | None,
@@ -331,7 +329,7 @@ def run_grid(
     return rows
 
 
-def time_grid(n: int, quick: bool, n_jobs: int, settings: TrainSettings) -> None:
+def time_grid(n: int, quick: bool, n_jobs: int, settings: Recipe) -> None:
     """Train ``n`` genomes spread over the grid and estimate the whole grid's time."""
     _, grid = grid_space(quick)
     digits = load_digits_setup()
@@ -360,15 +358,20 @@ class StopAfter(SearchCallback):
         return len(state.records) >= self.n
 
 
-def ga_settings(population: int) -> dict[str, Any]:
-    """The estimator's default operators and rates, as ``evolve`` keywords."""
+def ga_settings(population: int, n_generations: int = 1) -> GASettings:
+    """The estimator's default operators and rates, for ``population`` and ``n_generations``."""
     defaults = EvolutionaryNASClassifier().get_params()
-    ga = {
-        k: defaults[k]
-        for k in ("selection", "tournament_size", "crossover", "crossover_rate", "mutation_rate")
-    }
-    ga["elite_size"] = min(defaults["elite_size"], population - 1)  # as fit does
-    return ga
+    names = ("elite_size", "selection", "tournament_size", "crossover", "crossover_rate")
+    return GASettings(
+        population,
+        n_generations,
+        **{k: defaults[k] for k in (*names, "mutation_rate")},
+    )
+
+
+def tabular_settings(max_epochs: int, patience: int | None) -> Recipe:
+    """The recipe of the brute-force table: a constant learning rate, early stopping."""
+    return Recipe(max_epochs, patience, lr_schedule="constant", reshuffle=False)
 
 
 def run_tabular_ga(
@@ -386,22 +389,15 @@ def run_tabular_ga(
     ``at_most`` the most that stay within them (the first generation trains
     ``population`` genomes, each later one ``population - elite_size``).
     """
-    ga = ga_settings(population)
-
-    def evaluate(genomes: Sequence[Genome], generation: int) -> list[dict[str, Any]]:
-        return [dict(table[g.key()]) for g in genomes]
-
-    per_generation = max(1, population - ga["elite_size"])
+    per_generation = max(1, population - ga_settings(population).n_elites)
     more = max(0, evaluations - population) / per_generation
     n_generations = 1 + (math.floor(more) if at_most else math.ceil(more))
     return evolve(
         space,
-        evaluate,
-        population_size=population,
-        n_generations=n_generations,
+        SerialRunner(lambda ticket, snapshot: dict(table[ticket.genome.key()])),
+        ga_settings(population, n_generations),
         rng=np.random.default_rng(seed),
         callbacks=[] if at_most else [StopAfter(evaluations)],
-        **ga,
     )
 
 
@@ -435,7 +431,7 @@ def random_pick(
 
 # --------------------------------------------------------------------------- refits
 def _refit_worker(
-    genome: Genome, digits: Digits, epochs: int, settings: TrainSettings
+    genome: Genome, digits: Digits, epochs: int, settings: Recipe
 ) -> dict[str, float]:
     start = time.perf_counter()
     net = fit_final(
@@ -458,7 +454,7 @@ def refit_all(
     picks: Sequence[Genome],
     table: Mapping[str, Mapping[str, Any]],
     digits: Digits,
-    settings: TrainSettings,
+    settings: Recipe,
     n_jobs: int,
     cache: dict[str, Any],
     path: Path | None,
@@ -492,7 +488,7 @@ class Tabular:
     space: SearchSpace
     grid: list[Genome]
     table: dict[str, dict[str, Any]]
-    settings: TrainSettings
+    settings: Recipe
     cache: dict[str, Any]
     path: Path | None
 
@@ -500,7 +496,7 @@ class Tabular:
 def prepare_tabular(args: argparse.Namespace) -> Tabular:
     digits = load_digits_setup()
     space, grid = grid_space(args.quick)
-    settings = TrainSettings(args.max_epochs, args.patience)
+    settings = tabular_settings(args.max_epochs, args.patience)
     sha = hashlib.sha256(digits.data.X_train.tobytes()).hexdigest()[:16]
     meta = {
         "space": space.name,
@@ -663,8 +659,9 @@ class KerasMLP(nn.Module):
 class KerasOptimizerNet(NeuralNetClassifier):
     """skorch classifier whose ``optimizer_name`` picks a Keras-default optimizer twin.
 
-    The twins of :data:`skevonas.training.candidate.OPTIMIZERS` (``"keras_<name>"``),
-    with their own learning rates, as the ``keras_mlp`` preset trains them.
+    The Keras twins the presets use (``"keras_<name>"``,
+    :func:`skevonas.training.recipe.optimizer_for`), with their own learning
+    rates, as the ``keras_mlp`` preset trains them.
     """
 
     def __init__(self, module: Any, *, optimizer_name: str = "adam", **kwargs: Any) -> None:
@@ -672,7 +669,7 @@ class KerasOptimizerNet(NeuralNetClassifier):
         self.optimizer_name = optimizer_name
 
     def initialize_optimizer(self, triggered_directly: Any = None) -> KerasOptimizerNet:
-        cls, defaults = OPTIMIZERS[f"keras_{self.optimizer_name}"]  # lr included
+        cls, defaults = optimizer_for(f"keras_{self.optimizer_name}")  # lr included
         params = [p for _, p in self.get_all_learnable_params()]
         self.optimizer_ = cls(params, **defaults)
         return self
@@ -969,7 +966,7 @@ def main() -> None:
         flush=True,
     )
     if args.time_grid:
-        settings = TrainSettings(args.max_epochs, args.patience)
+        settings = tabular_settings(args.max_epochs, args.patience)
         time_grid(args.time_grid, args.quick, args.n_jobs, settings)
         return
     rows: list[tuple[str, str, str, str, str]] = []

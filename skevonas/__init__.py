@@ -2,11 +2,13 @@
 
 The main entry point is :class:`EvolutionaryNASClassifier`;
 :class:`GenomeClassifier` trains one fixed architecture (e.g. a genome a
-search found). The building blocks (genomes, search spaces, operators, the
-evolution loop, builders, the evaluation worker, callbacks, checkpoints,
-export and plots) live in their own modules. :func:`save` and :func:`load`
-keep a fitted classifier in one file that loading cannot use to run code
-(:mod:`skevonas.store.modelfile`).
+search found). The building blocks live in wings, each with one job:
+:mod:`skevonas.spaces` (what a network can be), :mod:`skevonas.evolution`
+(which genomes to try next), :mod:`skevonas.search` (running a search),
+:mod:`skevonas.training` (how one network is trained), :mod:`skevonas.store`
+(what is kept on disk) and :mod:`skevonas.cli` (the command).
+:func:`save` and :func:`load` keep a fitted classifier in one file that
+loading cannot use to run code (:mod:`skevonas.saving`).
 
 The names below are imported on first use, so that ``import skevonas`` (and
 ``skevonas --help``) does not load torch until a name that needs it is used.
@@ -27,7 +29,7 @@ _EXPORTS = {
     "Genome": "spaces.genome",
     "GenomeClassifier": "fixed",
     "LayerGene": "spaces.genome",
-    "ModelFileError": "store.modelfile",
+    "ModelFileError": "store.model_document",
     "ProgressBar": "evolution.callbacks",
     "ProgressPrinter": "evolution.callbacks",
     "SearchCallback": "evolution.callbacks",
@@ -40,11 +42,11 @@ _EXPORTS = {
     "eegnet_genome": "spaces.eeg_space",
     "eegnex_genome": "spaces.eeg_space",
     "get_space": "spaces.catalogue",
-    "load": "store.modelfile",
+    "load": "saving",
     "mlp_space": "spaces.catalogue",
     "parse_genome": "spaces.genome",
     "prepare_data": "prepare",
-    "save": "store.modelfile",
+    "save": "saving",
     "shallow_convnet_genome": "spaces.eeg_space",
     "standard_eeg_genomes": "spaces.eeg_space",
     "standard_image_cnn_genome": "spaces.catalogue",
@@ -95,6 +97,7 @@ if TYPE_CHECKING:  # pragma: no cover - what type checkers and IDEs see
     )
     from .fixed import GenomeClassifier
     from .prepare import prepare_data
+    from .saving import load, save
     from .search.final import SearchFailedError
     from .spaces.catalogue import (
         cnn_space,
@@ -113,7 +116,7 @@ if TYPE_CHECKING:  # pragma: no cover - what type checkers and IDEs see
     from .spaces.genome import Genome, LayerGene, parse_genome
     from .spaces.space import SearchSpace
     from .store.checkpoint import CheckpointError
-    from .store.modelfile import ModelFileError, load, save
+    from .store.model_document import ModelFileError
 
 
 def __getattr__(name: str) -> Any:

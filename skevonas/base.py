@@ -8,21 +8,39 @@ the internal split come from :mod:`skevonas.prepare`. The
 search (:class:`~skevonas.EvolutionaryNASClassifier`) and the
 fixed-architecture classifier (:class:`~skevonas.GenomeClassifier`) subclass
 it.
+
+It also describes a fitted estimator to the model files of
+:mod:`skevonas.store` (:func:`skevonas.save`, :func:`skevonas.load`), which
+import no estimator: :meth:`~NetClassifierBase.fitted_model` gives the
+fitted state as a :class:`~skevonas.store.modelfile.FittedModel`,
+:meth:`~NetClassifierBase.from_fitted_model` rebuilds an estimator from one,
+and :meth:`~NetClassifierBase.model_kind` says what a file of the class may
+hold. A subclass names its attributes in a few class attributes (the net,
+the genome, the results a file keeps, the ensemble's) and overrides
+``_restore_derived_attributes`` for what a file need not keep.
 """
 
 from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+if TYPE_CHECKING:
+    from .spaces.genome import Genome
+    from .store.ensemble_entry import EnsembleEntry
+    from .store.model_document import ModelKind
+    from .store.modelfile import FittedModel
+
 __all__ = ["NetClassifierBase"]
+
+_Estimator = TypeVar("_Estimator", bound="NetClassifierBase")
 
 
 # float32 keeps 24 bits: a value whose offset is this many times its spread
@@ -65,10 +83,19 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
     """Base class of the skevonas classifiers (not meant to be used directly).
 
     Subclasses set ``classes_``, ``sample_shape_`` and their fitted skorch
-    net in ``fit``, and name the net's attribute in ``_net_attribute``.
+    net in ``fit``, and name the net's attribute in ``_net_attribute``. For
+    the model files they also name their genome's attribute
+    (``_genome_attribute``), the fitted results a file keeps with the JSON
+    type of each (``_saved_attributes``, see
+    :class:`~skevonas.store.model_document.ModelKind`) and, if their network
+    may be an ensemble, the attributes of its members, their weights and
+    its decimation (``_ensemble_attributes``).
     """
 
     _net_attribute = "estimator_"
+    _genome_attribute: ClassVar[str] = "genome_"
+    _saved_attributes: ClassVar[Mapping[str, str]] = {}
+    _ensemble_attributes: ClassVar[tuple[str, str, str] | None] = None
 
     # ------------------------------------------------------------------ data
     def _validate_X(self, X: Any, y: Any = None, reset: bool = False) -> Any:
@@ -267,6 +294,185 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
         from .store.export import to_onnx
 
         return to_onnx(self, path)
+
+    # ------------------------------------------------------------------ model files
+    @classmethod
+    def model_kind(cls) -> ModelKind:
+        """What a model file of this class holds, for the checks of :func:`skevonas.load`.
+
+        Returns
+        -------
+        kind : ModelKind
+            The class's name, its constructor's parameters, the fitted
+            results a file keeps with the JSON type of each, and whether its
+            network may be an ensemble
+            (:class:`~skevonas.store.model_document.ModelKind`).
+
+        Examples
+        --------
+        >>> from skevonas import GenomeClassifier
+        >>> kind = GenomeClassifier.model_kind()
+        >>> kind.name, kind.params[:2], kind.ensembles
+        ('GenomeClassifier', ('augment', 'device'), False)
+        >>> kind.attributes
+        {'best_epoch_': 'int', 'validation_score_': 'number'}
+        """
+        from .store.model_document import ModelKind
+
+        return ModelKind(
+            cls.__name__,
+            tuple(cls().get_params(deep=False)),
+            cls._saved_attributes,
+            ensembles=cls._ensemble_attributes is not None,
+        )
+
+    def fitted_model(self) -> FittedModel:
+        """The fitted state as a model file holds it: what :func:`skevonas.save` writes.
+
+        Returns
+        -------
+        model : FittedModel
+            The class's name, the parameters a JSON document can hold (and
+            the names of the others), the genome, the classes, the feature
+            names, the sample shape, the fitted net (not a copy), the fitted
+            results a file keeps and the network's ensemble, if it is one
+            (:class:`~skevonas.store.modelfile.FittedModel`).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted.
+        ValueError
+            If its ensemble attributes (``ensemble_genomes_``,
+            ``ensemble_weights_``, ``decimation_``) do not describe its
+            network, or describe one that a model file may not hold.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skevonas import Genome, GenomeClassifier, LayerGene
+        >>> X, y = load_iris(return_X_y=True)
+        >>> genome = Genome("mlp", [LayerGene("dense", {"units": 16, "activation": "relu"})],
+        ...                 {"optimizer": "adam", "lr": 0.01, "batch_size": 16})
+        >>> clf = GenomeClassifier(genome, max_epochs=3, random_state=0).fit(X, y)
+        >>> model = clf.fitted_model()
+        >>> model.estimator, model.genome == clf.genome_, model.sample_shape
+        ('GenomeClassifier', True, (4,))
+        >>> model.attributes["best_epoch_"], model.params["max_epochs"]
+        (3, 3)
+        """
+        from .store.modelfile import FittedModel, plain_params
+
+        net = self.net_  # raises NotFittedError
+        params, dropped = plain_params(self.get_params(deep=False))
+        names = getattr(self, "feature_names_in_", None)
+        genome = getattr(self, self._genome_attribute)
+        sample_shape = tuple(int(s) for s in self.sample_shape_)
+        return FittedModel(
+            estimator=type(self).__name__,
+            genome=genome,
+            classes=np.asarray(self.classes_),
+            sample_shape=sample_shape,
+            net=net,
+            params=params,
+            dropped_params=tuple(dropped),
+            feature_names_in=None if names is None else tuple(str(n) for n in names),
+            attributes={key: getattr(self, key) for key in self._saved_attributes},
+            ensemble=self._fitted_ensemble(net.module_, genome, sample_shape),
+        )
+
+    def _fitted_ensemble(
+        self, module: Any, genome: Genome, sample_shape: tuple[int, ...]
+    ) -> EnsembleEntry | None:
+        """The ensemble the fitted network is, per ``_ensemble_attributes``; None if plain."""
+        if self._ensemble_attributes is None:
+            return None
+        from .store.ensemble_entry import fitted_ensemble
+
+        genomes_at, weights_at, decimation_at = self._ensemble_attributes
+        # an estimator without them (e.g. fitted by an older skevonas): one network
+        genomes = getattr(self, genomes_at, [genome])
+        weights = getattr(self, weights_at, [1.0])
+        decimation = getattr(self, decimation_at, 1)
+        return fitted_ensemble(module, genomes, weights, decimation, genome, sample_shape)
+
+    @classmethod
+    def from_fitted_model(cls: type[_Estimator], model: FittedModel) -> _Estimator:
+        """The fitted estimator of a :class:`~skevonas.store.modelfile.FittedModel`.
+
+        What :func:`skevonas.load` returns for the model a file holds. The
+        estimator predicts with ``model.net`` (not a copy); its parameters
+        are ``model.params``, the others at their defaults.
+
+        Parameters
+        ----------
+        model : FittedModel
+            The state of an estimator of this class, from
+            :meth:`fitted_model` or :func:`~skevonas.store.modelfile.read_model`.
+
+        Returns
+        -------
+        estimator : NetClassifierBase
+            A fitted estimator of this class. A search (an estimator whose
+            network may be an ensemble) of a plain network has one member
+            of weight 1 and no decimation.
+
+        Raises
+        ------
+        ValueError
+            If ``model`` is of another class, or lacks a fitted result that
+            this class keeps.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_iris
+        >>> from skevonas import Genome, GenomeClassifier, LayerGene
+        >>> X, y = load_iris(return_X_y=True)
+        >>> genome = Genome("mlp", [LayerGene("dense", {"units": 16, "activation": "relu"})],
+        ...                 {"optimizer": "adam", "lr": 0.01, "batch_size": 16})
+        >>> clf = GenomeClassifier(genome, max_epochs=3, random_state=0).fit(X, y)
+        >>> same = GenomeClassifier.from_fitted_model(clf.fitted_model())
+        >>> bool(np.array_equal(same.predict_proba(X), clf.predict_proba(X)))
+        True
+        >>> same.genome_ == clf.genome_, same.n_params_ == clf.n_params_
+        (True, True)
+        """
+        if model.estimator != cls.__name__:
+            raise ValueError(
+                f"{cls.__name__}.from_fitted_model takes the model of a {cls.__name__}, got "
+                f"one of a {model.estimator!r:.80}"
+            )
+        missing = sorted(set(cls._saved_attributes) - set(model.attributes))
+        if missing:
+            raise ValueError(f"the model of a {cls.__name__} lacks the fitted results {missing}")
+        estimator = cls(**model.params)
+        fitted: dict[str, Any] = {
+            "classes_": model.classes,
+            "n_features_in_": model.n_features_in,
+            "sample_shape_": tuple(model.sample_shape),
+        }
+        if model.feature_names_in is not None:
+            fitted["feature_names_in_"] = np.asarray(model.feature_names_in, dtype=object)
+        fitted[cls._genome_attribute] = model.genome
+        fitted[cls._net_attribute] = model.net
+        fitted.update((key, model.attributes[key]) for key in cls._saved_attributes)
+        if cls._ensemble_attributes is not None:
+            from .store.ensemble_entry import EnsembleEntry
+
+            # a plain network is one member of weight 1, without decimation
+            entry = model.ensemble or EnsembleEntry((model.genome,), (1.0,), 1)
+            genomes, weights, decimation = cls._ensemble_attributes
+            fitted[genomes] = list(entry.genomes)
+            fitted[weights] = list(entry.weights)
+            fitted[decimation] = entry.decimation
+        for key, value in fitted.items():
+            setattr(estimator, key, value)
+        estimator._restore_derived_attributes()
+        return estimator
+
+    def _restore_derived_attributes(self) -> None:
+        """Set the fitted attributes a model file does not keep (derived from the rest); a hook."""
 
     def __sklearn_tags__(self):  # noqa: D105
         tags = super().__sklearn_tags__()

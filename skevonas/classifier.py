@@ -1,10 +1,10 @@
 """EvolutionaryNASClassifier: the scikit-learn contract around the search.
 
-This file checks settings, prepares the data, runs the search
-(:func:`skevonas.search.strategies.run_search`: the generational or asynchronous loop
-on the search engine), and hands the
-finished search to :func:`skevonas.search.final.final_model`, which chooses and
-refits the final model. It holds no genetic-algorithm logic of its own.
+``fit`` checks and reads the settings (:mod:`skevonas.settings`), prepares
+the data (:mod:`skevonas.prepare`), picks what a warm start continues
+(:mod:`skevonas.store`), runs the search on its pipeline
+(:func:`skevonas.search.strategies.run_search`) and hands it to
+:func:`skevonas.search.final.final_model`. No genetic-algorithm logic here.
 """
 
 from __future__ import annotations
@@ -19,25 +19,26 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from . import settings
 from .base import NetClassifierBase
-from .evolution.generational import seed_genomes
 from .prepare import Seeds, decimate_data, draw_entropy, encode_labels, split_data
-from .search.final import FinalModel, SearchFailedError, final_model, finalists, winner
-from .search.strategies import run_search, search_engine
-from .settings import (
-    decimation,
-    initial_genomes,
-    search_callbacks,
-    search_problems,
-    train_settings,
+from .search import (
+    CandidatePipeline,
+    FinalModel,
+    SearchFailedError,
+    final_model,
+    finalists,
+    run_search,
+    winner,
 )
-from .spaces.catalogue import get_space
-from .store.resume import resume_point, search_meta
+from .spaces import get_space
+from .store import resume_point, search_meta
 
 if TYPE_CHECKING:
-    from .evolution.generational import SearchState
-    from .search.pipeline import SearchEngine
+    from .evolution.records import SearchState
     from .spaces.space import SearchSpace
+    from .store.journal import Journal
+    from .training.recipe import Recipe
 
 __all__ = ["EvolutionaryNASClassifier", "SearchFailedError"]
 
@@ -274,15 +275,13 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         crash), else from this estimator's last ``fit``. The search goes on
         up to ``n_generations`` in all; nothing already trained is trained
         again, and on CPU the result equals that of an uninterrupted search.
-        The data and the settings that decide the scores (``search_space``,
-        ``initial_genomes``, ``population_size``, ``max_epochs``,
-        ``patience``, ``lr_schedule``, ``label_smoothing``, ``augment``,
-        ``min_epochs``, ``halving_factor``, ``candidate_time_limit``,
-        ``validation_fraction``, ``holdout``, ``scoring``, ``standardize``,
-        ``decimate``, ``net_params``, ``random_state``) must be the same, or
+        The data and the settings that decide the scores (the search space,
+        its seeds and strategy, the population, the training recipe,
+        fidelity, the split, scoring and ``random_state``:
+        :func:`~skevonas.store.resume.search_meta`) must be the same, or
         ``fit`` raises :class:`~skevonas.store.checkpoint.CheckpointError`; the
-        genetic operators' settings, the final model's (``n_finalists``,
-        ``cv``, ``ensemble_size``), budgets and parallelism may change.
+        genetic operators' settings, the final model's, budgets and
+        parallelism may change.
 
     Attributes
     ----------
@@ -447,7 +446,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
           - population_size must be an int >= 2, got 1 instead
           - mutation_rate must be a float in [0, 1], got 2 instead
         """
-        problems = search_problems(self)
+        problems = settings.search_problems(self)
         if problems:
             raise ValueError(
                 f"Invalid settings for {type(self).__name__}:\n  - " + "\n  - ".join(problems)
@@ -495,14 +494,14 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         """
         with self._unchanged_on_error():  # a refused or failed fit changes nothing
             self.check_settings()
-            deadline = None if self.max_time is None else time.time() + self.max_time
+            started = time.time()  # max_time counts from here
             X, y = self._validate_X(X, y, reset=True)
             classes, y_enc = encode_labels(y, owner=type(self).__name__)
-            factor = decimation(self.decimate, X.shape[1:])
-            settings = train_settings(self, X.ndim - 1)
+            factor = settings.decimation(self.decimate, X.shape[1:])
+            recipe = settings.recipe(self, X.ndim - 1)  # before any folder is touched
             X_search = decimate_data(X, factor)  # X itself when factor is 1
             space = get_space(self.search_space, X_search.shape[1:])
-            initial = initial_genomes(self.initial_genomes, space)
+            initial = settings.initial_genomes(self.initial_genomes, space)
             meta = search_meta(self.get_params(), space.name, initial, X, y_enc, classes)
             last = getattr(self, "search_state_", None)
             resume, journal = resume_point(
@@ -510,71 +509,78 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             )
             with journal:  # holds the checkpoint folder's lock until the search ends
                 # One seed source (skevonas.prepare); a resumed search keeps its entropy.
-                # X and y are validated and encoded already: no prepare_data here.
                 seeds = Seeds.from_entropy(
                     draw_entropy(self.random_state)
                     if resume is None
                     else int(resume.meta["entropy"])
                 )
-                parts = split_data(
-                    X_search,
-                    y_enc,
-                    classes,
-                    validation_fraction=self.validation_fraction,
-                    seed=seeds.split,
-                    standardize=self.standardize,
-                )
                 meta["entropy"] = seeds.entropy
                 self.classes_, self.sample_shape_ = classes, tuple(int(s) for s in X.shape[1:])
                 self.search_space_ = space
-                # the initial genomes as the search will hold them: they train in full
-                protected = [genome.key() for genome in seed_genomes(space, initial)]
-                engine = search_engine(
-                    self.get_params(), parts, settings, seeds.entropy, journal, deadline, protected
-                )
-                self._log_start(engine, resume is not None)
-                start = time.perf_counter()
-                with engine:
+                pipeline = self._pipeline(X_search, y_enc, classes, recipe, seeds, journal, started)
+                self._log_start(pipeline, resume is not None)
+                with pipeline:
+                    start = time.perf_counter()
                     state = run_search(
-                        self.get_params(),
                         space,
-                        engine,
+                        pipeline,
+                        settings.ga_settings(self),
                         rng=np.random.default_rng(seeds.evolution),
-                        callbacks=search_callbacks(
-                            self.callbacks,
-                            self.max_time,
-                            deadline,
-                            self.verbose,
-                            engine,
-                            {
-                                "finalists": self.n_finalists,
-                                "folds": self.cv,
-                                "members": self.ensemble_size,
-                            },
-                        ),
+                        strategy=self.strategy,
+                        fidelity=settings.fidelity(self, space, initial),
+                        callbacks=list(self.callbacks or []),
+                        display=settings.display_callbacks(self.verbose, self.max_time),
                         initial_population=initial,
                         resume=resume,
-                        journal=journal,
                     )
                     state.meta = meta
                     self._keep(state, time.perf_counter() - start)
                     winner(state)  # raises when there is nothing to refit
                     start = time.perf_counter()
                     final = final_model(
-                        engine,
-                        finalists(state, self.n_finalists),
+                        pipeline,
+                        finalists(state, pipeline.budget.final.finalists),
                         X_search,
                         y_enc,
-                        cv=self.cv,
-                        ensemble_size=self.ensemble_size,
+                        stage=pipeline.budget.final,
                         refit_epochs=self.max_epochs if self.patience is None else None,
                         standardize=self.standardize,
                         seed=seeds.refit,
                         decimation=factor,
-                        stop_at=deadline,
+                        stop_at=pipeline.budget.end,
                     )
             self._keep_final(final, factor, time.perf_counter() - start)
         return self
+
+    def _pipeline(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        classes: np.ndarray,
+        recipe: Recipe,
+        seeds: Seeds,
+        journal: Journal,
+        started: float,
+    ) -> CandidatePipeline:
+        """The pipeline that trains this fit's candidates on its internal split of ``X, y``."""
+        parts = split_data(
+            X,
+            y,
+            classes,
+            validation_fraction=self.validation_fraction,
+            seed=seeds.split,
+            standardize=self.standardize,
+        )
+        return CandidatePipeline(
+            parts,
+            recipe,
+            entropy=seeds.entropy,
+            workers=settings.workers(self),
+            journal=journal,
+            max_time=self.max_time,
+            started=started,
+            final=settings.final_stage(self),
+        )
 
     def _keep_final(self, final: FinalModel, factor: int, seconds: float) -> None:
         """Store the final model in the fitted attributes; warn about a cut refit."""
@@ -596,7 +602,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
                     stacklevel=3,
                 )
 
-    def _log_start(self, engine: SearchEngine, resuming: bool) -> None:
+    def _log_start(self, pipeline: CandidatePipeline, resuming: bool) -> None:
         logger.info(
             "%s %r search: population %d, %d generations, %d training samples, "
             "%d validation samples, n_jobs=%s, devices %s",
@@ -604,10 +610,10 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             self.search_space_.name,
             self.population_size,
             self.n_generations,
-            len(engine.data.y_train),
-            len(engine.data.y_valid),
-            engine.n_jobs,
-            list(engine.devices.devices),
+            len(pipeline.data.y_train),
+            len(pipeline.data.y_valid),
+            pipeline.n_jobs,
+            list(pipeline.devices.devices),
         )
 
     def _keep(self, state: SearchState, seconds: float) -> None:
@@ -673,3 +679,18 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             f"trained, {len(self.history_)} generations, {self.stop_reason_})"
         )
         return "\n".join(lines)
+
+    # ------------------------------------------------------------------ model files
+    # The model-file interface (NetClassifierBase.fitted_model, skevonas.save): the
+    # genome, the results a file keeps with each one's JSON type, the ensemble.
+    _genome_attribute = "best_genome_"
+    _saved_attributes = {
+        "best_score_": "number",
+        "history_": "rows",
+        "evaluations_": "rows",
+        "stop_reason_": "str",
+        "n_evaluations_": "int",
+        "search_time_": "number",
+        "refit_time_": "number",
+    }
+    _ensemble_attributes = ("ensemble_genomes_", "ensemble_weights_", "decimation_")

@@ -20,19 +20,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from .base import NetClassifierBase
 from .prepare import Seeds, draw_entropy, encode_labels, split_data
-from .search.devices import resolve_devices, threads_per_worker
-from .settings import is_int, is_real, train_settings, training_problems
+from .settings import is_int, is_real, recipe, training_problems
 from .spaces.builders.layers import channel_stats
 from .spaces.families import families_with_rank
 from .spaces.genome import GENOME_FORMS, Genome, parse_genome
 from .spaces.networks import build_module, count_parameters
-from .training.candidate import (
-    OPTIMIZERS,
-    TrainSettings,
-    candidate_seed,
-    evaluate_candidate,
-    fit_final,
-)
+from .training.candidate import candidate_seed, evaluate_candidate, fit_final
+from .training.devices import resolve_devices, threads_per_worker
+from .training.recipe import Recipe, optimizer_names
 
 __all__ = ["GenomeClassifier"]
 
@@ -41,9 +36,9 @@ def _training_gene_problems(genome: Genome) -> list[str]:
     """What is wrong with the genes that set up training (optimizer, lr, batch size)."""
     problems = []
     optimizer = genome.get("optimizer", "adam")
-    if optimizer not in OPTIMIZERS:
+    if optimizer not in optimizer_names():
         problems.append(
-            f"genome gene 'optimizer' must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}"
+            f"genome gene 'optimizer' must be one of {optimizer_names()}, got {optimizer!r}"
         )
     lr = genome.get("lr", 1e-3)
     if not (is_real(lr) and lr > 0):
@@ -103,8 +98,10 @@ class GenomeClassifier(NetClassifierBase):
         ``"mlp"`` for 2-D, ``"eeg"`` or ``"cnn1d"`` for 3-D and ``"cnn2d"`` for 4-D
         input. Required (the default ``None`` only makes the estimator
         constructible without arguments).
-    max_epochs : int, default=30
-        The epoch budget (the most epochs, with ``patience``).
+    max_epochs : int, default=100
+        The epoch budget (the most epochs, with ``patience``). The default
+        is the search's: both estimators train by one
+        :class:`~skevonas.training.recipe.Recipe` with one set of defaults.
     patience : int or None, default=None
         None trains for ``max_epochs`` (on the internal training part, to
         score the genome, and then on all the data), as the search does by
@@ -179,7 +176,7 @@ class GenomeClassifier(NetClassifierBase):
     def __init__(
         self,
         genome: Genome | Mapping[str, Any] | str | None = None,
-        max_epochs: int = 30,
+        max_epochs: int = 100,
         patience: int | None = None,
         lr_schedule: str = "cosine",
         label_smoothing: float = 0.0,
@@ -330,7 +327,7 @@ class GenomeClassifier(NetClassifierBase):
             # The seeds of EvolutionaryNASClassifier (skevonas.prepare): the
             # early-stopped run gets the seed the search gives this genome.
             seeds = Seeds.from_entropy(draw_entropy(self.random_state))
-            settings = train_settings(self, X.ndim - 1)
+            how = recipe(self, X.ndim - 1)
             n_threads = threads_per_worker(1, self.torch_threads)
             if self.validation_fraction is None:
                 self.best_epoch_, self.validation_score_ = int(self.max_epochs), float("nan")
@@ -338,7 +335,7 @@ class GenomeClassifier(NetClassifierBase):
                 self.best_epoch_, self.validation_score_ = self._early_stopped(
                     X,
                     y_enc,
-                    settings,
+                    how,
                     seeds.split,
                     candidate_seed(seeds.entropy, genome),
                     device,
@@ -353,7 +350,7 @@ class GenomeClassifier(NetClassifierBase):
                 n_classes,
                 epochs=self.best_epoch_,
                 input_stats=channel_stats(X) if self.standardize else None,
-                settings=settings,
+                recipe=how,
                 seed=seeds.refit,
                 device=device,
                 n_threads=n_threads,
@@ -365,7 +362,7 @@ class GenomeClassifier(NetClassifierBase):
         self,
         X: np.ndarray,
         y: np.ndarray,
-        settings: TrainSettings,
+        how: Recipe,
         split_seed: int,
         seed: int,
         device: str,
@@ -381,7 +378,7 @@ class GenomeClassifier(NetClassifierBase):
             seed=split_seed,
             standardize=self.standardize,
         )
-        result = evaluate_candidate(self.genome_, data, settings, seed, device, n_threads)
+        result = evaluate_candidate(self.genome_, data, how, seed, device, n_threads)
         if result["status"] != "ok":
             raise RuntimeError(
                 f"training genome {self.genome_.short_key()} on the internal training part "
@@ -417,3 +414,13 @@ class GenomeClassifier(NetClassifierBase):
             f"{self.genome_.describe()}\n{self.n_params_} parameters, trained "
             f"{self.best_epoch_} epochs on all data ({score})"
         )
+
+    # ------------------------------------------------------------------ model files
+    # What skevonas.save keeps (NetClassifierBase.fitted_model): the genome and,
+    # with the JSON type of each, the results of the fit.
+    _genome_attribute = "genome_"
+    _saved_attributes = {"best_epoch_": "int", "validation_score_": "number"}
+
+    def _restore_derived_attributes(self) -> None:
+        """``n_params_``, which a model file does not keep: the net's trainable parameters."""
+        self.n_params_ = count_parameters(self.estimator_.module_)

@@ -8,63 +8,69 @@ skevonas classifiers, so that their files hold only the sklearn contract:
   with the settings, one message per bad setting in the house form
   (``"name must be RULE, got VALUE instead"``); the classifiers'
   ``check_settings`` raise one :class:`ValueError` with all of them.
-- :func:`initial_genomes` reads the ``initial_genomes`` setting against a
-  bound search space.
-- :func:`search_callbacks` assembles the search-level callbacks that
-  ``callbacks``, ``max_time`` and ``verbose`` ask for.
+- :func:`recipe`, :func:`ga_settings`, :func:`fidelity`, :func:`workers`
+  and :func:`final_stage` read the flat settings into the typed, frozen
+  objects the search takes (:class:`~skevonas.training.recipe.Recipe`,
+  :class:`~skevonas.evolution.ga.GASettings`,
+  :class:`~skevonas.evolution.fidelity.Fidelity`,
+  :class:`~skevonas.search.pipeline.Workers`,
+  :class:`~skevonas.search.budget.FinalStage`); :func:`decimation` and
+  :func:`initial_genomes` read the data-dependent ones.
+- :func:`display_callbacks` gives the progress display that ``verbose``
+  asks for.
+
+Settings are checked and interpreted here, never wired: nothing here holds
+or changes a running search (the time budget belongs to the search's
+pipeline, :class:`~skevonas.search.budget.SearchBudget`).
 """
 
 from __future__ import annotations
 
-import functools
 import numbers
 import os
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
-from joblib import effective_n_jobs
 from sklearn.metrics import get_scorer
 
-from .evolution.callbacks import (
-    ProgressBar,
-    ProgressPrinter,
-    RefitReserve,
-    SearchCallback,
-    TimeBudget,
-)
+from .evolution.callbacks import ProgressBar, ProgressPrinter, SearchCallback
+from .evolution.fidelity import Fidelity
+from .evolution.ga import GASettings
+from .evolution.generational import seed_genomes
 from .evolution.operators import CROSSOVERS, SELECTIONS
-from .search.devices import resolve_devices
+from .search.budget import FinalStage
+from .search.pipeline import Workers
+from .search.strategies import STRATEGIES
 from .spaces.builders.layers import decimation_factor
 from .spaces.catalogue import SPACES
 from .spaces.families import get_family
 from .spaces.genome import Genome, parse_genome
 from .spaces.space import SearchSpace
 from .training.augment import EEGAugment
-from .training.candidate import TrainSettings
-
-if TYPE_CHECKING:
-    from .search.pipeline import SearchEngine
+from .training.devices import resolve_devices
+from .training.recipe import Recipe
 
 __all__ = [
     "decimation",
+    "display_callbacks",
+    "fidelity",
+    "final_stage",
+    "ga_settings",
     "initial_genomes",
-    "min_epochs_for",
-    "recipe_problems",
-    "train_settings",
     "is_int",
     "is_real",
-    "search_callbacks",
+    "min_epochs_for",
+    "preparation_problems",
+    "recipe",
     "search_problems",
     "training_problems",
+    "workers",
 ]
 
 
 LR_SCHEDULES = ("constant", "cosine")
 HOLDOUTS = ("fixed", "reshuffled")
-# How the search runs (skevonas.search.strategies.run_search): a generation at a time,
-# or a new task the moment a worker frees (skevonas.evolution.asynchronous).
-STRATEGIES = ("generational", "asynchronous")
 #: "auto" decimation keeps at most this many time samples of 3-D input.
 AUTO_DECIMATION_SAMPLES = 256
 
@@ -158,11 +164,6 @@ def training_problems(est: Any) -> list[str]:
     return problems
 
 
-def _move(engine: SearchEngine, budget: TimeBudget, deadline: float) -> None:
-    engine.deadline = deadline
-    budget.deadline_ = deadline
-
-
 def search_problems(est: Any) -> list[str]:
     """Every problem with the settings of an :class:`~skevonas.EvolutionaryNASClassifier`.
 
@@ -241,7 +242,7 @@ def search_problems(est: Any) -> list[str]:
         need(value is None or (is_real(value) and value > 0), name, "None or a number > 0")
     vf = est.validation_fraction
     need(is_real(vf) and 0 < vf < 1, "validation_fraction", "a float in (0, 1)")
-    problems += recipe_problems(est)
+    problems += preparation_problems(est)
     problems += training_problems(est)
     need(
         est.n_jobs is None or (is_int(est.n_jobs) and est.n_jobs != 0),
@@ -271,7 +272,7 @@ def search_problems(est: Any) -> list[str]:
     return problems
 
 
-def recipe_problems(est: Any) -> list[str]:
+def preparation_problems(est: Any) -> list[str]:
     """Problems with the settings of how the search's data is prepared and the winner chosen.
 
     ``decimate``, ``holdout`` and ``cv`` (the training recipe is checked
@@ -280,7 +281,7 @@ def recipe_problems(est: Any) -> list[str]:
     Examples
     --------
     >>> from skevonas import EvolutionaryNASClassifier
-    >>> recipe_problems(EvolutionaryNASClassifier(cv=1, holdout="once"))
+    >>> preparation_problems(EvolutionaryNASClassifier(cv=1, holdout="once"))
     ... # doctest: +NORMALIZE_WHITESPACE
     ["holdout must be one of ['fixed', 'reshuffled'], got 'once' instead",
      'cv must be None or an int >= 2, got 1 instead']
@@ -361,12 +362,14 @@ def min_epochs_for(setting: int | str | None, max_epochs: int, halving_factor: i
     return max(1, round(max_epochs / halving_factor**2))
 
 
-def train_settings(est: Any, sample_ndim: int) -> TrainSettings:
-    """How ``est`` trains (every candidate of a search), for samples of ``sample_ndim`` axes.
+def recipe(est: Any, sample_ndim: int) -> Recipe:
+    """How ``est`` trains (every network of a search), for samples of ``sample_ndim`` axes.
 
     ``augment=True`` means :class:`~skevonas.training.augment.EEGAugment`'s
     defaults; augmentation needs EEG-like input (2 axes per sample:
-    channels and time).
+    channels and time). An estimator without ``holdout`` or
+    ``candidate_time_limit`` (:class:`~skevonas.GenomeClassifier`) trains on
+    its own split, without a time limit.
 
     Raises
     ------
@@ -376,9 +379,11 @@ def train_settings(est: Any, sample_ndim: int) -> TrainSettings:
     Examples
     --------
     >>> from skevonas import EvolutionaryNASClassifier
-    >>> settings = train_settings(EvolutionaryNASClassifier(augment=True), sample_ndim=2)
-    >>> settings.lr_schedule, settings.augment, settings.reshuffle
+    >>> found = recipe(EvolutionaryNASClassifier(augment=True), sample_ndim=2)
+    >>> found.lr_schedule, found.augment, found.reshuffle
     ('cosine', EEGAugment(time_shift=0.1, scale=0.1, noise=0.05, channel_dropout=0.0), True)
+    >>> recipe(EvolutionaryNASClassifier(), sample_ndim=1) == Recipe()  # the same defaults
+    True
     """
     augment = est.augment
     if augment is True or augment is np.True_:
@@ -390,17 +395,85 @@ def train_settings(est: Any, sample_ndim: int) -> TrainSettings:
             f"augment={est.augment!r} augments EEG-like input of shape (n_samples, n_channels, "
             f"n_times); got samples with {sample_ndim} axes"
         )
-    return TrainSettings(
-        est.max_epochs,
-        est.patience,
-        est.scoring,
-        dict(est.net_params or {}),
-        getattr(est, "candidate_time_limit", None),
+    return Recipe(
+        max_epochs=est.max_epochs,
+        patience=est.patience,
+        scoring=est.scoring,
+        net_params=dict(est.net_params or {}),
+        time_limit=getattr(est, "candidate_time_limit", None),
         lr_schedule=est.lr_schedule,
         label_smoothing=float(est.label_smoothing),
         augment=augment,
         reshuffle=getattr(est, "holdout", "fixed") == "reshuffled",
     )
+
+
+def ga_settings(est: Any) -> GASettings:
+    """The estimator's eight genetic-algorithm settings, as one frozen object.
+
+    Examples
+    --------
+    >>> from skevonas import EvolutionaryNASClassifier
+    >>> ga = ga_settings(EvolutionaryNASClassifier(population_size=6, elite_size=6))
+    >>> ga.population_size, ga.n_elites, ga == GASettings(population_size=6, elite_size=6)
+    (6, 5, True)
+    """
+    return GASettings(
+        population_size=est.population_size,
+        n_generations=est.n_generations,
+        elite_size=est.elite_size,
+        selection=est.selection,
+        tournament_size=est.tournament_size,
+        crossover=est.crossover,
+        crossover_rate=est.crossover_rate,
+        mutation_rate=est.mutation_rate,
+    )
+
+
+def fidelity(
+    est: Any, space: SearchSpace | None = None, initial: Sequence[Genome] = ()
+) -> Fidelity:
+    """How the estimator's search spends epochs (``min_epochs``, ``halving_factor``).
+
+    The ``initial`` genomes, as the search's ``space`` holds them
+    (:func:`~skevonas.evolution.generational.seed_genomes`), are protected:
+    they go on to the full budget whatever their early scores.
+
+    Examples
+    --------
+    >>> from skevonas import EvolutionaryNASClassifier
+    >>> fidelity(EvolutionaryNASClassifier(max_epochs=9, min_epochs=1)).budgets
+    (1, 3, 9)
+    >>> fidelity(EvolutionaryNASClassifier(max_epochs=20)).budgets is None  # "auto" below 27
+    True
+    """
+    low = min_epochs_for(est.min_epochs, est.max_epochs, est.halving_factor)
+    protected = [g.key() for g in seed_genomes(space, initial)] if space is not None else []
+    return Fidelity.halving(est.max_epochs, low, est.halving_factor, protected)
+
+
+def workers(est: Any) -> Workers:
+    """Where the estimator's search trains, and how many at once.
+
+    Examples
+    --------
+    >>> from skevonas import EvolutionaryNASClassifier
+    >>> workers(EvolutionaryNASClassifier(n_jobs=2))
+    Workers(device='cpu', candidates_per_device=1, n_jobs=2, torch_threads=1)
+    """
+    return Workers(est.device, est.candidates_per_device, est.n_jobs, est.torch_threads)
+
+
+def final_stage(est: Any) -> FinalStage:
+    """What follows the estimator's search: finalists, their folds, the ensemble's size.
+
+    Examples
+    --------
+    >>> from skevonas import EvolutionaryNASClassifier
+    >>> final_stage(EvolutionaryNASClassifier(cv=None))
+    FinalStage(finalists=3, folds=None, members=1)
+    """
+    return FinalStage(est.n_finalists, est.cv, est.ensemble_size)
 
 
 def initial_genomes(setting: str | Sequence[Any] | None, space: SearchSpace) -> list[Genome]:
@@ -452,46 +525,19 @@ def initial_genomes(setting: str | Sequence[Any] | None, space: SearchSpace) -> 
     return genomes
 
 
-def search_callbacks(
-    callbacks: Sequence[SearchCallback] | None,
-    max_time: float | None,
-    deadline: float | None,
-    verbose: int,
-    engine: SearchEngine | None = None,
-    final_stage: Mapping[str, Any] | None = None,
-) -> list[SearchCallback]:
-    """The user's callbacks, then the time budget and the progress display.
+def display_callbacks(verbose: int, max_time: float | None = None) -> list[SearchCallback]:
+    """The progress display ``verbose`` asks for: a bar from 1, a line per generation from 2.
 
-    With ``max_time`` and the search's ``engine``, a :class:`RefitReserve`
-    moves the deadline of the search (the engine's and the time budget's)
-    so that what follows the search still ends by ``deadline``: the
-    finalists' cross-validation and the refits of the final model's
-    members, described by ``final_stage`` (``finalists``, ``folds`` and
-    ``members``, as :class:`RefitReserve` takes them; by default the refit
-    of the best genome alone), on the engine's workers.
+    ``max_time`` lets the bar show the time left.
 
     Examples
     --------
-    >>> [type(cb).__name__ for cb in search_callbacks(None, 60, None, verbose=2)]
-    ['TimeBudget', 'ProgressBar', 'ProgressPrinter']
+    >>> [type(cb).__name__ for cb in display_callbacks(2, max_time=60)]
+    ['ProgressBar', 'ProgressPrinter']
+    >>> display_callbacks(0)
+    []
     """
-    out = list(callbacks or [])
-    if max_time is not None:
-        budget = TimeBudget(max_time, deadline)
-        out.append(budget)
-        if engine is not None and deadline is not None:
-            n_train = len(engine.data.y_train)
-            scale = (n_train + len(engine.data.y_valid)) / max(1, n_train)
-            out.append(
-                RefitReserve(
-                    deadline,
-                    scale,
-                    functools.partial(_move, engine, budget),
-                    full_budget=engine.settings.patience is None,
-                    workers=max(1, effective_n_jobs(engine.n_jobs)),
-                    **(final_stage or {}),
-                )
-            )
+    out: list[SearchCallback] = []
     if verbose >= 1:
         out.append(ProgressBar(max_time))
     if verbose >= 2:

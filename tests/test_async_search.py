@@ -1,18 +1,14 @@
-"""strategy="asynchronous" in the estimator: workers, resume, settings; TaskStream backends."""
+"""strategy="asynchronous" in the estimator: workers, resume, settings; WorkerPool backends."""
 
 from __future__ import annotations
 
-import math
-import os
 import pickle
-import signal
 
 import joblib
 import numpy as np
 import pytest
 
 from skevonas import EvolutionaryNASClassifier, SearchCallback
-from skevonas.search.pool import TaskStream
 from skevonas.store.checkpoint import JOURNAL_FILE, CheckpointError, iter_journal
 
 ASYNC = {
@@ -62,10 +58,29 @@ def test_an_asynchronous_search_on_two_worker_processes(blobs):
     assert clf.score(X, y) > 0.8
 
 
-def test_an_asynchronous_search_on_threads(blobs):
+def test_an_asynchronous_search_on_threads(blobs, one_worker):
+    from skevonas import Genome
+    from skevonas.spaces.networks import build_module, count_parameters
+
+    X, y = blobs
     with joblib.parallel_backend("threading", n_jobs=2):
-        clf = EvolutionaryNASClassifier(**ASYNC, n_jobs=2).fit(*blobs)
-    assert len(clf.evaluations_) == 8
+        clf = EvolutionaryNASClassifier(**ASYNC, n_jobs=2).fit(X, y)
+    records = clf.evaluations_
+    keys = [r["key"] for r in records]
+    # whatever order the threads finish in: 4, then 2 per generation, none trained twice
+    assert len(set(keys)) == len(keys) == 8
+    assert [h["n_evaluated"] for h in clf.history_] == [4, 2, 2]
+    # the first population is drawn before any result arrives: the one-worker search's
+    first = {r["key"] for r in one_worker.evaluations_ if not r["parents"]}
+    assert len(first) == 4 and {r["key"] for r in records if not r["parents"]} == first
+    # every result is its own genome's: the network that trained is the one it describes
+    for r in records:
+        genome = Genome.from_dict(r["genome"])
+        assert genome.short_key() == r["key"]
+        assert r["n_params"] == count_parameters(build_module(genome, X.shape[1:], 3))
+    best = max(r["score"] for r in records if r["status"] == "ok")
+    assert clf.best_score_ == best
+    assert clf.best_genome_.short_key() in {r["key"] for r in records if r["score"] == best}
 
 
 def test_a_bad_strategy_is_named(blobs):
@@ -123,54 +138,6 @@ def test_an_asynchronous_checkpoint_does_not_go_on_as_a_generational_search(blob
         EvolutionaryNASClassifier(
             **generational, n_jobs=1, checkpoint_dir=folder, warm_start=True
         ).fit(X, y)
-
-
-# --------------------------------------------------------------------------- TaskStream
-def _square(i: int) -> dict:
-    return {"score": float(i * i)}
-
-
-def _die_on(i: int) -> dict:
-    if i in (2, 5):  # these always take their worker down with them
-        os.kill(os.getpid(), signal.SIGKILL)
-    return {"score": float(i)}
-
-
-@pytest.mark.parametrize("backend", ["sequential", "threading", "loky"])
-def test_a_stream_returns_every_result_once(backend):
-    with joblib.parallel_backend(backend), TaskStream(2) as stream:
-        for i in range(6):
-            stream.submit(i, _square, i)
-        results = dict(stream.next() for _ in range(6))
-        with pytest.raises(RuntimeError, match="no task"):
-            stream.next()
-    assert results == {i: {"score": float(i * i)} for i in range(6)}
-
-
-def test_a_stream_survives_dead_workers():
-    with TaskStream(2) as stream:
-        for i in range(7):
-            stream.submit(i, _die_on, i)
-        results = dict(stream.next() for _ in range(7))
-    assert {i: r["score"] for i, r in results.items() if i not in (2, 5)} == {
-        i: float(i) for i in (0, 1, 3, 4, 6)
-    }
-    for i in (2, 5):
-        assert results[i]["status"] == "failed" and math.isnan(results[i]["score"])
-        assert "died 2 times" in results[i]["error"]
-
-
-def test_a_stream_refuses_an_unknown_backend():
-    class Custom(joblib.parallel.ParallelBackendBase):
-        def effective_n_jobs(self, n_jobs):
-            return 2
-
-        def apply_async(self, func, callback=None):  # pragma: no cover - never called
-            raise NotImplementedError
-
-    joblib.register_parallel_backend("custom-test", Custom)
-    with joblib.parallel_backend("custom-test"), pytest.raises(ValueError, match="Custom"):
-        TaskStream(2)
 
 
 KILLED = """

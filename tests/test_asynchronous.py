@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from skevonas import Genome, LayerGene
-from skevonas.evolution.asynchronous import ReplayError, Ticket, evolve_async
+from skevonas.evolution import (
+    Fidelity,
+    GASettings,
+    Replay,
+    ReplayError,
+    Ticket,
+    evolve_async,
+)
 from skevonas.evolution.callbacks import SearchCallback
 from skevonas.spaces.catalogue import mlp_space
 
@@ -67,9 +74,20 @@ class ToyRunner:
 
 
 def search(runner, **kw):
-    options = dict(population_size=4, n_generations=5, rng=np.random.default_rng(0))
-    options.update(kw)
-    return evolve_async(SPACE, runner, **options)
+    """The asynchronous loop on ``runner`` (elite_size 1 unless given; ``replay``: arrivals)."""
+    ga = {"population_size": 4, "n_generations": 5, "elite_size": 1}
+    ga.update({k: kw.pop(k) for k in list(kw) if k in ga or k in ("selection", "crossover")})
+    budgets = kw.pop("budgets", None)
+    fidelity = Fidelity(
+        tuple(budgets) if budgets else None,
+        kw.pop("halving_factor", 3),
+        frozenset(kw.pop("protected", ())),
+    )
+    replay = kw.pop("replay", None)
+    if replay is not None:
+        runner = Replay(runner, replay, in_order=True)
+    options = {"rng": np.random.default_rng(0), **kw}
+    return evolve_async(SPACE, runner, GASettings(**ga), fidelity=fidelity, **options)
 
 
 def summary(state):
@@ -87,7 +105,8 @@ def test_every_worker_is_busy_and_the_budget_is_that_of_the_generational_search(
     assert state.stop_reason == "completed 5 generations"
     assert len({r.key for r in state.records}) == 16  # no genome trained twice
     assert all(SPACE.contains(r.genome) for r in state.records)
-    assert [number for number, _, _ in state.arrivals] != sorted(n for n, _, _ in state.arrivals)
+    # results arrived in another order than they were submitted in
+    assert [a.key for a in state.arrivals] != [t.genome.key() for t in runner.submitted]
 
 
 def test_the_search_improves_on_its_random_start():
@@ -211,8 +230,10 @@ def test_a_replayed_search_equals_the_uninterrupted_one(order, budgets, cut):
     resumed = search(runner, budgets=budgets, replay=replay)
     assert summary(resumed) == summary(full)
     assert [h["best"] for h in resumed.history] == [h["best"] for h in full.history]
-    # nothing that arrived before the crash was run again
-    assert not {t.number for t in runner.submitted} & {n for n, _, _ in replay}
+    # nothing that arrived before the crash was run again, and the rest was
+    trained = {(t.genome.key(), t.budget) for t in runner.submitted}
+    assert not trained & {(a.key, a.budget) for a in replay}
+    assert len(trained) + len(replay) == len(full.arrivals)
 
 
 def test_a_replay_of_another_search_is_refused():

@@ -10,8 +10,8 @@ from skorch.dataset import Dataset
 from skevonas.spaces.builders.layers import channel_stats
 from skevonas.spaces.eeg_space import eeg_space, shallow_convnet_genome
 from skevonas.training.augment import EEGAugment
-from skevonas.training.candidate import make_net
 from skevonas.training.net import SliceBatches
+from skevonas.training.recipe import make_net
 from skevonas.training.runtime import torch_context
 
 OFF = {"time_shift": 0.0, "scale": 0.0, "noise": 0.0, "channel_dropout": 0.0}

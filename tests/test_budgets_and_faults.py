@@ -9,11 +9,9 @@ import time
 import numpy as np
 import pytest
 import torch
-from joblib import Parallel
 from skorch.callbacks import Callback
 
 from skevonas import EvolutionaryNASClassifier, SearchFailedError
-from skevonas.search.parallel import iter_batch
 
 
 @pytest.mark.filterwarnings("ignore:max_time was up during the refit")
@@ -56,24 +54,6 @@ def test_history_says_why_the_search_stopped(blobs, fast):
 
 
 # --------------------------------------------------------------------------- dead workers
-def _task(i: int) -> dict:
-    if i in (2, 5):  # these always take their worker down with them
-        os.kill(os.getpid(), signal.SIGKILL)
-    time.sleep(0.05)
-    return {"score": float(i)}
-
-
-def test_iter_batch_retries_once_then_records_the_failure():
-    with Parallel(n_jobs=2, return_as="generator_unordered") as parallel:
-        pairs = list(iter_batch(parallel, _task, [(i,) for i in range(7)]))
-    assert sorted(i for i, _ in pairs) == list(range(7))  # each task exactly once
-    results = [result for _, result in sorted(pairs, key=lambda pair: pair[0])]
-    assert [r["score"] for i, r in enumerate(results) if i not in (2, 5)] == [0, 1, 3, 4, 6]
-    for i in (2, 5):
-        assert results[i]["status"] == "failed"
-        assert "died 2 times" in results[i]["error"]
-
-
 class KillWorkerIfWide(Callback):
     """Kills the process training any network whose first layer has >= 128 units."""
 

@@ -11,6 +11,7 @@ import pytest
 from skorch.callbacks import Callback, LRScheduler
 
 from skevonas import EvolutionaryNASClassifier
+from skevonas.evolution import GASettings, SerialRunner, evolve
 from skevonas.evolution.callbacks import (
     EarlyStopping,
     ProgressBar,
@@ -18,7 +19,6 @@ from skevonas.evolution.callbacks import (
     TargetScore,
     TimeBudget,
 )
-from skevonas.evolution.generational import evolve
 from skevonas.spaces.catalogue import mlp_space
 
 
@@ -58,15 +58,14 @@ def test_progress_bar_moves_with_each_candidate():
         def on_evaluation_end(self, state, genome, result):
             seen.append(bar.bar_.n)
 
-    def evaluate(genomes, generation):
-        return [{"score": float(len(g.layers))} for g in genomes]
+    def train(ticket, snapshot):
+        return {"score": float(len(ticket.genome.layers))}
 
     space = mlp_space().bind((4,))
     evolve(
         space,
-        evaluate,
-        population_size=5,
-        n_generations=3,
+        SerialRunner(train),
+        GASettings(5, 3, elite_size=1),
         rng=np.random.default_rng(0),
         callbacks=[bar, Spy()],
     )
@@ -134,12 +133,12 @@ def test_history_and_evaluations_load_into_pandas(blobs, fast):
 
 # --------------------------------------------------------------------------- stopping
 def _toy(scores):
-    """An evaluate function whose best score per generation follows ``scores``."""
+    """A runner whose best score per generation follows ``scores``."""
 
-    def evaluate(genomes, generation):
-        return [{"score": scores[generation] - 0.01 * i} for i in range(len(genomes))]
+    def train(ticket, snapshot):  # tickets are numbered within their generation
+        return {"score": scores[ticket.generation] - 0.01 * ticket.number}
 
-    return evaluate
+    return SerialRunner(train)
 
 
 def test_early_stopping_after_patience_generations_without_gain():
@@ -147,8 +146,7 @@ def test_early_stopping_after_patience_generations_without_gain():
     state = evolve(
         space,
         _toy([0.5, 0.6, 0.6, 0.55, 0.6, 0.9, 0.9]),
-        population_size=4,
-        n_generations=7,
+        GASettings(4, 7, elite_size=1),
         rng=np.random.default_rng(0),
         callbacks=[EarlyStopping(patience=3)],
     )
@@ -162,8 +160,7 @@ def test_early_stopping_min_delta():
     state = evolve(
         space,
         _toy([0.5, 0.51, 0.52, 0.53, 0.9]),
-        population_size=4,
-        n_generations=5,
+        GASettings(4, 5, elite_size=1),
         rng=np.random.default_rng(0),
         callbacks=[EarlyStopping(patience=2, min_delta=0.05)],
     )
@@ -194,8 +191,7 @@ def test_a_callback_that_returns_true_stops_the_search():
     state = evolve(
         space,
         _toy([0.1] * 5),
-        population_size=4,
-        n_generations=5,
+        GASettings(4, 5, elite_size=1),
         rng=np.random.default_rng(0),
         callbacks=[StopAtSecond()],
     )
@@ -207,8 +203,7 @@ def test_time_budget_callback():
     state = evolve(
         space,
         _toy([0.1] * 5),
-        population_size=4,
-        n_generations=5,
+        GASettings(4, 5, elite_size=1),
         rng=np.random.default_rng(0),
         callbacks=[TimeBudget(0)],
     )
@@ -231,17 +226,18 @@ def test_hooks_are_called_in_order_with_each_result():
         def on_search_end(self, state):
             calls.append("end")
 
-    def evaluate(genomes, generation):
-        # (index, result) pairs, last first, as parallel workers might finish
-        for i in reversed(range(len(genomes))):
-            yield i, {"score": float(i)}
+    class LastFirst(SerialRunner):
+        """Finishes the last ticket submitted first, as parallel workers might."""
+
+        def next_result(self):
+            ticket, _ = self._queue.pop()
+            return ticket.number, {"score": float(ticket.number)}
 
     space = mlp_space().bind((4,))
     state = evolve(
         space,
-        evaluate,
-        population_size=3,
-        n_generations=2,
+        LastFirst(None),
+        GASettings(3, 2, elite_size=1),
         rng=np.random.default_rng(0),
         callbacks=[Recorder()],
     )
@@ -252,16 +248,15 @@ def test_hooks_are_called_in_order_with_each_result():
     assert [r.score for r in state.records[:3]] == [0.0, 1.0, 2.0]
 
 
-def test_evaluate_returning_too_few_results_is_an_error():
+def test_a_runner_answering_a_ticket_twice_is_an_error():
+    class Twice(SerialRunner):
+        def next_result(self):
+            ticket, _ = self._queue[0]  # never taken off the queue
+            return ticket.number, {"score": 1.0}
+
     space = mlp_space().bind((4,))
-    with pytest.raises(RuntimeError, match="evaluate returned 1 results for 3 genomes"):
-        evolve(
-            space,
-            lambda genomes, g: [{"score": 1.0}],
-            population_size=3,
-            n_generations=1,
-            rng=np.random.default_rng(0),
-        )
+    with pytest.raises(RuntimeError, match="ticket 0, which is not in flight"):
+        evolve(space, Twice(None), GASettings(3, 1), rng=np.random.default_rng(0))
 
 
 # --------------------------------------------------------------------------- net_params

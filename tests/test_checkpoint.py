@@ -17,7 +17,7 @@ import pytest
 
 import skevonas
 from skevonas import EvolutionaryNASClassifier, Genome
-from skevonas.evolution.generational import evolve
+from skevonas.evolution import GASettings, SerialRunner, evolve
 from skevonas.spaces.catalogue import mlp_space
 from skevonas.store.checkpoint import (
     CheckpointError,
@@ -83,9 +83,10 @@ def test_a_search_killed_with_sigkill_resumes_without_retraining(
     assert len(extra) == 1
 
     resumed = EvolutionaryNASClassifier(**SETTINGS, checkpoint_dir=folder, warm_start=True)
-    with caplog.at_level(logging.DEBUG, logger="skevonas.search.pipeline"):
+    with caplog.at_level(logging.DEBUG, logger="skevonas"):
         resumed.fit(X, y)
-    # the engine logs each candidate it sends to a worker, and each journaled one it reuses
+    # the pipeline logs each candidate it sends to a worker, the replay each journaled one
+    # it reuses
     short = {r["key"]: r["genome"] for r in resumed.evaluations_}
     sent = [m.split(":")[0] for m in caplog.messages if ": training up to" in m]
     reused = [m.split(":")[0] for m in caplog.messages if "journaled before" in m]
@@ -162,7 +163,7 @@ def test_a_halving_search_killed_with_sigkill_resumes_to_the_same_search(blobs, 
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert load_checkpoint(folder).generation == 0
     lines = [json.loads(line) for line in (folder / "evaluations.jsonl").read_text().splitlines()]
-    assert any(line["generation"] == 1 and line.get("kind") == "rung" for line in lines)
+    assert any(line["generation"] == 1 and line.get("budget") for line in lines)  # a rung
     resumed = run()
     assert resumed.returncode == 0, resumed.stderr
     clf = EvolutionaryNASClassifier(**HALVING).fit(X, y)
@@ -294,23 +295,23 @@ def test_a_truncated_journal_line_is_skipped(tmp_path, caplog):
 def test_state_round_trips_through_a_checkpoint(tmp_path):
     space = mlp_space().bind((4,))
 
-    def evaluate(genomes, generation):
-        return [{"score": g.n_layers / 4, "status": "ok", "epochs": 1} for g in genomes]
+    def train(ticket, snapshot):
+        return {"score": ticket.genome.n_layers / 4, "status": "ok", "epochs": 1}
+
+    def runner():
+        return SerialRunner(train)
 
     saved = []
-    full = evolve(space, evaluate, population_size=5, n_generations=4, rng=np.random.default_rng(3))
+    full = evolve(space, runner(), GASettings(5, 4), rng=np.random.default_rng(3))
     evolve(
         space,
-        evaluate,
-        population_size=5,
-        n_generations=2,
+        runner(),
+        GASettings(5, 2),
         rng=np.random.default_rng(3),
         checkpoint=lambda s: saved.append(save_checkpoint(tmp_path, s)),
     )
     assert len(saved) == 3  # at the start, and after each of the 2 generations
-    resumed = evolve(
-        space, evaluate, population_size=5, n_generations=4, resume=load_checkpoint(tmp_path)
-    )
+    resumed = evolve(space, runner(), GASettings(5, 4), resume=load_checkpoint(tmp_path))
     assert [(r.key, r.score, r.parents) for r in resumed.records] == [
         (r.key, r.score, r.parents) for r in full.records
     ]
@@ -320,27 +321,26 @@ def test_state_round_trips_through_a_checkpoint(tmp_path):
 def test_a_checkpoint_saved_before_the_first_generation_resumes(tmp_path):
     space = mlp_space().bind((4,))
 
-    def evaluate(genomes, generation):
-        return [{"score": g.n_layers / 4} for g in genomes]
+    def train(ticket, snapshot):
+        return {"score": ticket.genome.n_layers / 4}
 
-    full = evolve(space, evaluate, population_size=4, n_generations=2, rng=np.random.default_rng(5))
+    full = evolve(space, SerialRunner(train), GASettings(4, 2), rng=np.random.default_rng(5))
 
     class Crash(Exception):
         pass
 
-    def crash(genomes, generation):
+    def crash(ticket, snapshot):
         raise Crash
 
     with pytest.raises(Crash):
         evolve(
             space,
-            crash,
-            population_size=4,
-            n_generations=2,
+            SerialRunner(crash),
+            GASettings(4, 2),
             rng=np.random.default_rng(5),
             checkpoint=lambda s: save_checkpoint(tmp_path, s),
         )
     state = load_checkpoint(tmp_path)
     assert state.generation == -1
-    resumed = evolve(space, evaluate, population_size=4, n_generations=2, resume=state)
+    resumed = evolve(space, SerialRunner(train), GASettings(4, 2), resume=state)
     assert [r.key for r in resumed.records] == [r.key for r in full.records]

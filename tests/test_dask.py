@@ -43,7 +43,7 @@ def test_search_runs_unchanged_on_a_local_cluster(scp1_small, fast, monkeypatch)
     # the training data went to the workers once for the whole search (2 generations)
     assert scattered.count(CandidateData.__name__) == 1
     # every candidate ran on one of the cluster's workers
-    ran = [task for task in stream.data if "_indexed" in str(task["key"])]
+    ran = [task for task in stream.data if "run_task" in str(task["key"])]
     assert len(ran) >= remote.n_evaluations_
     assert {task["worker"] for task in ran} <= workers
     # same seed, same search: the cluster changes where candidates run, not what they give
@@ -80,7 +80,7 @@ def _hold(seconds: float) -> dict:
 
 @pytest.mark.slow
 def test_tasks_that_ask_for_a_gpu_take_one_per_gpu_resource():
-    from skevonas.search.pool import TaskStream
+    from skevonas.search.pool import WorkerPool
 
     with (
         distributed.LocalCluster(
@@ -92,7 +92,7 @@ def test_tasks_that_ask_for_a_gpu_take_one_per_gpu_resource():
         ) as cluster,
         distributed.Client(cluster),
         joblib.parallel_backend("dask"),
-        TaskStream(-1, resources={"GPU": 1}) as tasks,
+        WorkerPool(-1, resources={"GPU": 1}) as tasks,
     ):
         assert tasks.capacity == 6  # the cluster's worker threads
         for i in range(6):

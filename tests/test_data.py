@@ -10,7 +10,8 @@ from skevonas.prepare import Seeds, draw_entropy, encode_labels, prepare_data
 from skevonas.spaces.builders.layers import channel_stats
 from skevonas.spaces.eeg_space import eegnet_genome
 from skevonas.spaces.networks import build_module
-from skevonas.training.candidate import TrainSettings, candidate_seed, evaluate_candidate
+from skevonas.training.candidate import candidate_seed, evaluate_candidate
+from skevonas.training.recipe import Recipe
 
 
 def test_prepare_data_gives_exactly_what_the_search_trained_on(blobs, fast):
@@ -19,7 +20,7 @@ def test_prepare_data_gives_exactly_what_the_search_trained_on(blobs, fast):
     clf = EvolutionaryNASClassifier(**{**fast, "n_generations": 1}, holdout="fixed").fit(X, labels)
     prepared = prepare_data(X, labels, random_state=fast["random_state"])
     assert prepared.classes.tolist() == clf.classes_.tolist()
-    settings = TrainSettings(
+    settings = Recipe(
         max_epochs=fast["max_epochs"], patience=fast["patience"], lr_schedule="cosine"
     )
     for row in clf.evaluations_:

@@ -13,7 +13,7 @@ import torch
 from joblib import Parallel, delayed
 
 from skevonas import EvolutionaryNASClassifier
-from skevonas.search.devices import DevicePool, resolve_devices, threads_per_worker
+from skevonas.training.devices import DevicePool, resolve_devices, threads_per_worker
 
 needs_gpu = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 

@@ -401,7 +401,18 @@ def test_genome_classifier_trains_the_standard_genomes(scp1_small):
     for genome in standard_eeg_genomes(sfreq=64):
         clf = GenomeClassifier(genome, max_epochs=2, patience=2, random_state=0)
         clf.fit(X_train, y_train)
-        assert clf.predict_proba(X_test).shape == (len(y_test), 2)
+        proba = clf.predict_proba(X_test)
+        assert proba.shape == (len(y_test), 2)
+        # columns follow classes_, rows are distributions, predict takes the likeliest
+        assert clf.classes_.tolist() == ["negativity", "positivity"] == sorted(set(y_train))
+        np.testing.assert_allclose(proba.sum(axis=1), 1, atol=1e-6)
+        assert (clf.predict(X_test) == clf.classes_[proba.argmax(axis=1)]).all()
+        # the genome's own network, trained for the epochs early stopping chose, gives them
+        assert clf.n_params_ == count_parameters(build_module(genome, X_train.shape[1:], 2))
+        assert clf.best_epoch_ in (1, 2) and len(clf.estimator_.history) == clf.best_epoch_
+        with torch.no_grad():
+            logits = clf.module_(torch.from_numpy(X_test))
+        np.testing.assert_allclose(logits.softmax(1).numpy(), proba, atol=1e-6)
 
 
 # --------------------------------------------------------------------------- seeding

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from skevonas.spaces.genome import Genome, LayerGene
-from skevonas.training.candidate import TrainSettings, evaluate_candidate, fit_final
+from skevonas.training.candidate import evaluate_candidate, fit_final
+from skevonas.training.recipe import Recipe
 
 GENOME = Genome(
     "mlp",
@@ -15,7 +16,7 @@ GENOME = Genome(
 
 
 def test_candidate_is_trained_and_scored(data):
-    result = evaluate_candidate(GENOME, data, TrainSettings(max_epochs=15, patience=15), seed=0)
+    result = evaluate_candidate(GENOME, data, Recipe(max_epochs=15, patience=15), seed=0)
     assert result["status"] == "ok"
     assert result["score"] > 0.9
     assert result["epochs"] == 15
@@ -32,7 +33,7 @@ def test_candidate_is_trained_and_scored(data):
 def test_early_stopping_uses_patience(data):
     # lr 0 never improves after the first epoch: stops after 1 + patience epochs.
     frozen = GENOME.replace(lr=0.0)
-    result = evaluate_candidate(frozen, data, TrainSettings(max_epochs=50, patience=3), seed=0)
+    result = evaluate_candidate(frozen, data, Recipe(max_epochs=50, patience=3), seed=0)
     assert result["epochs"] == 4 and result["best_epoch"] == 1
 
 
@@ -40,11 +41,11 @@ def test_same_seed_same_result_and_global_rng_untouched(data):
     torch.manual_seed(123)
     expected = torch.rand(1)
     torch.manual_seed(123)
-    a = evaluate_candidate(GENOME, data, TrainSettings(max_epochs=5), seed=7)
-    b = evaluate_candidate(GENOME, data, TrainSettings(max_epochs=5), seed=7)
+    a = evaluate_candidate(GENOME, data, Recipe(max_epochs=5), seed=7)
+    b = evaluate_candidate(GENOME, data, Recipe(max_epochs=5), seed=7)
     assert torch.rand(1) == expected  # the caller's torch RNG stream is left alone
     assert a["curves"] == b["curves"]
-    c = evaluate_candidate(GENOME, data, TrainSettings(max_epochs=5), seed=8)
+    c = evaluate_candidate(GENOME, data, Recipe(max_epochs=5), seed=8)
     assert c["curves"] != a["curves"]
 
 
@@ -67,7 +68,7 @@ class HostOutOfMemory(torch.nn.CrossEntropyLoss):
     "genome, net_params, reason",
     [
         (GENOME, {"criterion": NaNLoss}, "CandidateFailed: training loss became nan"),
-        (GENOME.replace(optimizer="lbfgs"), {}, "KeyError"),
+        (GENOME.replace(optimizer="lbfgs"), {}, "unknown optimizer 'lbfgs'"),
         (GENOME, {"module__bogus": 1}, "bogus"),
         (GENOME, {"criterion": GPUOutOfMemory}, "OutOfMemoryError: CUDA out of memory"),
         (GENOME, {"criterion": HostOutOfMemory}, "MemoryError: simulated"),
@@ -75,9 +76,7 @@ class HostOutOfMemory(torch.nn.CrossEntropyLoss):
     ids=["nan-loss", "unknown-optimizer", "bad-net-param", "gpu-oom", "host-oom"],
 )
 def test_broken_candidates_fail_with_a_reason(data, genome, net_params, reason):
-    result = evaluate_candidate(
-        genome, data, TrainSettings(max_epochs=3, net_params=net_params), seed=0
-    )
+    result = evaluate_candidate(genome, data, Recipe(max_epochs=3, net_params=net_params), seed=0)
     assert result["status"] == "failed"
     assert np.isnan(result["score"])
     assert reason in result["error"]
@@ -85,6 +84,6 @@ def test_broken_candidates_fail_with_a_reason(data, genome, net_params, reason):
 
 def test_fit_final_trains_for_the_given_epochs(blobs):
     X, y = blobs
-    net = fit_final(GENOME, X, y, 3, epochs=4, input_stats=None, settings=TrainSettings(), seed=0)
+    net = fit_final(GENOME, X, y, 3, epochs=4, input_stats=None, recipe=Recipe(), seed=0)
     assert len(net.history) == 4
     assert (net.predict(X) == y).mean() > 0.8

@@ -1,12 +1,12 @@
 """The evolution loop on a toy fitness: no torch, milliseconds per search."""
 
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 
-from skevonas.evolution.callbacks import SearchCallback
-from skevonas.evolution.generational import evolve
+from skevonas.evolution import GASettings, SearchCallback, SerialRunner, evolve
 from skevonas.spaces.catalogue import mlp_space
 
 SPACE = mlp_space().bind((4,))
@@ -18,27 +18,32 @@ def toy_fitness(genome):
     return width / len(genome.layers) - abs(math.log10(genome["lr"]) + 3) / 10
 
 
-class Recorder:
+class Recorder(SerialRunner):
+    """A toy runner that keeps the genome keys it trains, a list per generation."""
+
     def __init__(self, fail_every=0):
+        super().__init__(self.train)
         self.calls = []
         self.fail_every = fail_every
 
-    def __call__(self, genomes, generation):
-        self.calls.append([g.key() for g in genomes])
-        results = []
-        for i, g in enumerate(genomes):
-            if self.fail_every and i % self.fail_every == 0:
-                results.append({"score": float("nan"), "status": "failed", "error": "boom"})
-            else:
-                results.append({"score": toy_fitness(g), "epochs": 1})
-        return results
+    def train(self, ticket, snapshot):
+        while len(self.calls) <= ticket.generation:
+            self.calls.append([])
+        self.calls[ticket.generation].append(ticket.genome.key())
+        if self.fail_every and ticket.number % self.fail_every == 0:
+            return {"score": float("nan"), "status": "failed", "error": "boom"}
+        return {"score": toy_fitness(ticket.genome), "epochs": 1}
+
+
+GA_FIELDS = {field.name for field in dataclasses.fields(GASettings)}
 
 
 def run(seed=0, **kwargs):
-    evaluate = kwargs.pop("evaluate", Recorder())
-    settings = {"population_size": 8, "n_generations": 6, **kwargs}
-    state = evolve(SPACE, evaluate, rng=np.random.default_rng(seed), **settings)
-    return state, evaluate
+    runner = kwargs.pop("runner", Recorder())
+    ga = {"population_size": 8, "n_generations": 6, "elite_size": 1}
+    ga.update({k: kwargs.pop(k) for k in list(kwargs) if k in GA_FIELDS})
+    state = evolve(SPACE, runner, GASettings(**ga), rng=np.random.default_rng(seed), **kwargs)
+    return state, runner
 
 
 def test_best_score_per_generation_never_decreases():
@@ -80,7 +85,7 @@ def test_tiny_space_reuses_the_cache_instead_of_retraining():
         max_layers=1,
     ).bind((4,))
     recorder = Recorder()
-    state = evolve(tiny, recorder, population_size=4, n_generations=4, rng=np.random.default_rng(0))
+    state = evolve(tiny, recorder, GASettings(4, 4), rng=np.random.default_rng(0))
     keys = [key for call in recorder.calls for key in call]
     assert len(keys) == len(set(keys)) == 2
     assert len(state.history) == 4
@@ -114,7 +119,7 @@ def test_all_operator_settings_run(selection, crossover):
 
 
 def test_failed_candidates_are_recorded_and_skipped():
-    state, _ = run(0, evaluate=Recorder(fail_every=3))
+    state, _ = run(0, runner=Recorder(fail_every=3))
     failed = [r for r in state.records if not r.ok]
     assert failed and all(r.status == "failed" and r.info["error"] == "boom" for r in failed)
     assert state.best.ok
@@ -149,9 +154,14 @@ def test_initial_population_is_used():
     assert recorder.calls[0][0] == seed_genome.key()
 
 
-def test_evaluate_must_return_one_result_per_genome():
-    with pytest.raises(RuntimeError, match="returned 0 results for 8 genomes"):
-        run(0, evaluate=lambda genomes, generation: [])
+def test_a_runner_that_answers_a_ticket_not_in_flight_is_an_error():
+    class Wrong(SerialRunner):
+        def next_result(self):
+            number, result = super().next_result()
+            return number + 100, result
+
+    with pytest.raises(RuntimeError, match="ticket 100, which is not in flight"):
+        run(0, runner=Wrong(lambda ticket, snapshot: {"score": 0.5}))
 
 
 def test_invalid_operator_names():

@@ -8,10 +8,11 @@ import pytest
 
 from skevonas import EvolutionaryNASClassifier
 from skevonas.evolution.fidelity import rung_budgets, successive_halving
-from skevonas.evolution.generational import EvaluationRecord, selection_scores
+from skevonas.evolution.records import EvaluationRecord, selection_scores
 from skevonas.spaces.genome import Genome, LayerGene
 from skevonas.store.checkpoint import load_checkpoint
-from skevonas.training.candidate import TrainSettings, evaluate_candidate
+from skevonas.training.candidate import evaluate_candidate
+from skevonas.training.recipe import Recipe
 
 GENOME = Genome(
     "mlp",
@@ -132,7 +133,7 @@ def test_selection_ranks_partial_candidates_below_full_ones():
 
 # --------------------------------------------------------------------------- worker
 def test_training_in_steps_equals_one_training(data):
-    settings = TrainSettings(max_epochs=9, patience=20)
+    settings = Recipe(max_epochs=9, patience=20)
     straight = evaluate_candidate(GENOME, data, settings, seed=3)
     first = evaluate_candidate(GENOME, data, settings, seed=3, epochs=3, keep_snapshot=True)
     assert first["stopped_by"] == "budget" and first["epochs"] == 3
@@ -149,7 +150,7 @@ def test_training_in_steps_equals_one_training(data):
 
 
 def test_no_snapshot_unless_asked_or_when_training_ended(data):
-    settings = TrainSettings(max_epochs=9, patience=2)
+    settings = Recipe(max_epochs=9, patience=2)
     assert "snapshot" not in evaluate_candidate(GENOME, data, settings, seed=0, epochs=3)
     frozen = GENOME.replace(lr=0.0)  # stops by patience after 3 epochs
     done = evaluate_candidate(frozen, data, settings, seed=0, epochs=6, keep_snapshot=True)
@@ -157,7 +158,7 @@ def test_no_snapshot_unless_asked_or_when_training_ended(data):
 
 
 def test_a_corrupt_snapshot_fails_the_candidate_only(data):
-    settings = TrainSettings(max_epochs=9)
+    settings = Recipe(max_epochs=9)
     result = evaluate_candidate(GENOME, data, settings, seed=0, snapshot=b"not a snapshot")
     assert result["status"] == "failed" and result["error"]
 

@@ -12,23 +12,22 @@ import torch
 from sklearn.base import clone
 
 from skevonas import EvolutionaryNASClassifier, Genome, LayerGene
-from skevonas.evolution.generational import EvaluationRecord
+from skevonas.evolution.records import EvaluationRecord
 from skevonas.prepare import decimate_data
+from skevonas.search import CandidatePipeline, FinalStage, RefitPlan, Workers
 from skevonas.search.final import final_model
-from skevonas.search.pipeline import SearchEngine
 from skevonas.settings import decimation
 from skevonas.spaces.builders.layers import Decimate
 from skevonas.training.augment import EEGAugment
 from skevonas.training.candidate import (
     CandidateData,
     Split,
-    TrainSettings,
     evaluate_candidate,
     make_net,
 )
 from skevonas.training.ensemble import EnsembleModule, greedy_selection
+from skevonas.training.recipe import Recipe
 from skevonas.training.runtime import CosineSchedule
-from skevonas.training.tasks import RefitPlan
 
 MLP = Genome(
     "mlp",
@@ -81,9 +80,7 @@ def test_cosine_schedule_anneals_the_genomes_lr_over_the_budget():
 
 
 def test_recipe_reaches_the_net():
-    recipe = TrainSettings(
-        max_epochs=7, lr_schedule="cosine", label_smoothing=0.1, augment=EEGAugment()
-    )
+    recipe = Recipe(max_epochs=7, lr_schedule="cosine", label_smoothing=0.1, augment=EEGAugment())
     genome = Genome("mlp", MLP.layers, {**dict(MLP.globals), "weight_decay": 0.05})
     net = make_net(
         genome, (4,), 2, max_epochs=3, input_stats=None, device="cpu", net_params={}, recipe=recipe
@@ -97,7 +94,7 @@ def test_recipe_reaches_the_net():
 
 def test_without_patience_the_last_weights_and_last_epochs_score():
     data = _data()
-    settings = TrainSettings(max_epochs=6, patience=None, lr_schedule="cosine")
+    settings = Recipe(max_epochs=6, patience=None, lr_schedule="cosine")
     result = evaluate_candidate(MLP, data, settings, seed=0)
     curve = result["curves"]["valid_score"]
     assert result["epochs"] == 6 and result["stopped_by"] == "max_epochs"
@@ -106,7 +103,7 @@ def test_without_patience_the_last_weights_and_last_epochs_score():
 
 def test_a_rung_goes_on_along_the_same_cosine_schedule():
     data = _data()
-    settings = TrainSettings(max_epochs=6, patience=None, lr_schedule="cosine")
+    settings = Recipe(max_epochs=6, patience=None, lr_schedule="cosine")
     once = evaluate_candidate(MLP, data, settings, seed=3)
     first = evaluate_candidate(MLP, data, settings, seed=3, epochs=2, keep_snapshot=True)
     assert first["stopped_by"] == "budget"
@@ -143,8 +140,8 @@ def test_input_stats_come_from_the_new_training_part():
 
 def test_cross_validation_gives_out_of_fold_probabilities_in_sample_order():
     data = _data()
-    settings = TrainSettings(max_epochs=15, patience=None)
-    with SearchEngine(data, settings, entropy=0, n_jobs=1) as engine:
+    settings = Recipe(max_epochs=15, patience=None)
+    with CandidatePipeline(data, settings, entropy=0, workers=Workers(n_jobs=1)) as engine:
         [result] = engine.cross_validate([MLP], n_folds=3, seed=0)
     y = data.samples()[1]
     oof = result["oof_proba"]
@@ -273,7 +270,8 @@ def test_the_final_model_is_the_weighted_ensemble_of_refitted_finalists(fitted):
             w * m(small).softmax(1) for w, m in zip(module.weights, module.members, strict=True)
         )
     assert np.allclose(clf.predict_proba(X[:7]), mixed.numpy(), atol=1e-6)
-    assert 0 <= clf.best_score_ <= 1
+    # the final model's out-of-fold score: the accuracy of its predictions for all 60 samples
+    assert clf.best_score_ * len(y) == pytest.approx(round(clf.best_score_ * len(y)), abs=1e-9)
     text = clf.describe()
     assert "input decimated by 3" in text and "estimated accuracy" in text
 
@@ -303,6 +301,29 @@ def test_without_cv_the_best_holdout_wins_alone():
     best = max(r["score"] for r in clf.evaluations_)
     assert clf.best_score_ == best and clf.ensemble_weights_ == [1.0]
     assert "cv_score" not in clf.finalists_[0]
+
+
+def test_one_member_scores_its_out_of_fold_accuracy():
+    # After one epoch a fold's score is the accuracy of the weights that predict its
+    # out-of-fold probabilities, and the two folds of 30 are the same size: a finalist's
+    # cv_score is the accuracy of its out-of-fold predictions, which best_score_ must be.
+    rng = np.random.default_rng(0)
+    y = np.arange(60) % 2
+    X = rng.normal(size=(60, 4)).astype(np.float32) + 0.6 * y[:, None]
+    clf = EvolutionaryNASClassifier(
+        population_size=3,
+        n_generations=1,
+        max_epochs=1,
+        n_finalists=3,
+        cv=2,
+        ensemble_size=1,
+        random_state=0,
+    ).fit(X, y)
+    [member] = [row for row in clf.finalists_ if row["weight"] == 1.0]
+    assert member["genome"] == clf.best_genome_ and clf.ensemble_weights_ == [1.0]
+    assert member["cv_score"] == pytest.approx(max(row["cv_score"] for row in clf.finalists_))
+    assert clf.best_score_ == pytest.approx(member["cv_score"], abs=1e-12)
+    assert clf.best_score_ != member["holdout_score"]  # not the search's own estimate
 
 
 def test_fixed_and_reshuffled_holdouts_score_differently_but_reproducibly():
@@ -346,9 +367,9 @@ WIDE = Genome(
 def test_the_refit_alongside_the_folds_is_the_refit_after_them():
     data = _data()
     X, y = data.samples()
-    settings = TrainSettings(max_epochs=4, patience=None)
+    settings = Recipe(max_epochs=4, patience=None)
     plan = RefitPlan(X, y, epochs=3, standardize=True, seed=7)
-    with SearchEngine(data, settings, entropy=0, n_jobs=2) as engine:
+    with CandidatePipeline(data, settings, entropy=0, workers=Workers(n_jobs=2)) as engine:
         assert engine.can_refit_alongside()
         plain = engine.cross_validate([MLP, WIDE], n_folds=3, seed=0)
         both = engine.cross_validate([MLP, WIDE], n_folds=3, seed=0, alongside={1: plan})
@@ -364,14 +385,14 @@ def test_the_refit_alongside_the_folds_is_the_refit_after_them():
     [(1, 1, False), (2, 1, True), (2, None, joblib.cpu_count() == 1)],
 )
 def test_a_refit_goes_alongside_only_where_it_trains_the_same(n_jobs, torch_threads, expected):
-    engine = SearchEngine(
-        _data(), TrainSettings(), entropy=0, n_jobs=n_jobs, torch_threads=torch_threads
+    engine = CandidatePipeline(
+        _data(), Recipe(), entropy=0, workers=Workers(n_jobs=n_jobs, torch_threads=torch_threads)
     )
     assert engine.can_refit_alongside() is expected
 
 
-class _Scripted(SearchEngine):
-    """An engine whose folds are scripted: ``good`` predicts every label, the others guess."""
+class _Scripted(CandidatePipeline):
+    """A pipeline whose folds are scripted: ``good`` predicts every label, the others guess."""
 
     good = 0
 
@@ -403,12 +424,21 @@ def test_the_speculative_refit_is_kept_only_when_its_finalist_leads(good):
     X, y = data.samples()
     # WIDE has the better holdout score: it is refitted beside the folds
     records = [EvaluationRecord(g, 0.9 - 0.1 * i, 0, i) for i, g in enumerate((WIDE, MLP))]
-    engine = _Scripted(data, TrainSettings(max_epochs=2, patience=None), entropy=0, n_jobs=1)
+    engine = _Scripted(
+        data, Recipe(max_epochs=2, patience=None), entropy=0, workers=Workers(n_jobs=1)
+    )
     engine.good = good
     engine.refitted = None
     with engine:
         final = final_model(
-            engine, records, X, y, cv=3, ensemble_size=1, refit_epochs=2, standardize=True, seed=5
+            engine,
+            records,
+            X,
+            y,
+            stage=FinalStage(folds=3, members=1),
+            refit_epochs=2,
+            standardize=True,
+            seed=5,
         )
     [(index, plan)] = engine.plans.items()
     assert index == 0 and plan.seed == 5 and plan.epochs == 2
@@ -417,3 +447,62 @@ def test_the_speculative_refit_is_kept_only_when_its_finalist_leads(good):
         assert engine.refitted is None  # the net trained beside the folds is the final one
     else:
         assert engine.refitted == ([MLP], [5])  # trained after, with the leader's seed
+
+
+_Y8 = np.array([0, 1] * 4)
+
+
+def _right(shares):
+    """Two-class probabilities that give each sample of ``_Y8`` its share on the right class."""
+    shares = np.array(shares)[:, None]
+    return np.where(np.eye(2)[_Y8] == 1, shares, 1 - shares)
+
+
+# Out-of-fold probabilities by the width of a genome's layer: 4 and 8 are each right on 6
+# of the 8 samples, on different ones, and right on all 8 when mixed; 16 on half of them.
+_OOF = {
+    4: _right([0.9] * 6 + [0.4] * 2),
+    8: _right([0.4] * 2 + [0.9] * 6),
+    16: _right([0.7, 0.2] * 4),
+}
+_FOLD_SCORE = {4: 0.6, 8: 0.55, 16: 0.5}
+
+
+def _scripted_fold(task, data):
+    """A worker that trains nothing: its fold's share of the scripted probabilities."""
+    units = task.genome.layers[0]["units"]
+    valid = data.split_indices(task.split)[1]
+    return {"status": "ok", "score": _FOLD_SCORE[units], "valid_proba": _OOF[units][valid]}
+
+
+def test_the_ensembles_score_is_that_of_its_mixed_out_of_fold_probabilities():
+    X = np.random.default_rng(0).normal(size=(8, 4)).astype(np.float32)
+    data = CandidateData(X[:6], _Y8[:6], X[6:], _Y8[6:], n_classes=2)
+    narrow, middle, wide = (
+        Genome("mlp", [LayerGene("dense", {"units": n, "activation": "relu"})]) for n in (4, 8, 16)
+    )
+    # holdout order (wide, narrow, middle): neither the cross-validated order nor the ensemble's
+    records = [
+        EvaluationRecord(g, 0.9 - 0.1 * i, 0, i) for i, g in enumerate((wide, narrow, middle))
+    ]
+    settings = Recipe(max_epochs=1, patience=None)
+    with CandidatePipeline(
+        data, settings, entropy=0, workers=Workers(n_jobs=1), worker=_scripted_fold
+    ) as engine:
+        final = final_model(
+            engine,
+            records,
+            X,
+            _Y8,
+            stage=FinalStage(folds=2, members=2),
+            refit_epochs=1,
+            standardize=True,
+            seed=0,
+        )
+    assert [row["cv_score"] for row in final.finalists] == [0.5, 0.6, 0.55]
+    assert final.genomes == [narrow, middle] and final.weights == [0.5, 0.5]
+    mixed = sum(
+        w * _OOF[g.layers[0]["units"]] for g, w in zip(final.genomes, final.weights, strict=True)
+    )
+    # not the best holdout score (0.9), cv_score (0.6) nor a member's own accuracy (0.75)
+    assert final.score == np.mean(mixed.argmax(1) == _Y8) == 1.0

@@ -15,7 +15,8 @@ from skevonas.fixed import GenomeClassifier
 from skevonas.prepare import prepare_data
 from skevonas.spaces.genome import parse_genome
 from skevonas.spaces.networks import count_parameters
-from skevonas.training.candidate import TrainSettings, candidate_seed, evaluate_candidate
+from skevonas.training.candidate import candidate_seed, evaluate_candidate
+from skevonas.training.recipe import Recipe
 
 MLP = Genome(
     "mlp",
@@ -165,7 +166,7 @@ def test_same_random_state_same_model_and_user_torch_state_untouched(scp1_small)
     # the early-stopped run is the search's evaluation of this genome
     prepared = prepare_data(X_train, y_train, random_state=FAST["random_state"])
     seed = candidate_seed(prepared.seeds.entropy, CNN)
-    result = evaluate_candidate(CNN, prepared.parts, TrainSettings(2, 2), seed)
+    result = evaluate_candidate(CNN, prepared.parts, Recipe(2, 2), seed)
     assert (first.best_epoch_, first.validation_score_) == (result["best_epoch"], result["score"])
 
 

@@ -25,12 +25,13 @@ from skorch.callbacks import Callback
 
 import skevonas
 from skevonas import EvolutionaryNASClassifier, SearchCallback
-from skevonas.evolution.callbacks import RefitReserve
-from skevonas.evolution.generational import EvaluationRecord, SearchState
-from skevonas.settings import search_callbacks
+from skevonas.evolution.records import EvaluationRecord, SearchState
+from skevonas.search import CandidatePipeline, FinalStage, SearchBudget
 from skevonas.spaces.genome import Genome, LayerGene
 from skevonas.store.checkpoint import CheckpointError, load_checkpoint, load_journal
-from skevonas.training.candidate import CandidateData, TrainSettings
+from skevonas.training.candidate import CandidateData
+from skevonas.training.recipe import Recipe
+from skevonas.training.runtime import read_deadline
 
 ROOT = str(Path(skevonas.__file__).parents[1])
 
@@ -281,88 +282,84 @@ def test_the_refit_stops_when_max_time_is_up(blobs):
 
 
 def test_a_search_with_max_time_keeps_time_for_its_refit(blobs, fast, caplog):
-    with caplog.at_level(logging.DEBUG, logger="skevonas.evolution.callbacks"):
+    with caplog.at_level(logging.DEBUG, logger="skevonas.search.budget"):
         EvolutionaryNASClassifier(**fast, max_time=600).fit(*blobs)
     assert any(m.startswith("keeping ") and "for the final stage" in m for m in caplog.messages)
 
 
-def test_the_search_keeps_time_for_the_refit_of_its_best_genome(blobs):
+def test_the_search_keeps_time_for_the_refit_of_its_best_genome(blobs, tmp_path):
     X, y = blobs
     data = CandidateData(X[:60], y[:60], X[60:], y[60:], n_classes=3)
-    from skevonas.search.pipeline import SearchEngine
-
-    engine = SearchEngine(data, TrainSettings(), entropy=0, deadline=1000.0)
-    callbacks = search_callbacks(None, max_time=100.0, deadline=1000.0, verbose=0, engine=engine)
-    budget, reserve = callbacks
+    # early stopping (patience): the refit trains the best epoch's count
+    pipeline = CandidatePipeline(data, Recipe(patience=5), entropy=0, max_time=100, started=900)
+    budget = pipeline.budget
+    hook = budget.hook()
     state = SearchState("mlp", population_size=2, n_generations=1)
-    budget.on_search_begin(state)
-    reserve.on_search_begin(state)
+    hook.on_search_begin(state)
     genome = Genome("mlp", [LayerGene("dense", {"units": 8, "activation": "relu"})])
     # 1 s per epoch on 60 samples, best at epoch 6: as soon as the result arrives
     result = {"score": 0.9, "status": "ok", "fit_time": 12.0, "epochs": 12, "best_epoch": 6}
-    reserve.on_evaluation_end(state, genome, result)
+    with budget:
+        hook.on_evaluation_end(state, genome, result)
+        # candidates training now read the moved end from the deadline file
+        assert read_deadline(budget.deadline_file) == budget.search_end
     # 6 refit epochs on 90 samples instead of 60: 9 s, times the margin of 1.5
-    assert engine.deadline == budget.deadline_ == pytest.approx(1000.0 - 13.5)
-    # a worse candidate moves nothing; a failed one neither
-    reserve.on_evaluation_end(state, genome, {**result, "score": 0.5, "best_epoch": 1})
-    reserve.on_evaluation_end(state, genome, {"score": math.nan, "status": "failed"})
-    assert engine.deadline == pytest.approx(1000.0 - 13.5)
+    assert budget.end == 1000.0 and budget.search_end == pytest.approx(1000.0 - 13.5)
+    # a worse candidate moves nothing; a failed one neither, nor a rung that may go on
+    hook.on_evaluation_end(state, genome, {**result, "score": 0.5, "best_epoch": 1})
+    hook.on_evaluation_end(state, genome, {"score": math.nan, "status": "failed"})
+    other = Genome("mlp", [LayerGene("dense", {"units": 16, "activation": "relu"})])
+    hook.on_evaluation_end(state, other, {**result, "score": 0.99, "stopped_by": "budget"})
+    assert budget.search_end == pytest.approx(1000.0 - 13.5)
     # a record carried over by a resumed search counts from the start
     resumed = SearchState("mlp", population_size=2, n_generations=1)
     resumed.add(EvaluationRecord(genome, 0.9, 0, 0, info={**result, "best_epoch": 12}))
-    reserve.on_search_begin(resumed)
-    assert engine.deadline == pytest.approx(1000.0 - 27.0)
+    hook.on_search_begin(resumed)
+    assert budget.search_end == pytest.approx(1000.0 - 27.0)
+    # and past it the search stops at the end of a generation
+    assert hook.on_generation_end(resumed) is True
+    assert resumed.stop_reason == "max_time of 100 s reached"
 
 
-def _three_finalists(moved, folds, members):
-    """A reserve for 3 finalists on 2 workers, full budget, no margin, ending at 1000 s."""
-    return RefitReserve(
-        1000.0,
-        1.0,
-        moved.append,
-        margin=1.0,
-        full_budget=True,
-        finalists=3,
-        folds=folds,
-        members=members,
+def _three_finalists(folds, members):
+    """A budget for 3 finalists on 2 workers, full budget, no margin, ending at 1000 s."""
+    return SearchBudget(
+        100.0,
+        start=900.0,
+        final=FinalStage(finalists=3, folds=folds, members=members),
         workers=2,
+        margin=1.0,
     )
 
 
 def test_the_reserve_counts_the_finalists_there_are_not_those_there_may_be():
     # the demo's defect: one full-budget genome reserved time for 3 x 3 folds
-    moved = []
-    reserve = _three_finalists(moved, folds=3, members=3)
-    state = SearchState("mlp", population_size=4, n_generations=1)
-    reserve.on_search_begin(state)
+    budget = _three_finalists(folds=3, members=3)
     genomes = [Genome("mlp", [LayerGene("dense", {"units": n})]) for n in (4, 8, 16, 32)]
     result = {"status": "ok", "epochs": 10}
-    reserve.on_evaluation_end(state, genomes[0], {**result, "score": 0.8, "fit_time": 30.0})
-    assert moved == [970.0]  # no cross-validation of one finalist: its refit alone
-    reserve.on_evaluation_end(state, genomes[1], {**result, "score": 0.7, "fit_time": 6.0})
+    budget.keep_for_final(genomes[0], {**result, "score": 0.8, "fit_time": 30.0})
+    assert budget.search_end == 970.0  # no cross-validation of one finalist: its refit alone
+    budget.keep_for_final(genomes[1], {**result, "score": 0.7, "fit_time": 6.0})
     # 3 folds of 20 s and 3 of 4 s on two workers (40 s), then refits of 30 and 6 s (30 s)
-    assert moved[-1] == pytest.approx(1000.0 - 40.0 - 30.0)
-    reserve.on_evaluation_end(state, genomes[2], {**result, "score": 0.6, "fit_time": 6.0})
-    assert moved[-1] == pytest.approx(1000.0 - 44.0 - 30.0)
+    assert budget.search_end == pytest.approx(1000.0 - 40.0 - 30.0)
+    budget.keep_for_final(genomes[2], {**result, "score": 0.6, "fit_time": 6.0})
+    assert budget.search_end == pytest.approx(1000.0 - 44.0 - 30.0)
     # a fourth, worse genome is no finalist: nothing moves
-    reserve.on_evaluation_end(state, genomes[3], {**result, "score": 0.5, "fit_time": 900.0})
-    assert len(moved) == 3
+    budget.keep_for_final(genomes[3], {**result, "score": 0.5, "fit_time": 900.0})
+    assert budget.search_end == pytest.approx(1000.0 - 44.0 - 30.0)
     # a better one replaces the worst finalist
-    reserve.on_evaluation_end(state, genomes[3], {**result, "score": 0.9, "fit_time": 60.0})
-    assert moved[-1] == pytest.approx(1000.0 - 100.0 - 60.0)
+    budget.keep_for_final(genomes[3], {**result, "score": 0.9, "fit_time": 60.0})
+    assert budget.search_end == pytest.approx(1000.0 - 100.0 - 60.0)
 
 
 def test_without_cross_validation_the_reserve_keeps_the_best_genomes_refit_only():
     # Fashion-MNIST with cv=None: the costliest of 3 finalists was reserved for, though
     # the best holdout score is refitted alone (772 s kept for a 202 s refit)
-    moved = []
-    reserve = _three_finalists(moved, folds=None, members=1)
-    state = SearchState("mlp", population_size=3, n_generations=1)
-    reserve.on_search_begin(state)
+    budget = _three_finalists(folds=None, members=1)
     genomes = [Genome("mlp", [LayerGene("dense", {"units": n})]) for n in (4, 8, 16)]
     result = {"status": "ok", "epochs": 10}
-    reserve.on_evaluation_end(state, genomes[0], {**result, "score": 0.8, "fit_time": 30.0})
-    reserve.on_evaluation_end(state, genomes[1], {**result, "score": 0.7, "fit_time": 90.0})
-    assert moved == [970.0, 970.0]  # a costlier but worse finalist adds nothing
-    reserve.on_evaluation_end(state, genomes[2], {**result, "score": 0.9, "fit_time": 12.0})
-    assert moved[-1] == 988.0  # a new best: its own refit
+    budget.keep_for_final(genomes[0], {**result, "score": 0.8, "fit_time": 30.0})
+    budget.keep_for_final(genomes[1], {**result, "score": 0.7, "fit_time": 90.0})
+    assert budget.search_end == 970.0  # a costlier but worse finalist adds nothing
+    budget.keep_for_final(genomes[2], {**result, "score": 0.9, "fit_time": 12.0})
+    assert budget.search_end == 988.0  # a new best: its own refit

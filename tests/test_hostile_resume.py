@@ -24,8 +24,8 @@ import pytest
 from skorch.callbacks import LRScheduler
 
 from skevonas import EvolutionaryNASClassifier, SearchCallback
-from skevonas.evolution.generational import evolve
-from skevonas.search.pipeline import CandidateTask, SearchEngine
+from skevonas.evolution import Fidelity, GASettings, SerialRunner, evolve
+from skevonas.search import CandidatePipeline, Workers, run_search
 from skevonas.spaces.catalogue import mlp_space
 from skevonas.store.checkpoint import (
     CheckpointError,
@@ -35,7 +35,9 @@ from skevonas.store.checkpoint import (
     save_checkpoint,
 )
 from skevonas.store.resume import describe_value, resume_point
-from skevonas.training.candidate import CandidateData, TrainSettings
+from skevonas.training.candidate import CandidateData
+from skevonas.training.recipe import Recipe
+from skevonas.training.tasks import CandidateTask
 
 FULL = {"population_size": 4, "n_generations": 2, "max_epochs": 2, "patience": 2, "random_state": 0}
 HALVING = {
@@ -194,11 +196,11 @@ def test_a_halving_search_crashed_mid_generation_resumes_exactly(
     blobs, tmp_path, halving_search, after, caplog
 ):
     X, y = blobs
-    with caplog.at_level(logging.DEBUG, logger="skevonas.search.pipeline"):
+    with caplog.at_level(logging.DEBUG, logger="skevonas.evolution.runner"):
         resumed = crash_then_resume(X, y, tmp_path, HALVING, after)
     assert summary(resumed, X) == halving_search
     # every rung result journaled before the crash came back without training
-    reused = [m for m in caplog.messages if "rung was journaled before" in m]
+    reused = [m for m in caplog.messages if "was journaled before, not trained again" in m]
     assert reused
 
 
@@ -244,25 +246,22 @@ def toy_search(folder, worker, warm_start=False):
     meta = {"settings": {"max_epochs": 9}, "data": {"shape": [8, 3], "classes": ["a", "b"]}}
     state, journal = resume_point(meta, folder, warm_start, None, space=space)
     meta["entropy"] = 0
-    engine = SearchEngine(
+    pipeline = CandidatePipeline(
         DATA,
-        TrainSettings(max_epochs=9),
+        Recipe(max_epochs=9),
         entropy=0,
-        n_jobs=1,
-        min_epochs=1,
-        halving_factor=3,
+        workers=Workers(n_jobs=1),
         journal=journal,
         worker=worker,
     )
-    with engine:
-        return evolve(
+    with pipeline:
+        return run_search(
             space,
-            engine.evaluate,
-            population_size=7,
-            n_generations=3,
+            pipeline,
+            GASettings(7, 3, elite_size=1),
             rng=np.random.default_rng(1),
+            fidelity=Fidelity((1, 3, 9), 3),
             resume=state,
-            checkpoint=journal.checkpoint,
         )
 
 
@@ -545,12 +544,10 @@ def test_a_state_saved_by_a_toy_search_round_trips_checked(tmp_path):
     # load_checkpoint with the space accepts what save_checkpoint wrote
     space = mlp_space().bind((4,))
 
-    def evaluate(genomes, generation):
-        return [{"score": np.float64(g.n_layers / 4), "epochs": np.int64(1)} for g in genomes]
+    def train(ticket, snapshot):
+        return {"score": np.float64(ticket.genome.n_layers / 4), "epochs": np.int64(1)}
 
-    state = evolve(
-        space, evaluate, population_size=4, n_generations=2, rng=np.random.default_rng(0)
-    )
+    state = evolve(space, SerialRunner(train), GASettings(4, 2), rng=np.random.default_rng(0))
     save_checkpoint(tmp_path, state)
     loaded = load_checkpoint(tmp_path, space, max_epochs=1)
     assert [r.key for r in loaded.records] == [r.key for r in state.records]

@@ -235,8 +235,8 @@ ROOT = PACKAGE.parent
 OUTSIDE_CODE = [
     *sorted((ROOT / "bench").glob("*.py")),
     *sorted((ROOT / "examples").glob("*.py")),
-    PACKAGE / "cli.py",
-    PACKAGE / "export.py",
+    *sorted((PACKAGE / "cli").glob("*.py")),
+    PACKAGE / "store" / "export.py",
 ]
 
 
@@ -267,3 +267,124 @@ def test_no_test_patches_names_inside_the_estimator_module():
             if isinstance(node, ast.Call) and ast.unparse(node.func).endswith("setattr"):
                 target = ast.unparse(node.args[0]) if node.args else ""
                 assert "classifier" not in target, f"{path.name}:{node.lineno} patches {target}"
+
+
+# --------------------------------------------------------------------------- the store's floor
+# The front of the package: the estimators and the modules around them (their
+# settings, data preparation, plots, saving), the command line and the search
+# machinery. The store sits below them all.
+FRONT = (
+    "skevonas.base",
+    "skevonas.classifier",
+    "skevonas.fixed",
+    "skevonas.plots",
+    "skevonas.prepare",
+    "skevonas.saving",
+    "skevonas.settings",
+)
+FRONT_WINGS = ("skevonas.cli", "skevonas.search")
+
+
+def _is_front(module: str) -> bool:
+    return (
+        module == "skevonas"
+        or module in FRONT
+        or any(module == wing or module.startswith(wing + ".") for wing in FRONT_WINGS)
+    )
+
+
+def test_the_store_imports_nothing_in_front_of_it():
+    # Model files, checkpoints and exports are read and written for the
+    # estimators, which describe themselves to the store (FittedModel,
+    # ModelKind); the store never imports them, nor the package (whose
+    # __init__ is the public API): __version__ comes from skevonas._version.
+    store = [module for module in GRAPH if module.startswith("skevonas.store")]
+    assert "skevonas.store.modelfile" in store and "skevonas.store.model_document" in store
+    upward = sorted(
+        f"{module} imports {target}"
+        for module in store
+        for target in GRAPH[module]
+        if _is_front(target)
+    )
+    assert not upward, upward
+
+
+# --------------------------------------------------------------------------- the wings
+MAX_TOP_LEVEL_MODULES = 12
+WINGS = sorted(
+    str(path.parent.relative_to(PACKAGE))
+    for path in PACKAGE.rglob("__init__.py")
+    if path.parent != PACKAGE
+)
+
+
+def test_the_front_holds_at_most_12_modules():
+    top = sorted(path.name for path in PACKAGE.glob("*.py"))
+    assert len(top) <= MAX_TOP_LEVEL_MODULES, f"{len(top)} top-level modules: {top}"
+
+
+def test_every_subpackage_is_named_in_the_design_page_and_the_readme():
+    assert {"spaces", "evolution", "search", "training", "store", "cli"} <= set(WINGS)
+    design = (ROOT / "docs" / "design.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for text, name in ((design, "docs/design.md"), (readme, "README.md")):
+        missing = [wing for wing in WINGS if f"{wing.rsplit('/', 1)[-1]}/" not in text]
+        assert not missing, f"{name} does not name the subpackages {missing}"
+
+
+def test_the_readme_names_every_bench_script():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    scripts = sorted(
+        path.name for path in (ROOT / "bench").iterdir() if path.suffix in (".py", ".sh")
+    )
+    missing = [name for name in scripts if name not in readme]
+    assert not missing, f"README.md does not name the bench scripts {missing}"
+
+
+def test_the_evolution_wing_knows_no_torch_sklearn_or_other_wing_above_it():
+    # the GA core runs on a toy fitness in milliseconds: nothing heavy, nothing above it
+    forbidden = ("torch", "sklearn", "skorch", "joblib")
+    found = [
+        f"{module} imports {name}"
+        for module, path in MODULES.items()
+        if module.startswith("skevonas.evolution")
+        for name in imported_names(module, path)
+        if name.split(".")[0] in forbidden
+        or name.startswith(("skevonas.training", "skevonas.search", "skevonas.store"))
+    ]
+    assert not found, found
+
+
+def _function(module: str, qualname: str) -> ast.FunctionDef:
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    cls_name, name = qualname.split(".")
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls_name)
+    return next(n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == name)
+
+
+def code_lines(function: ast.FunctionDef, source: str) -> int:
+    """Lines of code of ``function``'s body: no docstring, blank lines or comment lines."""
+    body = function.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    lines = source.splitlines()[body[0].lineno - 1 : function.end_lineno]
+    return sum(1 for line in lines if line.strip() and not line.strip().startswith("#"))
+
+
+def test_code_lines_counts_code_only():
+    source = 'def f():\n    """Doc.\n\n    More."""\n    # a comment\n\n    x = 1\n    return x\n'
+    assert code_lines(ast.parse(source).body[0], source) == 2
+
+
+def test_fit_tells_the_story_in_at_most_70_lines_without_nested_functions():
+    qualname = "EvolutionaryNASClassifier.fit"
+    function = _function("skevonas.classifier", qualname)
+    source = MODULES["skevonas.classifier"].read_text(encoding="utf-8")
+    assert code_lines(function, source) <= 70
+    nested = [
+        getattr(node, "name", "lambda")
+        for node in ast.walk(function)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        and node is not function
+    ]
+    assert not nested, f"{qualname} defines functions inside it: {nested}"

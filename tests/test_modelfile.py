@@ -7,6 +7,7 @@ names, genome, search results and plain parameters, and it exports.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -20,10 +21,11 @@ from skevonas import (
     Genome,
     GenomeClassifier,
     LayerGene,
+    ModelFileError,
     load,
     save,
 )
-from skevonas.store.modelfile import FORMAT, VERSION
+from skevonas.store.modelfile import FORMAT, VERSION, read_model, write_model
 
 pytestmark = pytest.mark.filterwarnings(
     r"ignore:`torch\.jit\.load` is deprecated:DeprecationWarning"
@@ -240,3 +242,152 @@ def test_dataframe_feature_names_are_checked_and_kept(tmp_path):
     renamed = pd.DataFrame(X.to_numpy(), columns=list("abcd"))
     with pytest.raises(ValueError, match="Feature names unseen at fit time"):
         loaded.predict(renamed)
+
+
+# --------------------------------------------------------------------------- the interface
+# The estimators describe their fitted state to the store as a FittedModel
+# (fitted_model / from_fitted_model) and what their files hold as a ModelKind;
+# skevonas.save and skevonas.load (skevonas.saving) join them to
+# write_model / read_model.
+KINDS = [EvolutionaryNASClassifier.model_kind(), GenomeClassifier.model_kind()]
+
+
+def assert_same_model(back, model):
+    """Two FittedModels hold the same state (the nets: the same tensors)."""
+    assert back.estimator == model.estimator
+    assert back.genome == model.genome
+    assert back.classes.dtype == model.classes.dtype
+    assert back.classes.tolist() == model.classes.tolist()
+    assert back.sample_shape == model.sample_shape
+    assert back.n_features_in == model.n_features_in
+    assert back.params == model.params
+    assert back.dropped_params == model.dropped_params
+    assert back.feature_names_in == model.feature_names_in
+    assert json.dumps(back.attributes) == json.dumps(model.attributes)  # NaN != NaN
+    assert back.ensemble == model.ensemble
+    state, original = back.net.module_.state_dict(), model.net.module_.state_dict()
+    assert list(state) == list(original)
+    for name in state:
+        assert torch.equal(state[name], original[name]), name
+
+
+def test_the_kinds_say_what_each_file_holds():
+    search, fixed = KINDS
+    assert search.name == "EvolutionaryNASClassifier" and search.ensembles
+    assert set(search.params) == set(EvolutionaryNASClassifier().get_params())
+    assert search.attributes == {
+        "best_score_": "number",
+        "history_": "rows",
+        "evaluations_": "rows",
+        "stop_reason_": "str",
+        "n_evaluations_": "int",
+        "search_time_": "number",
+        "refit_time_": "number",
+    }
+    assert fixed.name == "GenomeClassifier" and not fixed.ensembles
+    assert set(fixed.params) == set(GenomeClassifier().get_params())
+    assert fixed.attributes == {"best_epoch_": "int", "validation_score_": "number"}
+
+
+def test_fitted_model_round_trips_a_search(mlp_search):
+    clf, X = mlp_search
+    model = clf.fitted_model()
+    assert model.estimator == "EvolutionaryNASClassifier"
+    assert model.genome == clf.best_genome_ and model.net is clf.best_estimator_
+    assert model.ensemble is None  # a plain network
+    assert "checkpoint_dir" in model.dropped_params and "checkpoint_dir" not in model.params
+    back = EvolutionaryNASClassifier.from_fitted_model(model)
+    np.testing.assert_array_equal(back.predict_proba(X), clf.predict_proba(X))
+    assert back.ensemble_genomes_ == [clf.best_genome_] and back.ensemble_weights_ == [1.0]
+    assert back.decimation_ == 1
+    assert back.describe() == clf.describe()
+    assert_same_model(back.fitted_model(), model)
+
+
+def test_fitted_model_round_trips_a_genome_classifier(blobs):
+    X, y = blobs
+    labels = np.array(["a", "bb", "ccc"])[y]
+    clf = GenomeClassifier(MLP, max_epochs=2, random_state=0).fit(X, labels)
+    model = clf.fitted_model()
+    assert model.params["genome"] == MLP.to_dict()
+    assert model.attributes == {
+        "best_epoch_": clf.best_epoch_,
+        "validation_score_": clf.validation_score_,
+    }
+    back = GenomeClassifier.from_fitted_model(model)
+    np.testing.assert_array_equal(back.predict_proba(X), clf.predict_proba(X))
+    assert back.n_params_ == clf.n_params_  # derived, not kept
+    assert back.describe() == clf.describe()
+
+
+def test_fitted_model_needs_a_fitted_estimator():
+    with pytest.raises(NotFittedError):
+        GenomeClassifier(MLP).fitted_model()
+
+
+def test_from_fitted_model_refuses_a_model_of_another_class(mlp_search):
+    clf, _ = mlp_search
+    model = clf.fitted_model()
+    with pytest.raises(ValueError, match="takes the model of a GenomeClassifier, got one of a"):
+        GenomeClassifier.from_fitted_model(model)
+    partial = dataclasses.replace(model, attributes={"best_score_": 0.5})
+    with pytest.raises(ValueError, match=r"lacks the fitted results \['evaluations_'"):
+        EvolutionaryNASClassifier.from_fitted_model(partial)
+
+
+@pytest.mark.parametrize("fitted", ["mlp_search", "eeg_search"])
+def test_write_model_then_read_model_gives_the_same_state(fitted, request, tmp_path):
+    clf, X = request.getfixturevalue(fitted)
+    model = clf.fitted_model()
+    back = read_model(write_model(model, tmp_path / "model.skevonas"), KINDS)
+    assert_same_model(back, model)
+    assert back.feature_names_in is None
+    assert back.params == document(tmp_path / "model.skevonas")["params"]
+
+
+def test_a_fitted_model_keeps_feature_names_and_dropped_params(blobs, tmp_path):
+    pd = pytest.importorskip("pandas")
+    X, y = blobs
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    clf = GenomeClassifier(
+        MLP, max_epochs=1, validation_fraction=None, random_state=np.random.RandomState(0)
+    ).fit(frame, y)
+    model = clf.fitted_model()
+    assert model.feature_names_in == tuple(frame.columns)
+    assert model.dropped_params == ("random_state",)
+    back = read_model(write_model(model, tmp_path / "model.skevonas"), KINDS)
+    assert_same_model(back, model)  # validation_score_ is NaN
+    loaded = GenomeClassifier.from_fitted_model(back)
+    assert loaded.feature_names_in_.tolist() == list(frame.columns)
+
+
+def test_read_model_reads_only_the_kinds_it_is_given(mlp_search, tmp_path):
+    clf, _ = mlp_search
+    path = write_model(clf.fitted_model(), tmp_path / "model.skevonas")
+    with pytest.raises(ModelFileError, match=r"'estimator' must be one of \['GenomeClassifier'\]"):
+        read_model(path, [GenomeClassifier.model_kind()])
+    assert read_model(path, KINDS).estimator == "EvolutionaryNASClassifier"
+
+
+def test_a_document_whose_estimator_is_not_a_name_is_refused(mlp_search, tmp_path):
+    clf, _ = mlp_search
+    path = save(clf, tmp_path / "model.skevonas")
+    raw = path.read_bytes()
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8 : 8 + n])
+    doc = json.loads(header["__metadata__"]["skevonas"])
+    doc["estimator"] = ["EvolutionaryNASClassifier"]  # unhashable: no TypeError
+    header["__metadata__"]["skevonas"] = json.dumps(doc)
+    text = json.dumps(header).encode()
+    path.write_bytes(len(text).to_bytes(8, "little") + text + raw[8 + n :])
+    with pytest.raises(ModelFileError, match="'estimator' must be one of"):
+        load(path)
+
+
+def test_save_and_load_live_in_front_of_the_store():
+    import skevonas
+    import skevonas.saving
+    import skevonas.store.model_document
+
+    assert skevonas.save is skevonas.saving.save and skevonas.load is skevonas.saving.load
+    assert skevonas.ModelFileError is skevonas.store.model_document.ModelFileError

@@ -13,6 +13,7 @@ tiny fitted search, the way the search does.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from pathlib import Path
 
@@ -23,6 +24,8 @@ import torch
 from skevonas import EvolutionaryNASClassifier, Genome, LayerGene, ModelFileError, load, save
 from skevonas.spaces.builders.layers import Decimate, channel_stats
 from skevonas.spaces.networks import build_module
+from skevonas.store.ensemble_entry import EnsembleEntry
+from skevonas.store.modelfile import read_model, write_model
 from skevonas.training.ensemble import EnsembleModule, ensemble_net
 
 pytestmark = pytest.mark.filterwarnings(
@@ -423,3 +426,44 @@ def test_a_searched_ensemble_round_trips(eeg, tmp_path):
     with torch.no_grad():
         proba = program(torch.as_tensor(X)).numpy()
     np.testing.assert_allclose(proba, clf.predict_proba(X), rtol=0, atol=1e-6)
+
+
+# --------------------------------------------------------------------------- the interface
+@pytest.mark.parametrize("name", ENSEMBLES)
+def test_an_ensemble_fitted_model_round_trips_through_the_store(name, models, saved, tmp_path):
+    clf, X = models[name]
+    model = clf.fitted_model()
+    assert model.ensemble == EnsembleEntry(
+        tuple(clf.ensemble_genomes_), tuple(clf.ensemble_weights_), clf.decimation_
+    )
+    kinds = [EvolutionaryNASClassifier.model_kind()]
+    for back in (
+        read_model(saved[name], kinds),
+        read_model(write_model(model, tmp_path / "m"), kinds),
+    ):
+        assert back.ensemble == model.ensemble
+        assert back.genome == model.genome and back.sample_shape == model.sample_shape
+        loaded = EvolutionaryNASClassifier.from_fitted_model(back)
+        assert np.array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+        assert loaded.ensemble_weights_ == clf.ensemble_weights_
+
+
+def test_write_model_refuses_an_ensemble_that_does_not_describe_the_network(models, tmp_path):
+    clf, _ = models["two-members-2d"]
+    model = clf.fitted_model()
+    with pytest.raises(ValueError, match=r"do not describe its network: 2 members"):
+        write_model(dataclasses.replace(model, ensemble=None), tmp_path / "model.skevonas")
+    plain, _ = models["plain"]
+    with pytest.raises(ValueError, match="one plain network, but .* has 2 members"):
+        write_model(
+            dataclasses.replace(plain.fitted_model(), ensemble=model.ensemble),
+            tmp_path / "model.skevonas",
+        )
+    assert not (tmp_path / "model.skevonas").exists()
+
+
+def test_a_kind_without_ensembles_refuses_an_ensemble_entry(saved):
+    kind = dataclasses.replace(EvolutionaryNASClassifier.model_kind(), ensembles=False)
+    with pytest.raises(ModelFileError, match="a EvolutionaryNASClassifier file has no 'ensemble'"):
+        read_model(saved["two-members-2d"], [kind])
+    assert read_model(saved["plain"], [kind]).ensemble is None

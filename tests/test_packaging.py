@@ -21,7 +21,11 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 def test_version_has_one_source():
     project = PYPROJECT["project"]
     assert "version" in project["dynamic"]
-    assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "skevonas.__version__"}
+    version = {"attr": "skevonas._version.__version__"}  # its own module, read without importing
+    assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == version
+    from skevonas import _version
+
+    assert skevonas.__version__ is _version.__version__
     try:
         installed = importlib.metadata.version("skevonas")
     except importlib.metadata.PackageNotFoundError:

@@ -3,7 +3,7 @@
 Run ``skevonas --help`` (or ``python -m skevonas --help``) for the commands
 and ``skevonas COMMAND --help`` for each one's options (they are defined in
 :mod:`skevonas.cli.parser`). Data files are read by :mod:`skevonas.cli.files`,
-models are saved and loaded by :mod:`skevonas.store.modelfile` (no pickle; a
+models are saved and loaded by :mod:`skevonas.saving` (no pickle; a
 pickled model of an earlier version is read only with ``--allow-pickle``).
 Exit status: 0 on success, 2 for bad options or input files (the message
 starts with ``skevonas: error:``), 1 when a search fails (every candidate

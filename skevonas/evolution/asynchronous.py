@@ -36,17 +36,20 @@ callbacks may stop the search at each row, and candidates in flight then
 finish and are recorded.
 
 **Reproducibility.** Every decision depends only on the random generator
-and on the order in which results arrived; the caller journals that order.
-Given the arrivals of an interrupted search (``replay``), this loop makes
-the same decisions again: tasks answered by the replay are not run, the
-ones that were in flight when the search died are run again, and with the
-same arrival order the result equals that of an uninterrupted run. Across
-``n_jobs`` (``capacity``) the arrival order differs, and so do the genomes
-bred; with one worker it is the order of submission.
+and on the order in which results arrived; the runner journals that order.
+Given the arrivals of an interrupted search, a
+:class:`~skevonas.evolution.runner.Replay` runner hands them back in that
+order, so this loop makes the same decisions again: tasks answered by the
+journal are not run, the ones that were in flight when the search died are
+run again, and with the same arrival order the result equals that of an
+uninterrupted run (``state.arrivals`` keeps the order for an in-memory warm
+start). Across ``n_jobs`` (``capacity``) the arrival order differs, and so
+do the genomes bred; with one worker it is the order of submission.
 
 This module knows nothing of scikit-learn or torch, like
-:mod:`skevonas.evolution.generational`; the search engine supplies the runner
-(:class:`skevonas.search.runner.CandidateRunner`), and tests a toy one.
+:mod:`skevonas.evolution.generational`; the search's pipeline
+(:class:`skevonas.search.pipeline.CandidatePipeline`) is the runner of a real
+search, and tests use toy ones.
 """
 
 from __future__ import annotations
@@ -57,87 +60,23 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from ..spaces.genome import Genome
 from ..spaces.space import SearchSpace
 from .callbacks import SearchCallback
-from .generational import (
-    EvaluationRecord,
-    SearchState,
-    first_generation,
-    rank_key,
-    record_generation,
-    selection_scores,
-)
-from .operators import check_breeding, offspring
+from .fidelity import Fidelity
+from .ga import GASettings
+from .generational import first_generation
+from .operators import offspring
+from .records import EvaluationRecord, SearchState, rank_key, record_generation, selection_scores
+from .runner import Arrival, Runner, Ticket
 
-__all__ = ["ReplayError", "Runner", "Ticket", "evolve_async"]
+__all__ = ["evolve_async"]
 
 logger = logging.getLogger(__name__)
-
-
-class ReplayError(ValueError):
-    """The arrivals to replay are not those of this search (another seed, other settings).
-
-    Examples
-    --------
-    >>> issubclass(ReplayError, ValueError)
-    True
-    """
-
-
-@dataclass(frozen=True)
-class Ticket:
-    """One task of an asynchronous search: train ``genome`` up to a budget.
-
-    Parameters
-    ----------
-    number : int
-        Its place in the order of submission (0, 1, 2...); the journal and
-        a replay know tasks by it.
-    genome : Genome
-        The candidate.
-    rung : int, default=0
-        The rung of successive halving it trains (0 without fidelity).
-    budget : int or None, default=None
-        Epochs in all at that rung, or None for the full budget.
-    parents : tuple of str, default=()
-        Short keys of the candidate's parents.
-
-    Examples
-    --------
-    >>> from skevonas import Genome, LayerGene
-    >>> Ticket(3, Genome("mlp", [LayerGene("dense", {"units": 8})]), rung=1, budget=9).budget
-    9
-    """
-
-    number: int
-    genome: Genome
-    rung: int = 0
-    budget: int | None = None
-    parents: tuple[str, ...] = ()
-
-
-class Runner(Protocol):
-    """What :func:`evolve_async` runs its tickets on.
-
-    ``capacity`` tickets may be in flight at once; ``submit(ticket,
-    snapshot)`` starts one (``snapshot``: the state to go on from, or None);
-    ``next_result()`` waits for one to finish and returns ``(ticket number,
-    result)``. A result is a mapping with a ``"score"``, a ``"status"``
-    (``"ok"``, ``"failed"`` or ``"skipped"``: the time ran out before it
-    started), a ``"stopped_by"`` and, after a rung below the last, a
-    ``"snapshot"``.
-    """
-
-    capacity: int
-
-    def submit(self, ticket: Ticket, snapshot: bytes | None) -> None: ...
-
-    def next_result(self) -> tuple[int, Mapping[str, Any]]: ...
 
 
 @dataclass
@@ -161,68 +100,52 @@ class _Candidate:
 def evolve_async(
     space: SearchSpace,
     runner: Runner,
+    ga: GASettings,
     *,
-    population_size: int,
-    n_generations: int,
     rng: np.random.Generator,
-    elite_size: int = 1,
-    selection: str = "tournament",
-    tournament_size: int = 3,
-    crossover: str = "both",
-    crossover_rate: float = 0.5,
-    mutation_rate: float = 0.8,
+    fidelity: Fidelity | None = None,
+    rung_window: int | str | None = None,
     callbacks: Iterable[SearchCallback] = (),
     initial_population: Sequence[Genome] = (),
-    budgets: Sequence[int] | None = None,
-    halving_factor: int = 3,
-    protected: Iterable[str] = (),
-    rung_window: int | str | None = None,
-    replay: Sequence[tuple[int, str, Mapping[str, Any]]] = (),
     checkpoint: Callable[[SearchState], None] | None = None,
     elapsed: float = 0.0,
 ) -> SearchState:
-    """Run the asynchronous search; return its final :class:`~.generational.SearchState`.
+    """Run the asynchronous search; return its final :class:`~.records.SearchState`.
 
     Parameters
     ----------
     space : SearchSpace
         Bound search space; every genome the loop creates lies in it.
     runner : Runner
-        Runs the tickets (``runner.capacity`` at once).
-    population_size, n_generations : int
-        The aging population's size, and how many generations' worth of new
-        candidates the search starts (see above).
+        Runs the tickets (``runner.capacity`` at once); a
+        :class:`~skevonas.evolution.runner.Replay` runner gives an
+        interrupted run's arrivals back first.
+    ga : GASettings
+        ``population_size`` (the aging population), ``n_generations`` (how
+        many generations' worth of new candidates the search starts, see
+        above), ``n_elites`` (the best candidates of the whole search that
+        stay in the breeding pool) and the breeding settings, as in
+        :func:`~skevonas.evolution.generational.evolve`.
     rng : numpy.random.Generator
         The only source of randomness of the loop (a resumed search passes
         a generator in the state it was at the start of the search).
-    elite_size : int, default=1
-        Best candidates of the whole search that stay in the breeding pool
-        (at least 1).
-    selection, tournament_size, crossover, crossover_rate, mutation_rate
-        As in :func:`~skevonas.evolution.generational.evolve`.
+    fidelity : Fidelity or None, default=None
+        The rungs of successive halving (``budgets``; a waiting candidate
+        goes on when it is among the best ``1 / factor`` of its rung's
+        window; it is judged again at every decision while it is in the
+        window, so more than one in ``factor`` may go on, see
+        ``docs/design.md``) and the ``protected`` genome keys, which go on
+        to the full budget whatever their scores; None for full fidelity.
+    rung_window : int, "all" or None, default=None
+        How many of a rung's latest (unprotected) results a promotion is
+        judged against: None for ``population_size``, an int for that many,
+        ``"all"`` for every result since the start (ASHA as published).
     callbacks : iterable of SearchCallback
         Hooks: each arrival (``on_evaluation_end``), each history row
         (``on_generation_end``, which may stop the search).
     initial_population : sequence of Genome
         Genomes started first (repaired into the space); the rest of the
         first ``population_size`` is sampled.
-    budgets : sequence of int or None, default=None
-        The epoch budgets of the rungs of successive halving
-        (:func:`~skevonas.evolution.fidelity.rung_budgets`), or None for full fidelity.
-    halving_factor : int, default=3
-        A waiting candidate goes on when it is among the best ``1 /
-        halving_factor`` of its rung's window. It is judged again at every
-        decision while it is in the window, so more than one in
-        ``halving_factor`` may go on (see ``docs/design.md``).
-    protected : iterable of str, default=()
-        Genome keys that go on to the full budget whatever their scores.
-    rung_window : int, "all" or None, default=None
-        How many of a rung's latest (unprotected) results a promotion is
-        judged against: None for ``population_size``, an int for that many,
-        ``"all"`` for every result since the start (ASHA as published).
-    replay : sequence of (int, str, mapping), default=()
-        The arrivals of an interrupted run of this search, in order: ticket
-        number, genome key, result. Their tickets are not run again.
     checkpoint : callable or None, default=None
         ``checkpoint(state)`` after every history row.
     elapsed : float, default=0.0
@@ -238,8 +161,9 @@ def evolve_async(
     Raises
     ------
     ReplayError
-        If ``replay`` does not match the tickets this search makes (another
-        seed, other settings).
+        From a :class:`~skevonas.evolution.runner.Replay` runner whose
+        arrivals do not match the tickets this search makes (another seed,
+        other settings).
 
     Examples
     --------
@@ -257,42 +181,24 @@ def evolve_async(
     ...     def next_result(self):
     ...         ticket = self.queue.pop(0)
     ...         return ticket.number, {"score": ticket.genome.layers[0]["units"] / 2048}
-    >>> state = evolve_async(mlp_space().bind((4,)), InOrder(), population_size=4,
-    ...                      n_generations=3, rng=np.random.default_rng(0))
+    >>> state = evolve_async(mlp_space().bind((4,)), InOrder(),
+    ...                      GASettings(population_size=4, n_generations=3),
+    ...                      rng=np.random.default_rng(0))
     >>> len(state.records), [h["n_evaluated"] for h in state.history], state.stop_reason
-    (10, [4, 3, 3], 'completed 3 generations')
+    (8, [4, 2, 2], 'completed 3 generations')
     """
-    check_breeding(selection, crossover)
+    size = ga.population_size
     if rung_window is None:
-        window: int | None = population_size
+        window: int | None = size
     elif rung_window == "all":
         window = None
     elif isinstance(rung_window, int) and not isinstance(rung_window, bool) and rung_window >= 1:
         window = rung_window
     else:
         raise ValueError(f"rung_window must be a positive int, 'all' or None, got {rung_window!r}")
-    loop = _AsyncLoop(
-        space,
-        runner,
-        population_size,
-        n_generations,
-        rng,
-        max(1, min(elite_size, population_size)),
-        dict(
-            selection=selection,
-            tournament_size=tournament_size,
-            crossover=crossover,
-            crossover_rate=crossover_rate,
-            mutation_rate=mutation_rate,
-        ),
-        list(budgets) if budgets else [],
-        halving_factor,
-        frozenset(protected),
-        list(callbacks),
-        window,
-    )
+    loop = _AsyncLoop(space, runner, ga, rng, fidelity or Fidelity(), list(callbacks), window)
     loop.state.start_time -= elapsed
-    return loop.run(initial_population, replay, checkpoint)
+    return loop.run(initial_population, checkpoint)
 
 
 class _AsyncLoop:
@@ -302,33 +208,28 @@ class _AsyncLoop:
         self,
         space: SearchSpace,
         runner: Runner,
-        population_size: int,
-        n_generations: int,
+        ga: GASettings,
         rng: np.random.Generator,
-        elite_size: int,
-        breeding: dict[str, Any],
-        budgets: list[int],
-        factor: int,
-        protected: frozenset[str],
+        fidelity: Fidelity,
         callbacks: list[SearchCallback],
         window: int | None,
     ) -> None:
         self.space, self.runner, self.rng = space, runner, rng
-        self.size, self.elite_size, self.breeding = population_size, elite_size, breeding
-        self.budgets, self.factor, self.protected = budgets, factor, protected
+        self.size, self.elite_size, self.breeding = ga.population_size, ga.n_elites, ga.breeding
+        budgets = list(fidelity.budgets or ())
+        self.budgets, self.factor, self.protected = budgets, fidelity.factor, fidelity.protected
         self.callbacks = callbacks
         # as many new candidates as a generational search trains at most
-        self.limit = population_size + (n_generations - 1) * (population_size - elite_size)
-        self.n_generations = n_generations
-        self.state = SearchState(space.name, population_size, n_generations, rng=rng)
+        self.limit = ga.n_candidates
+        self.n_generations = ga.n_generations
+        self.state = SearchState(space.name, ga.population_size, ga.n_generations, rng=rng)
         self.stopped = False  # by a callback: no new task at all
         self.candidates: dict[str, _Candidate] = {}
         self.initial: deque[Genome] = deque()
         self.started = 0  # new candidates started
         self.in_flight: dict[int, Ticket] = {}
-        self.held: set[int] = set()  # in flight, answered by the replay
         self.tickets = 0
-        self.aging: deque[int] = deque(maxlen=population_size)  # record indices
+        self.aging: deque[int] = deque(maxlen=ga.population_size)  # record indices
         # per rung: the last `window` unprotected results (-score, index, key),
         # and the candidates waiting there (insertion-ordered)
         self.rung_window: list[deque[tuple[float, int, str]]] = [
@@ -343,48 +244,29 @@ class _AsyncLoop:
     def run(
         self,
         initial_population: Sequence[Genome],
-        replay: Sequence[tuple[int, str, Mapping[str, Any]]],
         checkpoint: Callable[[SearchState], None] | None,
     ) -> SearchState:
         state = self.state
         # the generational loop's first generation, each genome once
         first = first_generation(self.space, self.size, self.rng, initial_population)
         self.initial.extend({genome.key(): genome for genome, _ in first}.values())
-        pending = deque(replay)
-        replayed = {int(number) for number, _, _ in replay}
         if checkpoint is not None:
             checkpoint(state)  # so that a crash before the first row loses nothing
         for cb in self.callbacks:
             cb.on_search_begin(state)
         state.generation = 0  # the row being counted, as a generation is
         try:
-            self._fill(replayed)
+            self._fill()
             while self.in_flight:
-                if pending:
-                    number, key, result = pending.popleft()
-                    ticket = self.in_flight.get(int(number))
-                    if ticket is None or int(number) not in self.held:
-                        raise ReplayError(
-                            f"the journal does not match this search: task {number} "
-                            "was not in flight when it arrived"
-                        )
-                    if ticket.genome.key() != key:
-                        raise ReplayError(
-                            f"the journal does not match this search: task {number} trained "
-                            "another genome than this search would"
-                        )
-                    self.held.discard(int(number))
-                else:
-                    number, result = self.runner.next_result()
-                    ticket = self.in_flight[int(number)]
-                del self.in_flight[int(number)]
+                number, result = self.runner.next_result()
+                ticket = self.in_flight.pop(int(number))
                 state.arrivals.append(
-                    (ticket.number, ticket.genome.key(), _without_snapshot(result))
+                    Arrival(ticket.genome.key(), ticket.budget, _without_snapshot(result))
                 )
                 self._arrive(ticket, result)
                 if self._row_due() and self._end_row(checkpoint):
                     self.stopped = True
-                self._fill(replayed)
+                self._fill()
             if not state.history or self.row.new or self.row.skipped:
                 self._end_row(checkpoint, last=True)
             if state.stop_reason is None:
@@ -400,7 +282,7 @@ class _AsyncLoop:
                 cb.on_search_end(state)
         return state
 
-    def _fill(self, replayed: set[int]) -> None:
+    def _fill(self) -> None:
         """Give every free worker a task, if there is one to give."""
         while len(self.in_flight) < max(1, self.runner.capacity):
             made = self._next_ticket()
@@ -408,10 +290,7 @@ class _AsyncLoop:
                 return
             ticket, snapshot = made
             self.in_flight[ticket.number] = ticket
-            if ticket.number in replayed:
-                self.held.add(ticket.number)
-            else:
-                self.runner.submit(ticket, snapshot)
+            self.runner.submit(ticket, snapshot)
 
     # ------------------------------------------------------------------ decisions
     def _next_ticket(self) -> tuple[Ticket, bytes | None] | None:
@@ -437,7 +316,7 @@ class _AsyncLoop:
 
     def _ticket(self, genome: Genome, rung: int, parents: tuple[str, ...]) -> Ticket:
         budget = self.budgets[rung] if self.budgets else None
-        ticket = Ticket(self.tickets, genome, rung, budget, parents)
+        ticket = Ticket(self.tickets, genome, rung, budget, parents, self.state.generation)
         self.tickets += 1
         return ticket
 

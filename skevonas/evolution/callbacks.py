@@ -3,7 +3,7 @@
 A callback subclasses :class:`SearchCallback` and overrides any of
 ``on_search_begin``, ``on_evaluation_end``, ``on_generation_end`` and
 ``on_search_end``. Each hook receives the live
-:class:`~skevonas.evolution.generational.SearchState`. Returning ``True`` from
+:class:`~skevonas.evolution.records.SearchState`. Returning ``True`` from
 ``on_generation_end``, or setting ``state.stop_reason``, ends the search
 after that generation.
 
@@ -16,21 +16,19 @@ generation).
 from __future__ import annotations
 
 import logging
-import math
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..spaces.genome import Genome
-    from .generational import SearchState
+    from .records import SearchState
 
 __all__ = [
     "EarlyStopping",
     "ProgressBar",
     "ProgressPrinter",
-    "RefitReserve",
     "SearchCallback",
     "TargetScore",
     "TimeBudget",
@@ -44,7 +42,7 @@ class SearchCallback:
 
     Subclasses override any of the four hooks. The evolution loop
     (:func:`skevonas.evolution.generational.evolve`, which the estimators run) calls them
-    with the live :class:`~skevonas.evolution.generational.SearchState`.
+    with the live :class:`~skevonas.evolution.records.SearchState`.
 
     Examples
     --------
@@ -52,14 +50,15 @@ class SearchCallback:
 
     >>> import numpy as np
     >>> from skevonas import mlp_space
-    >>> from skevonas.evolution.generational import evolve
+    >>> from skevonas.evolution import GASettings, SerialRunner, evolve
     >>> space = mlp_space().bind((4,))
-    >>> def evaluate(genomes, generation):  # a toy fitness: wider networks are fitter
-    ...     return [{"score": sum(x["units"] for x in g.layers) / 2048} for g in genomes]
+    >>> def evaluate(ticket, snapshot):  # a toy fitness: wider networks are fitter
+    ...     return {"score": sum(x["units"] for x in ticket.genome.layers) / 2048}
     >>> class StopAtTarget(SearchCallback):
     ...     def on_generation_end(self, state):
     ...         return state.best is not None and state.best.score >= 0.5
-    >>> state = evolve(space, evaluate, population_size=6, n_generations=50,
+    >>> ga = GASettings(population_size=6, n_generations=50)
+    >>> state = evolve(space, SerialRunner(evaluate), ga,
     ...                rng=np.random.default_rng(0), callbacks=[StopAtTarget()])
     >>> state.best.score >= 0.5, state.stop_reason
     (True, 'stopped by StopAtTarget')
@@ -74,14 +73,15 @@ class SearchCallback:
         --------
         >>> import numpy as np
         >>> from skevonas import mlp_space
-        >>> from skevonas.evolution.generational import evolve
+        >>> from skevonas.evolution import GASettings, SerialRunner, evolve
         >>> space = mlp_space().bind((4,))
-        >>> def evaluate(genomes, generation):  # a toy fitness: wider networks are fitter
-        ...     return [{"score": sum(x["units"] for x in g.layers) / 2048} for g in genomes]
+        >>> def evaluate(ticket, snapshot):  # a toy fitness: wider networks are fitter
+        ...     return {"score": sum(x["units"] for x in ticket.genome.layers) / 2048}
         >>> class Announce(SearchCallback):
         ...     def on_search_begin(self, state):
         ...         print(f"searching {state.space_name!r} for {state.n_generations} generations")
-        >>> state = evolve(space, evaluate, population_size=4, n_generations=2,
+        >>> ga = GASettings(population_size=4, n_generations=2)
+        >>> state = evolve(space, SerialRunner(evaluate), ga,
         ...                rng=np.random.default_rng(0), callbacks=[Announce()])
         searching 'mlp' for 2 generations
         """
@@ -99,17 +99,18 @@ class SearchCallback:
         --------
         >>> import numpy as np
         >>> from skevonas import mlp_space
-        >>> from skevonas.evolution.generational import evolve
+        >>> from skevonas.evolution import GASettings, SerialRunner, evolve
         >>> space = mlp_space().bind((4,))
-        >>> def evaluate(genomes, generation):  # a toy fitness: wider networks are fitter
-        ...     return [{"score": sum(x["units"] for x in g.layers) / 2048} for g in genomes]
+        >>> def evaluate(ticket, snapshot):  # a toy fitness: wider networks are fitter
+        ...     return {"score": sum(x["units"] for x in ticket.genome.layers) / 2048}
         >>> class Count(SearchCallback):
         ...     def on_search_begin(self, state):
         ...         self.n_results_ = 0
         ...     def on_evaluation_end(self, state, genome, result):
         ...         self.n_results_ += 1
         >>> counter = Count()
-        >>> state = evolve(space, evaluate, population_size=4, n_generations=3,
+        >>> ga = GASettings(population_size=4, n_generations=3)
+        >>> state = evolve(space, SerialRunner(evaluate), ga,
         ...                rng=np.random.default_rng(0), callbacks=[counter])
         >>> counter.n_results_ == len(state.records)
         True
@@ -125,14 +126,15 @@ class SearchCallback:
         --------
         >>> import numpy as np
         >>> from skevonas import mlp_space
-        >>> from skevonas.evolution.generational import evolve
+        >>> from skevonas.evolution import GASettings, SerialRunner, evolve
         >>> space = mlp_space().bind((4,))
-        >>> def evaluate(genomes, generation):  # a toy fitness: wider networks are fitter
-        ...     return [{"score": sum(x["units"] for x in g.layers) / 2048} for g in genomes]
+        >>> def evaluate(ticket, snapshot):  # a toy fitness: wider networks are fitter
+        ...     return {"score": sum(x["units"] for x in ticket.genome.layers) / 2048}
         >>> class TwoGenerations(SearchCallback):
         ...     def on_generation_end(self, state):
         ...         return state.generation >= 1
-        >>> state = evolve(space, evaluate, population_size=4, n_generations=10,
+        >>> ga = GASettings(population_size=4, n_generations=10)
+        >>> state = evolve(space, SerialRunner(evaluate), ga,
         ...                rng=np.random.default_rng(0), callbacks=[TwoGenerations()])
         >>> len(state.history), state.stop_reason
         (2, 'stopped by TwoGenerations')
@@ -146,14 +148,15 @@ class SearchCallback:
         --------
         >>> import numpy as np
         >>> from skevonas import mlp_space
-        >>> from skevonas.evolution.generational import evolve
+        >>> from skevonas.evolution import GASettings, SerialRunner, evolve
         >>> space = mlp_space().bind((4,))
-        >>> def evaluate(genomes, generation):  # a toy fitness: wider networks are fitter
-        ...     return [{"score": sum(x["units"] for x in g.layers) / 2048} for g in genomes]
+        >>> def evaluate(ticket, snapshot):  # a toy fitness: wider networks are fitter
+        ...     return {"score": sum(x["units"] for x in ticket.genome.layers) / 2048}
         >>> class Report(SearchCallback):
         ...     def on_search_end(self, state):
         ...         print(f"search ended: {state.stop_reason}")
-        >>> state = evolve(space, evaluate, population_size=4, n_generations=2,
+        >>> ga = GASettings(population_size=4, n_generations=2)
+        >>> state = evolve(space, SerialRunner(evaluate), ga,
         ...                rng=np.random.default_rng(0), callbacks=[Report()])
         search ended: completed 2 generations
         """
@@ -175,12 +178,13 @@ class ProgressPrinter(SearchCallback):
     >>> import io
     >>> import numpy as np
     >>> from skevonas import mlp_space
-    >>> from skevonas.evolution.generational import evolve
+    >>> from skevonas.evolution import GASettings, SerialRunner, evolve
     >>> space = mlp_space().bind((4,))
-    >>> def evaluate(genomes, generation):  # a toy fitness: wider networks are fitter
-    ...     return [{"score": sum(x["units"] for x in g.layers) / 2048} for g in genomes]
+    >>> def evaluate(ticket, snapshot):  # a toy fitness: wider networks are fitter
+    ...     return {"score": sum(x["units"] for x in ticket.genome.layers) / 2048}
     >>> stream = io.StringIO()
-    >>> state = evolve(space, evaluate, population_size=4, n_generations=2,
+    >>> ga = GASettings(population_size=4, n_generations=2)
+    >>> state = evolve(space, SerialRunner(evaluate), ga,
     ...                rng=np.random.default_rng(0), callbacks=[ProgressPrinter(stream)])
     >>> lines = stream.getvalue().splitlines()
     >>> lines[0], lines[-2]
@@ -239,11 +243,12 @@ class TimeBudget(SearchCallback):
     --------
     >>> import numpy as np
     >>> from skevonas import mlp_space
-    >>> from skevonas.evolution.generational import evolve
+    >>> from skevonas.evolution import GASettings, SerialRunner, evolve
     >>> space = mlp_space().bind((4,))
-    >>> def evaluate(genomes, generation):  # a toy fitness: wider networks are fitter
-    ...     return [{"score": sum(x["units"] for x in g.layers) / 2048} for g in genomes]
-    >>> state = evolve(space, evaluate, population_size=4, n_generations=10,
+    >>> def evaluate(ticket, snapshot):  # a toy fitness: wider networks are fitter
+    ...     return {"score": sum(x["units"] for x in ticket.genome.layers) / 2048}
+    >>> ga = GASettings(population_size=4, n_generations=10)
+    >>> state = evolve(space, SerialRunner(evaluate), ga,
     ...                rng=np.random.default_rng(0), callbacks=[TimeBudget(0)])
     >>> len(state.history), state.stop_reason
     (1, 'max_time of 0 s reached')
@@ -266,145 +271,6 @@ class TimeBudget(SearchCallback):
         return None
 
 
-class RefitReserve(SearchCallback):
-    """Keep time for what follows the search, so that ``fit`` ends on time.
-
-    The estimator's ``max_time`` bounds the whole ``fit``: the search, then
-    the finalists' cross-validation and the refit of the final model's
-    members on all the data. Whenever a candidate finishes its full budget,
-    this callback estimates how long that final stage will take for the
-    search's current ``finalists`` best genomes, and calls
-    ``move(end - estimate)``, which moves the search's deadline (the
-    workers' and the :class:`TimeBudget`'s).
-
-    One refit of a genome is estimated from its own training: its time per
-    epoch, times the epochs the refit trains, times ``scale`` (all the data
-    over the internal training part). With two finalists or more and
-    ``folds``, each finalist trains ``folds`` folds of ``(folds - 1) /
-    folds`` of that; then the ``members`` costliest finalists are refitted.
-    Without ``folds`` the best score wins alone: its refit is all there is.
-    Each of the two stages runs on ``workers`` in parallel, as long as its
-    longest-first schedule takes; their sum, times ``margin``, is kept.
-
-    Parameters
-    ----------
-    end : float
-        The :func:`time.time` at which ``fit`` must be done.
-    scale : float
-        Samples of the refit over samples of a candidate's training.
-    move : callable
-        ``move(deadline)`` sets the search's new deadline.
-    margin : float, default=1.5
-        The estimate is multiplied by this, for the candidates still in
-        flight when the search's time is up (they stop only at their next
-        epoch end) and the noise of a shared machine.
-    full_budget : bool, default=False
-        The refit trains as many epochs as the candidate did (a fixed epoch
-        budget), not the epoch at which it peaked (early stopping).
-    finalists : int, default=1
-        How many of the best distinct genomes go on to the final stage.
-    folds : int or None, default=None
-        Folds of the finalists' cross-validation (None: none).
-    members : int, default=1
-        At most this many finalists are refitted (the ensemble's size).
-    workers : int, default=1
-        Trainings that run at once.
-
-    Examples
-    --------
-    >>> from skevonas import Genome, LayerGene
-    >>> from skevonas.evolution.generational import SearchState
-    >>> moved = []
-    >>> reserve = RefitReserve(end=1000.0, scale=1.25, move=moved.append, margin=1.0)
-    >>> state = SearchState("mlp", population_size=2, n_generations=1)
-    >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
-    >>> result = {"score": 0.9, "status": "ok", "fit_time": 8.0, "epochs": 10, "best_epoch": 5}
-    >>> reserve.on_evaluation_end(state, g, result)
-    >>> moved  # 0.8 s per epoch, 5 epochs, 1.25 times the data: 5 s kept
-    [995.0]
-
-    Two finalists, 3-fold cross-validation, both refitted, on two workers:
-    the folds take 3 rounds of 10 x 2/3 s, then one round of refits (10 s):
-
-    >>> moved = []
-    >>> reserve = RefitReserve(1000.0, 1.0, moved.append, margin=1.0, full_budget=True,
-    ...                        finalists=2, folds=3, members=2, workers=2)
-    >>> h = Genome("mlp", [LayerGene("dense", {"units": 16})])
-    >>> for genome in (g, h):
-    ...     reserve.on_evaluation_end(state, genome, {**result, "fit_time": 10.0})
-    >>> moved  # one finalist: its refit only; then folds and refits of two
-    [990.0, 970.0]
-    """
-
-    def __init__(
-        self,
-        end: float,
-        scale: float,
-        move: Callable[[float], None],
-        margin: float = 1.5,
-        full_budget: bool = False,
-        finalists: int = 1,
-        folds: int | None = None,
-        members: int = 1,
-        workers: int = 1,
-    ) -> None:
-        self.end = end
-        self.scale = scale
-        self.move = move
-        self.margin = margin
-        self.full_budget = full_budget
-        self.finalists = finalists
-        self.folds = folds
-        self.members = members
-        self.workers = workers
-        self._best: dict[str, tuple[float, float]] = {}  # genome key: (score, refit seconds)
-
-    def on_search_begin(self, state: SearchState) -> None:
-        self._best = {}
-        for record in state.records:  # a resumed search has finalists already
-            if record.ok:
-                self._consider(record.score, record.info, record.genome)
-
-    def on_evaluation_end(self, state: SearchState, genome: Genome, result: Mapping) -> None:
-        # The result itself: records of a generation are made once it is over.
-        if result.get("status", "ok") == "ok":
-            self._consider(float(result.get("score", math.nan)), result, genome)
-
-    def _consider(self, score: float, info: Mapping, genome: Genome) -> None:
-        key = genome.key()
-        if not math.isfinite(score) or key in self._best:
-            return
-        epochs = max(1, int(info.get("epochs") or 1))
-        per_epoch = float(info.get("fit_time") or 0.0) / epochs
-        refit_epochs = epochs if self.full_budget else int(info.get("best_epoch") or epochs)
-        top = dict(
-            sorted(
-                {**self._best, key: (score, per_epoch * refit_epochs * self.scale)}.items(),
-                key=lambda item: -item[1][0],
-            )[: max(1, self.finalists)]
-        )
-        if key not in top:
-            return
-        self._best = top
-        costs = [cost for _, cost in self._best.values()]
-        folds = []
-        refits = costs[:1]  # without cross-validation the best score wins alone
-        if self.folds and len(costs) > 1:
-            folds = [c * (self.folds - 1) / self.folds for c in costs for _ in range(self.folds)]
-            refits = sorted(costs, reverse=True)[: max(1, self.members)]
-        reserve = (_makespan(folds, self.workers) + _makespan(refits, self.workers)) * self.margin
-        logger.debug("keeping %.1f s for the final stage of %d finalist(s)", reserve, len(costs))
-        self.move(self.end - reserve)
-
-
-def _makespan(durations: list[float], workers: int) -> float:
-    """How long ``durations`` take on ``workers``, longest first to the least busy."""
-    loads = [0.0] * max(1, workers)
-    for duration in sorted(durations, reverse=True):
-        loads[loads.index(min(loads))] += duration
-    return max(loads)
-
-
 class EarlyStopping(SearchCallback):
     """Stop when the best score has not improved for ``patience`` generations.
 
@@ -423,10 +289,11 @@ class EarlyStopping(SearchCallback):
 
     >>> import numpy as np
     >>> from skevonas import mlp_space
-    >>> from skevonas.evolution.generational import evolve
-    >>> def evaluate(genomes, generation):
-    ...     return [{"score": 0.5} for _ in genomes]
-    >>> state = evolve(mlp_space().bind((4,)), evaluate, population_size=4, n_generations=20,
+    >>> from skevonas.evolution import GASettings, SerialRunner, evolve
+    >>> def evaluate(ticket, snapshot):
+    ...     return {"score": 0.5}
+    >>> ga = GASettings(population_size=4, n_generations=20)
+    >>> state = evolve(mlp_space().bind((4,)), SerialRunner(evaluate), ga,
     ...                rng=np.random.default_rng(0), callbacks=[EarlyStopping(patience=3)])
     >>> len(state.history), state.stop_reason
     (4, 'no improvement of the best score for 3 generations')
@@ -463,11 +330,12 @@ class TargetScore(SearchCallback):
     --------
     >>> import numpy as np
     >>> from skevonas import mlp_space
-    >>> from skevonas.evolution.generational import evolve
+    >>> from skevonas.evolution import GASettings, SerialRunner, evolve
     >>> space = mlp_space().bind((4,))
-    >>> def evaluate(genomes, generation):  # a toy fitness: wider networks are fitter
-    ...     return [{"score": sum(x["units"] for x in g.layers) / 2048} for g in genomes]
-    >>> state = evolve(space, evaluate, population_size=6, n_generations=50,
+    >>> def evaluate(ticket, snapshot):  # a toy fitness: wider networks are fitter
+    ...     return {"score": sum(x["units"] for x in ticket.genome.layers) / 2048}
+    >>> ga = GASettings(population_size=6, n_generations=50)
+    >>> state = evolve(space, SerialRunner(evaluate), ga,
     ...                rng=np.random.default_rng(0), callbacks=[TargetScore(0.5)])
     >>> state.best.score >= 0.5, state.stop_reason
     (True, 'target score 0.5 reached')
@@ -506,12 +374,13 @@ class ProgressBar(SearchCallback):
     >>> import io
     >>> import numpy as np
     >>> from skevonas import mlp_space
-    >>> from skevonas.evolution.generational import evolve
+    >>> from skevonas.evolution import GASettings, SerialRunner, evolve
     >>> space = mlp_space().bind((4,))
-    >>> def evaluate(genomes, generation):  # a toy fitness: wider networks are fitter
-    ...     return [{"score": sum(x["units"] for x in g.layers) / 2048} for g in genomes]
+    >>> def evaluate(ticket, snapshot):  # a toy fitness: wider networks are fitter
+    ...     return {"score": sum(x["units"] for x in ticket.genome.layers) / 2048}
     >>> out = io.StringIO()
-    >>> state = evolve(space, evaluate, population_size=4, n_generations=2,
+    >>> ga = GASettings(population_size=4, n_generations=2)
+    >>> state = evolve(space, SerialRunner(evaluate), ga,
     ...                rng=np.random.default_rng(0), callbacks=[ProgressBar(file=out)])
     >>> "search done: 100%" in out.getvalue()
     True

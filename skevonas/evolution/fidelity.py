@@ -26,29 +26,93 @@ always among its full-budget candidates.
 
 A search resumed after a crash in the middle of such a generation replays
 the generation's schedule: the rung results journaled before the crash come
-back without training (:class:`~skevonas.search.pipeline.SearchEngine`), so the same
-candidates go on; one that goes on from a journaled result has no snapshot
-and trains from scratch up to its next budget, which on the CPU gives the
-same result as going on would have.
+back without training (:class:`~skevonas.evolution.runner.Replay`), so the
+same candidates go on; one that goes on from a journaled result has no
+snapshot and trains from scratch up to its next budget, which on the CPU
+gives the same result as going on would have.
 
-This module holds the schedule only, and knows nothing of torch; the
-search engine supplies the function that trains one rung.
+This module holds the schedule (:class:`Fidelity`, :func:`rung_budgets`,
+:func:`successive_halving`) and knows nothing of torch: the generational
+loop runs each rung on its runner, and the asynchronous loop promotes by
+its own rule (:mod:`skevonas.evolution.asynchronous`) over the same budgets.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-__all__ = ["rung_budgets", "successive_halving"]
+__all__ = ["Fidelity", "RungTask", "rung_budgets", "successive_halving"]
 
-# run(tasks) trains a list of (index, epochs, snapshot) tasks and yields
-# (index, result) as each finishes; a result may hold a "snapshot" (bytes)
-# to go on from, which is only asked for when the candidate may go on.
-RunRung = Callable[
-    [Sequence[tuple[int, int, bytes | None]], bool], Iterable[tuple[int, dict[str, Any]]]
-]
+
+class RungTask(NamedTuple):
+    """One candidate's training at one rung: which, up to how many epochs, from where.
+
+    Examples
+    --------
+    >>> RungTask(position=2, epochs=9, snapshot=None).epochs
+    9
+    """
+
+    position: int  # the candidate's position among those the schedule trains
+    epochs: int | None  # epochs in all at this rung (None: the full budget, no rungs)
+    snapshot: bytes | None  # the training state of the rung before, or None (from scratch)
+
+
+# run(tasks, keep_snapshot) trains the RungTasks and yields (index, result) as
+# each finishes; a result may hold a "snapshot" (bytes) to go on from, which
+# is only asked for when the candidate may go on.
+RunRung = Callable[[Sequence[RungTask], bool], Iterable[tuple[int, Mapping[str, Any]]]]
+
+
+@dataclass(frozen=True)
+class Fidelity:
+    """How a search spends epochs: every candidate at full budget, or by successive halving.
+
+    Parameters
+    ----------
+    budgets : tuple of int or None, default=None
+        The epoch budgets of the rungs (:func:`rung_budgets`), or None: every
+        candidate trains its full budget in one go.
+    factor : int, default=3
+        One in ``factor`` candidates goes on to the next rung.
+    protected : frozenset of str, default=frozenset()
+        Keys of genomes (:meth:`~skevonas.Genome.key`) that go on to the full
+        budget whatever their early scores: the genomes a search starts from.
+
+    Examples
+    --------
+    >>> Fidelity.halving(max_epochs=30, min_epochs=3, factor=3).budgets
+    (3, 10, 30)
+    >>> Fidelity.halving(max_epochs=30, min_epochs=None).budgets is None
+    True
+    """
+
+    budgets: tuple[int, ...] | None = None
+    factor: int = 3
+    protected: frozenset[str] = frozenset()
+
+    @classmethod
+    def halving(
+        cls,
+        max_epochs: int,
+        min_epochs: int | None,
+        factor: int = 3,
+        protected: Collection[str] = (),
+    ) -> Fidelity:
+        """Successive halving from about ``min_epochs`` to ``max_epochs`` (None: full budget).
+
+        Examples
+        --------
+        >>> Fidelity.halving(27, 1, factor=3, protected=["key"])
+        Fidelity(budgets=(1, 3, 9, 27), factor=3, protected=frozenset({'key'}))
+        """
+        budgets = None
+        if min_epochs is not None:
+            budgets = tuple(rung_budgets(max_epochs, min_epochs, factor))
+        return cls(budgets, factor, frozenset(protected))
 
 
 def rung_budgets(max_epochs: int, min_epochs: int, factor: int) -> list[int]:
@@ -117,8 +181,8 @@ def successive_halving(
     factor : int
         One in ``factor`` candidates goes on to the next rung.
     run : callable
-        ``run(tasks, keep_snapshot)`` trains ``(index, epochs, snapshot)``
-        tasks and yields ``(index, result)``. A result is a mapping with a
+        ``run(tasks, keep_snapshot)`` trains the :class:`RungTask` list
+        ``tasks`` and yields ``(index, result)``. A result is a mapping with a
         ``"score"``, a ``"status"`` (``"ok"``, ``"failed"`` or
         ``"skipped"``), a ``"stopped_by"`` and, when it stopped at its
         budget and ``keep_snapshot`` was true, a ``"snapshot"``. A
@@ -170,7 +234,7 @@ def successive_halving(
     for rung, budget in enumerate(budgets):
         last = rung == len(budgets) - 1
         previous = {i: waiting.pop(i) for i in active if i in waiting}
-        tasks = [(i, budget, previous[i][1] if i in previous else None) for i in active]
+        tasks = [RungTask(i, budget, previous[i][1] if i in previous else None) for i in active]
         scored: dict[int, dict[str, Any]] = {}  # finished this rung with a score
         for i, result in run(tasks, not last):
             result = {**result, "rung": rung, "budget": budget}

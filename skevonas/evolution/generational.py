@@ -1,16 +1,21 @@
-"""The evolution loop: a generational genetic algorithm with elitism and a cache.
+"""The generational loop: a genetic algorithm with elitism and a cache, a generation at a time.
 
 This module knows nothing of scikit-learn or torch. It takes a bound
-:class:`~skevonas.spaces.space.SearchSpace` and an ``evaluate`` function that scores
-a batch of genomes, so it can be tested with a toy fitness in milliseconds.
+:class:`~skevonas.spaces.space.SearchSpace` and a
+:class:`~skevonas.evolution.runner.Runner` that trains tickets (the search's
+pipeline, or a toy fitness in a :class:`~skevonas.evolution.runner.SerialRunner`,
+tested in milliseconds).
 
 One generation:
 
-1. Evaluate the genomes of the population that were never evaluated before
+1. Train the genomes of the population that were never trained before
    (the cache is keyed by :meth:`~skevonas.Genome.key`: no genome is
-   trained twice in a search).
+   trained twice in a search): every ticket is submitted, then the loop
+   waits for all of them (:func:`~skevonas.evolution.runner.run_batch`, the
+   barrier); with successive halving (:class:`~skevonas.evolution.fidelity.Fidelity`)
+   one rung at a time (:func:`~skevonas.evolution.fidelity.successive_halving`).
 2. Record statistics, call the callbacks, stop if asked.
-3. Keep the ``elite_size`` best genomes unchanged (so the best genome found
+3. Keep the ``n_elites`` best genomes unchanged (so the best genome found
    so far always survives), and fill the rest with offspring: parents chosen
    by selection, crossed over with probability ``crossover_rate``, mutated
    with probability ``mutation_rate``, and mutated again while they
@@ -19,11 +24,11 @@ One generation:
 
 from __future__ import annotations
 
-import logging
+import functools
+import itertools
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,346 +36,50 @@ import numpy as np
 from ..spaces.genome import Genome
 from ..spaces.space import SearchSpace
 from .callbacks import SearchCallback
-from .operators import check_breeding, offspring
+from .fidelity import Fidelity, RungTask, successive_halving
+from .ga import GASettings
+from .operators import offspring
+from .records import EvaluationRecord, SearchState, rank_key, record_generation, selection_scores
+from .runner import Runner, Ticket, run_batch
 
-__all__ = [
-    "EvaluationRecord",
-    "SearchState",
-    "evolve",
-    "first_generation",
-    "rank_key",
-    "record_generation",
-    "seed_genomes",
-    "selection_scores",
-]
+__all__ = ["evolve", "first_generation", "seed_genomes", "train_generation"]
 
-logger = logging.getLogger(__name__)
-
-# evaluate(genomes, generation) -> an iterable with one result mapping per
-# genome, each with at least "score" (float; NaN if the candidate failed) and
-# optionally "status" ("ok", "failed" or "skipped"), "error" and any other
-# information worth recording. Items are either the mappings themselves, in
-# the order of ``genomes``, or ``(index, mapping)`` pairs in any order (e.g. as
-# parallel workers finish); either way they may be yielded as they come, and
-# callbacks hear of each one as it arrives.
-EvaluateFn = Callable[
-    [Sequence[Genome], int], Iterable[Mapping[str, Any] | tuple[int, Mapping[str, Any]]]
-]
-CheckpointFn = Callable[["SearchState"], None]
-
-
-@dataclass(frozen=True)
-class EvaluationRecord:
-    """One trained candidate: its genome, score and what training reported.
-
-    Parameters
-    ----------
-    genome : Genome
-        The candidate.
-    score : float
-        Its score, higher is better; NaN if it failed.
-    generation : int
-        The generation that evaluated it.
-    index : int
-        Its position among the records of the search (0, 1, 2...); among equal
-        scores the lower index ranks first.
-    parents : tuple of str, default=()
-        Short keys of its parents.
-    status : {"ok", "failed", "partial"}, default="ok"
-        Whether its evaluation succeeded; ``"partial"`` marks a candidate of a
-        multi-fidelity search (:mod:`skevonas.evolution.fidelity`) stopped at a lower
-        budget: its score is that budget's, and it never becomes the best.
-    info : mapping, default={}
-        What the evaluation reported besides the score (epochs, fit time,
-        learning curves, the ``error`` of a failed candidate...).
-
-    Examples
-    --------
-    >>> from skevonas import Genome, LayerGene
-    >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})], {"lr": 0.01})
-    >>> record = EvaluationRecord(g, 0.9, generation=0, index=3, info={"epochs": 12})
-    >>> record.ok, record.key == g.key()
-    (True, True)
-    >>> EvaluationRecord(g, float("nan"), 0, 4, status="failed").ok
-    False
-    """
-
-    genome: Genome
-    score: float
-    generation: int
-    index: int
-    parents: tuple[str, ...] = ()
-    status: str = "ok"
-    info: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def key(self) -> str:
-        """The genome's canonical key (:meth:`~skevonas.Genome.key`)."""
-        return self.genome.key()
-
-    @property
-    def ok(self) -> bool:
-        """Whether the evaluation succeeded with a finite, full-budget score."""
-        return self.status == "ok" and math.isfinite(self.score)
-
-    @property
-    def partial(self) -> bool:
-        """Whether a multi-fidelity search stopped it at a lower budget, with a finite score."""
-        return self.status == "partial" and math.isfinite(self.score)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Flat, JSON-friendly row (for a pandas DataFrame or a CSV file).
-
-        The entries of ``info`` become columns of their own; ``key`` is the
-        genome's short key and ``genome`` its :meth:`~skevonas.Genome.to_dict` form.
-
-        Examples
-        --------
-        >>> from skevonas import Genome, LayerGene
-        >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})], {"lr": 0.01})
-        >>> row = EvaluationRecord(g, 0.9, generation=0, index=3, info={"epochs": 12}).to_dict()
-        >>> row["architecture"], row["score"], row["epochs"]
-        ('mlp: dense(units=8) -> output | lr=0.01', 0.9, 12)
-        """
-        return {
-            "index": self.index,
-            "generation": self.generation,
-            "key": self.genome.short_key(),
-            "architecture": str(self.genome),
-            "score": self.score,
-            "status": self.status,
-            "parents": list(self.parents),
-            **dict(self.info),
-            "genome": self.genome.to_dict(),
-        }
-
-
-@dataclass
-class SearchState:
-    """Everything the loop knows; callbacks read it and the caller gets it back.
-
-    Parameters
-    ----------
-    space_name : str
-        Name of the search space.
-    population_size, n_generations : int
-        Genomes per generation, and generations in all.
-    generation : int, default=-1
-        The last generation evaluated (-1 before the first).
-    population : list of EvaluationRecord
-        The records of the current generation, best first.
-    records : list of EvaluationRecord
-        Every evaluation of the search, in order.
-    cache : dict of str to EvaluationRecord
-        Records by genome key: a genome met again is not evaluated again.
-    history : list of dict
-        One row per generation (the estimator's ``history_``).
-    best : EvaluationRecord or None
-        The best successful record so far.
-    start_time : float
-        :func:`time.perf_counter` when the search began; :attr:`elapsed`
-        counts from it.
-    stop_reason : str or None
-        Why the search ended, once it has.
-    rng : numpy.random.Generator or None
-        The genetic algorithm's random generator; checkpoints save its state.
-    meta : dict
-        Whatever the caller keeps with the search (settings and data
-        fingerprints, seeds); saved and restored with checkpoints.
-    arrivals : list of (int, str, dict)
-        An asynchronous search's results in order of arrival (task number,
-        genome key, result), which a warm start replays; not in checkpoints
-        (the journal holds the same lines); empty for a generational search.
-
-    Examples
-    --------
-    >>> from skevonas import Genome, LayerGene
-    >>> state = SearchState("mlp", population_size=4, n_generations=3)
-    >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
-    >>> state.add(EvaluationRecord(g, 0.8, generation=0, index=0))
-    >>> state.best.score, len(state.records), g.key() in state.cache
-    (0.8, 1, True)
-    """
-
-    space_name: str
-    population_size: int
-    n_generations: int
-    generation: int = -1
-    population: list[EvaluationRecord] = field(default_factory=list)
-    records: list[EvaluationRecord] = field(default_factory=list)
-    cache: dict[str, EvaluationRecord] = field(default_factory=dict)
-    history: list[dict[str, Any]] = field(default_factory=list)
-    best: EvaluationRecord | None = None
-    start_time: float = field(default_factory=time.perf_counter)
-    stop_reason: str | None = None
-    rng: np.random.Generator | None = None
-    # Whatever the caller keeps with the search (settings and data
-    # fingerprints, seeds); saved and restored with checkpoints.
-    meta: dict[str, Any] = field(default_factory=dict)
-    arrivals: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
-
-    @property
-    def elapsed(self) -> float:
-        """Seconds since the search began (a resumed search counts its earlier runs)."""
-        return time.perf_counter() - self.start_time
-
-    def add(self, record: EvaluationRecord) -> None:
-        """Store a finished evaluation: records, cache and best so far.
-
-        Among equal scores the earlier record stays the best; a failed record
-        never becomes the best.
-
-        Examples
-        --------
-        >>> from skevonas import Genome, LayerGene
-        >>> state = SearchState("mlp", population_size=4, n_generations=3)
-        >>> a, b, c = (Genome("mlp", [LayerGene("dense", {"units": n})]) for n in (8, 16, 32))
-        >>> state.add(EvaluationRecord(a, 0.8, generation=0, index=0))
-        >>> state.add(EvaluationRecord(b, 0.8, generation=0, index=1))
-        >>> state.add(EvaluationRecord(c, float("nan"), 0, 2, status="failed"))
-        >>> state.best.index
-        0
-        """
-        self.records.append(record)
-        self._keep(record)
-
-    def update(self, record: EvaluationRecord) -> None:
-        """Put ``record`` in place of the record with its index (a later rung's result).
-
-        Examples
-        --------
-        >>> from skevonas import Genome, LayerGene
-        >>> state = SearchState("mlp", population_size=4, n_generations=3)
-        >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
-        >>> state.add(EvaluationRecord(g, 0.6, 0, 0, status="partial", info={"rung": 0}))
-        >>> state.update(EvaluationRecord(g, 0.8, 0, 0, info={"rung": 1}))
-        >>> state.best.score, len(state.records), state.cache[g.key()].status
-        (0.8, 1, 'ok')
-        """
-        self.records[record.index] = record
-        self._keep(record)
-
-    def _keep(self, record: EvaluationRecord) -> None:
-        # the cache entry and the best so far (among equals the earlier stays)
-        self.cache[record.key] = record
-        if record.ok and (self.best is None or rank_key(record) < rank_key(self.best)):
-            self.best = record
-
-    def best_partial(self) -> EvaluationRecord | None:
-        """The best partial record (highest budget, then score), or None.
-
-        A multi-fidelity search that ran out of time before any candidate
-        trained for its full budget falls back on it.
-
-        Examples
-        --------
-        >>> from skevonas import Genome, LayerGene
-        >>> state = SearchState("mlp", population_size=4, n_generations=3)
-        >>> a, b = (Genome("mlp", [LayerGene("dense", {"units": n})]) for n in (8, 16))
-        >>> state.add(EvaluationRecord(a, 0.9, 0, 0, status="partial", info={"rung": 0}))
-        >>> state.add(EvaluationRecord(b, 0.7, 0, 1, status="partial", info={"rung": 1}))
-        >>> state.best is None, state.best_partial().index
-        (True, 1)
-        """
-        partial = [r for r in self.records if r.partial]
-        return min(partial, key=rank_key) if partial else None
-
-
-def rank_key(record: EvaluationRecord) -> tuple[int, float, float, int]:
-    """Sort key of records, best first.
-
-    Full-budget scores first, higher first; then partial ones (higher rung,
-    then higher score); failed last. Among equals the earlier evaluation
-    wins, so ties are broken the same way whatever order workers finished in.
-
-    Examples
-    --------
-    >>> from skevonas import Genome, LayerGene
-    >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
-    >>> records = [EvaluationRecord(g, 0.7, 0, 0, status="partial", info={"rung": 1}),
-    ...            EvaluationRecord(g, 0.6, 0, 1), EvaluationRecord(g, 0.6, 0, 2)]
-    >>> [r.index for r in sorted(records, key=rank_key)]
-    [1, 2, 0]
-    """
-    if record.ok:
-        return (0, 0.0, -record.score, record.index)
-    if record.partial:
-        return (1, -float(record.info.get("rung", 0)), -record.score, record.index)
-    return (2, 0.0, 0.0, record.index)
-
-
-def selection_scores(ranked: Sequence[EvaluationRecord]) -> list[float]:
-    """What selection sees of a population ranked by :func:`rank_key`.
-
-    Scores, NaN for failed candidates. When partial records are among them
-    (a multi-fidelity search), scores at different budgets do not compare,
-    so every candidate gets its rank instead (the best the highest).
-
-    Examples
-    --------
-    >>> from skevonas import Genome, LayerGene
-    >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
-    >>> selection_scores([EvaluationRecord(g, 0.9, 0, 0), EvaluationRecord(g, 0.5, 0, 1)])
-    [0.9, 0.5]
-    >>> selection_scores([EvaluationRecord(g, 0.9, 0, 0),
-    ...                   EvaluationRecord(g, 0.5, 0, 1, status="partial")])
-    [2.0, 1.0]
-    """
-    if not any(r.partial for r in ranked):
-        return [r.score if r.ok else math.nan for r in ranked]
-    n = len(ranked)
-    return [float(n - i) if r.ok or r.partial else math.nan for i, r in enumerate(ranked)]
+CheckpointFn = Callable[[SearchState], None]
+Pending = Sequence[tuple[Genome, tuple[str, ...]]]
 
 
 def evolve(
     space: SearchSpace,
-    evaluate: EvaluateFn,
+    runner: Runner,
+    ga: GASettings,
     *,
-    population_size: int,
-    n_generations: int,
     rng: np.random.Generator | None = None,
-    elite_size: int = 1,
-    selection: str = "tournament",
-    tournament_size: int = 3,
-    crossover: str = "both",
-    crossover_rate: float = 0.5,
-    mutation_rate: float = 0.8,
+    fidelity: Fidelity | None = None,
     callbacks: Iterable[SearchCallback] = (),
     initial_population: Sequence[Genome] = (),
     resume: SearchState | None = None,
     checkpoint: CheckpointFn | None = None,
 ) -> SearchState:
-    """Run the genetic algorithm and return its final :class:`SearchState`.
+    """Run the genetic algorithm, a generation at a time, and return its final state.
 
     Parameters
     ----------
     space : SearchSpace
         Bound search space; every genome the loop creates lies in it.
-    evaluate : callable
-        ``evaluate(genomes, generation)`` yields one result per genome (see
-        ``EvaluateFn`` in the source): a mapping with a ``"score"`` (higher is
-        better; NaN for a failed candidate), in order or as ``(index,
-        mapping)`` pairs.
-    population_size, n_generations : int
-        Size of every generation and how many generations the search has in
-        all (a resumed search counts the generations it already ran).
+    runner : Runner
+        Trains the loop's tickets (:class:`~skevonas.evolution.runner.Runner`).
+    ga : GASettings
+        Population size, generations (a resumed search counts the ones it
+        already ran), elites and breeding.
     rng : numpy.random.Generator
         The only source of randomness of the loop. Not needed to resume: the
         generator saved in ``resume.rng`` goes on where it stopped.
-    elite_size : int
-        Genomes copied unchanged into the next generation (at least 1, so
-        the best genome found so far is never lost).
-    selection : {"tournament", "roulette"}
-        How parents are chosen.
-    tournament_size : int
-        Entrants per tournament.
-    crossover : {"gene", "layer", "both"}
-        Gene-wise, layer-wise, or either with equal probability.
-    crossover_rate, mutation_rate : float
-        Probability that an offspring is made by crossover (else it copies
-        one parent) and that it is then mutated.
+    fidelity : Fidelity or None, default=None
+        Successive halving over epochs within each generation, or None (every
+        candidate at full budget).
     callbacks : iterable of SearchCallback
-        Hooks called as the search runs; any may stop it.
+        Hooks called as the search runs; any may stop it. They hear each
+        candidate's final result as it arrives.
     initial_population : sequence of Genome
         Genomes placed in the first generation (repaired into the space);
         the rest is sampled.
@@ -378,22 +87,27 @@ def evolve(
         The state of an earlier search (in memory, or loaded from a
         checkpoint) after a finished generation, or saved before its first
         one. The search goes on with the next generation: nothing already
-        evaluated is evaluated again, and with the same ``evaluate`` the
-        result equals that of an uninterrupted search.
+        trained is trained again, and with the same runner the result
+        equals that of an uninterrupted search.
     checkpoint : callable or None
         ``checkpoint(state)`` is called when a new search begins and after
         every finished generation (after the callbacks, before the next
         generation is bred); the state it sees is one ``resume`` accepts.
 
+    Returns
+    -------
+    state : SearchState
+
     Examples
     --------
     >>> import numpy as np
+    >>> from skevonas.evolution.runner import SerialRunner
     >>> from skevonas.spaces.catalogue import mlp_space
     >>> space = mlp_space().bind((4,))
-    >>> def evaluate(genomes, generation):
-    ...     return [{"score": sum(l["units"] for l in g.layers) / 2048} for g in genomes]
-    >>> state = evolve(space, evaluate, population_size=6, n_generations=5,
-    ...                rng=np.random.default_rng(0))
+    >>> def width(ticket, snapshot):  # a toy fitness: wider networks are fitter
+    ...     return {"score": sum(layer["units"] for layer in ticket.genome.layers) / 2048}
+    >>> ga = GASettings(population_size=6, n_generations=5)
+    >>> state = evolve(space, SerialRunner(width), ga, rng=np.random.default_rng(0))
     >>> [round(h["best"], 3) for h in state.history] == sorted(
     ...     round(h["best"], 3) for h in state.history)
     True
@@ -401,55 +115,36 @@ def evolve(
     A search stopped after 2 generations and resumed to 5 ends where the
     uninterrupted one did:
 
-    >>> short = evolve(space, evaluate, population_size=6, n_generations=2,
+    >>> short = evolve(space, SerialRunner(width), GASettings(population_size=6, n_generations=2),
     ...                rng=np.random.default_rng(0))
-    >>> resumed = evolve(space, evaluate, population_size=6, n_generations=5, resume=short)
+    >>> resumed = evolve(space, SerialRunner(width), ga, resume=short)
     >>> [r.key for r in resumed.records] == [r.key for r in state.records]
     True
     """
-    check_breeding(selection, crossover)
     callbacks = list(callbacks)
-    elite_size = max(1, min(elite_size, population_size))
-
-    def breed(state: SearchState, rng: np.random.Generator) -> list[tuple[Genome, tuple[str, ...]]]:
-        return _next_generation(
-            state,
-            space,
-            rng,
-            population_size,
-            elite_size,
-            selection,
-            tournament_size,
-            crossover,
-            crossover_rate,
-            mutation_rate,
-        )
-
     if resume is None:
         if rng is None:
             raise ValueError("evolve needs rng (a numpy.random.Generator) unless it resumes")
-        state = SearchState(space.name, population_size, n_generations, rng=rng)
+        state = SearchState(space.name, ga.population_size, ga.n_generations, rng=rng)
         if checkpoint is not None:
             checkpoint(state)  # so that a crash in the first generation loses nothing
     else:
-        state = _prepare_resume(resume, space, population_size, n_generations)
+        state = _prepare_resume(resume, space, ga.population_size, ga.n_generations)
         rng = state.rng
     assert rng is not None  # checked by _prepare_resume; for type checkers
-    pending: list[tuple[Genome, tuple[str, ...]]] = []
+    pending: Pending = []
     if state.generation < 0:  # a new search, or one saved before its first generation
-        pending = first_generation(space, population_size, rng, initial_population)
-    elif state.generation + 1 < n_generations:
-        pending = breed(state, rng)
+        pending = first_generation(space, ga.population_size, rng, initial_population)
+    elif state.generation + 1 < ga.n_generations:
+        pending = _next_generation(state, space, rng, ga)
     for cb in callbacks:
         cb.on_search_begin(state)
-
+    train = functools.partial(train_generation, runner, fidelity or Fidelity())
     try:
-        for generation in range(state.generation + 1, n_generations):
+        for generation in range(state.generation + 1, ga.n_generations):
             state.generation = generation
             gen_start = time.perf_counter()
-            n_new, n_hits, n_skipped = _evaluate_pending(
-                state, pending, evaluate, generation, callbacks
-            )
+            n_new, n_hits, n_skipped = _evaluate_pending(state, pending, train, callbacks)
             state.population = sorted(
                 (state.cache[g.key()] for g, _ in pending if g.key() in state.cache),
                 key=rank_key,
@@ -464,10 +159,10 @@ def evolve(
                 checkpoint(state)
             if state.stop_reason is not None:
                 break
-            if generation + 1 < n_generations:
-                pending = breed(state, rng)
+            if generation + 1 < ga.n_generations:
+                pending = _next_generation(state, space, rng, ga)
         if state.stop_reason is None:
-            state.stop_reason = f"completed {n_generations} generations"
+            state.stop_reason = f"completed {ga.n_generations} generations"
         if state.history:
             state.history[-1]["stop_reason"] = state.stop_reason
     finally:
@@ -547,13 +242,91 @@ def first_generation(
     return [(g, ()) for g in genomes]
 
 
+def train_generation(
+    runner: Runner, fidelity: Fidelity, batch: Pending, generation: int
+) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    """Train a generation's new genomes on ``runner``; yield ``(index, final result)``.
+
+    Without fidelity (``fidelity.budgets`` None) one barrier of full-budget
+    tickets; with it, successive halving
+    (:func:`~skevonas.evolution.fidelity.successive_halving`), one barrier
+    per rung, each candidate going on from its snapshot, the protected
+    genomes going on whatever their early scores. Tickets are numbered from
+    0 within the generation, rungs included.
+
+    Parameters
+    ----------
+    runner : Runner
+        Trains the tickets.
+    fidelity : Fidelity
+        The rungs, the halving factor and the protected genome keys.
+    batch : sequence of (Genome, tuple of str)
+        The genomes to train and their parents' short keys.
+    generation : int
+        The generation the tickets belong to.
+
+    Yields
+    ------
+    index, result : int, mapping
+        A genome's position in ``batch`` and its final result (under
+        successive halving, with ``rung`` and ``budget``; ``"partial"`` for
+        a candidate stopped at a rung below the last).
+
+    Examples
+    --------
+    >>> from skevonas import Genome, LayerGene
+    >>> from skevonas.evolution.runner import SerialRunner
+    >>> def width(ticket, snapshot):  # a toy fitness; a rung below the last stops at its budget
+    ...     return {"score": ticket.genome.layers[0]["units"] / 100, "status": "ok",
+    ...             "stopped_by": "budget" if ticket.budget == 1 else "max_epochs"}
+    >>> batch = [(Genome("mlp", [LayerGene("dense", {"units": n})]), ()) for n in (8, 64, 16)]
+    >>> results = dict(train_generation(SerialRunner(width), Fidelity((1, 3), 3), batch, 0))
+    >>> {i: (r["status"], r["budget"]) for i, r in sorted(results.items())}
+    {0: ('partial', 1), 1: ('ok', 3), 2: ('partial', 1)}
+    """
+    numbers = itertools.count()  # the generation's tickets, rungs included
+    rung = functools.partial(_run_rung, runner, batch, generation, fidelity.budgets, numbers)
+    if fidelity.budgets is None:
+        yield from rung([RungTask(i, None, None) for i in range(len(batch))], False)
+        return
+    protected = {i for i, (genome, _) in enumerate(batch) if genome.key() in fidelity.protected}
+    yield from successive_halving(
+        range(len(batch)), fidelity.budgets, fidelity.factor, rung, protected
+    )
+
+
+def _run_rung(
+    runner: Runner,
+    batch: Pending,
+    generation: int,
+    budgets: Sequence[int] | None,
+    numbers: Iterator[int],
+    tasks: Sequence[RungTask],
+    keep_snapshot: bool,
+) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    """One barrier: the rung's tasks as tickets; ``(index, result)`` back.
+
+    ``keep_snapshot`` is the schedule's wish; the runner keeps a snapshot
+    for every budget below the full one, which is the same.
+    """
+    tickets, index_of = [], {}
+    for i, epochs, snapshot in tasks:
+        genome, parents = batch[i]
+        rung = 0 if budgets is None or epochs is None else list(budgets).index(epochs)
+        ticket = Ticket(next(numbers), genome, rung, epochs, parents, generation)
+        index_of[ticket.number] = i
+        tickets.append((ticket, snapshot))
+    for ticket, result in run_batch(runner, tickets):
+        yield index_of[ticket.number], result
+
+
 def _evaluate_pending(
     state: SearchState,
-    pending: Sequence[tuple[Genome, tuple[str, ...]]],
-    evaluate: EvaluateFn,
-    generation: int,
+    pending: Pending,
+    train: Callable[[Pending, int], Iterable[tuple[int, Mapping[str, Any]]]],
     callbacks: Sequence[SearchCallback] = (),
 ) -> tuple[int, int, int]:
+    """Train what ``pending`` holds that was never trained; record it in the batch's order."""
     new: dict[str, tuple[Genome, tuple[str, ...]]] = {}
     hits = 0
     for genome, parents in pending:
@@ -563,8 +336,11 @@ def _evaluate_pending(
         else:
             new[key] = (genome, parents)
     batch = list(new.values())
-    items = evaluate([g for g, _ in batch], generation) if batch else ()
-    results = _collect(items, batch, state, callbacks)
+    results: list[Mapping[str, Any]] = [{}] * len(batch)
+    for index, result in train(batch, state.generation) if batch else ():
+        results[index] = result
+        for cb in callbacks:
+            cb.on_evaluation_end(state, batch[index][0], result)
     first = len(state.records)
     # Records are made in the order of the batch, whatever order the
     # results came in, so indices (and ties) do not depend on the workers.
@@ -575,95 +351,19 @@ def _evaluate_pending(
         score = float(info.pop("score", math.nan))
         status = info.pop("status", "ok" if math.isfinite(score) else "failed")
         state.add(
-            EvaluationRecord(genome, score, generation, len(state.records), parents, status, info)
+            EvaluationRecord(
+                genome, score, state.generation, len(state.records), parents, status, info
+            )
         )
     n_recorded = len(state.records) - first
     return n_recorded, hits, len(batch) - n_recorded
 
 
-def _collect(
-    items: Iterable[Any],
-    batch: Sequence[tuple[Genome, tuple[str, ...]]],
-    state: SearchState,
-    callbacks: Sequence[SearchCallback],
-) -> list[Mapping[str, Any]]:
-    """Results of ``evaluate`` in the order of ``batch``, from either item form.
-
-    Callbacks hear of each result as it arrives.
-    """
-    results: list[Mapping[str, Any] | None] = [None] * len(batch)
-    count = 0
-    for position, item in enumerate(items):
-        index, result = (position, item) if isinstance(item, Mapping) else item
-        if not 0 <= index < len(batch) or results[index] is not None:
-            raise RuntimeError(
-                f"evaluate returned a result for position {index!r} twice or "
-                f"outside the batch of {len(batch)} genomes"
-            )
-        results[index] = result
-        count += 1
-        for cb in callbacks:
-            cb.on_evaluation_end(state, batch[index][0], result)
-    if count != len(batch):
-        raise RuntimeError(f"evaluate returned {count} results for {len(batch)} genomes")
-    return results  # type: ignore[return-value]
-
-
-def record_generation(
-    state: SearchState, n_new: int, n_hits: int, n_skipped: int, seconds: float
-) -> None:
-    """Append the history row of ``state.generation`` (its ``population`` ranked).
-
-    Examples
-    --------
-    >>> from skevonas import Genome, LayerGene
-    >>> state = SearchState("mlp", population_size=2, n_generations=1, generation=0)
-    >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
-    >>> state.add(EvaluationRecord(g, 0.8, generation=0, index=0))
-    >>> state.population = list(state.records)
-    >>> record_generation(state, n_new=1, n_hits=0, n_skipped=0, seconds=1.5)
-    >>> state.history[0]["best"], state.history[0]["n_evaluated"]
-    (0.8, 1)
-    """
-    scores = np.array([r.score for r in state.population if r.ok], dtype=float)
-    current = [r for r in state.records if r.generation == state.generation]
-    failed = sum(1 for r in current if r.status == "failed")
-    partial = sum(1 for r in current if r.status == "partial")
-    stats = (
-        {"best": scores.max(), "mean": scores.mean(), "std": scores.std(), "min": scores.min()}
-        if scores.size
-        else dict.fromkeys(("best", "mean", "std", "min"), math.nan)
-    )
-    state.history.append(
-        {
-            "generation": state.generation,
-            **{k: float(v) for k, v in stats.items()},
-            "best_so_far": state.best.score if state.best is not None else math.nan,
-            "n_evaluated": n_new,
-            "cache_hits": n_hits,
-            "n_failed": failed,
-            "n_partial": partial,
-            "n_skipped": n_skipped,
-            "seconds": seconds,
-            "elapsed": state.elapsed,
-            "stop_reason": None,  # set on the last generation's row
-        }
-    )
-    logger.info("generation %d: %s", state.generation, state.history[-1])
-
-
 def _next_generation(
-    state: SearchState,
-    space: SearchSpace,
-    rng: np.random.Generator,
-    population_size: int,
-    elite_size: int,
-    selection: str,
-    tournament_size: int,
-    crossover: str,
-    crossover_rate: float,
-    mutation_rate: float,
+    state: SearchState, space: SearchSpace, rng: np.random.Generator, ga: GASettings
 ) -> list[tuple[Genome, tuple[str, ...]]]:
+    """The next generation: the elites (the best so far among them), then new offspring."""
+    population_size, elite_size = ga.population_size, ga.n_elites
     ranked = state.population
     # The best genome found so far always survives, even if a callback or a
     # custom population put it outside the current ranking.
@@ -681,11 +381,7 @@ def _next_generation(
             scores,
             space,
             rng,
-            selection=selection,
-            tournament_size=tournament_size,
-            crossover=crossover,
-            crossover_rate=crossover_rate,
-            mutation_rate=mutation_rate,
+            **ga.breeding,
             seen=lambda key: key in state.cache or key in taken,
         )
         if child.key() in taken:

@@ -284,7 +284,7 @@ def offspring(
     """One child bred from the genomes ``ranked`` and the short keys of its parents.
 
     Two parents by ``selection`` on ``scores`` (one per genome, as
-    :func:`~skevonas.evolution.generational.selection_scores` gives them); crossover
+    :func:`~skevonas.evolution.records.selection_scores` gives them); crossover
     with probability ``crossover_rate`` (else the child copies the first
     parent); mutation with probability
     ``mutation_rate``; then mutated again (up to 5 times) while ``seen``

@@ -4,3 +4,25 @@ One pipeline trains the candidates the loops ask for on one worker pool,
 journals and replays them, and keeps the time budget; then the final model
 is chosen and refitted.
 """
+
+from .budget import FinalStage, SearchBudget
+from .final import FinalModel, SearchFailedError, final_model, finalists, winner
+from .pipeline import CandidatePipeline, RefitPlan, Workers
+from .pool import WorkerPool
+from .strategies import STRATEGIES, run_search
+
+__all__ = [
+    "STRATEGIES",
+    "CandidatePipeline",
+    "FinalModel",
+    "FinalStage",
+    "RefitPlan",
+    "SearchBudget",
+    "SearchFailedError",
+    "WorkerPool",
+    "Workers",
+    "final_model",
+    "finalists",
+    "run_search",
+    "winner",
+]

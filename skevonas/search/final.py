@@ -18,13 +18,13 @@ final model is chosen in three steps after the search (:func:`final_model`):
 
 With several CPU workers, the refit of the best holdout finalist starts in
 step 1, beside the folds (a speculative refit, the search's own guess at
-the winner: :meth:`~skevonas.search.pipeline.SearchEngine.can_refit_alongside`). It
+the winner: :meth:`~skevonas.search.pipeline.CandidatePipeline.can_refit_alongside`). It
 is kept when that finalist leads the final model and thrown away otherwise;
 either way the final model is the one a refit after step 2 would give.
 
 The ensemble's out-of-fold score is the search's estimate of its accuracy.
 
-Data flows one way: ``SearchState`` and the engine in, a :class:`FinalModel` out.
+Data flows one way: ``SearchState`` and the pipeline in, a :class:`FinalModel` out.
 """
 
 from __future__ import annotations
@@ -41,12 +41,12 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import get_scorer
 
-from ..evolution.generational import EvaluationRecord, SearchState
+from ..evolution.records import EvaluationRecord, SearchState
 from ..spaces.builders.layers import Decimate
 from ..spaces.genome import Genome
 from ..training.ensemble import EnsembleModule, accuracy, ensemble_net, greedy_selection
-from ..training.tasks import RefitPlan
-from .pipeline import SearchEngine
+from .budget import FinalStage
+from .pipeline import CandidatePipeline, RefitPlan
 
 __all__ = [
     "FinalModel",
@@ -102,7 +102,7 @@ def winner(state: SearchState) -> EvaluationRecord:
     Examples
     --------
     >>> from skevonas import Genome, LayerGene
-    >>> from skevonas.evolution.generational import EvaluationRecord, SearchState
+    >>> from skevonas.evolution.records import EvaluationRecord, SearchState
     >>> state = SearchState("mlp", population_size=2, n_generations=1)
     >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
     >>> state.add(EvaluationRecord(g, float("nan"), 0, 0, status="failed", info={"error": "x"}))
@@ -231,7 +231,7 @@ def finalists(state: SearchState, k: int) -> list[EvaluationRecord]:
     Examples
     --------
     >>> from skevonas import Genome, LayerGene
-    >>> from skevonas.evolution.generational import EvaluationRecord, SearchState
+    >>> from skevonas.evolution.records import EvaluationRecord, SearchState
     >>> state = SearchState("mlp", population_size=3, n_generations=1)
     >>> genomes = [Genome("mlp", [LayerGene("dense", {"units": n})]) for n in (4, 8, 16)]
     >>> for i, (g, s) in enumerate(zip(genomes, (0.7, 0.9, 0.8))):
@@ -260,13 +260,12 @@ def _refit_epochs(record: EvaluationRecord, refit_epochs: int | None) -> int:
 
 
 def final_model(
-    engine: SearchEngine,
+    pipeline: CandidatePipeline,
     records: Sequence[EvaluationRecord],
     X: np.ndarray,
     y: np.ndarray,
     *,
-    cv: int | None,
-    ensemble_size: int,
+    stage: FinalStage,
     refit_epochs: int | None,
     standardize: bool,
     seed: int,
@@ -277,17 +276,17 @@ def final_model(
 
     Parameters
     ----------
-    engine : SearchEngine
-        The search's engine, still open (its workers run the folds and refits).
+    pipeline : CandidatePipeline
+        The search's pipeline, still open (its workers run the folds and refits).
     records : sequence of EvaluationRecord
         The finalists, best holdout score first (:func:`finalists`).
     X, y : ndarray
         All the training data the search saw (decimated), labels encoded.
-    cv : int or None
-        Folds for the finalists' cross-validation; None (or a single
-        finalist) skips it: the best holdout score wins alone.
-    ensemble_size : int
-        Selection steps of the greedy ensemble (1: the best finalist alone).
+    stage : FinalStage
+        ``folds``: folds of the finalists' cross-validation (None, or a
+        single finalist, skips it: the best holdout score wins alone);
+        ``members``: selection steps of the greedy ensemble (1: the best
+        finalist alone).
     refit_epochs : int or None
         Epochs of every refit; None refits each member for the epoch at
         which its search training peaked (early stopping).
@@ -310,9 +309,10 @@ def final_model(
     --------
     >>> import numpy as np
     >>> from skevonas import Genome, LayerGene
-    >>> from skevonas.search.pipeline import SearchEngine
-    >>> from skevonas.training.candidate import CandidateData, TrainSettings
-    >>> from skevonas.evolution.generational import EvaluationRecord
+    >>> from skevonas.search.pipeline import CandidatePipeline
+    >>> from skevonas.training.candidate import CandidateData
+    >>> from skevonas.training.recipe import Recipe
+    >>> from skevonas.evolution.records import EvaluationRecord
     >>> X = np.random.default_rng(0).normal(size=(60, 3)).astype(np.float32)
     >>> y = (X[:, 0] > 0).astype(np.int64)
     >>> records = [
@@ -320,11 +320,11 @@ def final_model(
     ...                             {"lr": 0.01}), 0.9, 0, i)
     ...     for i, n in enumerate((4, 16))
     ... ]
-    >>> engine = SearchEngine(CandidateData(X[:48], y[:48], X[48:], y[48:], 2),
-    ...                       TrainSettings(max_epochs=5, patience=None), entropy=0, n_jobs=1)
-    >>> with engine:
-    ...     final = final_model(engine, records, X, y, cv=3, ensemble_size=2, refit_epochs=5,
-    ...                         standardize=True, seed=0)
+    >>> pipeline = CandidatePipeline(CandidateData(X[:48], y[:48], X[48:], y[48:], 2),
+    ...                              Recipe(max_epochs=5), entropy=0)
+    >>> with pipeline:
+    ...     final = final_model(pipeline, records, X, y, stage=FinalStage(2, folds=3, members=2),
+    ...                         refit_epochs=5, standardize=True, seed=0)
     >>> sorted(final.finalists[0]), round(sum(final.weights), 6)
     (['cv_score', 'cv_scores', 'genome', 'holdout_score', 'weight'], 1.0)
     >>> final.net.predict_proba(X[:2]).shape
@@ -339,26 +339,27 @@ def final_model(
     score = float(records[0].score)
     guess = 0  # the best holdout finalist, refitted beside the folds as if it will lead
     guessed: Any = None
+    cv, ensemble_size = stage.folds, stage.members
     if cv and len(records) > 1:
         plan = RefitPlan(
             X, y, _refit_epochs(records[guess], refit_epochs), standardize, seed, stop_at
         )
-        results = engine.cross_validate(
+        results = pipeline.cross_validate(
             [r.genome for r in records],
             cv,
             int(seeds[-1]),
-            alongside={guess: plan} if engine.can_refit_alongside() else None,
+            alongside={guess: plan} if pipeline.can_refit_alongside() else None,
         )
         guessed = results[guess].get("net")
         for row, result in zip(rows, results, strict=True):
             row["cv_score"], row["cv_scores"] = result["cv_score"], result["cv_scores"]
-        # out-of-fold probabilities follow the engine's sample order, not X's
-        y_oof = engine.data.labels()
+        # out-of-fold probabilities follow the pipeline's sample order, not X's
+        y_oof = pipeline.data.labels()
         usable = [i for i, result in enumerate(results) if result["oof_proba"] is not None]
         if usable:
             # best cross-validated first: the greedy selection breaks ties by order
             usable.sort(key=lambda i: -results[i]["cv_score"])
-            score_of = proba_scorer(engine.settings.scoring, engine.data.n_classes)
+            score_of = proba_scorer(pipeline.recipe.scoring, pipeline.data.n_classes)
             chosen = greedy_selection(
                 [results[i]["oof_proba"] for i in usable], y_oof, ensemble_size, score_of
             )
@@ -385,7 +386,7 @@ def final_model(
     done = [guessed] if guessed is not None and members[0] == guess else []
     start = time.perf_counter()
     nets = done + (
-        engine.refit_all(
+        pipeline.refit_all(
             [records[i].genome for i in members[len(done) :]],
             X,
             y,
@@ -413,7 +414,7 @@ def final_model(
             member_weights,
             Decimate(decimation) if decimation > 1 else None,
         )
-        net = ensemble_net(module, engine.data.n_classes, device=engine.devices.main)
+        net = ensemble_net(module, pipeline.data.n_classes, device=pipeline.devices.main)
         net.module_.eval()
     return FinalModel(
         genomes=[records[i].genome for i in members],

@@ -4,7 +4,7 @@ A checkpoint directory holds two files, both plain JSON (no pickle, so
 loading a checkpoint from an untrusted place cannot run code):
 
 ``search.json``
-    The full :class:`~skevonas.evolution.generational.SearchState` after the last
+    The full :class:`~skevonas.evolution.records.SearchState` after the last
     finished generation: every evaluation record, the ranked population,
     the history, the generation counter, the genetic algorithm's random
     generator state, and the caller's ``meta`` (settings and data
@@ -52,14 +52,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..evolution.generational import EvaluationRecord, SearchState
+from ..evolution.records import EvaluationRecord, SearchState
 from ..spaces.genome import Genome
 from .checkpoint_checks import (
     STATUSES,
-    check_genome,
     check_int,
     check_result,
     check_score,
+    genome_in_space,
     is_json_int,
 )
 
@@ -188,12 +188,13 @@ def save_checkpoint(directory: str | os.PathLike, state: SearchState) -> Path:
     >>> import tempfile
     >>> import numpy as np
     >>> from skevonas import mlp_space
-    >>> from skevonas.evolution.generational import evolve
+    >>> from skevonas.evolution import GASettings, SerialRunner, evolve
     >>> space = mlp_space().bind((4,))
-    >>> def evaluate(genomes, generation):  # a toy fitness: deeper networks are fitter
-    ...     return [{"score": len(g.layers) / 4} for g in genomes]
+    >>> def evaluate(ticket, snapshot):  # a toy fitness: deeper networks are fitter
+    ...     return {"score": len(ticket.genome.layers) / 4}
     >>> tmp = tempfile.TemporaryDirectory()
-    >>> state = evolve(space, evaluate, population_size=4, n_generations=2,
+    >>> ga = GASettings(population_size=4, n_generations=2)
+    >>> state = evolve(space, SerialRunner(evaluate), ga,
     ...                rng=np.random.default_rng(0))
     >>> save_checkpoint(tmp.name, state).name
     'search.json'
@@ -254,12 +255,14 @@ def append_result(
     search_id : str or None, default=None
         The search that writes it (:func:`read_journal` keeps one search's lines).
     budget : int or None, default=None
-        With an int, the line is the result of one rung of successive halving
-        (training up to ``budget`` epochs), not a final result.
+        The epochs the training went up to, when below the full budget or
+        with successive halving (:class:`~skevonas.evolution.runner.Ticket`'s
+        ``budget``).
     ticket : int or None, default=None
-        With an int, the line is the arrival of task ``ticket`` of an
-        asynchronous search (:mod:`skevonas.evolution.asynchronous`), with its
-        ``budget`` if the search has rungs.
+        With an int, the line is the arrival of the ticket with this number
+        (what the search's pipeline writes, :meth:`~skevonas.store.journal.Journal.record_arrival`);
+        without one, an older line: a final result, or with ``budget`` one
+        rung's.
 
     Examples
     --------
@@ -328,7 +331,7 @@ def _record_from_dict(
         missing = [name for name in fields if name not in data]
         if missing:
             raise ValueError(f"it has no {', '.join(missing)}")
-        genome = check_genome(data["genome"], space)
+        genome = genome_in_space(data["genome"], space)
         where = f"record {position} ({genome.short_key()})"
         if data["index"] != position or not is_json_int(data["index"]):
             raise ValueError(f"its index is {data['index']!r}, not {position}")
@@ -442,18 +445,20 @@ def load_checkpoint(
     >>> import tempfile
     >>> import numpy as np
     >>> from skevonas import mlp_space
-    >>> from skevonas.evolution.generational import evolve
+    >>> from skevonas.evolution import GASettings, SerialRunner, evolve
     >>> space = mlp_space().bind((4,))
-    >>> def evaluate(genomes, generation):  # a toy fitness: deeper networks are fitter
-    ...     return [{"score": len(g.layers) / 4} for g in genomes]
+    >>> def evaluate(ticket, snapshot):  # a toy fitness: deeper networks are fitter
+    ...     return {"score": len(ticket.genome.layers) / 4}
     >>> tmp = tempfile.TemporaryDirectory()
-    >>> state = evolve(space, evaluate, population_size=4, n_generations=2,
+    >>> ga = GASettings(population_size=4, n_generations=2)
+    >>> state = evolve(space, SerialRunner(evaluate), ga,
     ...                rng=np.random.default_rng(0))
     >>> _ = save_checkpoint(tmp.name, state)
     >>> loaded = load_checkpoint(tmp.name, space)
     >>> loaded.generation, [r.key for r in loaded.records] == [r.key for r in state.records]
     (1, True)
-    >>> longer = evolve(space, evaluate, population_size=4, n_generations=4, resume=loaded)
+    >>> ga = GASettings(population_size=4, n_generations=4)
+    >>> longer = evolve(space, SerialRunner(evaluate), ga, resume=loaded)
     >>> len(longer.history)
     4
 
@@ -580,13 +585,14 @@ def iter_journal(directory: str | os.PathLike) -> Iterator[tuple[int, dict[str, 
 
 
 def load_journal(directory: str | os.PathLike) -> dict[str, dict[str, Any]]:
-    """Final results journaled in ``directory``, by genome key (the last one wins).
+    """The last result journaled in ``directory`` for each genome, by genome key.
 
     A quick look at a journal, whichever search wrote its lines: a line that
     cannot be parsed (the one a crash cut short) is skipped with a log
-    message, and so are rung results. A resumed search reads its journal
-    with :func:`read_journal` instead, which keeps its own lines and checks
-    them.
+    message. Under successive halving a genome's last result is that of the
+    highest rung it trained. A resumed search reads its journal with
+    :func:`~skevonas.store.journal.read_journal` instead, which keeps its own
+    lines and checks them.
 
     Examples
     --------
@@ -604,10 +610,8 @@ def load_journal(directory: str | os.PathLike) -> dict[str, dict[str, Any]]:
     path = Path(directory) / JOURNAL_FILE
     results: dict[str, dict[str, Any]] = {}
     for number, line in iter_journal(directory):
-        if line.get("budget") is not None:
-            continue
         try:
-            genome = check_genome(line["genome"], None)
+            genome = genome_in_space(line["genome"], None)
             result = check_result(line["result"], STATUSES, None)
             check_score(result["score"])
         except (KeyError, ValueError) as exc:

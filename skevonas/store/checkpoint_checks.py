@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RUNG_STATUSES",
     "STATUSES",
-    "check_genome",
+    "genome_in_space",
     "check_int",
     "check_result",
     "check_score",
@@ -105,7 +105,7 @@ def _depth(value: Any, limit: int) -> int:
     return 1 + max((_depth(v, limit - 1) for v in items), default=0)
 
 
-def check_genome(data: Any, space: SearchSpace | None) -> Genome:
+def genome_in_space(data: Any, space: SearchSpace | None) -> Genome:
     """A genome read from a file: it must parse, and lie in ``space``.
 
     Parameters
@@ -129,9 +129,9 @@ def check_genome(data: Any, space: SearchSpace | None) -> Genome:
     --------
     >>> from skevonas import Genome, LayerGene, mlp_space
     >>> huge = Genome("mlp", [LayerGene("dense", {"units": 200_000})]).to_dict()
-    >>> check_genome(huge, None).layers[0]["units"]
+    >>> genome_in_space(huge, None).layers[0]["units"]
     200000
-    >>> check_genome(huge, mlp_space().bind((4,)))  # doctest: +ELLIPSIS
+    >>> genome_in_space(huge, mlp_space().bind((4,)))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
         ...
     ValueError: its genome ... lies outside the search space 'mlp': ...

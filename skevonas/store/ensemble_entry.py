@@ -9,8 +9,10 @@ of a plain network has no ``"ensemble"`` entry (so earlier skevonas versions
 read it); that of an ensemble has
 ``{"genomes": [...], "weights": [...], "decimation": int}``, which
 :func:`read_ensemble` checks as :mod:`skevonas.store.model_document` checks the rest of
-the document. :func:`build_network` builds either kind, on the ``meta``
-device for the tensor check of :func:`skevonas.load` or for real.
+the document; :func:`fitted_ensemble` makes the entry of a fitted network,
+checked as :func:`read_ensemble` would check it. :func:`build_network`
+builds either kind, on the ``meta`` device for the tensor check of
+:func:`skevonas.load` or for real.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from ..spaces.builders.layers import Decimate
 from ..spaces.genome import Genome
 from ..spaces.networks import build_module
 from ..training.ensemble import EnsembleModule
-from .model_document import ModelFileError, check_genome
+from .model_document import ModelFileError, genome_for_samples
 
 __all__ = [
     "MAX_DECIMATION",
@@ -37,7 +39,7 @@ __all__ = [
     "build_ensemble",
     "build_network",
     "check_mixing_weights",
-    "ensemble_entry",
+    "fitted_ensemble",
     "read_ensemble",
 ]
 
@@ -87,46 +89,90 @@ class EnsembleEntry(NamedTuple):
         channels, n_times = sample_shape
         return (channels, -(-n_times // self.decimation))
 
+    def to_dict(self) -> dict[str, Any]:
+        """The entry as a model file's document holds it (plain JSON values).
+
+        Examples
+        --------
+        >>> from skevonas import Genome, LayerGene
+        >>> member = Genome("mlp", [LayerGene("dense", {"units": 8})])
+        >>> entry = EnsembleEntry((member,), (1.0,), 1).to_dict()
+        >>> sorted(entry), entry["weights"], entry["decimation"]
+        (['decimation', 'genomes', 'weights'], [1.0], 1)
+        """
+        return {
+            "genomes": [genome.to_dict() for genome in self.genomes],
+            "weights": [float(w) for w in self.weights],
+            "decimation": int(self.decimation),
+        }
+
 
 # --------------------------------------------------------------------------- save
-def ensemble_entry(estimator: Any, module: nn.Module) -> dict[str, Any] | None:
-    """The ``"ensemble"`` entry for a fitted estimator's network; ``None`` for a plain one.
+def fitted_ensemble(
+    module: nn.Module,
+    genomes: Sequence[Genome],
+    weights: Sequence[float],
+    decimation: int,
+    best_genome: Genome,
+    sample_shape: Sequence[int],
+) -> EnsembleEntry | None:
+    """The ensemble a fitted network is, checked against what its estimator says it is.
+
+    The ensemble attributes of an estimator (``ensemble_genomes_``,
+    ``ensemble_weights_``, ``decimation_``) must describe its network: one
+    member without decimation for a plain network, else the members,
+    weights and decimation of its
+    :class:`~skevonas.training.ensemble.EnsembleModule`, as a model file may
+    hold them (:func:`read_ensemble` would accept them).
 
     Parameters
     ----------
-    estimator : EvolutionaryNASClassifier or GenomeClassifier
-        The fitted estimator; an ensemble's members, weights and decimation
-        come from its ``ensemble_genomes_``, ``ensemble_weights_`` and
-        ``decimation_``.
     module : nn.Module
-        Its network (``net_.module_``).
+        The fitted network (``net_.module_``).
+    genomes : sequence of Genome
+        Its members (``ensemble_genomes_``).
+    weights : sequence of float
+        Their weights (``ensemble_weights_``).
+    decimation : int
+        The time-axis decimation factor in front of them (``decimation_``).
+    best_genome : Genome
+        The estimator's genome (``best_genome_``), one of the members.
+    sample_shape : sequence of int
+        The shape of the samples the network takes (``sample_shape_``).
 
     Returns
     -------
-    entry : dict or None
+    ensemble : EnsembleEntry or None
+        ``None`` for a plain network (its file has no ``"ensemble"`` entry).
 
     Raises
     ------
     ValueError
-        If those attributes do not describe ``module``.
+        If they do not describe ``module``, or describe an ensemble that a
+        model file may not hold.
 
     Examples
     --------
-    >>> from torch import nn
-    >>> ensemble_entry(object(), nn.Linear(4, 3)) is None
+    >>> from skevonas import Genome, LayerGene
+    >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
+    >>> fitted_ensemble(nn.Linear(4, 3), [g], [1.0], 1, g, (4,)) is None
     True
+    >>> module = EnsembleModule([nn.Linear(4, 3), nn.Linear(4, 3)], [0.5, 0.5])
+    >>> fitted_ensemble(module, [g, g], [0.5, 0.5], 1, g, (4,)).weights
+    (0.5, 0.5)
+    >>> fitted_ensemble(nn.Linear(4, 3), [g], [1.0], 4, g, (4,))
+    Traceback (most recent call last):
+        ...
+    ValueError: the estimator's network is one plain network, but its ensemble_genomes_ \
+has 1 members and its decimation_ is 4
     """
-    genomes = getattr(estimator, "ensemble_genomes_", None)
-    decimation = getattr(estimator, "decimation_", 1)
     if not isinstance(module, EnsembleModule):
-        if (genomes is not None and len(genomes) != 1) or decimation != 1:
+        if len(genomes) != 1 or decimation != 1:
             raise ValueError(
                 f"the estimator's network is one plain network, but its ensemble_genomes_ "
-                f"has {len(genomes or ())} members and its decimation_ is {decimation!r}"
+                f"has {len(genomes)} members and its decimation_ is {decimation!r}"
             )
         return None
-    genomes = list(genomes or ())
-    weights = [float(w) for w in getattr(estimator, "ensemble_weights_", ())]
     if len({"standardize" in dict(m.named_children()) for m in module.members}) > 1:
         raise ValueError("the ensemble's members must all standardise their input, or none")
     factor = module.decimate.factor if isinstance(module.decimate, Decimate) else 1
@@ -136,13 +182,9 @@ def ensemble_entry(estimator: Any, module: nn.Module) -> dict[str, Any] | None:
             f"({len(weights)}) and decimation_ ({decimation!r}) do not describe its network: "
             f"{len(module.members)} members, decimation {factor}"
         )
-    entry = {
-        "genomes": [genome.to_dict() for genome in genomes],
-        "weights": weights,
-        "decimation": int(decimation),
-    }
-    problems = _problems(entry, estimator.sample_shape_)  # what load would refuse
-    if getattr(estimator, "best_genome_", None) not in genomes:
+    entry = EnsembleEntry(tuple(genomes), tuple(float(w) for w in weights), int(decimation))
+    problems = _problems(entry.to_dict(), sample_shape)  # what load would refuse
+    if best_genome not in entry.genomes:
         problems.append("best_genome_ is none of its ensemble_genomes_")
     if problems:
         raise ValueError("the estimator's ensemble cannot be saved: " + "; ".join(problems))
@@ -150,16 +192,20 @@ def ensemble_entry(estimator: Any, module: nn.Module) -> dict[str, Any] | None:
 
 
 # --------------------------------------------------------------------------- load
-def read_ensemble(document: Mapping[str, Any], genome: Genome, where: str) -> EnsembleEntry | None:
+def read_ensemble(
+    document: Mapping[str, Any], genome: Genome, where: str, allowed: bool = True
+) -> EnsembleEntry | None:
     """The document's ensemble: ``None`` for one plain network (no ``"ensemble"`` entry).
 
     The entry is ``{"genomes": [...], "weights": [...], "decimation": int}``:
     1 to ``MAX_MEMBERS`` member genomes, each checked as the document's
-    genome is (:func:`~skevonas.store.model_document.check_genome`), one of them equal
-    to it; one finite positive weight per member, summing to 1 (within
-    ``WEIGHT_SUM_TOLERANCE``); a time-axis decimation factor from 1 to
+    genome is (:func:`~skevonas.store.model_document.genome_for_samples`), one of
+    them equal to it; one finite positive weight per member, summing to 1
+    (within ``WEIGHT_SUM_TOLERANCE``); a time-axis decimation factor from 1 to
     ``MAX_DECIMATION``, above 1 only for samples of shape ``(channels, times)``.
-    Only an ``EvolutionaryNASClassifier`` may have one.
+    Only the file of an estimator whose networks may be ensembles (the
+    ``ensembles`` of its :class:`~skevonas.store.model_document.ModelKind`)
+    may have one.
 
     Parameters
     ----------
@@ -169,6 +215,9 @@ def read_ensemble(document: Mapping[str, Any], genome: Genome, where: str) -> En
         Its genome (from :func:`~skevonas.store.model_document.read_genome`).
     where : str
         How error messages name the file.
+    allowed : bool, default=True
+        Whether the document's estimator may hold an ensemble; if not, an
+        ``"ensemble"`` entry is refused.
 
     Returns
     -------
@@ -190,6 +239,12 @@ def read_ensemble(document: Mapping[str, Any], genome: Genome, where: str) -> En
     >>> entry = {"genomes": [g.to_dict()], "weights": [1.0], "decimation": 1}
     >>> read_ensemble(doc | {"ensemble": entry}, g, "'m'").weights
     (1.0,)
+    >>> fixed = doc | {"estimator": "GenomeClassifier", "ensemble": entry}
+    >>> read_ensemble(fixed, g, "'m'", allowed=False)
+    Traceback (most recent call last):
+        ...
+    skevonas.store.model_document.ModelFileError: 'm': a GenomeClassifier file has no \
+'ensemble' entry
     >>> entry = {"genomes": [g.to_dict()] * 2, "weights": [0.5, float("nan")], "decimation": 2}
     >>> read_ensemble(doc | {"ensemble": entry}, g, "'m'")
     Traceback (most recent call last):
@@ -201,7 +256,7 @@ def read_ensemble(document: Mapping[str, Any], genome: Genome, where: str) -> En
     if "ensemble" not in document:
         return None
     entry = document["ensemble"]
-    if document["estimator"] != "EvolutionaryNASClassifier":
+    if not allowed:
         raise ModelFileError(f"{where}: a {document['estimator']} file has no 'ensemble' entry")
     if not (isinstance(entry, dict) and set(entry) == set(_KEYS)):
         raise ModelFileError(
@@ -215,7 +270,7 @@ def read_ensemble(document: Mapping[str, Any], genome: Genome, where: str) -> En
             f"{where}: the ensemble is damaged or crafted:\n  - " + "\n  - ".join(problems)
         )
     genomes = tuple(
-        check_genome(data, shape, where, f"ensemble member {i}")
+        genome_for_samples(data, shape, where, f"ensemble member {i}")
         for i, data in enumerate(entry["genomes"])
     )
     if genome not in genomes:

@@ -1,14 +1,20 @@
 """The journal of a running search: each result written the moment it arrives.
 
 ``evaluations.jsonl`` in the checkpoint folder (written by
-:func:`~skevonas.store.checkpoint.append_result`) gets one line per candidate's
-final result, and in a multi-fidelity search one line per rung result
-(:mod:`skevonas.evolution.fidelity`), each marked with the search's id. After a
+:func:`~skevonas.store.checkpoint.append_result`) gets one line per result
+that reaches the search's pipeline, in the order they arrive: a candidate's
+training, or in a multi-fidelity search one rung of it
+(:mod:`skevonas.evolution.fidelity`), each marked with the search's id, the
+ticket's number, its budget and its generation. Both strategies write the
+same lines through one writer (:meth:`Journal.record_arrival`). After a
 crash, :func:`read_journal` hands back this search's lines, each checked
-(:mod:`skevonas.store.checkpoint_checks`), and a :class:`Journal` returns them to the search
-engine instead of training those candidates again. A successive-halving
-generation is replayed rung by rung from its rung results, so that the
-promotions are those of the interrupted run.
+(:mod:`skevonas.store.checkpoint_checks`), and :meth:`Journal.arrivals` turns
+them into the :class:`~skevonas.evolution.runner.Arrival` list that a
+:class:`~skevonas.evolution.runner.Replay` answers tickets from, instead of
+training those candidates again; a successive-halving generation is thus
+replayed rung by rung, so that the promotions are those of the interrupted
+run. Journals written before one writer served both strategies (lines of
+kind ``"final"`` and ``"rung"``) are read too.
 """
 
 from __future__ import annotations
@@ -16,13 +22,14 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from ..evolution.generational import SearchState
+from ..evolution.records import SearchState
+from ..evolution.runner import Arrival, Ticket
 from ..spaces.genome import Genome
 from .checkpoint import (
     JOURNAL_FILE,
@@ -31,7 +38,7 @@ from .checkpoint import (
     iter_journal,
     save_checkpoint,
 )
-from .checkpoint_checks import RUNG_STATUSES, STATUSES, check_genome, check_int, check_result
+from .checkpoint_checks import RUNG_STATUSES, STATUSES, check_int, check_result, genome_in_space
 
 if TYPE_CHECKING:
     from ..spaces.space import SearchSpace
@@ -162,7 +169,7 @@ def read_journal(
 def _journal_entry(
     number: int, line: dict[str, Any], space: SearchSpace | None, max_epochs: int | None
 ) -> JournalEntry:
-    genome = check_genome(line["genome"], space)
+    genome = genome_in_space(line["genome"], space)
     try:
         generation = check_int(line["generation"], "its generation", 0)
         kind, budget = line.get("kind", "final"), line.get("budget")
@@ -183,7 +190,7 @@ def _journal_entry(
 
 
 class Journal:
-    """What a running search writes, and the results journaled before a crash.
+    """What a running search writes, and what an interrupted run of it wrote.
 
     Parameters
     ----------
@@ -193,45 +200,38 @@ class Journal:
         The search's :func:`~skevonas.store.resume.search_meta` (with ``"entropy"`` and
         ``"search_id"``), saved with every checkpoint; its ``"search_id"``
         marks every journal line.
-    reused : dict of str to dict, default=None
-        Final results journaled by an interrupted run of this search, by
-        genome key: handed back by :meth:`take` instead of being trained again.
-    rungs : dict of (str, int) to dict, default=None
-        Rung results of successive halving journaled by an interrupted run,
-        by genome key and epoch budget: handed back by :meth:`take_rung`.
+    entries : list of JournalEntry, default=None
+        This search's lines written by an interrupted run (:func:`read_journal`),
+        which :meth:`arrivals` hands back for a replay.
     lock : FolderLock or None, default=None
         The folder's lock, held while the search runs; :meth:`close` (or
         leaving a ``with`` block) releases it.
-    arrivals : list of (int, str, dict), default=None
-        An asynchronous search's journaled arrivals, in order (task number,
-        genome key, result), for :func:`~skevonas.evolution.asynchronous.evolve_async`
-        to replay.
 
     Examples
     --------
+    >>> import tempfile
     >>> from skevonas import Genome, LayerGene
+    >>> from skevonas.evolution.runner import Ticket
+    >>> tmp = tempfile.TemporaryDirectory()
     >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
-    >>> journal = Journal(None, {}, {g.key(): {"score": 0.5}}, {(g.key(), 3): {"score": 0.4}})
-    >>> journal.take(g), journal.take(g), journal.checkpoint is None
-    ({'score': 0.5}, None, True)
-    >>> journal.take_rung(g, 3), journal.take_rung(g, 9)
-    ({'score': 0.4}, None)
+    >>> journal = Journal(tmp.name, {"search_id": "s1"})
+    >>> journal.record_arrival(Ticket(0, g, budget=3, generation=1), {"score": 0.4})
+    >>> again = Journal(tmp.name, {"search_id": "s1"}, read_journal(tmp.name, "s1"))
+    >>> again.arrivals(generation=1) == [(g.key(), 3, {"score": 0.4})]
+    True
+    >>> tmp.cleanup()
     """
 
     def __init__(
         self,
         folder: str | os.PathLike | None,
         meta: dict[str, Any],
-        reused: dict[str, dict[str, Any]] | None = None,
-        rungs: dict[tuple[str, int], dict[str, Any]] | None = None,
+        entries: list[JournalEntry] | None = None,
         lock: FolderLock | None = None,
-        arrivals: list[tuple[int, str, dict[str, Any]]] | None = None,
     ) -> None:
         self.folder = folder
-        self.arrivals = list(arrivals or [])
         self.meta = meta
-        self.reused = dict(reused or {})
-        self.rungs = dict(rungs or {})
+        self.entries = list(entries or [])
         self.lock = lock
 
     @property
@@ -239,93 +239,84 @@ class Journal:
         """The id on this search's journal lines (``meta["search_id"]``)."""
         return self.meta.get("search_id")
 
-    def take(self, genome: Genome) -> dict[str, Any] | None:
-        """The journaled final result of ``genome`` (once), or None if it must be trained.
-
-        Examples
-        --------
-        >>> from skevonas import Genome, LayerGene
-        >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
-        >>> journal = Journal(None, {}, reused={g.key(): {"score": 0.5}})
-        >>> journal.take(g), journal.take(g)
-        ({'score': 0.5}, None)
-        """
-        return self.reused.pop(genome.key(), None)
-
-    def take_rung(self, genome: Genome, budget: int) -> dict[str, Any] | None:
-        """The journaled result of ``genome``'s rung of ``budget`` epochs (once), or None.
-
-        Examples
-        --------
-        >>> from skevonas import Genome, LayerGene
-        >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
-        >>> journal = Journal(None, {}, rungs={(g.key(), 3): {"score": 0.4}})
-        >>> journal.take_rung(g, 9), journal.take_rung(g, 3), journal.take_rung(g, 3)
-        (None, {'score': 0.4}, None)
-        """
-        return self.rungs.pop((genome.key(), int(budget)), None)
-
-    def record(self, generation: int, genome: Genome, result: Mapping[str, Any]) -> None:
-        """Journal one candidate's final result (nothing without a folder, or if skipped).
+    def record_arrival(self, ticket: Ticket, result: Mapping[str, Any]) -> None:
+        """Journal ``ticket``'s result without its snapshot (nothing if skipped, or no folder).
 
         Examples
         --------
         >>> import tempfile
         >>> from skevonas import Genome, LayerGene
+        >>> from skevonas.evolution.runner import Ticket
         >>> tmp = tempfile.TemporaryDirectory()
         >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
         >>> journal = Journal(tmp.name, {"search_id": "s1"})
-        >>> journal.record(0, g, {"score": 0.5, "status": "ok"})
-        >>> [e.result for e in read_journal(tmp.name, "s1")]
-        [{'score': 0.5, 'status': 'ok'}]
-        >>> tmp.cleanup()
-        """
-        if self.folder is not None and result.get("status") != "skipped":
-            append_result(self.folder, generation, genome, result, search_id=self.search_id)
-
-    def record_rung(
-        self, generation: int, genome: Genome, budget: int, result: Mapping[str, Any]
-    ) -> None:
-        """Journal the result of one rung of ``budget`` epochs, without its snapshot.
-
-        Examples
-        --------
-        >>> import tempfile
-        >>> from skevonas import Genome, LayerGene
-        >>> tmp = tempfile.TemporaryDirectory()
-        >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
-        >>> journal = Journal(tmp.name, {"search_id": "s1"})
-        >>> journal.record_rung(0, g, 3, {"score": 0.4, "status": "ok", "snapshot": b"..."})
-        >>> [(e.budget, e.result) for e in read_journal(tmp.name, "s1")]
-        [(3, {'score': 0.4, 'status': 'ok'})]
-        >>> tmp.cleanup()
-        """
-        self._append(generation, genome, result, budget=budget)
-
-    def record_arrival(
-        self, generation: int, ticket: int, genome: Genome, budget: int | None, result: Mapping
-    ) -> None:
-        """Journal the arrival of task ``ticket`` of an asynchronous search, without its snapshot.
-
-        Examples
-        --------
-        >>> import tempfile
-        >>> from skevonas import Genome, LayerGene
-        >>> tmp = tempfile.TemporaryDirectory()
-        >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
-        >>> journal = Journal(tmp.name, {"search_id": "s1"})
-        >>> journal.record_arrival(0, 5, g, 3, {"score": 0.4, "status": "ok", "snapshot": b""})
+        >>> journal.record_arrival(Ticket(5, g, budget=3), {"score": 0.4, "snapshot": b""})
         >>> [(e.ticket, e.budget, e.result) for e in read_journal(tmp.name, "s1")]
-        [(5, 3, {'score': 0.4, 'status': 'ok'})]
+        [(5, 3, {'score': 0.4})]
         >>> tmp.cleanup()
         """
-        self._append(generation, genome, result, budget=budget, ticket=ticket)
+        if self.folder is None or result.get("status") == "skipped":
+            return
+        plain = {k: v for k, v in result.items() if k != "snapshot"}
+        append_result(
+            self.folder,
+            ticket.generation,
+            ticket.genome,
+            plain,
+            search_id=self.search_id,
+            budget=ticket.budget,
+            ticket=ticket.number,
+        )
 
-    def _append(self, generation: int, genome: Genome, result: Mapping, **where: Any) -> None:
-        # a line without the snapshot; nothing without a folder, or for a skipped task
-        if self.folder is not None and result.get("status") != "skipped":
-            plain = {k: v for k, v in result.items() if k != "snapshot"}
-            append_result(self.folder, generation, genome, plain, search_id=self.search_id, **where)
+    def arrivals(self, generation: int | None = None, skip: Collection[str] = ()) -> list[Arrival]:
+        """The journaled results to replay, in the order they arrived.
+
+        Parameters
+        ----------
+        generation : int or None, default=None
+            Only the lines of this generation (a generational search goes on
+            from its checkpoint, so only the interrupted generation is
+            replayed); None: every line (an asynchronous search replays all
+            its arrivals).
+        skip : collection of str, default=()
+            Genome keys whose lines are left out (genomes a checkpoint holds).
+
+        Returns
+        -------
+        arrivals : list of Arrival
+            Genome key, the ticket's budget (None: the full budget without
+            fidelity) and the result. Of a journal written before one writer
+            served both strategies, a generation's ``"rung"`` lines stand for
+            its trainings, and its ``"final"`` lines only where it has no
+            rung lines (they repeat the rungs' results).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from skevonas import Genome, LayerGene
+        >>> from skevonas.store.checkpoint import append_result
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
+        >>> append_result(tmp.name, 1, g, {"score": 0.4}, search_id="s", budget=3)  # older lines
+        >>> append_result(tmp.name, 1, g, {"score": 0.4, "status": "partial"}, search_id="s")
+        >>> journal = Journal(tmp.name, {"search_id": "s"}, read_journal(tmp.name, "s"))
+        >>> [(a.budget, a.result) for a in journal.arrivals(generation=1)]  # the rung only
+        [(3, {'score': 0.4})]
+        >>> journal.arrivals(generation=2), journal.arrivals(skip=[g.key()])
+        ([], [])
+        >>> tmp.cleanup()
+        """
+        chosen = [
+            e
+            for e in self.entries
+            if (generation is None or e.generation == generation) and e.genome.key() not in skip
+        ]
+        rungs = {e.generation for e in chosen if e.ticket is None and e.budget is not None}
+        return [
+            Arrival(e.genome.key(), e.budget, e.result)
+            for e in chosen
+            if e.ticket is not None or e.budget is not None or e.generation not in rungs
+        ]
 
     def save(self, state: SearchState) -> None:
         """Write ``state`` (with the search's meta) as the checkpoint.
@@ -347,7 +338,7 @@ class Journal:
 
     @property
     def checkpoint(self) -> Callable[[SearchState], None] | None:
-        """What :func:`~.generational.evolve` calls after each generation, or None."""
+        """What the loops call after each generation (or history row), or None."""
         return self.save if self.folder is not None else None
 
     def close(self) -> None:

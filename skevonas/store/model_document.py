@@ -1,42 +1,47 @@
 """Reading a model file without trusting it: every part checked before it is used.
 
-The checks behind :func:`skevonas.load` (:mod:`skevonas.store.modelfile`), each a
-pure function of the bytes and JSON of a file: the safetensors header (its
-size capped, every tensor's dtype, shape and byte range consistent with the
-file's size), the JSON document (known keys and types only, one of the two
-estimator classes, a known format version), the classes, the genome, and
-the tensors against those of the network the genome describes. Each problem
-raises :class:`ModelFileError`, a :class:`ValueError` that names it.
+The checks behind :func:`skevonas.load` (:func:`skevonas.store.modelfile.read_model`),
+each a pure function of the bytes and JSON of a file: the safetensors header
+(its size capped, every tensor's dtype, shape and byte range consistent with
+the file's size), the JSON document (known keys and types only, one of the
+estimator classes it is given as :class:`ModelKind`, a known format version),
+the classes, the genome, and the tensors against those of the network the
+genome describes. Each problem raises :class:`ModelFileError`, a
+:class:`ValueError` that names it.
+
+The estimator classes themselves are not imported here: each describes
+what its files hold with a :class:`ModelKind` (its
+``model_kind()``), so the store sits below the estimators.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
 from .._version import __version__
-from ..classifier import EvolutionaryNASClassifier
-from ..fixed import GenomeClassifier
 from ..spaces.families import families_with_rank
 from ..spaces.genome import Genome, parse_genome
 
 __all__ = [
     "DOCUMENT_KEY",
     "DTYPES",
-    "ESTIMATORS",
     "FORMAT",
     "MAX_HEADER_BYTES",
     "MAX_LAYERS",
     "UNSTORED_PARAMS",
+    "VALUE_CHECKS",
     "VERSION",
     "ModelFileError",
-    "check_genome",
+    "ModelKind",
     "check_tensors",
+    "genome_for_samples",
     "read_classes",
     "read_document",
     "read_genome",
@@ -53,8 +58,6 @@ MAX_HEADER_BYTES = 100_000_000
 # No search space comes near this; it bounds the work of building a crafted genome.
 MAX_LAYERS = 1_000
 
-# The estimators a file may hold: class, attribute of the skorch net, genome
-# attribute, and the other fitted attributes with a check of their JSON value.
 _Check = Callable[[Any], bool]
 
 
@@ -66,31 +69,21 @@ def _is_number(value: Any) -> bool:
     return type(value) in (int, float)
 
 
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
 def _is_rows(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(row, dict) for row in value)
 
 
-ESTIMATORS: dict[str, tuple[Any, str, str, dict[str, _Check]]] = {
-    "EvolutionaryNASClassifier": (
-        EvolutionaryNASClassifier,
-        "best_estimator_",
-        "best_genome_",
-        {
-            "best_score_": _is_number,
-            "history_": _is_rows,
-            "evaluations_": _is_rows,
-            "stop_reason_": lambda v: isinstance(v, str),
-            "n_evaluations_": _is_int,
-            "search_time_": _is_number,
-            "refit_time_": _is_number,
-        },
-    ),
-    "GenomeClassifier": (
-        GenomeClassifier,
-        "estimator_",
-        "genome_",
-        {"best_epoch_": _is_int, "validation_score_": _is_number},
-    ),
+# The JSON types a kept fitted attribute may have (ModelKind.attributes), each
+# with the check of its value.
+VALUE_CHECKS: dict[str, _Check] = {
+    "int": _is_int,
+    "number": _is_number,
+    "rows": _is_rows,
+    "str": _is_str,
 }
 # Parameters never stored: where the saving machine kept its checkpoints.
 UNSTORED_PARAMS = ("checkpoint_dir",)
@@ -154,6 +147,66 @@ class ModelFileError(ValueError):
     ModelFileError True
     >>> tmp.cleanup()
     """
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    """What a model file of one estimator class may hold: its name, parameters and results.
+
+    An estimator class describes itself to the store with one (the
+    ``model_kind()`` of :class:`~skevonas.base.NetClassifierBase`), so the
+    store checks a file without importing the class. :func:`read_document`
+    refuses a document of a class it is not given, constructor parameters
+    the class does not take, and kept fitted attributes that are missing,
+    unknown or of another JSON type; :func:`~skevonas.store.ensemble_entry.read_ensemble`
+    refuses an ``"ensemble"`` entry in the file of a class without ensembles.
+
+    Parameters
+    ----------
+    name : str
+        The class's name, as the document's ``"estimator"`` holds it.
+    params : tuple of str
+        The names of its constructor's parameters.
+    attributes : mapping of str to str
+        The fitted attributes a file keeps (the document's ``"attributes"``),
+        each with the JSON type of its value: a key of ``VALUE_CHECKS``
+        (``"int"``, ``"number"``, ``"str"``, or ``"rows"``: a list of objects).
+    ensembles : bool, default=False
+        Whether its network may be an ensemble (a file with an
+        ``"ensemble"`` entry).
+
+    Raises
+    ------
+    ValueError
+        If an attribute's type is not a key of ``VALUE_CHECKS``.
+
+    Examples
+    --------
+    >>> kind = ModelKind("ToyClassifier", ("max_epochs",), {"best_epoch_": "int"})
+    >>> kind.params, kind.ensembles
+    (('max_epochs',), False)
+    >>> ModelKind("ToyClassifier", (), {"best_epoch_": "float"})
+    Traceback (most recent call last):
+        ...
+    ValueError: ModelKind 'ToyClassifier': the type of attribute 'best_epoch_' must be one \
+of ['int', 'number', 'rows', 'str'], got 'float' instead
+    """
+
+    name: str
+    params: tuple[str, ...]
+    attributes: Mapping[str, str]
+    ensembles: bool = False
+
+    def __post_init__(self) -> None:
+        # copies: a caller's later change of its own dict does not reach the kind
+        object.__setattr__(self, "params", tuple(self.params))
+        object.__setattr__(self, "attributes", dict(self.attributes))
+        for key, kind in self.attributes.items():
+            if kind not in VALUE_CHECKS:
+                raise ValueError(
+                    f"ModelKind {self.name!r}: the type of attribute {key!r} must be one of "
+                    f"{sorted(VALUE_CHECKS)}, got {kind!r} instead"
+                )
 
 
 # --------------------------------------------------------------------------- checks
@@ -263,13 +316,17 @@ def _tensor_entry(name: str, entry: Any, data_size: int, where: str) -> dict[str
     return entry
 
 
-def read_document(metadata: Mapping[str, str], where: str) -> dict[str, Any]:
+def read_document(
+    metadata: Mapping[str, str], kinds: Iterable[ModelKind], where: str
+) -> dict[str, Any]:
     """The JSON document of a model file, parsed, with every entry's type checked.
 
     Parameters
     ----------
     metadata : mapping of str to str
         The safetensors metadata (from :func:`read_header`).
+    kinds : iterable of ModelKind
+        The estimator classes a file may hold.
     where : str
         How error messages name the file.
 
@@ -278,8 +335,8 @@ def read_document(metadata: Mapping[str, str], where: str) -> dict[str, Any]:
     document : dict
         With exactly the known keys (``"ensemble"`` is optional; its content
         is checked by :func:`skevonas.store.ensemble_entry.read_ensemble`), each of
-        the right type; the estimator one of ``ESTIMATORS`` and the
-        parameters ones it takes.
+        the right type; the estimator one of ``kinds``, the parameters ones
+        it takes and the attributes the ones it keeps.
 
     Raises
     ------
@@ -289,7 +346,7 @@ def read_document(metadata: Mapping[str, str], where: str) -> dict[str, Any]:
     Examples
     --------
     >>> read_document({"skevonas": '{"format": "skevonas-model", "format_version": 9}'},
-    ...               "'model.skevonas'")  # doctest: +ELLIPSIS
+    ...               [], "'model.skevonas'")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
         ...
     skevonas.store.model_document.ModelFileError: 'model.skevonas' has format version 9; ...
@@ -330,7 +387,7 @@ def read_document(metadata: Mapping[str, str], where: str) -> dict[str, Any]:
                 if part
             )
         )
-    problems = _document_problems(document)
+    problems = _document_problems(document, {kind.name: kind for kind in kinds})
     if problems:
         raise ModelFileError(
             f"{where}: the skevonas document is damaged or crafted:\n  - " + "\n  - ".join(problems)
@@ -338,7 +395,7 @@ def read_document(metadata: Mapping[str, str], where: str) -> dict[str, Any]:
     return document
 
 
-def _document_problems(doc: Mapping[str, Any]) -> list[str]:
+def _document_problems(doc: Mapping[str, Any], kinds: Mapping[str, ModelKind]) -> list[str]:
     """What is wrong with the types and values of the document's entries."""
     problems: list[str] = []
 
@@ -346,19 +403,18 @@ def _document_problems(doc: Mapping[str, Any]) -> list[str]:
         if not ok:
             problems.append(f"{key!r} must be {rule}, got {doc[key]!r:.80}")
 
-    if doc["estimator"] not in ESTIMATORS:
-        problems.append(
-            f"'estimator' must be one of {sorted(ESTIMATORS)}, got {doc['estimator']!r:.80}"
-        )
+    if not isinstance(doc["estimator"], str) or doc["estimator"] not in kinds:
+        problems.append(f"'estimator' must be one of {sorted(kinds)}, got {doc['estimator']!r:.80}")
         return problems
-    cls, _, _, attributes = ESTIMATORS[doc["estimator"]]
+    kind = kinds[doc["estimator"]]
+    attributes = kind.attributes
     need(isinstance(doc["versions"], dict), "versions", "an object")
     need(isinstance(doc["params"], dict), "params", "an object")
     if isinstance(doc["params"], dict):
-        known = set(cls().get_params(deep=False)) - set(UNSTORED_PARAMS)
+        known = set(kind.params) - set(UNSTORED_PARAMS)
         unknown = sorted(set(doc["params"]) - known)
         if unknown:
-            problems.append(f"'params' has parameters {cls.__name__} does not take: {unknown}")
+            problems.append(f"'params' has parameters {kind.name} does not take: {unknown}")
     need(
         isinstance(doc["dropped_params"], list)
         and all(isinstance(n, str) for n in doc["dropped_params"]),
@@ -413,8 +469,8 @@ def _document_problems(doc: Mapping[str, Any]) -> list[str]:
         return problems
     problems += [
         f"attribute {key!r} has a value of the wrong type: {values[key]!r:.80}"
-        for key, check in attributes.items()
-        if not check(values[key])
+        for key, value_type in attributes.items()
+        if not VALUE_CHECKS[value_type](values[key])
     ]
     return problems
 
@@ -451,10 +507,10 @@ def read_genome(document: Mapping[str, Any], where: str) -> Genome:
     skevonas.store.model_document.ModelFileError: 'm': a 'mlp' genome cannot take samples \
 of shape (2, 64) (families for them: ['cnn1d', 'eeg'])
     """
-    return check_genome(document["genome"], document["sample_shape"], where)
+    return genome_for_samples(document["genome"], document["sample_shape"], where)
 
 
-def check_genome(
+def genome_for_samples(
     data: Any, sample_shape: Sequence[int], where: str, what: str | None = None
 ) -> Genome:
     """A stored genome (a JSON value), parsed and matched to the rank of the sample shape.
@@ -485,12 +541,12 @@ def check_genome(
     --------
     >>> from skevonas import Genome, LayerGene
     >>> g = Genome("mlp", [LayerGene("dense", {"units": 8})])
-    >>> check_genome(g.to_dict(), (4,), "'m'") == g
+    >>> genome_for_samples(g.to_dict(), (4,), "'m'") == g
     True
-    >>> check_genome({"family": "mlp"}, (4,), "'m'", "ensemble member 2")  # doctest: +ELLIPSIS
+    >>> genome_for_samples({"family": "mlp"}, (4,), "'m'", "member 2")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
         ...
-    skevonas.store.model_document.ModelFileError: 'm': ensemble member 2 is not valid: ...
+    skevonas.store.model_document.ModelFileError: 'm': member 2 is not valid: ...
     """
     name, lead = ("the stored genome", "") if what is None else (what, f"{what}: ")
     layers = data.get("layers") if isinstance(data, dict) else None

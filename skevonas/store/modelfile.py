@@ -1,4 +1,4 @@
-"""A model file that cannot run code: :func:`save` and :func:`load` a fitted classifier.
+"""A model file that cannot run code: :func:`write_model` and :func:`read_model`.
 
 One file (``.skevonas`` by convention) in the `safetensors
 <https://huggingface.co/docs/safetensors>`_ format, which Hugging Face and
@@ -18,7 +18,14 @@ their weights and the decimation factor (:mod:`skevonas.store.ensemble_entry`);
 a plain network's file has none, and loads as one member without
 decimation (``ensemble_genomes_ == [best_genome_]``, ``decimation_ == 1``).
 
-:func:`load` never unpickles. It reads the header (its size capped), parses
+The store does not know the estimator classes: an estimator describes its
+fitted state as a :class:`FittedModel` (its ``fitted_model()``) and what its
+files may hold as a :class:`~skevonas.store.model_document.ModelKind` (its
+``model_kind()``), and is rebuilt from a :class:`FittedModel` (its
+``from_fitted_model``). :func:`skevonas.save` and :func:`skevonas.load`
+(:mod:`skevonas.saving`) join the two sides.
+
+:func:`read_model` never unpickles. It reads the header (its size capped), parses
 and type-checks the JSON (known keys only; the checks are in
 :mod:`skevonas.store.model_document`), validates the genome (each member's too, and
 the ensemble's counts, weights and decimation), builds the
@@ -50,37 +57,34 @@ import importlib.metadata
 import json
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from sklearn.utils.validation import check_is_fitted
 
 from .._version import __version__
-from ..classifier import EvolutionaryNASClassifier
-from ..fixed import GenomeClassifier
 from ..spaces.genome import Genome
-from ..spaces.networks import count_parameters
-from ..training.candidate import make_net
 from ..training.ensemble import EnsembleModule, ensemble_net
+from ..training.recipe import make_net
 from .ensemble_entry import (
     EnsembleEntry,
     build_ensemble,
     build_network,
     check_mixing_weights,
-    ensemble_entry,
+    fitted_ensemble,
     read_ensemble,
 )
 from .model_document import (
     DOCUMENT_KEY,
     DTYPES,
-    ESTIMATORS,
     FORMAT,
     UNSTORED_PARAMS,
     VERSION,
     ModelFileError,
+    ModelKind,
     check_tensors,
     read_classes,
     read_document,
@@ -88,7 +92,7 @@ from .model_document import (
     read_header,
 )
 
-__all__ = ["ModelFileError", "load", "save"]
+__all__ = ["FittedModel", "ModelFileError", "plain_params", "read_model", "write_model"]
 
 # What the loaded skorch net takes from the stored net_params: only what
 # prediction uses, each with a check of its value. The rest (devices,
@@ -100,21 +104,97 @@ _PREDICTION_NET_PARAMS: dict[str, Callable[[Any], bool]] = {
 }
 
 
-# --------------------------------------------------------------------------- save
-def save(estimator: Any, path: str | os.PathLike) -> Path:
-    """Save a fitted classifier in one file that loading cannot use to run code.
+# --------------------------------------------------------------------------- the state
+@dataclass(frozen=True, eq=False)
+class FittedModel:
+    """A fitted classifier's state, as a model file holds it.
 
-    The file is a safetensors file: the network's weights and buffers as
-    tensors, and a JSON document with the genome, the classes, the feature
-    names, the sample shape, the plain-valued parameters and the search's
-    results (see :mod:`skevonas.store.modelfile` for what is left out). It is
-    written to a temporary file first and then renamed, so ``path`` is never
-    half written.
+    The interface between an estimator and the store: an estimator gives
+    one (its ``fitted_model()``) and is rebuilt from one (its
+    ``from_fitted_model``), so the store needs no estimator class.
+    :func:`write_model` writes one to a file; :func:`read_model` reads one
+    back, checked against the
+    :class:`~skevonas.store.model_document.ModelKind` of its class. It holds
+    a net and arrays, so two of them compare by identity.
 
     Parameters
     ----------
-    estimator : EvolutionaryNASClassifier or GenomeClassifier
-        A fitted estimator.
+    estimator : str
+        The estimator class's name (its kind's ``name``).
+    genome : Genome
+        The fitted genome (``best_genome_`` or ``genome_``): the network's,
+        or that of the ensemble's best member.
+    classes : ndarray of shape (n_classes,)
+        The class labels (``classes_``), with their dtype.
+    sample_shape : tuple of int
+        The shape of one sample (``sample_shape_``).
+    net : skorch.NeuralNetClassifier
+        The fitted net; its ``module_`` holds the weights.
+    params : mapping, default={}
+        The constructor parameters a JSON document can hold, as JSON values
+        (see :func:`plain_params`).
+    dropped_params : tuple of str, default=()
+        The names of those it cannot hold; a loaded estimator has their
+        defaults.
+    feature_names_in : tuple of str or None, default=None
+        The column names seen in ``fit`` (``feature_names_in_``), if any.
+    attributes : mapping, default={}
+        The fitted results kept, by name (its kind's ``attributes``:
+        ``best_score_``, ``history_``... or ``best_epoch_``...).
+    ensemble : EnsembleEntry or None, default=None
+        The ensemble the network is (members, weights, decimation);
+        ``None`` for one plain network.
+
+    Attributes
+    ----------
+    n_features_in : int
+        ``sample_shape[0]`` (the estimator's ``n_features_in_``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skevonas import Genome, LayerGene
+    >>> from skevonas.training.recipe import make_net
+    >>> genome = Genome("mlp", [LayerGene("dense", {"units": 8, "activation": "relu"})])
+    >>> net = make_net(genome, (4,), 3, max_epochs=1, input_stats=None, device="cpu",
+    ...                net_params={}).initialize()
+    >>> model = FittedModel("ToyClassifier", genome, np.array(["a", "b", "c"]), (4,), net,
+    ...                     params={"max_epochs": 1}, attributes={"best_epoch_": 1})
+    >>> model.n_features_in, model.ensemble is None
+    (4, True)
+    """
+
+    estimator: str
+    genome: Genome
+    classes: np.ndarray
+    sample_shape: tuple[int, ...]
+    net: Any
+    params: Mapping[str, Any] = field(default_factory=dict)
+    dropped_params: tuple[str, ...] = ()
+    feature_names_in: tuple[str, ...] | None = None
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    ensemble: EnsembleEntry | None = None
+
+    @property
+    def n_features_in(self) -> int:
+        """``sample_shape[0]``: features for 2-D input, channels otherwise."""
+        return int(self.sample_shape[0])
+
+
+# --------------------------------------------------------------------------- write
+def write_model(model: FittedModel, path: str | os.PathLike) -> Path:
+    """Write a fitted model in one file that loading cannot use to run code.
+
+    The file is a safetensors file: the network's weights and buffers as
+    tensors, and a JSON document with the rest of ``model`` (see
+    :mod:`skevonas.store.modelfile`). It is written to a temporary file
+    first and then renamed, so ``path`` is never half written.
+    :func:`skevonas.save` writes an estimator's :class:`FittedModel` with it.
+
+    Parameters
+    ----------
+    model : FittedModel
+        The state to write.
     path : str or path
         The file to (over)write; ``.skevonas`` is the usual suffix.
 
@@ -125,47 +205,44 @@ def save(estimator: Any, path: str | os.PathLike) -> Path:
 
     Raises
     ------
-    TypeError
-        If ``estimator`` is not one of the two skevonas classifiers.
-    sklearn.exceptions.NotFittedError
-        If it is not fitted.
     ValueError
-        If its ensemble attributes (``ensemble_genomes_``,
-        ``ensemble_weights_``, ``decimation_``) do not describe its network,
-        or describe one that :func:`load` would refuse.
+        If ``model.ensemble`` does not describe its network, or describes
+        one that :func:`read_model` would refuse
+        (:func:`~skevonas.store.ensemble_entry.fitted_ensemble`).
+    TypeError
+        If a parameter or attribute is a value JSON cannot hold.
 
     Examples
     --------
+    With no estimator class at all: a toy kind of model.
+
     >>> import pathlib, tempfile
     >>> import numpy as np
-    >>> from sklearn.datasets import load_iris
-    >>> from skevonas import Genome, GenomeClassifier, LayerGene, load, save
-    >>> X, y = load_iris(return_X_y=True)
-    >>> genome = Genome("mlp", [LayerGene("dense", {"units": 16, "activation": "relu"})],
-    ...                 {"optimizer": "adam", "lr": 0.01, "batch_size": 16})
-    >>> clf = GenomeClassifier(genome, max_epochs=5, random_state=0).fit(X, y)
+    >>> from skevonas import Genome, LayerGene
+    >>> from skevonas.store.model_document import ModelKind
+    >>> from skevonas.training.recipe import make_net
+    >>> genome = Genome("mlp", [LayerGene("dense", {"units": 8, "activation": "relu"})])
+    >>> net = make_net(genome, (4,), 3, max_epochs=1, input_stats=None, device="cpu",
+    ...                net_params={}).initialize()
+    >>> model = FittedModel("ToyClassifier", genome, np.array(["a", "b", "c"]), (4,), net,
+    ...                     params={"max_epochs": 1}, attributes={"best_epoch_": 1})
+    >>> kind = ModelKind("ToyClassifier", ("max_epochs",), {"best_epoch_": "int"})
     >>> tmp = tempfile.TemporaryDirectory()
-    >>> path = save(clf, pathlib.Path(tmp.name) / "iris.skevonas")
-    >>> loaded = load(path)
-    >>> bool(np.array_equal(loaded.predict_proba(X), clf.predict_proba(X)))
-    True
+    >>> path = write_model(model, pathlib.Path(tmp.name) / "toy.skevonas")
+    >>> back = read_model(path, [kind])
+    >>> back.classes.tolist(), back.genome == genome, back.attributes
+    (['a', 'b', 'c'], True, {'best_epoch_': 1})
     >>> tmp.cleanup()
     """
     from safetensors.torch import save_file
 
-    name = type(estimator).__name__
-    if name not in ESTIMATORS or type(estimator) is not ESTIMATORS[name][0]:
-        raise TypeError(
-            f"save takes a fitted EvolutionaryNASClassifier or GenomeClassifier, got a "
-            f"{type(estimator).__module__}.{type(estimator).__qualname__}"
-        )
-    check_is_fitted(estimator)
-    module = estimator.net_.module_
+    module = model.net.module_
+    ensemble = _checked_ensemble(model, module)
     tensors = {
         key: value.detach().to("cpu", copy=True).contiguous()
         for key, value in module.state_dict().items()
     }
-    text = json.dumps(_document(estimator, name, module), default=_json_value)
+    text = json.dumps(_document(model, module, ensemble), default=_json_value)
     target = Path(path)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
@@ -176,31 +253,38 @@ def save(estimator: Any, path: str | os.PathLike) -> Path:
     return target
 
 
-def _document(estimator: Any, name: str, module: torch.nn.Module) -> dict[str, Any]:
-    """The JSON document of a fitted estimator."""
-    _, net_attribute, genome_attribute, attributes = ESTIMATORS[name]
-    params, dropped = _plain_params(estimator.get_params(deep=False))
-    names = getattr(estimator, "feature_names_in_", None)
-    classes = np.asarray(estimator.classes_)
-    ensemble = ensemble_entry(estimator, module)
+def _checked_ensemble(model: FittedModel, module: torch.nn.Module) -> EnsembleEntry | None:
+    """The model's ensemble, checked against its network (a plain network: one member)."""
+    entry = model.ensemble or EnsembleEntry((model.genome,), (1.0,), 1)
+    return fitted_ensemble(
+        module, entry.genomes, entry.weights, entry.decimation, model.genome, model.sample_shape
+    )
+
+
+def _document(
+    model: FittedModel, module: torch.nn.Module, ensemble: EnsembleEntry | None
+) -> dict[str, Any]:
+    """The JSON document of a fitted model."""
+    classes = np.asarray(model.classes)
+    names = model.feature_names_in
     plain = module.members[0] if isinstance(module, EnsembleModule) else module  # all alike
     document = {
         "format": FORMAT,
         "format_version": VERSION,
         "versions": _versions(),
-        "estimator": name,
-        "params": params,
-        "dropped_params": dropped,
-        "genome": getattr(estimator, genome_attribute).to_dict(),
+        "estimator": model.estimator,
+        "params": dict(model.params),
+        "dropped_params": list(model.dropped_params),
+        "genome": model.genome.to_dict(),
         "classes": {"dtype": classes.dtype.str, "values": classes.tolist()},
         "feature_names_in": None if names is None else [str(n) for n in names],
-        "n_features_in": int(estimator.n_features_in_),
-        "sample_shape": [int(s) for s in estimator.sample_shape_],
+        "n_features_in": model.n_features_in,
+        "sample_shape": [int(s) for s in model.sample_shape],
         "standardize_layer": "standardize" in dict(plain.named_children()),
-        "attributes": {key: getattr(estimator, key) for key in attributes},
+        "attributes": dict(model.attributes),
     }
     if ensemble is not None:
-        document["ensemble"] = ensemble
+        document["ensemble"] = ensemble.to_dict()
     return document
 
 
@@ -233,10 +317,37 @@ def _plain(value: Any) -> tuple[bool, Any]:
     return False, None
 
 
-def _plain_params(params: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """The parameters JSON can hold, and the names of those it cannot.
+def plain_params(params: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The parameters a model file can hold, as JSON values, and the names of those it cannot.
 
-    A dict parameter (``net_params``) keeps its plain entries.
+    A parameter is kept when JSON can hold it as it is (numbers, strings,
+    None, a :class:`~skevonas.Genome` as its dict, lists and dicts of
+    those); a dict parameter (``net_params``) keeps its plain entries.
+    ``checkpoint_dir`` (``UNSTORED_PARAMS``: a path on the machine that
+    wrote the file) is never kept.
+
+    Parameters
+    ----------
+    params : mapping
+        An estimator's ``get_params(deep=False)``.
+
+    Returns
+    -------
+    kept : dict
+        Name -> JSON value, sorted by name.
+    dropped : list of str
+        The names of the parameters (and ``name['key']`` of the dict
+        entries) left out, sorted.
+
+    Examples
+    --------
+    >>> kept, dropped = plain_params({"max_epochs": 5, "callbacks": [object()],
+    ...                               "net_params": {"batch_size": 8, "callbacks": [object()]},
+    ...                               "checkpoint_dir": "runs"})
+    >>> kept
+    {'max_epochs': 5, 'net_params': {'batch_size': 8}}
+    >>> dropped
+    ['callbacks', 'checkpoint_dir', "net_params['callbacks']"]
     """
     kept: dict[str, Any] = {}
     dropped: list[str] = []
@@ -267,53 +378,50 @@ def _json_value(value: Any) -> Any:
     raise TypeError(f"cannot store a {type(value).__name__} in a model file: {value!r:.80}")
 
 
-# --------------------------------------------------------------------------- load
-def load(path: str | os.PathLike, device: str = "cpu") -> Any:
-    """Load a classifier saved by :func:`save`, without unpickling anything.
+# --------------------------------------------------------------------------- read
+def read_model(
+    path: str | os.PathLike, kinds: Iterable[ModelKind], device: str = "cpu"
+) -> FittedModel:
+    """Read a model file written by :func:`write_model`, without unpickling anything.
+
+    Every part is checked before it is used (see :mod:`skevonas.store.modelfile`);
+    :func:`skevonas.load` rebuilds an estimator from what this returns.
 
     Parameters
     ----------
     path : str or path
-        A file written by :func:`save` (or ``skevonas search``).
+        A file written by :func:`write_model` (e.g. through :func:`skevonas.save`).
+    kinds : iterable of ModelKind
+        The estimator classes the file may hold, each with its parameters and
+        kept attributes.
     device : str, default="cpu"
         Where the network is put: ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
 
     Returns
     -------
-    estimator : EvolutionaryNASClassifier or GenomeClassifier
-        Fitted: it predicts exactly as the saved estimator did, and exports
-        with ``to_torchscript`` and ``to_onnx``. A search also has
-        ``ensemble_genomes_``, ``ensemble_weights_`` and ``decimation_``
-        (one member and 1 for a file of a plain network).
+    model : FittedModel
+        With the file's net, which predicts exactly as the written one did.
 
     Raises
     ------
     FileNotFoundError
         If there is no file at ``path``.
     ModelFileError
-        If the file is not a skevonas model file, or is damaged or crafted
-        (truncated, an absurd header, an unknown format version or class,
-        tensors missing, extra or of the wrong shape or dtype, a document
-        with wrong or unknown keys, an ensemble with too many members,
-        weights that are not positive or do not sum to 1, a decimation out
-        of range...); the message names the problem.
+        If the file is not a skevonas model file, holds an estimator class
+        not in ``kinds``, or is damaged or crafted; the message names the
+        problem.
 
     Examples
     --------
     >>> import pathlib, tempfile
-    >>> import numpy as np
-    >>> from sklearn.datasets import load_iris
-    >>> from skevonas import EvolutionaryNASClassifier, load, save
-    >>> X, y = load_iris(return_X_y=True)
-    >>> names = np.array(["setosa", "versicolor", "virginica"])[y]
-    >>> clf = EvolutionaryNASClassifier(population_size=2, n_generations=1, max_epochs=2,
-    ...                                 random_state=0).fit(X, names)
+    >>> from skevonas.store.model_document import ModelKind
     >>> tmp = tempfile.TemporaryDirectory()
-    >>> loaded = load(save(clf, pathlib.Path(tmp.name) / "iris.skevonas"))
-    >>> loaded.classes_.tolist(), loaded.best_genome_ == clf.best_genome_
-    (['setosa', 'versicolor', 'virginica'], True)
-    >>> bool(np.array_equal(loaded.predict_proba(X), clf.predict_proba(X)))
-    True
+    >>> path = pathlib.Path(tmp.name) / "model.skevonas"
+    >>> _ = path.write_bytes(b"not a model")
+    >>> read_model(path, [ModelKind("ToyClassifier", (), {})])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    skevonas.store.model_document.ModelFileError: '...model.skevonas' is not a skevonas model...
     >>> tmp.cleanup()
     """
     path = Path(path)
@@ -322,12 +430,14 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Any:
     if not path.is_file():
         raise ModelFileError(f"{str(path)!r} is not a file")
     where = repr(str(path))
+    by_name = {kind.name: kind for kind in kinds}
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
         header_bytes, tensors, metadata, data_size = read_header(f, size, where)
-        document = read_document(metadata, where)
+        document = read_document(metadata, by_name.values(), where)
         genome = read_genome(document, where)
-        ensemble = read_ensemble(document, genome, where)
+        allowed = by_name[document["estimator"]].ensembles
+        ensemble = read_ensemble(document, genome, where, allowed)
         classes = read_classes(document["classes"], where)
         sample_shape = tuple(document["sample_shape"])
         stat_shape = _checked_stat_shape(document, ensemble, data_size, where)
@@ -344,7 +454,19 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Any:
     net = _net(
         document, genome, ensemble, sample_shape, len(classes), stat_shape, device, blob, where
     )
-    return _estimator(document, genome, ensemble, classes, net)
+    names = document["feature_names_in"]
+    return FittedModel(
+        estimator=document["estimator"],
+        genome=genome,
+        classes=classes,
+        sample_shape=sample_shape,
+        net=net,
+        params=document["params"],
+        dropped_params=tuple(document["dropped_params"]),
+        feature_names_in=None if names is None else tuple(names),
+        attributes=document["attributes"],
+        ensemble=ensemble,
+    )
 
 
 def _checked_stat_shape(
@@ -443,31 +565,3 @@ def _net(
         ) from exc
     check_mixing_weights(net.module_, ensemble, where)
     return net
-
-
-def _estimator(
-    document: Mapping[str, Any],
-    genome: Genome,
-    ensemble: EnsembleEntry | None,
-    classes: np.ndarray,
-    net: Any,
-) -> Any:
-    """The fitted estimator, from the checked document and the net."""
-    cls, net_attribute, genome_attribute, attributes = ESTIMATORS[document["estimator"]]
-    estimator = cls(**document["params"])
-    estimator.classes_ = classes
-    estimator.n_features_in_ = int(document["n_features_in"])
-    estimator.sample_shape_ = tuple(document["sample_shape"])
-    if document["feature_names_in"] is not None:
-        estimator.feature_names_in_ = np.asarray(document["feature_names_in"], dtype=object)
-    setattr(estimator, genome_attribute, genome)
-    setattr(estimator, net_attribute, net)
-    for key in attributes:
-        setattr(estimator, key, document["attributes"][key])
-    if isinstance(estimator, GenomeClassifier):
-        estimator.n_params_ = count_parameters(net.module_)
-    if isinstance(estimator, EvolutionaryNASClassifier):  # a plain network: one member
-        estimator.ensemble_genomes_ = list(ensemble.genomes) if ensemble else [genome]
-        estimator.ensemble_weights_ = list(ensemble.weights) if ensemble else [1.0]
-        estimator.decimation_ = ensemble.decimation if ensemble else 1
-    return estimator

@@ -9,16 +9,17 @@ what they mean for a new ``fit``:
   ``net_params``...) are described by their parameters and functions by a
   hash of their code (:func:`describe_value`), so that changing one is seen.
 - :func:`resume_point` locks the ``checkpoint_dir`` for the fit
-  (:class:`~skevonas.store.checkpoint.FolderLock`) and picks what it continues:
+  (:class:`~skevonas.store.folderlock.FolderLock`) and picks what it continues:
   the checkpoint there (with ``warm_start``), else the estimator's last
   search (with ``warm_start``), else nothing, in which case it clears the
   checkpoint files it finds. Whatever it continues must have been made with
   the same data and score-deciding settings, or it raises
   :class:`~skevonas.store.checkpoint.CheckpointError` naming every difference.
-- :class:`Journal` is what the running search writes: each result as it
-  arrives (and in a multi-fidelity search each rung's result), and the
-  state after each generation; on resume it hands back the results
-  journaled before a crash so that they are not trained again.
+- The :class:`~skevonas.store.journal.Journal` it returns is what the
+  running search writes: each result as it arrives (in a multi-fidelity
+  search each rung's result), and the state after each generation; on
+  resume it holds the lines journaled before a crash, which a replay hands
+  back so that they are not trained again.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from ..evolution.generational import SearchState
+from ..evolution.records import SearchState
 from ..spaces.genome import Genome, short_repr
 from ..spaces.space import SearchSpace
 from .checkpoint import CheckpointError, clear_checkpoint, has_checkpoint, load_checkpoint
@@ -407,10 +408,10 @@ def resume_point(
     """The state a fit continues (or None) and the journal it writes to.
 
     With a ``folder``, it first locks it for this fit
-    (:class:`~skevonas.store.checkpoint.FolderLock`): a search already running
+    (:class:`~skevonas.store.folderlock.FolderLock`): a search already running
     there makes it raise at once. The lock is held by the returned journal
-    until :meth:`Journal.close` (the search engine closes it when the search
-    ends), or released here if this raises.
+    until :meth:`Journal.close` (the search's pipeline closes it when the
+    search ends), or released here if this raises.
 
     Parameters
     ----------
@@ -431,9 +432,9 @@ def resume_point(
     state : SearchState or None
         A copy of the state to continue, or None for a new search.
     journal : Journal
-        With the results journaled after ``state`` that can be reused (its
-        own search's only). Its ``meta`` is ``meta`` (the caller adds the
-        entropy).
+        With the lines its own search journaled (:meth:`~skevonas.store.journal.Journal.arrivals`
+        hands back the ones to replay). Its ``meta`` is ``meta`` (the caller
+        adds the entropy).
 
     Raises
     ------
@@ -499,29 +500,14 @@ def _resume(
         _check_resumable(state, source)
         check_compatible(state.meta, meta, source)
         meta["search_id"] = state.meta.get("search_id") or uuid.uuid4().hex
-    done = {record.key for record in state.records}
-    # Only the generation that the crash interrupted: the ones before are records.
-    current = [
-        e for e in entries if e.generation == state.generation + 1 and e.genome.key() not in done
-    ]
-    finals = {e.genome.key(): e.result for e in current if e.final}
-    rungs = {
-        (e.genome.key(), int(e.budget)): e.result
-        for e in current
-        if e.budget is not None and e.ticket is None
-    }
-    # an asynchronous search replays all its arrivals, in order
-    arrivals = [(e.ticket, e.genome.key(), e.result) for e in entries if e.ticket is not None]
     logger.info(
-        "warm start from %s: %d generations and %d evaluations done, %d more results "
-        "and %d rung results journaled",
+        "warm start from %s: %d generations and %d evaluations done, %d more results journaled",
         source,
         state.generation + 1,
         len(state.records),
-        len(finals),
-        len(rungs),
+        len(entries),
     )
-    return state, Journal(folder, meta, finals, rungs, arrivals=arrivals)
+    return state, Journal(folder, meta, entries)
 
 
 def _check_resumable(state: SearchState, source: str) -> None:

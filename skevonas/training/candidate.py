@@ -15,7 +15,7 @@ import json
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,17 +25,15 @@ from skorch import NeuralNetClassifier
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 from skorch.history import History
-from torch import nn
 
 from ..spaces.builders.layers import channel_stats
 from ..spaces.genome import Genome
-from ..spaces.networks import build_module, count_parameters
-from ..spaces.presets.keras import KERAS_OPTIMIZERS
-from .net import SearchNet, SliceBatches, ValidScore
+from ..spaces.networks import count_parameters
+from .net import ValidScore
+from .recipe import Recipe, make_net
 from .runtime import (
     BestEpoch,
     CandidateFailed,
-    CosineSchedule,
     StopAt,
     earliest,
     read_deadline,
@@ -43,75 +41,12 @@ from .runtime import (
 )
 
 __all__ = [
-    "OPTIMIZERS",
     "CandidateData",
     "Split",
-    "TrainSettings",
     "candidate_seed",
     "evaluate_candidate",
     "fit_final",
 ]
-
-OPTIMIZERS: dict[str, tuple[type, dict[str, Any]]] = {
-    "adam": (torch.optim.Adam, {}),
-    "adamw": (torch.optim.AdamW, {}),
-    "sgd": (torch.optim.SGD, {"momentum": 0.9, "nesterov": True}),
-    "rmsprop": (torch.optim.RMSprop, {}),
-    "adagrad": (torch.optim.Adagrad, {}),
-    "adadelta": (torch.optim.Adadelta, {}),
-    "adamax": (torch.optim.Adamax, {}),
-    "nadam": (torch.optim.NAdam, {}),
-}
-
-# Twins of Keras's optimizers for the presets of earlier Keras systems
-# ("keras_*", "tf_keras_*"); skevonas.spaces.presets.keras says where they are inexact.
-OPTIMIZERS.update(KERAS_OPTIMIZERS)
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    """How every candidate is trained; the same for the whole search.
-
-    Parameters
-    ----------
-    max_epochs : int, default=30
-        Most epochs a candidate trains.
-    patience : int, default=5
-        Epochs without a better validation score before it stops.
-    scoring : str or callable, default="accuracy"
-        scikit-learn scorer name or callable (higher is better).
-    net_params : mapping, default={}
-        Extra keyword arguments for the skorch net (callbacks included).
-    time_limit : float or None, default=None
-        Seconds a candidate may train (checked after every epoch).
-    lr_schedule : {"constant", "cosine"}, default="constant"
-        ``"cosine"`` anneals the learning rate over ``max_epochs``
-        (:class:`~skevonas.training.runtime.CosineSchedule`).
-    label_smoothing : float, default=0.0
-        Label smoothing of the cross-entropy loss.
-    augment : callable or None, default=None
-        Applied to every training batch (:class:`~skevonas.training.augment.EEGAugment`).
-    reshuffle : bool, default=False
-        Each candidate trains and is scored on its own stratified split of
-        the data (drawn from its seed) instead of the shared one: reshuffled
-        holdouts, which overfit less when many candidates are compared.
-
-    Examples
-    --------
-    >>> settings = TrainSettings(max_epochs=10, patience=3)
-    >>> settings.scoring, settings.time_limit, settings.lr_schedule
-    ('accuracy', None, 'constant')
-    """
-
-    max_epochs: int = 30
-    patience: int | None = 5
-    scoring: Any = "accuracy"
-    net_params: Mapping[str, Any] = field(default_factory=dict)
-    time_limit: float | None = None  # seconds per candidate
-    lr_schedule: str = "constant"
-    label_smoothing: float = 0.0
-    augment: Any = None
-    reshuffle: bool = False
 
 
 @dataclass(frozen=True)
@@ -274,66 +209,6 @@ def candidate_seed(entropy: int, genome: Genome) -> int:
     return int(np.random.SeedSequence([entropy, digest]).generate_state(1)[0])
 
 
-# --------------------------------------------------------------------------- nets
-def make_net(
-    genome: Genome,
-    input_shape: tuple[int, ...],
-    n_classes: int,
-    *,
-    max_epochs: int,
-    input_stats: tuple[np.ndarray, np.ndarray] | None,
-    device: str,
-    net_params: Mapping[str, Any],
-    train_split: Any = None,
-    callbacks: list | None = None,
-    recipe: TrainSettings | None = None,
-) -> NeuralNetClassifier:
-    """The skorch classifier for ``genome`` (built but not yet trained).
-
-    ``recipe`` adds its learning-rate schedule (over ``recipe.max_epochs``),
-    label smoothing and training-batch augmentation; the genome's
-    ``weight_decay`` gene, if it has one, goes to the optimizer.
-    """
-    optimizer, optimizer_defaults = OPTIMIZERS[str(genome.get("optimizer", "adam"))]
-    optimizer_defaults = dict(optimizer_defaults)
-    default_lr = optimizer_defaults.pop("lr", 1e-3)  # a Keras twin brings its own
-    if genome.get("weight_decay") is not None:
-        optimizer_defaults["weight_decay"] = float(genome.get("weight_decay"))
-    callbacks = list(callbacks or [])
-    if recipe is not None and recipe.lr_schedule == "cosine":
-        callbacks.append(("lr_schedule", CosineSchedule(recipe.max_epochs)))
-    params: dict[str, Any] = {
-        "module": build_module(genome, input_shape, n_classes, input_stats),
-        "criterion": nn.CrossEntropyLoss,
-        "optimizer": optimizer,
-        "lr": float(genome.get("lr", default_lr)),
-        "batch_size": int(genome.get("batch_size", 32)),
-        "max_epochs": int(max_epochs),
-        "train_split": train_split,
-        "classes": list(range(n_classes)),
-        "iterator_train": SliceBatches,
-        "iterator_valid": SliceBatches,
-        "iterator_train__shuffle": True,
-        # validation in a few large batches; our own "valid_score" replaces
-        # skorch's default accuracy callback
-        "iterator_valid__batch_size": 256,
-        "callbacks__valid_acc": None,
-        "callbacks__print_log": None,  # silent anyway, and ~1 ms per epoch
-        "device": device,
-        "verbose": 0,
-        **{f"optimizer__{k}": v for k, v in optimizer_defaults.items()},
-    }
-    if recipe is not None and recipe.label_smoothing:
-        params["criterion__label_smoothing"] = float(recipe.label_smoothing)
-    if recipe is not None and recipe.augment is not None:
-        params["iterator_train__augment"] = recipe.augment
-    extra = dict(net_params)
-    user_callbacks = list(extra.pop("callbacks", []) or [])
-    params.update(extra)
-    params["callbacks"] = callbacks + user_callbacks
-    return SearchNet(**params)
-
-
 def _tensor(X: np.ndarray, device: str) -> torch.Tensor:
     # The data goes to the candidate's device once; batches are sliced there.
     # (joblib hands workers read-only memmaps, which torch cannot wrap
@@ -353,7 +228,7 @@ def _failed(start: float, exc: BaseException) -> dict[str, Any]:
 def evaluate_candidate(
     genome: Genome,
     data: CandidateData,
-    settings: TrainSettings,
+    recipe: Recipe,
     seed: int,
     device: str = "cpu",
     n_threads: int = 1,
@@ -374,19 +249,19 @@ def evaluate_candidate(
     ``fit_time`` in seconds, ``n_params`` and the learning ``curves``; a
     failed candidate has ``score`` NaN and an ``error``.
 
-    Training stops after ``settings.time_limit`` seconds or at ``deadline``
+    Training stops after ``recipe.time_limit`` seconds or at ``deadline``
     (a :func:`time.time` value: the search's end), whichever comes first,
     and the candidate is scored on what it reached. A candidate that starts
     after ``deadline`` is ``"skipped"`` without training.
 
     Multi-fidelity searches (:mod:`skevonas.evolution.fidelity`) train a candidate in
     steps: ``epochs`` caps the epochs (in all, counting earlier steps) below
-    ``settings.max_epochs``; with ``keep_snapshot=True`` a candidate that
+    ``recipe.max_epochs``; with ``keep_snapshot=True`` a candidate that
     trained all those epochs returns a ``snapshot`` (bytes: its last weights,
     optimizer, history, early-stopping and random state), and passing it back
     as ``snapshot`` goes on training where it stopped, exactly as one longer
     training would have on the CPU. ``stopped_by`` is then ``"budget"``
-    when training ended at an ``epochs`` cap below ``settings.max_epochs``.
+    when training ended at an ``epochs`` cap below ``recipe.max_epochs``.
 
     Parameters
     ----------
@@ -394,7 +269,7 @@ def evaluate_candidate(
         The candidate.
     data : CandidateData
         The training and validation parts.
-    settings : TrainSettings
+    recipe : Recipe
         How to train.
     seed : int
         Seeds torch for this candidate (see :func:`candidate_seed`); the
@@ -407,7 +282,7 @@ def evaluate_candidate(
         A :func:`time.time` value after which training stops.
     epochs : int or None, default=None
         Train up to this many epochs in all (earlier steps included); None
-        means ``settings.max_epochs``, which also caps it.
+        means ``recipe.max_epochs``, which also caps it.
     snapshot : bytes or None, default=None
         The ``snapshot`` of an earlier step of this candidate, to go on from.
     keep_snapshot : bool, default=False
@@ -440,7 +315,7 @@ def evaluate_candidate(
     >>> genome = Genome("mlp", [LayerGene("dense", {"units": 8, "activation": "relu"})],
     ...                 {"optimizer": "adam", "lr": 0.01, "batch_size": 16})
     >>> data = CandidateData(X[:40], y[:40], X[40:], y[40:], n_classes=2)
-    >>> result = evaluate_candidate(genome, data, TrainSettings(max_epochs=5, patience=2), seed=0)
+    >>> result = evaluate_candidate(genome, data, Recipe(max_epochs=5, patience=2), seed=0)
     >>> result["status"], 1 <= result["best_epoch"] <= result["epochs"] <= 5
     ('ok', True)
     >>> sorted(result["curves"])
@@ -449,7 +324,7 @@ def evaluate_candidate(
     A candidate that cannot be built comes back failed instead of raising:
 
     >>> broken = Genome("mlp", [LayerGene("conv", {"filters": 8})])
-    >>> failed = evaluate_candidate(broken, data, TrainSettings(max_epochs=5), seed=0)
+    >>> failed = evaluate_candidate(broken, data, Recipe(max_epochs=5), seed=0)
     >>> failed["status"], failed["error"]
     ('failed', "ValueError: Unknown MLP layer kind 'conv'; must be 'dense'")
     """
@@ -462,24 +337,22 @@ def evaluate_candidate(
             "status": "skipped",
             "error": "the search's max_time was used up before this candidate started",
         }
-    budget = (
-        settings.max_epochs if epochs is None else min(max(1, int(epochs)), settings.max_epochs)
-    )
+    budget = recipe.max_epochs if epochs is None else min(max(1, int(epochs)), recipe.max_epochs)
     try:
         if split is not None:
             data = data.resplit(split)
         earlier = _load_snapshot(snapshot) if snapshot is not None else None
         spent = float(earlier["fit_time"]) if earlier is not None else 0.0
-        limit = settings.time_limit and now + settings.time_limit - spent
+        limit = recipe.time_limit and now + recipe.time_limit - spent
         limits = [t for t in (deadline, limit) if t]
         with torch_context(seed, n_threads):
             best = BestEpoch(
-                settings.patience,
+                recipe.patience,
                 stop_at=min(limits) if limits else None,
                 keep_last=keep_snapshot,
                 deadline_file=deadline_file,
             )
-            scoring = ValidScore(settings.scoring)
+            scoring = ValidScore(recipe.scoring)
             net = make_net(
                 genome,
                 tuple(data.X_train.shape[1:]),
@@ -487,10 +360,10 @@ def evaluate_candidate(
                 max_epochs=budget,
                 input_stats=data.input_stats,
                 device=device,
-                net_params=settings.net_params,
+                net_params=recipe.net_params,
                 train_split=predefined_split(Dataset(_tensor(data.X_valid, device), data.y_valid)),
                 callbacks=[("valid_score", scoring), ("best_epoch", best)],
-                recipe=settings,
+                recipe=recipe,
             )
             X_train = _tensor(data.X_train, device)
             if earlier is None:
@@ -502,7 +375,7 @@ def evaluate_candidate(
             raise CandidateFailed("no epoch finished")
         history = net.history
         stopped_by = best.stopped_by_
-        if stopped_by == "max_epochs" and budget < settings.max_epochs:
+        if stopped_by == "max_epochs" and budget < recipe.max_epochs:
             stopped_by = "budget"
         fit_time = spent + time.perf_counter() - start
         result = {
@@ -578,7 +451,7 @@ def fit_final(
     *,
     epochs: int,
     input_stats: tuple[np.ndarray, np.ndarray] | None,
-    settings: TrainSettings,
+    recipe: Recipe,
     seed: int,
     device: str = "cpu",
     n_threads: int = 1,
@@ -602,8 +475,9 @@ def fit_final(
     input_stats : (mean, std) or None
         Statistics for the network's :class:`~skevonas.spaces.builders.Standardize`
         layer, or None for none.
-    settings : TrainSettings
-        Its ``net_params`` are passed to the skorch net.
+    recipe : Recipe
+        How to train (its ``max_epochs`` sets the schedule's length; ``epochs``
+        how long this training is).
     seed : int
         Seeds torch for this training.
     device : str, default="cpu"
@@ -629,7 +503,7 @@ def fit_final(
     >>> genome = Genome("mlp", [LayerGene("dense", {"units": 8, "activation": "relu"})],
     ...                 {"optimizer": "adam", "lr": 0.01, "batch_size": 16})
     >>> net = fit_final(genome, X, y, n_classes=2, epochs=3, input_stats=None,
-    ...                 settings=TrainSettings(), seed=0)
+    ...                 recipe=Recipe(), seed=0)
     >>> len(net.history), net.predict_proba(X[:5]).shape
     (3, (5, 2))
     """
@@ -641,9 +515,9 @@ def fit_final(
             max_epochs=max(1, int(epochs)),
             input_stats=input_stats,
             device=device,
-            net_params=settings.net_params,
+            net_params=recipe.net_params,
             callbacks=[] if stop_at is None else [("stop_at", StopAt(stop_at))],
-            recipe=settings,
+            recipe=recipe,
         )
         # a worker may get X as a read-only memmap, which torch cannot wrap
         net.fit(np.require(X, dtype=np.float32, requirements="W"), y)

@@ -1,10 +1,14 @@
 """What a worker runs: one candidate's training job, and one refit.
 
-:class:`CandidateTask` is what the :class:`~skevonas.search.pipeline.SearchEngine`
-sends to a worker process (or Dask worker) for one candidate and budget;
-:func:`run_task` trains it (:func:`~skevonas.training.candidate.evaluate_candidate`).
-:func:`refit_task` trains one member of the final model on all the data.
-All are top-level and picklable, and receive plain data, never the estimator.
+:class:`CandidateTask` is what the search's pipeline
+(:class:`~skevonas.search.pipeline.CandidatePipeline`) sends to a worker
+process (or Dask worker) for one candidate and budget, or one fold of a
+finalist's cross-validation; :func:`run_task` trains it
+(:func:`~skevonas.training.candidate.evaluate_candidate`). A
+:class:`RefitTask` trains one member of the final model on all the data
+(:func:`run_refit`). Both are frozen dataclasses with named fields, and both
+workers are top-level and picklable and receive plain data, never the
+estimator.
 """
 
 from __future__ import annotations
@@ -16,16 +20,16 @@ from typing import Any
 
 import numpy as np
 
-from ..search.devices import DevicePlan
 from ..spaces.genome import Genome
-from .candidate import CandidateData, Split, TrainSettings, evaluate_candidate, fit_final
+from .candidate import CandidateData, Split, evaluate_candidate, fit_final
+from .devices import DevicePlan
+from .recipe import Recipe
 
 __all__ = [
     "CandidateTask",
-    "RefitPlan",
+    "RefitTask",
     "Worker",
-    "call",
-    "refit_task",
+    "run_refit",
     "run_task",
     "warn_if_failed",
 ]
@@ -37,24 +41,23 @@ class CandidateTask:
 
     Parameters
     ----------
-    index : int
-        The candidate's position among the genomes of its generation.
     genome : Genome
         The candidate.
-    settings : TrainSettings
+    recipe : Recipe
         How to train it.
     seed : int
         Its training seed (:func:`~skevonas.training.candidate.candidate_seed`).
     devices : DevicePlan
         Where the search trains; the worker asks it for this task's device.
     slot : int
-        The task's position in its batch, which picks its device.
+        The task's number (a ticket's, or a fold's), which picks its device
+        when workers are not pinned to one.
     n_threads : int
         Torch threads while training.
     deadline : float or None
         The search's end (a :func:`time.time` value), or None.
     epochs : int
-        Epochs to train in all (the rung's budget, or ``settings.max_epochs``).
+        Epochs to train in all (the rung's budget, or ``recipe.max_epochs``).
     snapshot : bytes or None, default=None
         The training state of an earlier rung to go on from.
     keep_snapshot : bool, default=False
@@ -71,19 +74,18 @@ class CandidateTask:
     Examples
     --------
     >>> from skevonas import Genome, LayerGene
-    >>> from skevonas.search.devices import DevicePlan
-    >>> from skevonas.training.candidate import TrainSettings
+    >>> from skevonas.training.devices import DevicePlan
+    >>> from skevonas.training.recipe import Recipe
     >>> genome = Genome("mlp", [LayerGene("dense", {"units": 8, "activation": "relu"})])
-    >>> task = CandidateTask(0, genome, TrainSettings(max_epochs=3), seed=1,
+    >>> task = CandidateTask(genome, Recipe(max_epochs=3), seed=1,
     ...                      devices=DevicePlan(("cpu",)), slot=0, n_threads=1,
     ...                      deadline=None, epochs=3)
     >>> task.devices.device(task.slot), task.snapshot is None
     ('cpu', True)
     """
 
-    index: int
     genome: Genome
-    settings: TrainSettings
+    recipe: Recipe
     seed: int
     devices: DevicePlan
     slot: int
@@ -102,7 +104,7 @@ def run_task(task: CandidateTask, data: CandidateData) -> dict[str, Any]:
 
     ``data`` travels as its own argument (not inside the task) so that
     joblib's Dask backend can send it to every worker once
-    (:func:`~skevonas.search.parallel.share_once`). Never raises; see
+    (:class:`~skevonas.search.pool.WorkerPool`). Never raises; see
     :func:`~skevonas.training.candidate.evaluate_candidate`.
 
     Parameters
@@ -121,14 +123,15 @@ def run_task(task: CandidateTask, data: CandidateData) -> dict[str, Any]:
     --------
     >>> import numpy as np
     >>> from skevonas import Genome, LayerGene
-    >>> from skevonas.search.devices import DevicePlan
-    >>> from skevonas.training.candidate import CandidateData, TrainSettings
+    >>> from skevonas.training.devices import DevicePlan
+    >>> from skevonas.training.candidate import CandidateData
+    >>> from skevonas.training.recipe import Recipe
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(40, 3)).astype(np.float32)
     >>> y = (X[:, 0] > 0).astype(np.int64)
     >>> data = CandidateData(X[:30], y[:30], X[30:], y[30:], n_classes=2)
     >>> genome = Genome("mlp", [LayerGene("dense", {"units": 8, "activation": "relu"})])
-    >>> task = CandidateTask(0, genome, TrainSettings(max_epochs=2), seed=1,
+    >>> task = CandidateTask(genome, Recipe(max_epochs=2), seed=1,
     ...                      devices=DevicePlan(("cpu",)), slot=0, n_threads=1,
     ...                      deadline=None, epochs=2)
     >>> result = run_task(task, data)
@@ -138,7 +141,7 @@ def run_task(task: CandidateTask, data: CandidateData) -> dict[str, Any]:
     return evaluate_candidate(
         task.genome,
         data,
-        task.settings,
+        task.recipe,
         task.seed,
         device=task.devices.device(task.slot),
         n_threads=task.n_threads,
@@ -152,21 +155,9 @@ def run_task(task: CandidateTask, data: CandidateData) -> dict[str, Any]:
     )
 
 
-def refit_task(
-    genome: Genome,
-    X: np.ndarray,
-    y: np.ndarray,
-    n_classes: int,
-    epochs: int,
-    input_stats: tuple[np.ndarray, np.ndarray] | None,
-    settings: TrainSettings,
-    seed: int,
-    devices: DevicePlan,
-    slot: int,
-    n_threads: int,
-    stop_at: float | None,
-) -> dict[str, Any]:
-    """The refit worker: train one member of the final model on all the data.
+@dataclass(frozen=True)
+class RefitTask:
+    """One member of the final model, to train on all the data, as sent to a worker.
 
     Parameters
     ----------
@@ -180,7 +171,7 @@ def refit_task(
         Epochs to train.
     input_stats : (mean, std) or None
         Statistics of ``X`` for the network's standardisation layer.
-    settings : TrainSettings
+    recipe : Recipe
         The search's training recipe.
     seed : int
         The training seed.
@@ -190,41 +181,73 @@ def refit_task(
         The task's position, which picks its device.
     n_threads : int
         Torch threads.
-    stop_at : float or None
+    stop_at : float or None, default=None
         A :func:`time.time` value past which training ends after the current epoch.
-
-    Returns
-    -------
-    result : dict
-        ``{"status": "ok", "net": net}``, or ``{"status": "failed", "error": ...}``.
 
     Examples
     --------
     >>> import numpy as np
     >>> from skevonas import Genome, LayerGene
-    >>> from skevonas.search.devices import DevicePlan
-    >>> from skevonas.training.candidate import TrainSettings
+    >>> from skevonas.training.devices import DevicePlan
     >>> X = np.random.default_rng(0).normal(size=(20, 3)).astype(np.float32)
     >>> y = (X[:, 0] > 0).astype(np.int64)
     >>> genome = Genome("mlp", [LayerGene("dense", {"units": 4, "activation": "relu"})])
-    >>> result = refit_task(genome, X, y, 2, 2, None, TrainSettings(), 0, DevicePlan(("cpu",)),
-    ...                     0, 1, None)
+    >>> task = RefitTask(genome, X, y, n_classes=2, epochs=2, input_stats=None, recipe=Recipe(),
+    ...                  seed=0, devices=DevicePlan(("cpu",)), slot=0, n_threads=1)
+    >>> result = run_refit(task)
     >>> result["status"], len(result["net"].history)
     ('ok', 2)
     """
+
+    genome: Genome
+    X: np.ndarray
+    y: np.ndarray
+    n_classes: int
+    epochs: int
+    input_stats: tuple[np.ndarray, np.ndarray] | None
+    recipe: Recipe
+    seed: int
+    devices: DevicePlan
+    slot: int
+    n_threads: int
+    stop_at: float | None = None
+
+
+def run_refit(task: RefitTask) -> dict[str, Any]:
+    """The refit worker: train one member of the final model on all the data.
+
+    Returns
+    -------
+    result : dict
+        ``{"status": "ok", "net": net}``, or ``{"status": "failed", "error": ...}``
+        (the caller raises).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skevonas import Genome, LayerGene
+    >>> from skevonas.training.devices import DevicePlan
+    >>> X = np.zeros((6, 2), dtype=np.float32)
+    >>> broken = Genome("mlp", [LayerGene("conv", {"filters": 8})])
+    >>> task = RefitTask(broken, X, np.array([0, 1] * 3), n_classes=2, epochs=1,
+    ...                  input_stats=None, recipe=Recipe(), seed=0,
+    ...                  devices=DevicePlan(("cpu",)), slot=0, n_threads=1)
+    >>> run_refit(task)["status"]
+    'failed'
+    """
     try:
         net = fit_final(
-            genome,
-            X,
-            y,
-            n_classes,
-            epochs=epochs,
-            input_stats=input_stats,
-            settings=settings,
-            seed=seed,
-            device=devices.device(slot),
-            n_threads=n_threads,
-            stop_at=stop_at,
+            task.genome,
+            task.X,
+            task.y,
+            task.n_classes,
+            epochs=task.epochs,
+            input_stats=task.input_stats,
+            recipe=task.recipe,
+            seed=task.seed,
+            device=task.devices.device(task.slot),
+            n_threads=task.n_threads,
+            stop_at=task.stop_at,
         )
     except Exception as exc:  # noqa: BLE001 - reported to the caller, which raises
         return {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
@@ -232,43 +255,6 @@ def refit_task(
 
 
 Worker = Callable[[CandidateTask, CandidateData], dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class RefitPlan:
-    """How one genome is refitted on all the data, held together to travel in a batch.
-
-    The fields are the arguments of the same names of
-    :meth:`SearchEngine.refit <skevonas.search.pipeline.SearchEngine.refit>`; a plan
-    lets a refit join the finalists' folds
-    (:meth:`~skevonas.search.pipeline.SearchEngine.cross_validate`'s ``alongside``).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> plan = RefitPlan(np.zeros((4, 2)), np.array([0, 1, 0, 1]), epochs=3,
-    ...                  standardize=True, seed=0)
-    >>> plan.epochs, plan.stop_at
-    (3, None)
-    """
-
-    X: np.ndarray
-    y: np.ndarray
-    epochs: int
-    standardize: bool
-    seed: int
-    stop_at: float | None = None
-
-
-def call(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
-    """``fn(*args)``: lets one batch of tasks mix workers (the folds and refits).
-
-    Examples
-    --------
-    >>> call(max, 2, 5)
-    5
-    """
-    return fn(*args)
 
 
 def warn_if_failed(genome: Genome, result: Mapping[str, Any]) -> None:

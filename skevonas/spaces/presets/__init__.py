@@ -19,6 +19,9 @@ Keras default learning rate. :mod:`skevonas.spaces.presets.keras` lists the twin
 (:data:`~skevonas.spaces.presets.keras.KERAS_OPTIMIZERS`), says where they are
 inexact, and holds Keras's weight initializers, which the ``initializer``
 gene uses (Keras layers start with zero biases and Glorot-uniform weights).
+The training recipe finds the twins through :func:`preset_optimizer`; they
+are not among its core optimizers
+(:data:`skevonas.training.recipe.OPTIMIZERS`).
 
 Further, the presets train with PyTorch's cross-entropy on logits (Keras:
 softmax then categorical cross-entropy, the same loss) and skevonas's own
@@ -36,6 +39,7 @@ Examples
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 from ..domains import Choice, Domain, Int, LayerSpec
 from ..genome import Genome
@@ -47,7 +51,48 @@ __all__ = [
     "keras_mlp_grid",
     "keras_mlp_space",
     "naturalselection_space",
+    "preset_optimizer",
+    "preset_optimizer_names",
 ]
+
+# The prefixes of the presets' optimizer names (Keras 2, tf.keras 2).
+_OPTIMIZER_PREFIXES = ("keras_", "tf_keras_")
+
+
+def preset_optimizer(name: str) -> tuple[type, dict[str, Any]] | None:
+    """The torch twin of a preset's Keras optimizer: (class, keyword arguments), or None.
+
+    The keyword arguments include the Keras default learning rate. Names
+    without a preset's prefix give None without importing torch.
+
+    Examples
+    --------
+    >>> cls, args = preset_optimizer("tf_keras_adagrad")
+    >>> cls.__name__, args["lr"]
+    ('Adagrad', 0.001)
+    >>> preset_optimizer("adam") is None, preset_optimizer("keras_lbfgs") is None
+    (True, True)
+    """
+    if not name.startswith(_OPTIMIZER_PREFIXES):
+        return None
+    from .keras import KERAS_OPTIMIZERS  # torch, only when a preset optimizer is asked for
+
+    return KERAS_OPTIMIZERS.get(name)
+
+
+def preset_optimizer_names() -> list[str]:
+    """The names :func:`preset_optimizer` knows, sorted.
+
+    Examples
+    --------
+    >>> names = preset_optimizer_names()
+    >>> len(names), names[0], names[-1]
+    (14, 'keras_adadelta', 'tf_keras_sgd')
+    """
+    from .keras import KERAS_OPTIMIZERS
+
+    return sorted(KERAS_OPTIMIZERS)
+
 
 _NEURONS = (64, 128, 256, 512, 768, 1024)
 _LAYERS = (1, 2, 3, 4)

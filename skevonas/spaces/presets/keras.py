@@ -3,7 +3,7 @@
 The systems that :mod:`skevonas.spaces.presets` reproduces trained with Keras and
 named their optimizers by Keras's strings, so each preset uses PyTorch twins
 of those optimizers at Keras's default settings (:data:`KERAS_OPTIMIZERS`,
-which :data:`skevonas.training.candidate.OPTIMIZERS` registers):
+which :func:`skevonas.spaces.presets.preset_optimizer` looks up):
 ``"keras_<name>"`` for standalone Keras 2 (2.1.3 to 2.3.1), which the Keras
 MLP GA used, and ``"tf_keras_<name>"`` for tf.keras 2 (TensorFlow 2.0 to
 2.10), which naturalselection imports. Neither preset space has a

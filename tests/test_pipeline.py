@@ -1,4 +1,4 @@
-"""The search engine on its own, with fake workers: no training, no monkeypatching."""
+"""The search's pipeline on its own, with fake workers: no training, no monkeypatching."""
 
 from __future__ import annotations
 
@@ -9,14 +9,23 @@ import warnings
 import numpy as np
 import pytest
 
-from skevonas.evolution.generational import EvaluationRecord, SearchState, evolve
-from skevonas.search.final import SearchFailedError, winner
-from skevonas.search.pipeline import CandidateTask, SearchEngine
+from skevonas.evolution import (
+    Arrival,
+    EvaluationRecord,
+    Fidelity,
+    GASettings,
+    Replay,
+    SearchState,
+    evolve,
+    train_generation,
+)
+from skevonas.search import CandidatePipeline, SearchFailedError, Workers, winner
 from skevonas.spaces.catalogue import mlp_space
 from skevonas.spaces.genome import Genome, LayerGene
-from skevonas.store.checkpoint import load_journal
-from skevonas.store.resume import Journal
-from skevonas.training.candidate import CandidateData, TrainSettings, candidate_seed
+from skevonas.store import Journal, load_journal, read_journal
+from skevonas.training.candidate import CandidateData, candidate_seed
+from skevonas.training.recipe import Recipe
+from skevonas.training.tasks import CandidateTask
 
 DATA = CandidateData(
     np.zeros((8, 3), dtype=np.float32),
@@ -50,69 +59,87 @@ class Recorder:
         return dict(self.result(task))
 
 
-def engine(worker, **kwargs) -> SearchEngine:
-    return SearchEngine(DATA, TrainSettings(max_epochs=9), entropy=7, worker=worker, **kwargs)
+def pipeline(worker, n_jobs=None, **kwargs) -> CandidatePipeline:
+    return CandidatePipeline(
+        DATA,
+        Recipe(max_epochs=9),
+        entropy=7,
+        workers=Workers(n_jobs=n_jobs),
+        worker=worker,
+        **kwargs,
+    )
+
+
+def generation(runner, genomes, number=0, fidelity=None):
+    """One generation's final results, by position: what the generational loop gets."""
+    batch = [(g, ()) for g in genomes]
+    return dict(train_generation(runner, fidelity or Fidelity(), batch, number))
+
+
+HALVING = Fidelity((1, 3, 9), 3)
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_every_genome_gets_its_own_result_whatever_order_workers_finish_in(n_jobs):
-    with engine(width_score, n_jobs=n_jobs) as eng:
-        results = list(eng.evaluate(GENOMES, generation=0))
-    assert sorted(i for i, _ in results) == [0, 1, 2, 3]
-    for i, result in results:
+    with pipeline(width_score, n_jobs=n_jobs) as run:
+        results = generation(run, GENOMES)
+    assert sorted(results) == [0, 1, 2, 3]
+    for i, result in results.items():
         assert result["score"] == GENOMES[i].layers[0]["units"] / 100
 
 
-def test_tasks_carry_the_settings_seed_deadline_and_most_expensive_first_order():
+def test_tasks_carry_the_recipe_seed_deadline_and_most_expensive_first_order():
     recorder = Recorder()
-    deadline = time.time() + 3600
-    with engine(recorder, n_jobs=1, deadline=deadline) as eng:
-        list(eng.evaluate(GENOMES, generation=0))
+    started = time.time()
+    with pipeline(recorder, n_jobs=1, max_time=3600, started=started) as run:
+        generation(run, GENOMES)
+        assert recorder.tasks[0].deadline_file == run.budget.deadline_file is not None
     widths = [t.genome.layers[0]["units"] for t in recorder.tasks]
     assert widths == [64, 32, 16, 8]  # longest-processing-time order
-    assert [t.slot for t in recorder.tasks] == [0, 1, 2, 3]
+    assert [t.slot for t in recorder.tasks] == [1, 3, 2, 0]  # the tickets' numbers
     for task in recorder.tasks:
-        assert task.index == GENOMES.index(task.genome)
+        assert task.slot == GENOMES.index(task.genome)
         assert task.seed == candidate_seed(7, task.genome)
-        assert task.deadline == deadline and task.epochs == 9 and task.snapshot is None
+        assert task.recipe == Recipe(max_epochs=9)
+        assert task.deadline == started + 3600 and task.epochs == 9 and task.snapshot is None
         assert task.devices.device(task.slot) == "cpu"
 
 
 def test_journaled_results_come_back_without_reaching_the_worker(tmp_path):
     recorder = Recorder()
     old = {"score": 0.25, "status": "ok", "epochs": 3}
-    journal = Journal(tmp_path, {}, {GENOMES[1].key(): old})
-    with engine(recorder, n_jobs=1, journal=journal) as eng:
-        results = dict(eng.evaluate(GENOMES, generation=4))
-    assert results[1] == old
-    assert GENOMES[1] not in [t.genome for t in recorder.tasks]
-    assert len(recorder.tasks) == 3
-    # the new results were journaled as they arrived, the reused one not again
-    journaled = load_journal(tmp_path)
-    assert set(journaled) == {GENOMES[i].key() for i in (0, 2, 3)}
-    # and a second generation does not reuse it twice
-    with engine(recorder, n_jobs=1, journal=journal) as eng:
-        dict(eng.evaluate([GENOMES[1]], generation=5))
+    journal = Journal(tmp_path, {})
+    with pipeline(recorder, n_jobs=1, journal=journal) as run:
+        replay = Replay(run, [Arrival(GENOMES[1].key(), None, old)], in_order=False)
+        results = generation(replay, GENOMES, number=4)
+        assert replay.replayed == 1
+        assert results[1] == old
+        assert GENOMES[1] not in [t.genome for t in recorder.tasks]
+        assert len(recorder.tasks) == 3
+        # the new results were journaled as they arrived, the reused one not again
+        assert set(load_journal(tmp_path)) == {GENOMES[i].key() for i in (0, 2, 3)}
+        # and a second generation does not reuse it twice
+        generation(replay, [GENOMES[1]], number=5)
     assert recorder.tasks[-1].genome == GENOMES[1]
 
 
 def test_skipped_results_are_not_journaled(tmp_path):
     skipped = Recorder(lambda task: {"score": math.nan, "status": "skipped"})
-    with engine(skipped, n_jobs=1, journal=Journal(tmp_path, {})) as eng:
-        list(eng.evaluate(GENOMES, generation=0))
+    with pipeline(skipped, n_jobs=1, journal=Journal(tmp_path, {})) as run:
+        generation(run, GENOMES)
     assert load_journal(tmp_path) == {}
 
 
 def test_a_failed_candidate_warns_and_is_returned_as_failed():
     failing = Recorder(lambda task: {"score": math.nan, "status": "failed", "error": "boom"})
-    with engine(failing, n_jobs=1) as eng, pytest.warns(RuntimeWarning, match="failed.*boom"):
-        results = dict(eng.evaluate(GENOMES[:1], generation=0))
+    with pipeline(failing, n_jobs=1) as run, pytest.warns(RuntimeWarning, match="failed.*boom"):
+        results = generation(run, GENOMES[:1])
     assert results[0]["status"] == "failed"
 
 
-def test_evaluate_needs_the_engine_to_be_entered():
+def test_the_pipeline_needs_to_be_entered():
     with pytest.raises(RuntimeError, match="context manager"):
-        list(engine(Recorder(), n_jobs=1).evaluate(GENOMES, 0))
+        generation(pipeline(Recorder(), n_jobs=1), GENOMES)
 
 
 def rungs(task: CandidateTask) -> dict:
@@ -127,9 +154,8 @@ def rungs(task: CandidateTask) -> dict:
 
 def test_successive_halving_goes_on_from_each_snapshot():
     recorder = Recorder(rungs)
-    with engine(recorder, n_jobs=1, min_epochs=1, halving_factor=3) as eng:
-        assert eng.budgets == [1, 3, 9]
-        final = dict(eng.evaluate(GENOMES, generation=0))
+    with pipeline(recorder, n_jobs=1) as run:
+        final = generation(run, GENOMES, fidelity=HALVING)
     assert [t.epochs for t in recorder.tasks] == [1, 1, 1, 1, 3, 3, 9]
     later = recorder.tasks[4:]
     assert [t.snapshot for t in later] == [b"64@1", b"32@1", b"64@3"]
@@ -141,8 +167,8 @@ def test_successive_halving_goes_on_from_each_snapshot():
 def test_protected_genomes_train_the_full_budget_whatever_their_rungs_say():
     recorder = Recorder(rungs)
     narrow = GENOMES[0]  # the worst at every rung
-    with engine(recorder, n_jobs=1, min_epochs=1, protected=[narrow.key()]) as eng:
-        final = dict(eng.evaluate(GENOMES, generation=0))
+    with pipeline(recorder, n_jobs=1) as run:
+        final = generation(run, GENOMES, fidelity=Fidelity((1, 3, 9), 3, frozenset([narrow.key()])))
     assert final[0]["status"] == "ok" and final[0]["budget"] == 9
     assert final[1]["status"] == "ok"  # the best of the others still goes on
     assert {final[i]["status"] for i in (2, 3)} == {"partial"}
@@ -155,10 +181,8 @@ def test_without_a_full_budget_candidate_the_best_partial_one_wins():
         return rungs(task)
 
     space = mlp_space().bind((3,))
-    with engine(Recorder(out_of_time_after_rung_0), n_jobs=1, min_epochs=1) as eng:
-        state = evolve(
-            space, eng.evaluate, population_size=4, n_generations=1, rng=np.random.default_rng(0)
-        )
+    with pipeline(Recorder(out_of_time_after_rung_0), n_jobs=1) as run:
+        state = evolve(space, run, GASettings(4, 1), rng=np.random.default_rng(0), fidelity=HALVING)
     assert {r.status for r in state.records} == {"partial"}
     with pytest.warns(RuntimeWarning, match="refitting the best partial one"):
         best = winner(state)
@@ -177,7 +201,7 @@ def test_a_search_with_nothing_to_refit_raises_search_failed():
 def test_refit_trains_on_all_the_data_with_the_search_settings(blobs):
     X, y = blobs
     data = CandidateData(X[:60], y[:60], X[60:], y[60:], n_classes=3)
-    eng = SearchEngine(data, TrainSettings(max_epochs=5), entropy=0)
+    run = CandidatePipeline(data, Recipe(max_epochs=5), entropy=0)
     genome = Genome(
         "mlp",
         [LayerGene("dense", {"units": 8, "activation": "relu"})],
@@ -185,38 +209,35 @@ def test_refit_trains_on_all_the_data_with_the_search_settings(blobs):
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        net = eng.refit(genome, X, y, epochs=3, standardize=True, seed=0)
+        net = run.refit(genome, X, y, epochs=3, standardize=True, seed=0)
     assert len(net.history) == 3
     assert net.predict_proba(X[:4]).shape == (4, 3)
 
 
 def test_rung_results_are_journaled_and_come_back_without_training(tmp_path):
-    from skevonas.store.journal import read_journal
-
     journal = Journal(tmp_path, {"search_id": "s1"})
     first = Recorder(rungs)
-    with engine(first, n_jobs=1, min_epochs=1, halving_factor=3, journal=journal) as eng:
-        final = dict(eng.evaluate(GENOMES, generation=0))
+    with pipeline(first, n_jobs=1, journal=journal) as run:
+        final = generation(run, GENOMES, fidelity=HALVING)
     entries = read_journal(tmp_path, "s1")
-    rung_lines = [(e.genome, e.budget) for e in entries if not e.final]
-    assert [(g, b) for g, b in rung_lines] == [(t.genome, t.epochs) for t in first.tasks]
+    # one line per arrival, in order, each with its ticket's number and budget
+    assert [(e.genome, e.budget) for e in entries] == [(t.genome, t.epochs) for t in first.tasks]
+    assert [e.ticket for e in entries] == [1, 3, 2, 0, 4, 5, 6]
     assert all("snapshot" not in e.result for e in entries)
-    assert len([e for e in entries if e.final]) == len(GENOMES)
     # A crash after rung 0: its results come back, the schedule is the same, and
     # the promoted candidates (without snapshots) train from scratch to 3 epochs.
-    rung0 = {(e.genome.key(), e.budget): e.result for e in entries if e.budget == 1}
+    rung0 = [a for a in Journal(None, {}, entries).arrivals() if a.budget == 1]
     again = Recorder(rungs)
-    replay = Journal(None, {}, rungs=rung0)
-    with engine(again, n_jobs=1, min_epochs=1, halving_factor=3, journal=replay) as eng:
-        assert dict(eng.evaluate(GENOMES, generation=0)) == final
+    with pipeline(again, n_jobs=1) as run:
+        assert generation(Replay(run, rung0, in_order=False), GENOMES, fidelity=HALVING) == final
     assert [(t.epochs, t.snapshot) for t in again.tasks] == [(3, None), (3, None), (9, b"64@3")]
 
 
-def test_leaving_the_engine_releases_the_folder_lock(tmp_path):
+def test_leaving_the_pipeline_releases_the_folder_lock(tmp_path):
     from skevonas.store.folderlock import FolderLock
 
     lock = FolderLock(tmp_path).acquire()
-    with engine(Recorder(), n_jobs=1, journal=Journal(tmp_path, {}, lock=lock)) as eng:
-        list(eng.evaluate(GENOMES[:1], generation=0))
+    with pipeline(Recorder(), n_jobs=1, journal=Journal(tmp_path, {}, lock=lock)) as run:
+        generation(run, GENOMES[:1])
         assert lock.held
     assert not lock.held

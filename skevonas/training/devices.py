@@ -54,6 +54,15 @@ class DevicePool:
         return len(self.devices) * self.per_device
 
     def acquire(self, fallback: str) -> str:
+        """This worker's device: its slot's, claimed at the first call; else ``fallback``.
+
+        Examples
+        --------
+        >>> pool = DevicePool(("cuda:0",), per_device=1, key="acquire-doc")
+        >>> first = pool.acquire("cpu")
+        >>> pool.acquire("cpu") == first  # the same slot for the worker's whole life
+        True
+        """
         global _PINNED
         if _PINNED is not None and _PINNED[0] == self.key:
             return _PINNED[1]
@@ -108,7 +117,15 @@ class DevicePlan:
 
     @classmethod
     def for_search(cls, devices: Sequence[str], per_device: int) -> DevicePlan:
-        """The plan for resolved ``devices``: GPU slots are pinned, the CPU is not."""
+        """The plan for resolved ``devices``: GPU slots are pinned, the CPU is not.
+
+        Examples
+        --------
+        >>> DevicePlan.for_search(["cpu"], per_device=2).pool is None
+        True
+        >>> DevicePlan.for_search(["cuda:0", "cuda:1"], per_device=2).pool.n_slots
+        4
+        """
         devices = tuple(devices)
         if any(d.startswith("cuda") for d in devices):
             return cls(devices, DevicePool(devices, per_device, uuid.uuid4().hex))
@@ -120,13 +137,28 @@ class DevicePlan:
         return self.devices[0]
 
     def n_workers(self, n_jobs: int | None) -> int | None:
-        """Workers to run: ``n_jobs``, or with GPUs and ``n_jobs=None`` one per GPU slot."""
+        """Workers to run: ``n_jobs``, or with GPUs and ``n_jobs=None`` one per GPU slot.
+
+        Examples
+        --------
+        >>> DevicePlan(("cpu",)).n_workers(None), DevicePlan(("cpu",)).n_workers(2)
+        (None, 2)
+        >>> DevicePlan.for_search(["cuda:0"], per_device=3).n_workers(None)
+        3
+        """
         if n_jobs is None and self.pool is not None:
             return self.pool.n_slots
         return n_jobs
 
     def device(self, slot: int) -> str:
-        """The device of the task in ``slot`` (its position in a batch); called in the worker."""
+        """The device of the task in ``slot`` (its number); called in the worker.
+
+        Examples
+        --------
+        >>> plan = DevicePlan(("cpu", "cpu"))
+        >>> [plan.device(slot) for slot in range(3)]
+        ['cpu', 'cpu', 'cpu']
+        """
         fallback = self.devices[slot % len(self.devices)]
         return fallback if self.pool is None else self.pool.acquire(fallback)
 
@@ -184,6 +216,13 @@ def threads_per_worker(n_workers: int, torch_threads: int | None) -> int:
 
     ``torch_threads=None`` shares the cores among the workers
     (``cpu_count // n_workers``); an int is used as given.
+
+    Examples
+    --------
+    >>> threads_per_worker(4, 2)
+    2
+    >>> threads_per_worker(10_000, None)  # never fewer than one
+    1
     """
     if torch_threads is not None:
         return int(torch_threads)
