@@ -293,6 +293,40 @@ def journaled_rungs(folder):
     return {(line["key"], line["budget"]) for line in lines if "budget" in line}
 
 
+def test_a_journal_written_before_ticket_lines_still_replays(tmp_path):
+    # Journals of earlier versions: a generational search wrote a "rung" line per rung
+    # result (no ticket number) and a line per candidate's final result.
+    reference = Counting()
+    full = toy_search(tmp_path / "full", reference)
+    expected = [(r.key, r.score, r.status, r.parents, dict(r.info)) for r in full.records]
+    folder = tmp_path / "old"
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        toy_search(folder, Counting(crash_after=24))  # in the last generation's rungs
+    path = folder / "evaluations.jsonl"
+    old = []
+    for line in map(json.loads, path.read_text().splitlines()):
+        line.pop("ticket")
+        line["kind"] = "rung"
+        old.append(line)
+        if line["result"]["stopped_by"] != "budget":  # a final result: an extra line, as then
+            old.append({k: v for k, v in line.items() if k not in ("kind", "budget")})
+    path.write_text("".join(json.dumps(line) + "\n" for line in old))
+    saved = load_checkpoint(folder).generation
+    resumed_worker = Counting()
+    resumed = toy_search(folder, resumed_worker, warm_start=True)
+    assert [
+        (r.key, r.score, r.status, r.parents, dict(r.info)) for r in resumed.records
+    ] == expected
+    # the old rung lines of the interrupted generation were taken, not trained again
+    interrupted = {
+        (line["key"], line["budget"])
+        for line in old
+        if line.get("kind") == "rung" and line["generation"] == saved + 1
+    }
+    trained = {(t.genome.key(), t.epochs) for t in resumed_worker.tasks}
+    assert interrupted and not trained & interrupted
+
+
 # ----------------------------------------------------------------- 4: objects in settings
 def test_resume_refuses_another_lr_scheduler_in_net_params(blobs, tmp_path):
     def settings(gamma):
