@@ -67,12 +67,3 @@ def test_tasks_queued_together_start_most_expensive_first(backend):
             pool.submit(i, _square, i, cost=cost)
         order = [pool.next()[0] for _ in range(5)]
     assert order == [1, 3, 2, 0, 4]  # the costliest first, ties in order of submission
-
-
-def test_a_pool_knows_when_it_is_busy():
-    with WorkerPool(1) as pool:
-        assert not pool.busy
-        pool.submit("a", _square, 2)
-        assert pool.busy
-        assert pool.next() == ("a", {"score": 4.0})
-        assert not pool.busy

@@ -312,7 +312,7 @@ def _run_rung(
     tickets, index_of = [], {}
     for i, epochs, snapshot in tasks:
         genome, parents = batch[i]
-        rung = 0 if budgets is None or epochs is None else list(budgets).index(epochs)
+        rung = 0 if budgets is None or epochs is None else budgets.index(epochs)
         ticket = Ticket(next(numbers), genome, rung, epochs, parents, generation)
         index_of[ticket.number] = i
         tickets.append((ticket, snapshot))

@@ -18,7 +18,6 @@ from ..spaces.space import SearchSpace
 __all__ = [
     "CROSSOVERS",
     "SELECTIONS",
-    "check_breeding",
     "crossover_genes",
     "crossover_layers",
     "mutate",
@@ -251,23 +250,6 @@ def mutate(
 
 
 # --------------------------------------------------------------------------- breeding
-def check_breeding(selection: str, crossover: str) -> None:
-    """Raise ValueError unless :func:`offspring` knows ``selection`` and ``crossover``.
-
-    Examples
-    --------
-    >>> check_breeding("tournament", "both")
-    >>> check_breeding("best", "both")
-    Traceback (most recent call last):
-    ...
-    ValueError: selection must be one of ['roulette', 'tournament'], got 'best'
-    """
-    if selection not in SELECTIONS:
-        raise ValueError(f"selection must be one of {sorted(SELECTIONS)}, got {selection!r}")
-    if crossover not in (*CROSSOVERS, "both"):
-        raise ValueError(f"crossover must be one of {[*CROSSOVERS, 'both']}, got {crossover!r}")
-
-
 def offspring(
     ranked: Sequence[Genome],
     scores: Sequence[float],

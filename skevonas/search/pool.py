@@ -137,11 +137,15 @@ def worker_died(attempts: int, exc: BaseException) -> dict[str, Any]:
 class _Job:
     # queued jobs start by (-cost, order): the most expensive first, then the earliest
     rank: tuple[float, int]
-    order: int = field(compare=False)
     key: Any = field(compare=False)
     fn: Callable[..., Mapping[str, Any]] = field(compare=False)
     args: tuple[Any, ...] = field(compare=False)
     attempts: int = field(default=0, compare=False)
+
+    @property
+    def order(self) -> int:
+        """Its place in the order of submission."""
+        return self.rank[1]
 
 
 class WorkerPool:
@@ -241,13 +245,8 @@ class WorkerPool:
         ...     pool.next()
         ('dear', {'score': 2.0})
         """
-        heapq.heappush(self._queue, _Job((-float(cost), self._count), self._count, key, fn, args))
+        heapq.heappush(self._queue, _Job((-float(cost), self._count), key, fn, args))
         self._count += 1
-
-    @property
-    def busy(self) -> bool:
-        """Whether any task is queued, running or finished and not yet taken."""
-        return bool(self._queue or self._retry or self._running or self._done)
 
     def next(self) -> tuple[Any, Mapping[str, Any]]:
         """Wait for a task to finish; return ``(key, result)``.
@@ -302,14 +301,11 @@ class WorkerPool:
             args = [self._scattered.get(id(a), a) for a in job.args]
             extra = {"resources": self._resources} if self._resources else {}
             return self._executor.submit(job.fn, *args, pure=False, **extra)
-        call: tuple[Any, ...] = (job.fn, *job.args)
-        if self.kind == "processes":  # the worker watches us, even one the executor reused
-            call = (_watched, os.getpid(), *call)
         try:
-            return self._executor.submit(*call)
+            return self._executor.submit(job.fn, *job.args)
         except WORKER_DEATHS:  # the pool broke between tasks: take a new one
             self._executor = _process_executor(self.capacity, self._context)
-            return self._executor.submit(*call)
+            return self._executor.submit(job.fn, *job.args)
 
     def _wait(self) -> list[Any]:
         if self.kind == "dask":
@@ -424,12 +420,6 @@ def _release(executor: Any, context: str, kill: bool) -> None:
 
 def _watch_started_by(owner: int) -> None:
     watch_owner(owner, started_by_owner=True)
-
-
-def _watched(owner: int, fn: Callable[..., Mapping[str, Any]], *args: Any) -> Mapping[str, Any]:
-    """``fn(*args)`` in a worker process that exits when ``owner`` dies (:func:`watch_owner`)."""
-    watch_owner(owner, started_by_owner=True)
-    return fn(*args)
 
 
 def _failed(error: str) -> dict[str, Any]:

@@ -315,7 +315,7 @@ class Journal:
         return [
             Arrival(e.genome.key(), e.budget, e.result)
             for e in chosen
-            if e.ticket is not None or e.budget is not None or e.generation not in rungs
+            if not e.final or e.generation not in rungs
         ]
 
     def save(self, state: SearchState) -> None:
