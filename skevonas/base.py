@@ -48,6 +48,36 @@ _Estimator = TypeVar("_Estimator", bound="NetClassifierBase")
 _OFFSET_RATIO = 2.0**14
 
 
+def _check_dimensions(X: Any, sample_shape: tuple[int, ...] | None, owner: str) -> None:
+    """Refuse ``X`` whose number of dimensions is not the one ``fit`` saw, saying both.
+
+    An estimator fitted on 2-D ``X`` leaves the check to scikit-learn's own
+    (its messages are part of the estimator contract).
+
+    Examples
+    --------
+    >>> _check_dimensions(np.zeros((2, 128)), (14, 896), "Est")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    ValueError: Est was fitted on a 3-D X of shape (n_samples, 14, 896), but X is a 2-D ...
+    >>> _check_dimensions(np.zeros((2, 14, 896)), (14, 896), "Est")
+    """
+    if sample_shape is None:
+        return
+    try:
+        shape = np.shape(X)
+    except (TypeError, ValueError):  # ragged or not array-like: validate_data says why
+        return
+    fitted_ndim = len(sample_shape) + 1
+    if len(shape) == fitted_ndim or (fitted_ndim == 2 and len(shape) < 3):
+        return
+    raise ValueError(
+        f"{owner} was fitted on a {fitted_ndim}-D X of shape "
+        f"(n_samples, {', '.join(str(s) for s in sample_shape)}), but X is a "
+        f"{len(shape)}-D array of shape {tuple(shape)}; pass samples of shape {sample_shape}"
+    )
+
+
 def _warn_if_offset_swamps_signal(X: Any) -> None:
     """Warn when casting ``X`` to float32 would lose most of its signal.
 
@@ -104,6 +134,7 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
             _warn_if_offset_swamps_signal(X)
             X, y = validate_data(self, X, y, allow_nd=True, dtype=np.float32)
         else:
+            _check_dimensions(X, getattr(self, "sample_shape_", None), type(self).__name__)
             X = validate_data(self, X, reset=False, allow_nd=True, dtype=np.float32)
         # torch cannot wrap negatively strided (e.g. X[:, ::-1]) or otherwise
         # non-contiguous arrays without a copy; a C-contiguous array is not copied

@@ -24,6 +24,7 @@ from .base import NetClassifierBase
 from .prepare import Seeds, decimate_data, draw_entropy, encode_labels, split_data
 from .search import (
     CandidatePipeline,
+    Display,
     FinalModel,
     SearchFailedError,
     final_model,
@@ -255,11 +256,14 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         Seeds the split, the genetic algorithm and every candidate's training.
         With an int, a search on CPU is reproducible.
     verbose : int, default=0
-        0 is silent (failed candidates still raise a warning); 1 shows a
-        progress bar (tqdm, on stderr) with the generation, candidates
-        trained, best score so far and, with ``max_time``, the time left; 2
-        also prints one line per generation and the result. Library messages
-        go to the ``skevonas`` :mod:`logging` loggers whatever ``verbose`` is.
+        0 is silent (failed candidates still raise a warning); 1 shows, on
+        stderr, the plan, a rough estimate after the first generation, a
+        progress bar (tqdm) with the generation, candidates trained, best
+        score so far and, with ``max_time``, the time left, then a bar
+        through the final stage; 2 also prints one line per generation, the
+        result and the final stage's steps
+        (:class:`~skevonas.search.display.Display`). Library messages go to
+        the ``skevonas`` :mod:`logging` loggers whatever ``verbose`` is.
     callbacks : list of SearchCallback or None, default=None
         Search-level callbacks (see :mod:`skevonas.evolution.callbacks`): watch the
         search, or stop it (:class:`~skevonas.evolution.callbacks.EarlyStopping`,
@@ -518,18 +522,26 @@ class EvolutionaryNASClassifier(NetClassifierBase):
                 self.classes_, self.sample_shape_ = classes, tuple(int(s) for s in X.shape[1:])
                 self.search_space_ = space
                 pipeline = self._pipeline(X_search, y_enc, classes, recipe, seeds, journal, started)
-                self._log_start(pipeline, resume is not None)
+                ga, fidelity = settings.ga_settings(self), settings.fidelity(self, space, initial)
+                show = Display(
+                    self.verbose,
+                    pipeline,
+                    ga,
+                    fidelity=fidelity,
+                    strategy=self.strategy,
+                    resuming=resume is not None,
+                )
                 with pipeline:
                     start = time.perf_counter()
                     state = run_search(
                         space,
                         pipeline,
-                        settings.ga_settings(self),
+                        ga,
                         rng=np.random.default_rng(seeds.evolution),
                         strategy=self.strategy,
-                        fidelity=settings.fidelity(self, space, initial),
+                        fidelity=fidelity,
                         callbacks=list(self.callbacks or []),
-                        display=settings.display_callbacks(self.verbose, self.max_time),
+                        display=show.callbacks(),
                         initial_population=initial,
                         resume=resume,
                     )
@@ -548,6 +560,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
                         seed=seeds.refit,
                         decimation=factor,
                         stop_at=pipeline.budget.end,
+                        display=show,
                     )
             self._keep_final(final, factor, time.perf_counter() - start)
         return self
@@ -594,27 +607,13 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         self.best_estimator_ = final.net
         self.refit_time_ = seconds
         for genome, epochs, trained in zip(final.genomes, final.epochs, final.trained, strict=True):
-            if trained < epochs:
+            if trained < epochs and self.max_time is not None:
                 warnings.warn(
                     f"max_time was up during the refit: {genome.short_key()} was refitted "
                     f"for {trained} of its {epochs} epochs",
                     RuntimeWarning,
                     stacklevel=3,
                 )
-
-    def _log_start(self, pipeline: CandidatePipeline, resuming: bool) -> None:
-        logger.info(
-            "%s %r search: population %d, %d generations, %d training samples, "
-            "%d validation samples, n_jobs=%s, devices %s",
-            "resuming the" if resuming else "starting a",
-            self.search_space_.name,
-            self.population_size,
-            self.n_generations,
-            len(pipeline.data.y_train),
-            len(pipeline.data.y_valid),
-            pipeline.n_jobs,
-            list(pipeline.devices.devices),
-        )
 
     def _keep(self, state: SearchState, seconds: float) -> None:
         """Store what the search found in the fitted attributes."""

@@ -15,9 +15,8 @@ skevonas classifiers, so that their files hold only the sklearn contract:
   :class:`~skevonas.evolution.fidelity.Fidelity`,
   :class:`~skevonas.search.pipeline.Workers`,
   :class:`~skevonas.search.budget.FinalStage`); :func:`decimation` and
-  :func:`initial_genomes` read the data-dependent ones.
-- :func:`display_callbacks` gives the progress display that ``verbose``
-  asks for.
+  :func:`initial_genomes` read the data-dependent ones. What ``verbose``
+  shows is :class:`skevonas.search.display.Display`'s.
 
 Settings are checked and interpreted here, never wired: nothing here holds
 or changes a running search (the time budget belongs to the search's
@@ -34,7 +33,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import get_scorer
 
-from .evolution.callbacks import ProgressBar, ProgressPrinter, SearchCallback
+from .evolution.callbacks import SearchCallback
 from .evolution.fidelity import Fidelity
 from .evolution.ga import GASettings
 from .evolution.generational import seed_genomes
@@ -53,7 +52,6 @@ from .training.recipe import Recipe
 
 __all__ = [
     "decimation",
-    "display_callbacks",
     "fidelity",
     "final_stage",
     "ga_settings",
@@ -523,23 +521,3 @@ def initial_genomes(setting: str | Sequence[Any] | None, space: SearchSpace) -> 
     if problems:
         raise ValueError("Invalid initial_genomes:\n  - " + "\n  - ".join(problems))
     return genomes
-
-
-def display_callbacks(verbose: int, max_time: float | None = None) -> list[SearchCallback]:
-    """The progress display ``verbose`` asks for: a bar from 1, a line per generation from 2.
-
-    ``max_time`` lets the bar show the time left.
-
-    Examples
-    --------
-    >>> [type(cb).__name__ for cb in display_callbacks(2, max_time=60)]
-    ['ProgressBar', 'ProgressPrinter']
-    >>> display_callbacks(0)
-    []
-    """
-    out: list[SearchCallback] = []
-    if verbose >= 1:
-        out.append(ProgressBar(max_time))
-    if verbose >= 2:
-        out.append(ProgressPrinter())
-    return out

@@ -79,7 +79,7 @@ def test_library_logs_through_logging(blobs, fast, caplog):
     with caplog.at_level(logging.INFO, logger="skevonas"):
         EvolutionaryNASClassifier(**fast).fit(X, y)
     messages = [r.getMessage() for r in caplog.records if r.name.startswith("skevonas")]
-    assert any(m.startswith("starting a 'mlp' search") for m in messages)
+    assert any(m.startswith("Plan: a generational search") and "n_jobs=" in m for m in messages)
     assert any(m.startswith("generation 1:") for m in messages)
     assert any(m.startswith("refitted") for m in messages)
 

@@ -399,7 +399,7 @@ class _Scripted(CandidatePipeline):
     def can_refit_alongside(self):
         return True
 
-    def cross_validate(self, genomes, n_folds, seed, *, alongside=None):
+    def cross_validate(self, genomes, n_folds, seed, *, alongside=None, **kwargs):
         self.plans = dict(alongside)
         y = self.data.labels()
         results = []

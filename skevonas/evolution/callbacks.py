@@ -16,6 +16,7 @@ generation).
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 from collections.abc import Mapping
@@ -197,7 +198,10 @@ class ProgressPrinter(SearchCallback):
         self.stream = stream
 
     def _print(self, text: str) -> None:
-        print(text, file=self.stream or sys.stdout, flush=True)
+        from tqdm import tqdm
+
+        # through tqdm, so that a progress bar on the terminal is redrawn below the line
+        tqdm.write(text, file=self.stream or sys.stdout)
 
     def on_search_begin(self, state: SearchState) -> None:
         self._print(
@@ -211,8 +215,8 @@ class ProgressPrinter(SearchCallback):
         self._print(
             f"gen {row['generation']:>3d} | new {row['n_evaluated']:>3d} "
             f"cached {row['cache_hits']:>3d} failed {row['n_failed']:>2d}{partial} | "
-            f"best {row['best']:.4f} mean {row['mean']:.4f} | "
-            f"best so far {row['best_so_far']:.4f} | {row['elapsed']:7.1f}s"
+            f"best {_score(row['best'])} mean {_score(row['mean'])} | "
+            f"best so far {_score(row['best_so_far'])} | {row['elapsed']:7.1f}s"
         )
 
     def on_search_end(self, state: SearchState) -> None:
@@ -408,14 +412,14 @@ class ProgressBar(SearchCallback):
             dynamic_ncols=True,
         )
         self.trained_ = len(state.records)
+        self.partial_ = -math.inf  # the best score at any budget, from the results seen
         self._show(state, max(0, state.generation + 1))
 
     def _show(self, state: SearchState, generation: int) -> None:
-        best = state.best.score if state.best is not None else float("nan")
         postfix = {
             "gen": f"{generation + 1}/{state.n_generations}",
             "trained": self.trained_,
-            "best": f"{best:.4f}",
+            "best": _best_text(state, self.partial_),
         }
         if self.max_time is not None:
             left = max(0.0, self.max_time - (time.perf_counter() - self.start_))
@@ -427,6 +431,10 @@ class ProgressBar(SearchCallback):
     ) -> None:
         if result.get("status") != "skipped":
             self.trained_ += 1
+        score = result.get("score")
+        if result.get("status", "ok") in ("ok", "partial") and isinstance(score, (int, float)):
+            if math.isfinite(score):
+                self.partial_ = max(self.partial_, float(score))
         self._show(state, state.generation)
         # an asynchronous search's promotions arrive too: stay within the generation
         if self.bar_.n < state.population_size * (state.generation + 1):
@@ -440,3 +448,33 @@ class ProgressBar(SearchCallback):
     def on_search_end(self, state: SearchState) -> None:
         self.bar_.set_description_str("search done")
         self.bar_.close()
+
+
+def _score(value: float) -> str:
+    """A score as the displays show it: 4 decimals, or a dash when there is none (NaN).
+
+    Examples
+    --------
+    >>> _score(0.91234), _score(float("nan"))
+    ('0.9123', '     -')
+    """
+    return f"{value:.4f}" if math.isfinite(value) else f"{'-':>6}"
+
+
+def _best_text(state: SearchState, partial: float) -> str:
+    """The progress bar's best score: full-budget, else the best at a lower budget, marked.
+
+    Under successive halving only full-budget scores make ``state.best``;
+    until the first arrives, the best score at any budget is shown with
+    "(partial)", and a dash before any score at all.
+
+    Examples
+    --------
+    >>> from skevonas.evolution.records import SearchState
+    >>> state = SearchState("mlp", population_size=2, n_generations=1)
+    >>> _best_text(state, float("-inf")), _best_text(state, 0.75)
+    ('-', '0.7500 (partial)')
+    """
+    if state.best is not None:
+        return f"{state.best.score:.4f}"
+    return f"{partial:.4f} (partial)" if math.isfinite(partial) else "-"

@@ -2,10 +2,12 @@
 
 One pipeline trains the candidates the loops ask for on one worker pool,
 journals and replays them, and keeps the time budget; then the final model
-is chosen and refitted.
+is chosen and refitted, and the display shows the person watching what is
+being done.
 """
 
-from .budget import FinalStage, SearchBudget
+from .budget import FinalPlan, FinalStage, SearchBudget
+from .display import Display
 from .final import FinalModel, SearchFailedError, final_model, finalists, winner
 from .pipeline import CandidatePipeline, RefitPlan, Workers
 from .pool import WorkerPool
@@ -14,6 +16,8 @@ from .strategies import STRATEGIES, run_search
 __all__ = [
     "STRATEGIES",
     "CandidatePipeline",
+    "Display",
+    "FinalPlan",
     "FinalModel",
     "FinalStage",
     "RefitPlan",

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from ..evolution.records import EvaluationRecord, SearchState
     from ..spaces.genome import Genome
 
-__all__ = ["FinalStage", "SearchBudget"]
+__all__ = ["FinalPlan", "FinalStage", "SearchBudget"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +71,36 @@ class FinalStage:
     finalists: int = 1
     folds: int | None = None
     members: int = 1
+
+
+@dataclass(frozen=True)
+class FinalPlan:
+    """How the final stage runs, decided from measured costs once the search is over.
+
+    Parameters
+    ----------
+    folds : int or None
+        Folds of the finalists' cross-validation; None: it does not run
+        (not asked for, a single finalist, or no time for it).
+    fold_end : float or None, default=None
+        A :func:`time.time` value by which the folds must end, so that the
+        refit still fits in ``max_time``; None: no limit.
+    seconds : tuple of float or None, default=None
+        What the folds and then the refits should take, from the finalists'
+        own training times; None: not known (nothing measured).
+    note : str or None, default=None
+        Why the cross-validation was planned away (said once, as information).
+
+    Examples
+    --------
+    >>> FinalPlan(folds=5).note is None
+    True
+    """
+
+    folds: int | None
+    fold_end: float | None = None
+    seconds: tuple[float, float] | None = None
+    note: str | None = None
 
 
 class SearchBudget:
@@ -222,9 +252,7 @@ class SearchBudget:
         >>> budget.search_end
         90.0
         """
-        if self.end is None or result.get("status", "ok") != "ok":
-            return
-        if result.get("stopped_by") == "budget":
+        if result.get("status", "ok") != "ok" or result.get("stopped_by") == "budget":
             return
         self._consider(float(result.get("score", math.nan)), result, genome)
 
@@ -243,12 +271,12 @@ class SearchBudget:
         """
         self._best = {}
         for record in records:
-            if record.ok and self.end is not None:
+            if record.ok:
                 self._consider(record.score, record.info, record.genome)
 
     def _consider(self, score: float, info: Mapping, genome: Genome) -> None:
         key = genome.key()
-        if not math.isfinite(score) or key in self._best or self.end is None:
+        if not math.isfinite(score) or key in self._best:
             return
         epochs = max(1, int(info.get("epochs") or 1))
         per_epoch = float(info.get("fit_time") or 0.0) / epochs
@@ -262,21 +290,109 @@ class SearchBudget:
         if key not in top:
             return
         self._best = top
-        costs = [cost for _, cost in self._best.values()]
-        folds: list[float] = []
-        refits = costs[:1]  # without cross-validation the best score wins alone
-        if self.final.folds and len(costs) > 1:
-            share = (self.final.folds - 1) / self.final.folds
-            folds = [c * share for c in costs for _ in range(self.final.folds)]
-            refits = sorted(costs, reverse=True)[: max(1, self.final.members)]
-        reserve = (_makespan(folds, self.workers) + _makespan(refits, self.workers)) * self.margin
-        logger.debug("keeping %.1f s for the final stage of %d finalist(s)", reserve, len(costs))
-        self._move(self.end - reserve)
+        seconds = self.final_seconds()
+        if self.end is not None and seconds is not None:
+            reserve = sum(seconds) * self.margin
+            logger.debug("keeping %.1f s for the final stage of %d finalist(s)", reserve, len(top))
+            self._move(self.end - reserve)
 
-    def hook(self) -> SearchCallback | None:
+    def final_seconds(self, stage: FinalStage | None = None) -> tuple[float, float] | None:
+        """Seconds of the finalists' folds and of the refits, as scheduled on the workers.
+
+        Estimated from the best genomes' own training times so far (the
+        ``final.finalists`` best), for ``stage`` (None: ``final``). None
+        before any full-budget result.
+
+        Examples
+        --------
+        >>> from skevonas import Genome
+        >>> budget = SearchBudget(None, margin=1.0)
+        >>> budget.final_seconds() is None
+        True
+        >>> budget.keep_for_final(Genome("mlp", []), {"score": 0.9, "fit_time": 4.0, "epochs": 4})
+        >>> budget.final_seconds()
+        (0.0, 4.0)
+        """
+        if not self._best:
+            return None
+        stage = self.final if stage is None else stage
+        costs = [cost for _, cost in self._best.values()]  # best score first
+        fold_costs: list[float] = []
+        refits = costs[:1]  # without cross-validation the best score wins alone
+        if stage.folds and len(costs) > 1:
+            share = (stage.folds - 1) / stage.folds
+            fold_costs = [c * share for c in costs for _ in range(stage.folds)]
+            refits = sorted(costs, reverse=True)[: max(1, stage.members)]
+        return _makespan(fold_costs, self.workers), _makespan(refits, self.workers)
+
+    def refit_seconds(self, genomes: Iterable[Genome]) -> float | None:
+        """Seconds the refits of ``genomes`` should take on the workers; None if one is unmeasured.
+
+        Examples
+        --------
+        >>> from skevonas import Genome
+        >>> budget = SearchBudget(None, margin=1.0)
+        >>> g = Genome("mlp", [])
+        >>> budget.keep_for_final(g, {"score": 0.9, "fit_time": 4.0, "epochs": 4})
+        >>> budget.refit_seconds([g]), budget.refit_seconds([Genome("cnn1d", [])])
+        (4.0, None)
+        """
+        costs = [self._best.get(genome.key()) for genome in genomes]
+        if any(cost is None for cost in costs):
+            return None
+        return _makespan([cost[1] for cost in costs if cost is not None], self.workers)
+
+    def plan_final(
+        self, n_finalists: int, stage: FinalStage | None = None, now: float | None = None
+    ) -> FinalPlan:
+        """How the final ``stage`` (None: ``final``) of ``n_finalists`` runs, from measured costs.
+
+        The finalists' cross-validation runs when it is asked for, there are
+        two finalists or more, and, with ``max_time``, its folds and then
+        the refit (with ``margin``) fit in the time left; the folds must
+        then end by ``fold_end``. Otherwise the plan skips it, and its
+        ``note`` says why and what that costs.
+
+        Examples
+        --------
+        >>> from skevonas import Genome, LayerGene
+        >>> budget = SearchBudget(100.0, start=0.0, final=FinalStage(2, folds=3), margin=1.0)
+        >>> result = {"score": 0.9, "status": "ok", "fit_time": 9.0, "epochs": 10}
+        >>> for units in (8, 16):
+        ...     budget.keep_for_final(Genome("mlp", [LayerGene("dense", {"units": units})]), result)
+        >>> budget.plan_final(2, now=40.0)  # 3 x 2 folds of 6 s, then 9 s of refit
+        FinalPlan(folds=3, fold_end=91.0, seconds=(36.0, 9.0), note=None)
+        >>> plan = budget.plan_final(2, now=80.0)
+        >>> plan.folds, plan.seconds
+        (None, (0.0, 9.0))
+        >>> print(plan.note)  # doctest: +NORMALIZE_WHITESPACE
+        the finalists' cross-validation was skipped: 2 finalists x 3 folds would take
+        about 36 s and the refit 9 s, with 20 s of max_time left; the best holdout
+        score picks the final model, a noisier choice than a cross-validated score
+        """
+        stage = self.final if stage is None else stage
+        folds = stage.folds if stage.folds and n_finalists > 1 else None
+        seconds = self.final_seconds(FinalStage(stage.finalists, folds, stage.members))
+        if seconds is None or folds is None or self.end is None:
+            return FinalPlan(folds, seconds=seconds)
+        fold_s, refit_s = seconds
+        left = self.end - (time.time() if now is None else now)
+        if fold_s + refit_s * self.margin <= left:
+            return FinalPlan(folds, self.end - refit_s * self.margin, seconds)
+        alone = self.final_seconds(FinalStage(stage.finalists, None, stage.members))
+        note = (
+            f"the finalists' cross-validation was skipped: {n_finalists} finalists x "
+            f"{folds} folds would take about {fold_s:.0f} s and the refit {refit_s:.0f} s, "
+            f"with {max(0.0, left):.0f} s of max_time left; the best holdout score picks "
+            "the final model, a noisier choice than a cross-validated score"
+        )
+        return FinalPlan(None, seconds=alone, note=note)
+
+    def hook(self) -> SearchCallback:
         """The search callback that feeds this budget and stops the search at ``search_end``.
 
-        None without ``max_time``.
+        Without ``max_time`` it only measures the finalists' costs (for
+        :meth:`plan_final` and the progress display).
 
         Examples
         --------
@@ -289,7 +405,7 @@ class SearchBudget:
         >>> len(state.history), state.stop_reason
         (1, 'max_time of 0 s reached')
         """
-        return None if self.end is None else _BudgetHook(self)
+        return _BudgetHook(self)
 
 
 class _BudgetHook(SearchCallback):

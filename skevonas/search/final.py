@@ -46,6 +46,7 @@ from ..spaces.builders.layers import Decimate
 from ..spaces.genome import Genome
 from ..training.ensemble import EnsembleModule, accuracy, ensemble_net, greedy_selection
 from .budget import FinalStage
+from .display import Display
 from .pipeline import CandidatePipeline, RefitPlan
 
 __all__ = [
@@ -271,8 +272,18 @@ def final_model(
     seed: int,
     decimation: int = 1,
     stop_at: float | None = None,
+    display: Display | None = None,
 ) -> FinalModel:
     """Cross-validate the finalists, select an ensemble, refit its members.
+
+    The pipeline's budget plans the cross-validation from the finalists'
+    measured training times
+    (:meth:`~skevonas.search.budget.SearchBudget.plan_final`): with
+    ``max_time``, it runs only when its folds and then the refit fit in the
+    time left, and its folds must end in time for the refit. A
+    cross-validation planned away is said once, as information (through
+    ``display``); one that ran and produced no score (its trainings failed
+    or were cut) is a warning.
 
     Parameters
     ----------
@@ -298,8 +309,10 @@ def final_model(
         The factor ``X`` was decimated by; above 1, the final module
         decimates its input first.
     stop_at : float or None, default=None
-        A :func:`time.time` value: folds not started by then are skipped,
-        and refits stop after the epoch during which it passes.
+        A :func:`time.time` value: refits stop after the epoch during which
+        it passes (the folds end earlier, as planned).
+    display : Display or None, default=None
+        Shows the plan's notes and the progress of the folds and refits.
 
     Returns
     -------
@@ -339,17 +352,28 @@ def final_model(
     score = float(records[0].score)
     guess = 0  # the best holdout finalist, refitted beside the folds as if it will lead
     guessed: Any = None
-    cv, ensemble_size = stage.folds, stage.members
-    if cv and len(records) > 1:
-        plan = RefitPlan(
+    ensemble_size = stage.members
+    show = display if display is not None else Display(0, pipeline)
+    plan = pipeline.budget.plan_final(len(records), stage)
+    folds = plan.folds
+    if plan.note is not None:
+        show.note(plan.note)
+    if folds:
+        plan_refit = RefitPlan(
             X, y, _refit_epochs(records[guess], refit_epochs), standardize, seed, stop_at
         )
-        results = pipeline.cross_validate(
-            [r.genome for r in records],
-            cv,
-            int(seeds[-1]),
-            alongside={guess: plan} if pipeline.can_refit_alongside() else None,
-        )
+        alongside = {guess: plan_refit} if pipeline.can_refit_alongside() else None
+        what = f"cross-validating {len(records)} finalists, {folds} folds each"
+        n = len(records) * folds + len(alongside or ())
+        with show.step(what, n, plan.seconds[0] if plan.seconds else None) as advance:
+            results = pipeline.cross_validate(
+                [r.genome for r in records],
+                folds,
+                int(seeds[-1]),
+                alongside=alongside,
+                deadline=plan.fold_end,
+                progress=advance,
+            )
         guessed = results[guess].get("net")
         for row, result in zip(rows, results, strict=True):
             row["cv_score"], row["cv_scores"] = result["cv_score"], result["cv_scores"]
@@ -368,9 +392,11 @@ def final_model(
             mixed = sum(w * results[i]["oof_proba"] for i, w in zip(usable, chosen, strict=True))
             score = score_of(mixed, y_oof)
         else:
+            errors = sorted({e for result in results for e in result["errors"]})
             warnings.warn(
-                "no finalist finished its cross-validation (time ran out or training "
-                "failed); the best holdout score picks the final model alone",
+                "no finalist finished its cross-validation (its trainings failed or "
+                f"max_time cut them: {'; '.join(errors[:3]) or 'no error given'}); the best "
+                "holdout score picks the final model alone",
                 RuntimeWarning,
                 stacklevel=3,
             )
@@ -385,19 +411,24 @@ def final_model(
     # the speculative refit counts only where it is what refit_all would train
     done = [guessed] if guessed is not None and members[0] == guess else []
     start = time.perf_counter()
-    nets = done + (
-        pipeline.refit_all(
-            [records[i].genome for i in members[len(done) :]],
-            X,
-            y,
-            epochs=epochs[len(done) :],
-            standardize=standardize,
-            seeds=member_seeds[len(done) :],
-            stop_at=stop_at,
+    nets = list(done)
+    if len(members) > len(done):
+        todo = [records[i].genome for i in members[len(done) :]]
+        what = (
+            f"refitting {len(todo)}{' more' if done else ''} "
+            f"{'member' if len(todo) == 1 else 'members'} on all {len(y)} samples"
         )
-        if len(members) > len(done)
-        else []
-    )
+        with show.step(what, len(todo), pipeline.budget.refit_seconds(todo)) as advance:
+            nets += pipeline.refit_all(
+                todo,
+                X,
+                y,
+                epochs=epochs[len(done) :],
+                standardize=standardize,
+                seeds=member_seeds[len(done) :],
+                stop_at=stop_at,
+                progress=advance,
+            )
     logger.info(
         "refitted %d member(s) on all %d samples in %.1f s%s",
         len(members),

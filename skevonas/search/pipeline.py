@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 
@@ -376,6 +376,8 @@ class CandidatePipeline:
         seed: int,
         *,
         alongside: Mapping[int, RefitPlan] | None = None,
+        deadline: float | None = None,
+        progress: Callable[[], None] | None = None,
     ) -> list[dict[str, Any]]:
         """Score each genome by stratified ``n_folds``-fold cross-validation on all the data.
 
@@ -400,6 +402,12 @@ class CandidatePipeline:
             Seeds the folds.
         alongside : mapping of int to RefitPlan, or None, default=None
             ``{i: plan}``: refit ``genomes[i]`` under ``plan`` beside the folds.
+        deadline : float or None, default=None
+            A :func:`time.time` value: folds not started by then are
+            skipped, and folds training then stop after their epoch (the
+            search's own end does not apply to the folds).
+        progress : callable or None, default=None
+            Called with no arguments as each fold or refit ends.
 
         Returns
         -------
@@ -439,6 +447,7 @@ class CandidatePipeline:
                     split=Split(seed, n_folds, fold),
                     return_proba=True,
                 )
+                task = replace(task, deadline=deadline, deadline_file=None)
                 pool.submit(
                     ("fold", g, fold), self.worker, task, self.data, cost=self._cost(genome) * share
                 )
@@ -453,6 +462,8 @@ class CandidatePipeline:
         nets: dict[int, Any] = {}
         for _ in range(slot + len(alongside or {})):
             (kind, g, fold), result = pool.next()
+            if progress is not None:
+                progress()
             if kind == "refit":
                 nets[g] = result.get("net")
                 if nets[g] is None:
@@ -547,6 +558,7 @@ class CandidatePipeline:
         standardize: bool,
         seeds: Sequence[int],
         stop_at: float | None = None,
+        progress: Callable[[], None] | None = None,
     ) -> list[NeuralNetClassifier]:
         """Train every genome on all of ``X, y``, in parallel (see :meth:`refit`).
 
@@ -564,6 +576,8 @@ class CandidatePipeline:
             Training seeds, per genome.
         stop_at : float or None, default=None
             When to stop at the latest.
+        progress : callable or None, default=None
+            Called with no arguments as each refit ends.
 
         Returns
         -------
@@ -592,11 +606,15 @@ class CandidatePipeline:
         >>> [len(net.history) for net in nets]
         [2, 3]
         """
+        tick = progress or (lambda: None)
         if len(genomes) == 1 or self._pool is None:
-            return [
-                self.refit(g, X, y, epochs=e, standardize=standardize, seed=s, stop_at=stop_at)
-                for g, e, s in zip(genomes, epochs, seeds, strict=True)
-            ]
+            done = []
+            for g, e, s in zip(genomes, epochs, seeds, strict=True):
+                done.append(
+                    self.refit(g, X, y, epochs=e, standardize=standardize, seed=s, stop_at=stop_at)
+                )
+                tick()
+            return done
         stats = channel_stats(X) if standardize else None
         # each member keeps statistics of its own (Standardize shares the arrays it gets)
         for slot, (g, e, s) in enumerate(zip(genomes, epochs, seeds, strict=True)):
@@ -605,6 +623,7 @@ class CandidatePipeline:
         nets: list[Any] = [None] * len(genomes)
         for _ in genomes:
             (_, slot), result = self.pool.next()
+            tick()
             if result["status"] != "ok":
                 raise RuntimeError(
                     f"the refit of {genomes[slot].short_key()} failed: {result.get('error')}"

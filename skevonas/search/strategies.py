@@ -118,12 +118,11 @@ def run_search(
     >>> len(state.records), state.stop_reason
     (4, 'completed 2 generations')
     """
-    hook = pipeline.budget.hook()
     journal = pipeline.journal
     common: dict[str, Any] = {
         "rng": rng,
         "fidelity": fidelity,
-        "callbacks": [*callbacks, *([hook] if hook is not None else []), *display],
+        "callbacks": [*callbacks, pipeline.budget.hook(), *display],
         "initial_population": initial_population,
         "checkpoint": journal.checkpoint,
     }
