@@ -26,6 +26,8 @@ data, so every model's probabilities are aligned to the same classes:
 - ``skevonas``: ``EvolutionaryNASClassifier(n_jobs=-1, random_state=seed)``,
   nothing else set (the library's defaults of the day; ``bench/eeg.py``'s
   :func:`search_estimator`);
+- ``inherit``: the same with ``inherit_weights=True`` (issue 29: children
+  start from their parents' trained weights);
 - ``seed:<name>``: one seed genome of that search trained alone: the genome
   exactly as the search's first generation holds it
   (``skevonas.evolution.seed_genomes`` of ``initial_genomes("auto", space)``
@@ -165,7 +167,8 @@ SEED_GENOMES = {
 SEED_METHODS = tuple(f"seed:{name}" for name in SEED_GENOMES)
 PEERS = ("minirocket", "multirockethydra", "eegnet", "eegnex")  # EEG sets only
 # random after skevonas (it needs that row), seed-cv after the seeds (it reuses their refits)
-METHODS = ("skevonas", *SEED_METHODS, "seed-cv", "random", *PEERS)
+METHODS = ("skevonas", "inherit", *SEED_METHODS, "seed-cv", "random", *PEERS)
+SEARCH_METHODS = ("skevonas", "inherit", "random")
 # What the peers import (bench/peers.py imports braindecode, MiniRocket included)
 NEEDS = {
     "minirocket": ("aeon", "braindecode"),
@@ -515,9 +518,13 @@ def n_resamples(problem: Problem, requested: int) -> int:
 
 
 # --------------------------------------------------------------------------- methods
-def skevonas_estimator(quick: bool, seed: int, n_evaluations: int = 0) -> EvolutionaryNASClassifier:
-    """The unfitted ``skevonas`` search (``n_evaluations`` > 0: the ``random`` one)."""
+def skevonas_estimator(
+    quick: bool, seed: int, n_evaluations: int = 0, inherit: bool = False
+) -> EvolutionaryNASClassifier:
+    """The unfitted ``skevonas`` search (``n_evaluations`` > 0: ``random``; ``inherit``)."""
     clf = search_estimator("skevonas", seed)
+    if inherit:
+        clf.set_params(inherit_weights=True)
     if quick:
         clf.set_params(**QUICK)
     if n_evaluations:
@@ -590,7 +597,7 @@ def run_search(
         if default_row is None:
             return None
         n_evaluations = default_row["n_evaluations"]
-    clf = skevonas_estimator(ctx.quick, seed, n_evaluations)
+    clf = skevonas_estimator(ctx.quick, seed, n_evaluations, inherit=method == "inherit")
     start = time.perf_counter()
     clf.fit(problem.X[train], problem.y[train])
     wall = time.perf_counter() - start
@@ -767,7 +774,7 @@ def run_row(
     """Fit one method on one resample; ``None`` where it does not apply or cannot run yet."""
     train, test = stratified_resample(problem.y, problem.n_train, resample)
     ctx.resample = resample
-    if method in ("skevonas", "random"):
+    if method in SEARCH_METHODS:
         result = run_search(method, problem, train, test, seed, ctx)
     elif method in SEED_METHODS:
         result = run_seed(method.split(":", 1)[1], problem, train, test, seed, ctx)

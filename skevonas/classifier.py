@@ -27,6 +27,7 @@ from .search import (
     Display,
     FinalModel,
     SearchFailedError,
+    describe_result,
     final_model,
     finalists,
     run_search,
@@ -126,6 +127,14 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         of arrivals. For many workers (GPU slots, a Dask cluster); its genomes
         depend on the order in which results arrive, which the journal keeps
         for an exact resume.
+    inherit_weights : bool, default=False
+        Weight inheritance: a child starts from its trained parent's weights
+        wherever their layers correspond (:mod:`skevonas.training.inherit`:
+        a widened layer keeps its units, a new layer starts as the identity
+        where it can, a longer kernel keeps the old one at its centre) and
+        trains on its parent's holdout split; folds and refits still train
+        from scratch. The search keeps its population's weights (in
+        ``checkpoint_dir`` too, as safetensors, so a resume stays exact).
     max_epochs : int, default=100
         The epoch budget of every candidate, and of every refit; the
         learning-rate schedule runs over it.
@@ -362,6 +371,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         crossover_rate: float = 0.5,
         mutation_rate: float = 0.8,
         strategy: str = "generational",
+        inherit_weights: bool = False,
         max_epochs: int = 100,
         patience: int | None = None,
         lr_schedule: str = "cosine",
@@ -401,6 +411,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         self.crossover_rate = crossover_rate
         self.mutation_rate = mutation_rate
         self.strategy = strategy
+        self.inherit_weights = inherit_weights
         self.max_epochs = max_epochs
         self.patience = patience
         self.lr_schedule = lr_schedule
@@ -522,6 +533,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
                 self.classes_, self.sample_shape_ = classes, tuple(int(s) for s in X.shape[1:])
                 self.search_space_ = space
                 pipeline = self._pipeline(X_search, y_enc, classes, recipe, seeds, journal, started)
+                self._weights = self._lineage_store(pipeline, journal, resume is not None)
                 ga, fidelity = settings.ga_settings(self), settings.fidelity(self, space, initial)
                 show = Display(
                     self.verbose,
@@ -593,7 +605,15 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             max_time=self.max_time,
             started=started,
             final=settings.final_stage(self),
+            inherit=self.inherit_weights,
         )
+
+    def _lineage_store(self, pipeline: CandidatePipeline, journal: Journal, resuming: bool) -> Any:
+        """The weights an in-memory warm start goes on with (a checkpoint's are on disk)."""
+        lineage, kept = pipeline.lineage, getattr(self, "_weights", None)
+        if lineage is not None and kept is not None and resuming and journal.folder is None:
+            lineage.store = kept
+        return None if lineage is None else lineage.store
 
     def _keep_final(self, final: FinalModel, factor: int, seconds: float) -> None:
         """Store the final model in the fitted attributes; warn about a cut refit."""
@@ -641,7 +661,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         return self.module_
 
     def describe(self) -> str:
-        """Readable summary of the best architecture and the search.
+        """Readable summary of the final model and the search (see ``describe_result``).
 
         Examples
         --------
@@ -651,33 +671,18 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         ...                                 initial_genomes=None, random_state=0).fit(X, y)
         >>> print(clf.describe())  # doctest: +ELLIPSIS
         mlp genome ...
-           0. dense(...)
-              output (linear, one unit per class)
-          training: ...
-        estimated accuracy: ... (2 candidates trained, 1 generations, completed 1 generations)
-
-        With ``ensemble_size`` above 1, the members and their weights:
-
-        >>> print(clf.set_params(ensemble_size=3).fit(X, y).describe())  # doctest: +ELLIPSIS
-        ensemble of 2 networks:
-          weight 0.67: ...
-          weight 0.33: ...
         estimated accuracy: ... (2 candidates trained, 1 generations, completed 1 generations)
         """
         check_is_fitted(self)
-        lines = [self.best_genome_.describe()]
-        if len(self.ensemble_genomes_) > 1:
-            lines = [f"ensemble of {len(self.ensemble_genomes_)} networks:"]
-            for genome, weight in zip(self.ensemble_genomes_, self.ensemble_weights_, strict=True):
-                lines.append(f"  weight {weight:.2f}: {genome.short_key()}")
-        if self.decimation_ > 1:
-            lines.append(f"input decimated by {self.decimation_} in time")
-        scoring = self.scoring if isinstance(self.scoring, str) else "score"
-        lines.append(
-            f"estimated {scoring}: {self.best_score_:.4f} ({self.n_evaluations_} candidates "
-            f"trained, {len(self.history_)} generations, {self.stop_reason_})"
+        return describe_result(
+            self.ensemble_genomes_,
+            self.ensemble_weights_,
+            self.decimation_,
+            self.scoring if isinstance(self.scoring, str) else "score",
+            self.best_score_,
+            f"{self.n_evaluations_} candidates trained, {len(self.history_)} generations, "
+            f"{self.stop_reason_}",
         )
-        return "\n".join(lines)
 
     # ------------------------------------------------------------------ model files
     # The model-file interface (NetClassifierBase.fitted_model, skevonas.save): the

@@ -13,7 +13,7 @@ skevonas classifiers, so that their files hold only the sklearn contract:
   objects the search takes (:class:`~skevonas.training.recipe.Recipe`,
   :class:`~skevonas.evolution.ga.GASettings`,
   :class:`~skevonas.evolution.fidelity.Fidelity`,
-  :class:`~skevonas.search.pipeline.Workers`,
+  :class:`~skevonas.search.pool.Workers`,
   :class:`~skevonas.search.budget.FinalStage`); :func:`decimation` and
   :func:`initial_genomes` read the data-dependent ones. What ``verbose``
   shows is :class:`skevonas.search.display.Display`'s.
@@ -39,7 +39,7 @@ from .evolution.ga import GASettings
 from .evolution.generational import seed_genomes
 from .evolution.operators import CROSSOVERS, SELECTIONS
 from .search.budget import FinalStage
-from .search.pipeline import Workers
+from .search.pool import Workers
 from .search.strategies import STRATEGIES
 from .spaces.builders.layers import decimation_factor
 from .spaces.catalogue import SPACES
@@ -262,7 +262,8 @@ def search_problems(est: Any) -> list[str]:
         "checkpoint_dir",
         "None or a folder path",
     )
-    need(isinstance(est.warm_start, (bool, np.bool_)), "warm_start", "True or False")
+    for name in ("warm_start", "inherit_weights"):
+        need(isinstance(getattr(est, name), (bool, np.bool_)), name, "True or False")
     try:
         resolve_devices(est.device)
     except ValueError as exc:

@@ -48,6 +48,7 @@ SEARCH_DEFAULTS: dict[str, Any] = {
     "min_epochs": "auto",
     "halving_factor": 3,
     "strategy": "generational",
+    "inherit_weights": False,
     "max_time": None,
     "scoring": "accuracy",
     "validation_fraction": 0.2,
@@ -258,6 +259,13 @@ def _add_search_parser(commands: argparse._SubParsersAction) -> None:
         help="generational: a generation at a time; asynchronous: a new network the moment "
         "a worker frees (aging evolution, asynchronous successive halving), for many "
         f"workers (default: {d['strategy']})",
+    )
+    ga.add_argument(
+        "--inherit-weights",
+        action="store_true",
+        default=d["inherit_weights"],
+        help="children start from their trained parent's weights wherever the layers "
+        "correspond, and train on its holdout (default: off)",
     )
     ga.add_argument(
         "--min-epochs",

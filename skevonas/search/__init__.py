@@ -7,10 +7,10 @@ being done.
 """
 
 from .budget import FinalPlan, FinalStage, SearchBudget
-from .display import Display
+from .display import Display, describe_result
 from .final import FinalModel, SearchFailedError, final_model, finalists, winner
-from .pipeline import CandidatePipeline, RefitPlan, Workers
-from .pool import WorkerPool
+from .pipeline import CandidatePipeline, RefitPlan
+from .pool import WorkerPool, Workers
 from .strategies import STRATEGIES, run_search
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "SearchFailedError",
     "WorkerPool",
     "Workers",
+    "describe_result",
     "final_model",
     "finalists",
     "run_search",

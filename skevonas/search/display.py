@@ -27,7 +27,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from ..evolution.callbacks import ProgressBar, ProgressPrinter, SearchCallback
@@ -36,9 +36,10 @@ if TYPE_CHECKING:
     from ..evolution.fidelity import Fidelity
     from ..evolution.ga import GASettings
     from ..evolution.records import SearchState
+    from ..spaces.genome import Genome
     from .pipeline import CandidatePipeline
 
-__all__ = ["Display", "describe_plan", "duration"]
+__all__ = ["Display", "describe_plan", "describe_result", "duration"]
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +124,47 @@ def describe_plan(
     )
 
 
+def describe_result(
+    genomes: Sequence[Genome],
+    weights: Sequence[float],
+    decimation: int,
+    scoring: str,
+    score: float,
+    search: str,
+) -> str:
+    """A readable summary of a final model (its members, or its one genome) and its search.
+
+    Examples
+    --------
+    >>> from skevonas import Genome, LayerGene
+    >>> genomes = [Genome("mlp", [LayerGene("dense", {"units": n, "activation": "relu"})])
+    ...            for n in (8, 16)]
+    >>> print(describe_result(genomes[:1], [1.0], 1, "accuracy", 0.9, "4 candidates trained"))
+    ... # doctest: +ELLIPSIS
+    mlp genome ...
+       0. dense(activation='relu', units=8)
+          output (linear, one unit per class)
+      training: ...
+    estimated accuracy: 0.9000 (4 candidates trained)
+    >>> print(describe_result(genomes, [0.75, 0.25], 2, "accuracy", 0.9, "..."))
+    ... # doctest: +ELLIPSIS
+    ensemble of 2 networks:
+      weight 0.75: ...
+      weight 0.25: ...
+    input decimated by 2 in time
+    estimated accuracy: 0.9000 (...)
+    """
+    lines = [genomes[0].describe()]
+    if len(genomes) > 1:
+        lines = [f"ensemble of {len(genomes)} networks:"]
+        for genome, weight in zip(genomes, weights, strict=True):
+            lines.append(f"  weight {weight:.2f}: {genome.short_key()}")
+    if decimation > 1:
+        lines.append(f"input decimated by {decimation} in time")
+    lines.append(f"estimated {scoring}: {score:.4f} ({search})")
+    return "\n".join(lines)
+
+
 class Display:
     """The plan, the progress and the notes of one fit, as ``verbose`` asks (module docstring).
 
@@ -130,11 +172,11 @@ class Display:
     ----------
     verbose : int
         0, 1 or 2 (more counts as 2).
-    pipeline : CandidatePipeline
+    pipeline : CandidatePipeline or None, default=None
         The fit's pipeline: its data, recipe and budget.
     ga : GASettings or None, default=None
-        The genetic algorithm's settings (None: no search to show, only the
-        final stage).
+        The genetic algorithm's settings. Without ``ga`` and ``pipeline``
+        there is no plan to show, only progress and notes.
     fidelity : Fidelity or None, default=None
         Successive halving, or None.
     strategy : str, default="generational"
@@ -171,7 +213,7 @@ class Display:
     def __init__(
         self,
         verbose: int,
-        pipeline: CandidatePipeline,
+        pipeline: CandidatePipeline | None = None,
         ga: GASettings | None = None,
         *,
         fidelity: Fidelity | None = None,
@@ -188,24 +230,50 @@ class Display:
         self.file = file
 
     def write(self, text: str) -> None:
-        """Show ``text`` at ``verbose >= 1`` (above any progress bar)."""
+        """Show ``text`` at ``verbose >= 1`` (above any progress bar).
+
+        Examples
+        --------
+        >>> import io
+        >>> out = io.StringIO()
+        >>> Display(1, file=out).write("hello")
+        >>> out.getvalue()
+        'hello\\n'
+        """
         if self.verbose >= 1:
             from tqdm import tqdm
 
             tqdm.write(text, file=self.file or sys.stderr)
 
     def callbacks(self) -> list[SearchCallback]:
-        """The search callbacks of the display: plan and estimate, bar, lines per generation."""
+        """The search callbacks of the display: bar, lines per generation, plan and estimate.
+
+        Examples
+        --------
+        >>> [type(cb).__name__ for cb in Display(2).callbacks()]  # no search: no plan
+        ['ProgressBar', 'ProgressPrinter']
+        """
         out: list[SearchCallback] = []
+        budget = self.pipeline.budget if self.pipeline is not None else None
         if self.verbose >= 1:
-            out.append(ProgressBar(self.pipeline.budget.max_time, file=self.file))
+            out.append(ProgressBar(budget.max_time if budget else None, file=self.file))
         if self.verbose >= 2:
             out.append(ProgressPrinter())
         # last: the estimate follows the line of the generation it is made after
-        return [*out, _PlanReport(self)] if self.ga is not None else out
+        planned = self.ga is not None and self.pipeline is not None
+        return [*out, _PlanReport(self)] if planned else out
 
     def note(self, text: str) -> None:
-        """Say once what the fit chose to do and why: logged at INFO, shown at ``verbose >= 1``."""
+        """Say once what the fit chose to do and why: logged at INFO, shown at ``verbose >= 1``.
+
+        Examples
+        --------
+        >>> import io
+        >>> out = io.StringIO()
+        >>> Display(0, file=out).note("skipped")
+        >>> out.getvalue()  # verbose=0: only the log has it
+        ''
+        """
         logger.info(text)
         self.write(text)
 
@@ -217,6 +285,16 @@ class Display:
         1`` a bar shows the trainings done and the time the step should
         still take (redrawn every second); at ``verbose >= 2`` a line
         marks its beginning and its end.
+
+        Examples
+        --------
+        >>> import io
+        >>> display = Display(2, file=io.StringIO())
+        >>> with display.step("refitting 2 members", 2, seconds=30.0) as advance:
+        ...     advance()
+        ...     advance()  # doctest: +ELLIPSIS
+        Final stage: refitting 2 members, about 30 s
+        Final stage: refitting 2 members done in 0 s
         """
         about = f", about {duration(seconds)}" if seconds else ""
         logger.info("final stage: %s%s", what, about)
@@ -289,13 +367,11 @@ class _PlanReport(SearchCallback):
         self.display = display
 
     def on_search_begin(self, state: SearchState) -> None:
-        assert self.display.ga is not None  # Display.callbacks makes sure
-        text = describe_plan(
-            self.display.pipeline, self.display.ga, self.display.fidelity, self.display.strategy
-        )
+        pipeline, ga = self.display.pipeline, self.display.ga
+        assert pipeline is not None and ga is not None  # Display.callbacks makes sure
+        text = describe_plan(pipeline, ga, self.display.fidelity, self.display.strategy)
         if self.display.resuming:
             text += f" Resuming after generation {state.generation + 1}."
-        pipeline = self.display.pipeline
         logger.info(
             "%s (n_jobs=%s, devices %s)", text, pipeline.n_jobs, list(pipeline.devices.devices)
         )
@@ -305,15 +381,16 @@ class _PlanReport(SearchCallback):
         self.done_ = False
 
     def on_generation_end(self, state: SearchState) -> None:
-        if self.done_ or self.display.ga is None:
+        pipeline, ga = self.display.pipeline, self.display.ga
+        if self.done_ or pipeline is None or ga is None:
             return
         self.done_ = True
         elapsed = time.perf_counter() - self.start_
         # per new candidate trained so far, times those the search may still train
         trained = max(1, len(state.records) - self.records_)
-        left = max(0, self.display.ga.n_candidates - len(state.records))
+        left = max(0, ga.n_candidates - len(state.records))
         search = elapsed / trained * left if state.generation + 1 < state.n_generations else 0.0
-        budget = self.display.pipeline.budget
+        budget = pipeline.budget
         if budget.search_end is not None:
             search = min(search, max(0.0, budget.search_end - time.time()))
         final = budget.final_seconds()

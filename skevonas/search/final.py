@@ -353,7 +353,7 @@ def final_model(
     guess = 0  # the best holdout finalist, refitted beside the folds as if it will lead
     guessed: Any = None
     ensemble_size = stage.members
-    show = display if display is not None else Display(0, pipeline)
+    show = display if display is not None else Display(0)
     plan = pipeline.budget.plan_final(len(records), stage)
     folds = plan.folds
     if plan.note is not None:

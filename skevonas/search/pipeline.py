@@ -35,6 +35,7 @@ import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -47,43 +48,18 @@ from ..spaces.builders.layers import channel_stats
 from ..spaces.genome import Genome
 from ..spaces.networks import estimate_macs
 from ..store.journal import Journal
+from ..store.weights import WEIGHTS_DIR, WeightStore
 from ..training.candidate import CandidateData, Split, candidate_seed, fit_final
 from ..training.devices import DevicePlan, resolve_devices, threads_per_worker
 from ..training.recipe import Recipe
 from ..training.tasks import CandidateTask, RefitTask, Worker, run_refit, run_task, warn_if_failed
 from .budget import FinalStage, SearchBudget
-from .pool import WorkerPool
+from .lineage import Lineage
+from .pool import WorkerPool, Workers
 
-__all__ = ["CandidatePipeline", "RefitPlan", "Workers"]
+__all__ = ["CandidatePipeline", "RefitPlan"]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Workers:
-    """Where a search trains, and how many trainings run at once.
-
-    Parameters
-    ----------
-    device : str or sequence of str, default="cpu"
-        The estimator's ``device`` setting (:func:`~skevonas.training.devices.resolve_devices`).
-    candidates_per_device : int, default=1
-        Candidates training at once on each GPU.
-    n_jobs : int or None, default=None
-        Workers, as joblib counts them (with GPUs and None, one per GPU slot).
-    torch_threads : int or None, default=1
-        Torch threads per candidate (None shares the cores among workers).
-
-    Examples
-    --------
-    >>> Workers(n_jobs=2).device
-    'cpu'
-    """
-
-    device: str | Sequence[str] = "cpu"
-    candidates_per_device: int = 1
-    n_jobs: int | None = None
-    torch_threads: int | None = 1
 
 
 @dataclass(frozen=True)
@@ -125,8 +101,8 @@ class CandidatePipeline:
     entropy : int
         The search's root seed; each candidate's seed derives from it and
         its genome.
-    workers : Workers, default=Workers()
-        Devices, workers and threads.
+    workers : Workers or None, default=None
+        Devices, workers and threads (None: ``Workers()``, one CPU worker).
     journal : Journal or None, default=None
         Where every result is written as it arrives; closed (its folder's
         lock released) when the pipeline's ``with`` block ends.
@@ -143,6 +119,14 @@ class CandidatePipeline:
     worker : callable, default=run_task
         ``worker(task, data) -> result``; top-level and picklable when
         ``n_jobs`` is not 1.
+    inherit : bool, default=False
+        Weight inheritance (:attr:`lineage`, a
+        :class:`~skevonas.search.lineage.Lineage`): children start from a
+        trained parent's weights and train on its holdout; every
+        candidate's weights are kept, in the journal's folder too.
+    weights : WeightStore or None, default=None
+        With ``inherit``, the store to go on with (an in-memory warm start);
+        None: a new one (in the journal's folder, whose files it reads).
 
     Examples
     --------
@@ -170,17 +154,19 @@ class CandidatePipeline:
         recipe: Recipe,
         *,
         entropy: int,
-        workers: Workers = Workers(),
+        workers: Workers | None = None,
         journal: Journal | None = None,
         max_time: float | None = None,
         started: float | None = None,
         final: FinalStage | None = None,
         worker: Worker = run_task,
+        inherit: bool = False,
+        weights: WeightStore | None = None,
     ) -> None:
         self.data = data
         self.recipe = recipe
         self.entropy = entropy
-        self.workers = workers
+        self.workers = workers = workers or Workers()
         self.devices = DevicePlan.for_search(
             resolve_devices(workers.device), workers.candidates_per_device
         )
@@ -196,6 +182,11 @@ class CandidatePipeline:
         )
         self.journal = journal if journal is not None else Journal(None, {})
         self.worker = worker
+        self.lineage: Lineage | None = None
+        if inherit:
+            folder = self.journal.folder
+            store = weights or WeightStore(None if folder is None else Path(folder) / WEIGHTS_DIR)
+            self.lineage = Lineage(store, own_split=self._own_split)
         self._pool: WorkerPool | None = None  # while inside the `with` block
 
     # ------------------------------------------------------------------ workers
@@ -272,6 +263,8 @@ class CandidatePipeline:
         task = self.candidate_task(
             ticket.genome, ticket.number, epochs, snapshot=snapshot, keep_snapshot=epochs < full
         )
+        if self.lineage is not None:
+            task = self.lineage.prepare(task, ticket, snapshot)
         logger.debug(
             "%s: training up to %d epochs (ticket %d)",
             ticket.genome.short_key(),
@@ -309,8 +302,14 @@ class CandidatePipeline:
         """
         ticket, result = self.pool.next()
         warn_if_failed(ticket.genome, result)
+        if self.lineage is not None:  # kept on disk before the journal names the result
+            result = self.lineage.arrived(ticket, result)
         self.journal.record_arrival(ticket, result)
         return ticket.number, result
+
+    def _own_split(self, genome: Genome) -> Split | None:
+        """The holdout ``genome`` trains on when it inherits nothing (None: the shared one)."""
+        return Split(candidate_seed(self.entropy, genome)) if self.recipe.reshuffle else None
 
     def candidate_task(
         self,
@@ -344,8 +343,8 @@ class CandidatePipeline:
         (3, True, True)
         """
         seed = candidate_seed(self.entropy, genome)
-        if split is None and self.recipe.reshuffle:
-            split = Split(seed)
+        if split is None:
+            split = self._own_split(genome)
         return CandidateTask(
             genome=genome,
             recipe=self.recipe,

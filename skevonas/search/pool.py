@@ -53,7 +53,7 @@ from typing import Any
 import joblib
 from joblib.parallel import get_active_backend
 
-__all__ = ["WORKER_DEATHS", "WorkerPool", "watch_owner", "worker_died"]
+__all__ = ["WORKER_DEATHS", "WorkerPool", "Workers", "watch_owner", "worker_died"]
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +146,33 @@ class _Job:
     def order(self) -> int:
         """Its place in the order of submission."""
         return self.rank[1]
+
+
+@dataclass(frozen=True)
+class Workers:
+    """Where a search trains, and how many trainings run at once.
+
+    Parameters
+    ----------
+    device : str or sequence of str, default="cpu"
+        The estimator's ``device`` setting (:func:`~skevonas.training.devices.resolve_devices`).
+    candidates_per_device : int, default=1
+        Candidates training at once on each GPU.
+    n_jobs : int or None, default=None
+        Workers, as joblib counts them (with GPUs and None, one per GPU slot).
+    torch_threads : int or None, default=1
+        Torch threads per candidate (None shares the cores among workers).
+
+    Examples
+    --------
+    >>> Workers(n_jobs=2).device
+    'cpu'
+    """
+
+    device: str | Sequence[str] = "cpu"
+    candidates_per_device: int = 1
+    n_jobs: int | None = None
+    torch_threads: int | None = 1
 
 
 class WorkerPool:

@@ -19,7 +19,8 @@
 
 Both hand their tickets to the same pipeline (one worker pool, one journal
 writer), hear the same callbacks (the user's, then the time budget's hook,
-then the progress display) and return the
+then, with weight inheritance, the hook that keeps only the population's
+weights, then the progress display) and return the
 :class:`~skevonas.evolution.records.SearchState` that
 :mod:`skevonas.search.final` takes.
 """
@@ -119,10 +120,11 @@ def run_search(
     (4, 'completed 2 generations')
     """
     journal = pipeline.journal
+    keep_weights = [pipeline.lineage.hook()] if pipeline.lineage is not None else []
     common: dict[str, Any] = {
         "rng": rng,
         "fidelity": fidelity,
-        "callbacks": [*callbacks, pipeline.budget.hook(), *display],
+        "callbacks": [*callbacks, pipeline.budget.hook(), *keep_weights, *display],
         "initial_population": initial_population,
         "checkpoint": journal.checkpoint,
     }

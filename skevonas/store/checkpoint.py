@@ -41,6 +41,7 @@ refit trains the best genome again.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -62,6 +63,7 @@ from .checkpoint_checks import (
     genome_in_space,
     is_json_int,
 )
+from .weights import WEIGHTS_DIR
 
 if TYPE_CHECKING:
     from ..spaces.space import SearchSpace
@@ -298,8 +300,9 @@ def append_result(
 def clear_checkpoint(directory: str | os.PathLike) -> None:
     """Remove the checkpoint files (and only those) from ``directory``.
 
-    The state, the journal and temporary files of interrupted writes go; a
-    lock file stays (its search removes it).
+    The state, the journal, the kept weights of a search with weight
+    inheritance (:mod:`skevonas.store.weights`) and temporary files of
+    interrupted writes go; a lock file stays (its search removes it).
 
     Examples
     --------
@@ -317,6 +320,12 @@ def clear_checkpoint(directory: str | os.PathLike) -> None:
     for name in (STATE_FILE, JOURNAL_FILE):
         (Path(directory) / name).unlink(missing_ok=True)
     _remove_stale_temporaries(Path(directory))
+    weights = Path(directory) / WEIGHTS_DIR
+    if weights.is_dir():
+        for path in [*weights.glob("*.safetensors"), *weights.glob(".*.tmp")]:
+            path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # not empty: files the search did not write
+            weights.rmdir()
 
 
 # --------------------------------------------------------------------------- checks

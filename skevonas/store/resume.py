@@ -256,6 +256,7 @@ def _score_settings(
         },
         # an asynchronous search cannot go on as a generational one, nor the other way
         "strategy": str(params["strategy"]),
+        "inherit_weights": bool(params.get("inherit_weights", False)),
         "random_state": (
             int(random_state)
             if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)
@@ -346,7 +347,7 @@ def _differences(old: Any, new: Any, where: str = "") -> list[str]:
 
 # Settings that decide scores and were added after checkpoints were first
 # written, with the value every earlier checkpoint was made with.
-_ADDED_SETTINGS = {"strategy": "generational"}
+_ADDED_SETTINGS = {"strategy": "generational", "inherit_weights": False}
 
 
 def check_compatible(saved: Mapping[str, Any], now: Mapping[str, Any], source: str) -> None:

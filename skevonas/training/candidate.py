@@ -29,6 +29,7 @@ from skorch.history import History
 from ..spaces.builders.layers import channel_stats
 from ..spaces.genome import Genome
 from ..spaces.networks import count_parameters
+from .inherit import inherit
 from .net import ValidScore
 from .recipe import Recipe, make_net
 from .runtime import (
@@ -239,6 +240,8 @@ def evaluate_candidate(
     deadline_file: str | None = None,
     split: Split | None = None,
     return_proba: bool = False,
+    parent: tuple[Genome, Mapping[str, torch.Tensor]] | None = None,
+    keep_weights: bool = False,
 ) -> dict[str, Any]:
     """Train ``genome`` on the training part and score it on the validation part.
 
@@ -298,6 +301,14 @@ def evaluate_candidate(
         Also return ``valid_proba``: the trained network's class
         probabilities for the validation samples (an array, in the order
         of the validation part).
+    parent : (Genome, state dict) or None, default=None
+        A trained parent: training starts from its weights wherever the
+        layers correspond (:func:`~skevonas.training.inherit.inherit`)
+        instead of a fresh initialisation; the result's ``inherited`` says
+        from whom and how much. Ignored when going on from a ``snapshot``.
+    keep_weights : bool, default=False
+        Also return ``weights``: the trained network's ``state_dict()``
+        (tensors on the CPU), for children to inherit.
 
     Returns
     -------
@@ -366,11 +377,23 @@ def evaluate_candidate(
                 recipe=recipe,
             )
             X_train = _tensor(data.X_train, device)
-            if earlier is None:
-                net.fit(X_train, data.y_train)
-            else:
+            inherited = None if earlier is None else json.loads(earlier.get("inherited", "null"))
+            if earlier is not None:
                 _restore(net, best, earlier)
                 net.partial_fit(X_train, data.y_train, epochs=budget - len(net.history))
+            elif parent is not None:
+                net.initialize()
+                shape = tuple(data.X_train.shape[1:])
+                start_from = inherit(*parent, genome, shape, data.n_classes, seed=seed)
+                net.module_.load_state_dict(start_from.state)
+                inherited = {
+                    "parent": parent[0].short_key(),
+                    "tensors": start_from.copied,
+                    "of": start_from.total,
+                }
+                net.partial_fit(X_train, data.y_train, epochs=budget)
+            else:
+                net.fit(X_train, data.y_train)
         if best.best_key_ is None:
             raise CandidateFailed("no epoch finished")
         history = net.history
@@ -394,8 +417,15 @@ def evaluate_candidate(
                 "valid_score": [float(v) for v in history[:, "valid_score"]],
             },
         }
+        if inherited is not None:  # this step's, or the first step's (in the snapshot)
+            result["inherited"] = inherited
         if stopped_by == "budget" and best.last_ is not None:  # keep_snapshot was asked
-            result["snapshot"] = _save_snapshot(net, best, fit_time)
+            result["snapshot"] = _save_snapshot(net, best, fit_time, inherited)
+        if keep_weights:
+            result["weights"] = {
+                name: tensor.detach().to("cpu").clone()
+                for name, tensor in net.module_.state_dict().items()
+            }
         if return_proba:
             with torch_context(seed, n_threads):
                 result["valid_proba"] = net.predict_proba(_tensor(data.X_valid, device))
@@ -404,8 +434,16 @@ def evaluate_candidate(
         return _failed(start, exc)
 
 
-def _save_snapshot(net: NeuralNetClassifier, best: BestEpoch, fit_time: float) -> bytes:
-    """A candidate's training state after its last epoch, as bytes (see ``_restore``)."""
+def _save_snapshot(
+    net: NeuralNetClassifier,
+    best: BestEpoch,
+    fit_time: float,
+    inherited: Mapping[str, Any] | None = None,
+) -> bytes:
+    """A candidate's training state after its last epoch, as bytes (see ``_restore``).
+
+    ``inherited``: what its first step inherited, reported again by the steps after.
+    """
     assert best.last_ is not None
     buffer = io.BytesIO()
     torch.save(
@@ -416,6 +454,7 @@ def _save_snapshot(net: NeuralNetClassifier, best: BestEpoch, fit_time: float) -
             "history": json.dumps(net.history.to_list(), default=_plain),
             "best": best.state(),
             "fit_time": fit_time,
+            **({"inherited": json.dumps(inherited)} if inherited is not None else {}),
         },
         buffer,
     )

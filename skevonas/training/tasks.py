@@ -70,6 +70,11 @@ class CandidateTask:
         cross-validation fold), or None for the shared one.
     return_proba : bool, default=False
         Whether to return the validation samples' class probabilities.
+    parent : (Genome, state dict) or None, default=None
+        A trained parent whose weights the candidate starts from (weight
+        inheritance), or None.
+    keep_weights : bool, default=False
+        Whether to return the trained weights, for children to inherit.
 
     Examples
     --------
@@ -97,6 +102,8 @@ class CandidateTask:
     deadline_file: str | None = None
     split: Split | None = None
     return_proba: bool = False
+    parent: tuple[Genome, Mapping[str, Any]] | None = None
+    keep_weights: bool = False
 
 
 def run_task(task: CandidateTask, data: CandidateData) -> dict[str, Any]:
@@ -152,6 +159,8 @@ def run_task(task: CandidateTask, data: CandidateData) -> dict[str, Any]:
         deadline_file=task.deadline_file,
         split=task.split,
         return_proba=task.return_proba,
+        parent=task.parent,
+        keep_weights=task.keep_weights,
     )
 
 

@@ -104,7 +104,9 @@ INITIALIZERS: dict[str, tuple[float, str, str]] = {
 _TRUNCATED_STD = 0.87962566103423978
 
 
-def initialize_linear(layer: nn.Linear, name: str) -> None:
+def initialize_linear(
+    layer: nn.Linear, name: str, generator: torch.Generator | None = None
+) -> None:
     """Draw the weights of ``layer`` as Keras's initializer ``name`` would; zero its bias.
 
     Parameters
@@ -115,6 +117,8 @@ def initialize_linear(layer: nn.Linear, name: str) -> None:
         One of ``INITIALIZERS``: ``"lecun_uniform"``, ``"lecun_normal"``,
         ``"glorot_uniform"``, ``"glorot_normal"``, ``"he_uniform"`` or
         ``"he_normal"``.
+    generator : torch.Generator or None, default=None
+        Draws the weights (None: torch's global random state).
 
     Examples
     --------
@@ -135,9 +139,11 @@ def initialize_linear(layer: nn.Linear, name: str) -> None:
     with torch.no_grad():
         if distribution == "uniform":
             limit = math.sqrt(3.0 * scale / fan)
-            layer.weight.uniform_(-limit, limit)
+            layer.weight.uniform_(-limit, limit, generator=generator)
         else:
             std = math.sqrt(scale / fan) / _TRUNCATED_STD
-            nn.init.trunc_normal_(layer.weight, 0.0, std, -2.0 * std, 2.0 * std)
+            nn.init.trunc_normal_(
+                layer.weight, 0.0, std, -2.0 * std, 2.0 * std, generator=generator
+            )
         if layer.bias is not None:
             layer.bias.zero_()
