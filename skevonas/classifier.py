@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -626,14 +625,8 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         self.refit_losses_ = final.losses
         self.best_estimator_ = final.net
         self.refit_time_ = seconds
-        for genome, epochs, trained in zip(final.genomes, final.epochs, final.trained, strict=True):
-            if trained < epochs and self.max_time is not None:
-                warnings.warn(
-                    f"max_time was up during the refit: {genome.short_key()} was refitted "
-                    f"for {trained} of its {epochs} epochs",
-                    RuntimeWarning,
-                    stacklevel=3,
-                )
+        if final.note is not None:  # the final stage did not go as planned
+            self.stop_reason_: str = f"{self.search_state_.stop_reason}; {final.note}"
 
     def _keep(self, state: SearchState, seconds: float) -> None:
         """Store what the search found in the fitted attributes."""
@@ -642,7 +635,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         self.history_ = state.history
         self.evaluations_ = [record.to_dict() for record in state.records]
         self.n_evaluations_ = len(state.records)
-        self.stop_reason_ = state.stop_reason
+        self.stop_reason_ = str(state.stop_reason)
 
     # ------------------------------------------------------------------ result
     _net_attribute = "best_estimator_"

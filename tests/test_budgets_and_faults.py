@@ -15,6 +15,7 @@ from skevonas import EvolutionaryNASClassifier, SearchFailedError
 
 
 @pytest.mark.filterwarnings("ignore:max_time was up during the refit")
+@pytest.mark.filterwarnings("ignore:max_time leaves:RuntimeWarning")  # no time to refit: said
 def test_max_time_returns_the_best_so_far(blobs, fast):
     X, y = blobs
     clf = EvolutionaryNASClassifier(
@@ -24,7 +25,9 @@ def test_max_time_returns_the_best_so_far(blobs, fast):
     start = time.perf_counter()
     clf.fit(X, y)
     total = time.perf_counter() - start
-    assert clf.stop_reason_ == "max_time of 3 s reached"
+    # the search's reason, then (when the time left cannot afford the refit)
+    # that the final model is the best candidate as the search trained it
+    assert clf.stop_reason_.startswith("max_time of 3 s reached")
     assert clf.history_[-1]["stop_reason"] == "max_time of 3 s reached"
     # Unbudgeted, this search would run for hours. Candidates stop at their
     # first epoch end past the limit (milliseconds here), and so does the

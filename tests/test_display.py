@@ -180,3 +180,46 @@ def test_predict_on_2d_x_after_a_3d_fit_names_both_shapes():
     assert "fitted on a 3-D X of shape (n_samples, 3, 16)" in message
     assert "2-D array of shape (24, 48)" in message
     assert "features" not in message
+
+
+# --------------------------------------------------------------------------- anytime
+def _trained_candidate(pipeline):
+    """Train one candidate through the pipeline (which keeps its weights, with max_time)."""
+    from skevonas.evolution.runner import Ticket
+
+    genome = _genomes(8)[0]
+    pipeline.submit(Ticket(0, genome), None)
+    _, result = pipeline.next_result()
+    assert "weights" not in result  # kept by the lineage, never journaled
+    return EvaluationRecord(genome, result["score"], 0, 0, info=dict(result))
+
+
+def test_no_time_to_refit_falls_back_on_the_candidate_as_trained(blobs):
+    pipeline = _pipeline(blobs, max_time=30, started=time.time())
+    with pipeline:
+        record = _trained_candidate(pipeline)
+        # as if its refit on all the data took 1,000 s: more than max_time leaves
+        pipeline.budget.keep_for_final(record.genome, {"score": 0.9, "fit_time": 1000.0})
+        with pytest.warns(RuntimeWarning, match="the final model is that candidate as the search"):
+            final = _final(pipeline, [record], blobs, stop_at=pipeline.budget.end)
+    assert final.note is not None and "holdout score" in final.note
+    assert final.genomes == [record.genome] and final.trained == final.epochs == [3]
+    assert len(final.net.history) == 0  # not refitted
+    assert final.net.predict_proba(blobs[0]).shape == (90, 3)
+
+
+def test_with_time_to_refit_the_final_model_is_refitted(blobs):
+    pipeline = _pipeline(blobs, max_time=600, started=time.time())
+    with pipeline, warnings.catch_warnings():
+        warnings.simplefilter("error")
+        record = _trained_candidate(pipeline)
+        final = _final(pipeline, [record], blobs, stop_at=pipeline.budget.end, refit_epochs=3)
+    assert final.note is None and len(final.net.history) == 3
+
+
+def test_a_refit_that_max_time_cuts_still_warns(blobs):
+    pipeline = _pipeline(blobs)  # nothing kept to fall back on
+    record = EvaluationRecord(_genomes(8)[0], 0.9, 0, 0)
+    with pipeline, pytest.warns(RuntimeWarning, match="refitted for 1 of its 5 epochs"):
+        final = _final(pipeline, [record], blobs, refit_epochs=5, stop_at=time.time())
+    assert final.trained == [1] and final.note is None

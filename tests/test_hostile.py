@@ -283,7 +283,7 @@ class SlowEnd(SearchCallback):
         time.sleep(max(0.0, self.until - time.time()))
 
 
-def test_the_refit_stops_when_max_time_is_up(blobs):
+def test_no_time_left_to_refit_gives_the_best_candidate_as_trained_not_a_sliver(blobs):
     X, y = blobs
     clf = EvolutionaryNASClassifier(
         population_size=2,
@@ -294,10 +294,13 @@ def test_the_refit_stops_when_max_time_is_up(blobs):
         random_state=0,
         callbacks=[SlowEnd(3.5)],
     )
-    with pytest.warns(RuntimeWarning, match="max_time was up during the refit"):
+    with pytest.warns(RuntimeWarning, match="the final model is that candidate as the search"):
         clf.fit(X, y)
-    assert clf.search_state_.best.info["best_epoch"] > 1
-    assert len(clf.best_estimator_.history) == 1  # at least one epoch, and no more
+    best = clf.search_state_.best
+    assert best.info["best_epoch"] > 1
+    assert len(clf.best_estimator_.history) == 0  # not refitted: the candidate's own network
+    assert clf.best_genome_ == best.genome
+    assert "as the search trained it" in clf.stop_reason_
     assert clf.predict(X[:3]).shape == (3,)
 
 

@@ -44,6 +44,8 @@ from sklearn.metrics import get_scorer
 from ..evolution.records import EvaluationRecord, SearchState
 from ..spaces.builders.layers import Decimate
 from ..spaces.genome import Genome
+from ..store.weights import WeightsError, unpack_weights
+from ..training.candidate import net_from_weights
 from ..training.ensemble import EnsembleModule, accuracy, ensemble_net, greedy_selection
 from .budget import FinalStage
 from .display import Display
@@ -205,6 +207,9 @@ class FinalModel:
         Epochs each member's refit trained (fewer when the time ran out).
     losses : list of list of float
         Each member's training loss per epoch of its refit.
+    note : str or None, default=None
+        Why the final model is not what the plan said (``max_time`` left no
+        time to refit: the best candidate as the search trained it), or None.
 
     Examples
     --------
@@ -222,6 +227,7 @@ class FinalModel:
     epochs: list[int] = field(default_factory=list)
     trained: list[int] = field(default_factory=list)
     losses: list[list[float]] = field(default_factory=list)
+    note: str | None = None
 
 
 def finalists(state: SearchState, k: int) -> list[EvaluationRecord]:
@@ -411,6 +417,14 @@ def final_model(
     # the speculative refit counts only where it is what refit_all would train
     done = [guessed] if guessed is not None and members[0] == guess else []
     start = time.perf_counter()
+    kept = None if done else _kept_network(pipeline, records[members[0]], stop_at)
+    note = None
+    if kept is not None:  # no time to refit: the best member as the search trained it
+        net_kept, note = kept
+        warnings.warn(note, RuntimeWarning, stacklevel=3)
+        members, done = members[:1], [net_kept]
+        weights[members[0]] = 1.0
+        epochs = [len(records[members[0]].info.get("curves", {}).get("train_loss", [])) or 1]
     nets = list(done)
     if len(members) > len(done):
         todo = [records[i].genome for i in members[len(done) :]]
@@ -436,7 +450,16 @@ def final_model(
         time.perf_counter() - start,
         ", the first one alongside the cross-validation" if done else "",
     )
-    member_weights = [float(weights[i]) for i in members]
+    member_weights = [float(weights[i]) for i in members] if kept is None else [1.0]
+    trained = [len(n.history) for n in nets] if kept is None else epochs
+    for genome_index, planned, got in zip(members, epochs, trained, strict=True):
+        if got < planned and stop_at is not None:
+            warnings.warn(
+                f"max_time was up during the refit: {records[genome_index].genome.short_key()} "
+                f"was refitted for {got} of its {planned} epochs",
+                RuntimeWarning,
+                stacklevel=3,
+            )
     if len(nets) == 1 and decimation == 1:
         net = nets[0]
     else:
@@ -454,6 +477,52 @@ def final_model(
         net=net,
         finalists=rows,
         epochs=epochs,
-        trained=[len(n.history) for n in nets],
-        losses=[[float(v) for v in n.history[:, "train_loss"]] for n in nets],
+        trained=trained,
+        losses=[[float(v) for v in n.history[:, "train_loss"]] if n.history else [] for n in nets],
+        note=note,
     )
+
+
+def _kept_network(
+    pipeline: CandidatePipeline, record: EvaluationRecord, stop_at: float | None
+) -> tuple[Any, str] | None:
+    """``record``'s network as the search trained it, if ``max_time`` leaves no time to refit it.
+
+    With ``max_time`` the search keeps its population's trained weights
+    (:class:`~skevonas.search.lineage.Lineage`). When the refit of the best
+    member on all the data (estimated from its own training, times the
+    budget's margin) would not end by ``stop_at``, its kept network, trained
+    on the training part, is the final model instead of a refit cut to a
+    sliver of its schedule. None otherwise (time enough, or nothing kept).
+    """
+    lineage, genome = pipeline.lineage, record.genome
+    need = pipeline.budget.refit_seconds([genome])
+    if stop_at is None or lineage is None or need is None:
+        return None
+    left = stop_at - time.time()
+    blob = lineage.store.get(genome.short_key())
+    if need * pipeline.budget.margin <= left or blob is None:
+        return None
+    try:
+        kept, state, _ = unpack_weights(blob)
+    except WeightsError:
+        return None
+    if kept != genome:
+        return None
+    data = pipeline.data
+    net = net_from_weights(
+        genome,
+        state,
+        tuple(data.X_train.shape[1:]),
+        data.n_classes,
+        input_stats=data.input_stats,
+        recipe=pipeline.recipe,
+        device=pipeline.devices.main,
+    )
+    note = (
+        f"max_time leaves {max(0.0, left):.0f} s and the refit of {genome.short_key()} on all "
+        f"the data would take about {need:.0f} s: the final model is that candidate as the "
+        f"search trained it, on its training part ({len(data.y_train)} of "
+        f"{len(data.y_train) + len(data.y_valid)} samples; holdout score {record.score:.4f})"
+    )
+    return net, note

@@ -1,7 +1,9 @@
 """What a search's children inherit from their parents: trained weights, and a holdout.
 
 With weight inheritance (the estimator's ``inherit_weights``) the search's
-pipeline holds a :class:`Lineage`, which does three things:
+pipeline holds a :class:`Lineage`, which does three things (with ``max_time``
+and no inheritance, only the first: the final stage falls back on a kept
+network when there is no time left to refit one):
 
 - every candidate's worker sends back its trained weights, which the
   lineage packs (:func:`~skevonas.store.weights.pack_weights`) and keeps by
@@ -56,6 +58,10 @@ class Lineage:
     own_split : callable
         ``own_split(genome)``: the holdout split a candidate trains on when
         it inherits nothing (None: the search's shared one).
+    inherit : bool, default=True
+        Whether children start from their parents' weights; False only
+        keeps the weights (for a final stage that ``max_time`` leaves no
+        time to refit: :func:`~skevonas.search.final.final_model`).
 
     Examples
     --------
@@ -75,9 +81,16 @@ class Lineage:
     (True, Split(seed=7, n_folds=None, fold=0))
     """
 
-    def __init__(self, store: WeightStore, own_split: Callable[[Genome], Split | None]) -> None:
+    def __init__(
+        self,
+        store: WeightStore,
+        own_split: Callable[[Genome], Split | None],
+        *,
+        inherit: bool = True,
+    ) -> None:
         self.store = store
         self.own_split = own_split
+        self.inherit = inherit
         self._splits: dict[str, Split | None] = {}  # genome key: an inheriting one's split
 
     def prepare(self, task: CandidateTask, ticket: Ticket, snapshot: bytes | None) -> CandidateTask:
@@ -98,7 +111,7 @@ class Lineage:
         (True, True)
         """
         key = ticket.genome.key()
-        parent = self.parent_of(ticket) if snapshot is None else None
+        parent = self.parent_of(ticket) if snapshot is None and self.inherit else None
         if parent is not None:
             self._splits[key] = parent[2]
         split = self._splits.get(key, task.split)

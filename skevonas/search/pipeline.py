@@ -123,7 +123,8 @@ class CandidatePipeline:
         Weight inheritance (:attr:`lineage`, a
         :class:`~skevonas.search.lineage.Lineage`): children start from a
         trained parent's weights and train on its holdout; every
-        candidate's weights are kept, in the journal's folder too.
+        candidate's weights are kept, in the journal's folder too (with
+        ``max_time`` they are kept anyway, for the final stage).
     weights : WeightStore or None, default=None
         With ``inherit``, the store to go on with (an in-memory warm start);
         None: a new one (in the journal's folder, whose files it reads).
@@ -183,10 +184,10 @@ class CandidatePipeline:
         self.journal = journal if journal is not None else Journal(None, {})
         self.worker = worker
         self.lineage: Lineage | None = None
-        if inherit:
+        if inherit or max_time is not None:  # with max_time, a fallback for the final stage
             folder = self.journal.folder
             store = weights or WeightStore(None if folder is None else Path(folder) / WEIGHTS_DIR)
-            self.lineage = Lineage(store, own_split=self._own_split)
+            self.lineage = Lineage(store, own_split=self._own_split, inherit=inherit)
         self._pool: WorkerPool | None = None  # while inside the `with` block
 
     # ------------------------------------------------------------------ workers

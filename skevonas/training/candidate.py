@@ -561,3 +561,48 @@ def fit_final(
         # a worker may get X as a read-only memmap, which torch cannot wrap
         net.fit(np.require(X, dtype=np.float32, requirements="W"), y)
     return net
+
+
+def net_from_weights(
+    genome: Genome,
+    state: Mapping[str, torch.Tensor],
+    input_shape: tuple[int, ...],
+    n_classes: int,
+    *,
+    input_stats: tuple[np.ndarray, np.ndarray] | None,
+    recipe: Recipe,
+    device: str = "cpu",
+) -> NeuralNetClassifier:
+    """A ready net whose module holds ``state``: a candidate as the search trained it.
+
+    ``input_stats`` only decides whether the module has a standardisation
+    front (its statistics come from ``state``); the net has no history.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skevonas import Genome, LayerGene
+    >>> X = np.random.default_rng(0).normal(size=(40, 4)).astype(np.float32)
+    >>> y = (X[:, 0] > 0).astype(np.int64)
+    >>> genome = Genome("mlp", [LayerGene("dense", {"units": 8, "activation": "relu"})])
+    >>> trained = fit_final(genome, X, y, n_classes=2, epochs=2, input_stats=None,
+    ...                     recipe=Recipe(), seed=0)
+    >>> again = net_from_weights(genome, trained.module_.state_dict(), (4,), 2,
+    ...                          input_stats=None, recipe=Recipe())
+    >>> bool(np.array_equal(again.predict_proba(X), trained.predict_proba(X)))
+    True
+    """
+    net = make_net(
+        genome,
+        input_shape,
+        n_classes,
+        max_epochs=1,
+        input_stats=input_stats,
+        device=device,
+        net_params=recipe.net_params,
+        recipe=recipe,
+    )
+    net.initialize()
+    net.module_.load_state_dict(state)
+    net.module_.eval()
+    return net
