@@ -410,21 +410,25 @@ def final_model(
         (i for i in range(len(records)) if weights[i] > 0),
         key=lambda i: (-weights[i], -float(rows[i].get("cv_score", -math.inf)), i),
     )
-    for i, row in enumerate(rows):
-        row["weight"] = float(weights[i])
-    epochs = [_refit_epochs(records[i], refit_epochs) for i in members]
-    member_seeds = [seed] + [int(s) for s in seeds[1 : len(members)]]
     # the speculative refit counts only where it is what refit_all would train
     done = [guessed] if guessed is not None and members[0] == guess else []
-    start = time.perf_counter()
     kept = None if done else _kept_network(pipeline, records[members[0]], stop_at)
     note = None
-    if kept is not None:  # no time to refit: the best member as the search trained it
-        net_kept, note = kept
+    if kept is not None:  # no time to refit: the best member alone, as the search trained it
+        done, note = [kept[0]], kept[1]
         warnings.warn(note, RuntimeWarning, stacklevel=3)
-        members, done = members[:1], [net_kept]
+        members = members[:1]
+        weights = np.zeros(len(records))
         weights[members[0]] = 1.0
-        epochs = [len(records[members[0]].info.get("curves", {}).get("train_loss", [])) or 1]
+    for i, row in enumerate(rows):
+        row["weight"] = float(weights[i])
+    epochs = (
+        [_refit_epochs(records[i], refit_epochs) for i in members]
+        if kept is None
+        else [int(records[members[0]].info.get("epochs") or 1)]  # as the search trained it
+    )
+    member_seeds = [seed] + [int(s) for s in seeds[1 : len(members)]]
+    start = time.perf_counter()
     nets = list(done)
     if len(members) > len(done):
         todo = [records[i].genome for i in members[len(done) :]]
@@ -450,7 +454,7 @@ def final_model(
         time.perf_counter() - start,
         ", the first one alongside the cross-validation" if done else "",
     )
-    member_weights = [float(weights[i]) for i in members] if kept is None else [1.0]
+    member_weights = [float(weights[i]) for i in members]
     trained = [len(n.history) for n in nets] if kept is None else epochs
     for genome_index, planned, got in zip(members, epochs, trained, strict=True):
         if got < planned and stop_at is not None:
