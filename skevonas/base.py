@@ -120,7 +120,19 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
     :class:`~skevonas.store.model_document.ModelKind`) and, if their network
     may be an ensemble, the attributes of its members, their weights and
     its decimation (``_ensemble_attributes``).
+
+    Their ``fit`` takes ``groups`` (subject, session or recording of every
+    sample), which keeps each group on one side of every internal split.
+    With scikit-learn's metadata routing on, ``fit`` requests ``groups`` by
+    default: a ``cross_validate(..., params={"groups": g})`` or a Pipeline
+    given ``groups`` hands them to the classifier as to a group splitter,
+    so its internal holdout never leaks a subject that the outer split
+    keeps apart; ``set_fit_request(groups=False)`` turns that off.
     """
+
+    # groups requested by default (metadata routing): an outer split by subject
+    # should not be undone by an internal holdout that mixes subjects
+    __metadata_request__fit: ClassVar[dict[str, bool]] = {"groups": True}
 
     _net_attribute = "estimator_"
     _genome_attribute: ClassVar[str] = "genome_"

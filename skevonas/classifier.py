@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import settings
 from .base import NetClassifierBase
-from .prepare import Seeds, decimate_data, draw_entropy, encode_labels, split_data
+from .prepare import Seeds, check_groups, decimate_data, draw_entropy, encode_labels, split_data
 from .search import (
     CandidatePipeline,
     Display,
@@ -467,7 +467,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             )
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: Any, y: Any) -> EvolutionaryNASClassifier:
+    def fit(self, X: Any, y: Any, groups: Any = None) -> EvolutionaryNASClassifier:
         """Evolve architectures on ``X, y`` and refit the fittest on all of it.
 
         Parameters
@@ -478,6 +478,10 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             width)``; never NaN or infinite.
         y : array-like of shape (n_samples,)
             Class labels (ints or strings); at least two classes.
+        groups : array-like of shape (n_samples,) or None, default=None
+            Subject, session or recording of each sample: every holdout and
+            fold keeps a group on one side (:mod:`skevonas.training.groups`).
+            Requested by default under metadata routing (see the user guide).
 
         Returns
         -------
@@ -511,12 +515,13 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             started = time.time()  # max_time counts from here
             X, y = self._validate_X(X, y, reset=True)
             classes, y_enc = encode_labels(y, owner=type(self).__name__)
+            groups = check_groups(groups, len(y_enc), n_folds=self.cv)
             factor = settings.decimation(self.decimate, X.shape[1:])
             recipe = settings.recipe(self, X.ndim - 1)  # before any folder is touched
             X_search = decimate_data(X, factor)  # X itself when factor is 1
             space = get_space(self.search_space, X_search.shape[1:])
             initial = settings.initial_genomes(self.initial_genomes, space)
-            meta = search_meta(self.get_params(), space.name, initial, X, y_enc, classes)
+            meta = search_meta(self.get_params(), space.name, initial, X, y_enc, classes, groups)
             last = getattr(self, "search_state_", None)
             resume, journal = resume_point(
                 meta, self.checkpoint_dir, self.warm_start, last, space=space
@@ -531,7 +536,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
                 meta["entropy"] = seeds.entropy
                 self.classes_, self.sample_shape_ = classes, tuple(int(s) for s in X.shape[1:])
                 self.search_space_ = space
-                pipeline = self._pipeline(X_search, y_enc, classes, recipe, seeds, journal, started)
+                pipeline = self._pipeline(X_search, y_enc, groups, recipe, seeds, journal, started)
                 self._weights = self._lineage_store(pipeline, journal, resume is not None)
                 ga, fidelity = settings.ga_settings(self), settings.fidelity(self, space, initial)
                 show = Display(
@@ -580,7 +585,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         self,
         X: np.ndarray,
         y: np.ndarray,
-        classes: np.ndarray,
+        groups: np.ndarray | None,
         recipe: Recipe,
         seeds: Seeds,
         journal: Journal,
@@ -590,10 +595,11 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         parts = split_data(
             X,
             y,
-            classes,
+            self.classes_,
             validation_fraction=self.validation_fraction,
             seed=seeds.split,
             standardize=self.standardize,
+            groups=groups,
         )
         return CandidatePipeline(
             parts,
