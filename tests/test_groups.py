@@ -10,6 +10,7 @@ overstates the score and a grouped one does not.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import warnings
 
@@ -395,3 +396,44 @@ def test_a_random_holdout_overstates_the_score_on_new_subjects_and_a_grouped_one
     assert np.mean(ungrouped) > 0.1  # the random holdout's optimism
     assert abs(np.mean(grouped)) < 0.08
     assert np.mean(ungrouped) - np.mean(grouped) > 0.1
+
+
+# --------------------------------------------------------------------------- the command line
+CLI_TINY = ["--population-size", "2", "--n-generations", "1", "--max-epochs", "1"]
+CLI_TINY += ["--n-finalists", "2", "--cv", "2", "--n-jobs", "1", "--quiet"]
+
+
+def test_the_command_line_reads_groups_from_a_csv_column_or_an_npz_array(tmp_path, capsys):
+    from skevonas.cli.commands import SUMMARY_FILE, main
+    from skevonas.store.checkpoint import load_checkpoint
+
+    X, y, groups = _marked()
+    table = tmp_path / "subjects.csv"
+    lines = ["subject,a,b,c,label"]
+    lines += [f"S{g},{r[1]},{r[2]},{r[3]},{c}" for g, r, c in zip(groups, X, y, strict=True)]
+    table.write_text("\n".join(lines) + "\n")
+    arrays = tmp_path / "subjects.npz"
+    np.savez(arrays, X=X[:, 1:], y=y, subject=groups)
+    for data in (table, arrays):
+        out, checkpoints = tmp_path / f"out-{data.suffix[1:]}", tmp_path / f"ck-{data.suffix[1:]}"
+        argv = ["search", str(data), "--groups", "subject", *CLI_TINY]
+        assert main([*argv, "--output", str(out), "--checkpoint-dir", str(checkpoints)]) == 0
+        summary = json.loads((out / SUMMARY_FILE).read_text())
+        assert summary["data"]["groups"] == "subject"
+        if data is table:  # the groups column is no feature
+            assert summary["data"]["feature_names"] == ["a", "b", "c"]
+        meta = load_checkpoint(checkpoints).meta["data"]
+        assert meta["groups"] == _groups_hash(groups)
+    # predict leaves the groups column out of the features, as search did
+    capsys.readouterr()
+    assert main(["predict", str(tmp_path / "out-csv"), str(table), "--groups", "subject"]) == 0
+    assert f"on {len(y)} samples" in capsys.readouterr().err
+    assert main(["predict", str(tmp_path / "out-csv"), str(table)]) == 2
+    assert "column 'subject': 'S0' is not a finite number" in (err := capsys.readouterr().err)
+    assert "a groups column, with --groups" in err
+    for data, expected in (
+        (table, "has no groups column 'session' besides the label column"),
+        (arrays, "has no array named 'session' with the groups"),
+    ):
+        assert main(["search", str(data), "--groups", "session", *CLI_TINY]) == 2
+        assert expected in capsys.readouterr().err
