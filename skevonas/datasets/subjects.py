@@ -86,9 +86,9 @@ def make_subjects(
         "n_trials": (n_trials, 2),
         "n_features": (n_features, 1),
     }
-    for name, (value, least) in counts.items():
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < least:
-            raise ValueError(f"{name} must be an int >= {least}, got {value!r} instead")
+    for name, (count, least) in counts.items():
+        if not isinstance(count, (int, np.integer)) or isinstance(count, bool) or count < least:
+            raise ValueError(f"{name} must be an int >= {least}, got {count!r} instead")
     scales = {
         "shared_effect": shared_effect,
         "subject_effect": subject_effect,
