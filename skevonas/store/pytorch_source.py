@@ -323,13 +323,13 @@ def _layer(layer: nn.Module, where: str) -> str:
         names = [name for name, _ in layer.named_children()]
         if names != [str(i) for i in range(len(names))]:
             raise TypeError(f"{where} is a Sequential with named layers {names}")
-        parts = [_layer(child, f"{where}.{i}") for i, child in enumerate(layer)]
+        parts = [_layer(child, f"{where}.{i}") for i, child in enumerate(layer.children())]
         return f"nn.Sequential({', '.join(parts)})"
-    if kind is Standardize:
+    if kind is Standardize and isinstance(layer, Standardize):
         return f"Standardize({tuple(int(s) for s in layer.mean.shape[1:])!r})"
-    if kind is Decimate:
+    if kind is Decimate and isinstance(layer, Decimate):
         return f"Decimate({int(layer.factor)})"
-    if kind is SafeLog:
+    if kind is SafeLog and isinstance(layer, SafeLog):
         return f"SafeLog(eps={_plain(layer.eps, where)!r})"
     if kind in (AddMapAxis, Square):
         return f"{kind.__name__}()"
@@ -371,7 +371,7 @@ def _network_class(name: str, network: nn.Module, genome: Genome | None) -> str:
         "",
     ]
     if genome is not None:
-        lines[-1:-1] = [f"    # genome: {_comment(str(genome))}"]
+        lines[-1:-1] = [f"    # genome: {_comment(str(genome).rstrip(' |'))}"]
     lines += ["    def __init__(self):", "        super().__init__()", *init, ""]
     lines += ["    def forward(self, x):", *forward, "        return x", ""]
     return "\n".join(lines)
@@ -425,7 +425,7 @@ def network_source(
     ... # doctest: +NORMALIZE_WHITESPACE
     class Network(nn.Module):
         \"\"\"mlp network built by skevonas; the genome is in config.json.\"\"\"
-        # genome: mlp: dense(activation='relu', units=8) -> output | lr=0.001
+        # genome: mlp: dense(activation='relu', units=8) -> output
     <BLANKLINE>
         def __init__(self):
             super().__init__()
