@@ -26,6 +26,7 @@ import inspect
 import json
 import keyword
 import math
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -69,7 +70,7 @@ _TORCH_LAYERS: dict[type[nn.Module], tuple[str, ...]] = {
     nn.Softplus: ("beta", "threshold"),
     nn.Softsign: (),
 }
-_ALWAYS_SHOWN = {"p", "kernel_size", "stride"}
+_ALWAYS_SHOWN = {"p"}
 
 # The skevonas layers, as the exported file defines them (same computation, same buffers).
 _HELPERS: dict[type[nn.Module], str] = {
@@ -314,8 +315,8 @@ def _torch_layer(layer: nn.Module, where: str) -> str:
     return f"nn.{kind.__name__}({', '.join(args + kwargs)})"
 
 
-def _layer(layer: nn.Module, where: str) -> str:
-    """The Python expression that builds ``layer`` (its weights aside)."""
+def _layer(layer: nn.Module, where: str, indent: int = 8) -> str:
+    """The Python expression that builds ``layer`` (its weights aside), at ``indent`` spaces."""
     kind = type(layer)
     if kind in _TORCH_LAYERS:
         return _torch_layer(layer, where)
@@ -323,8 +324,12 @@ def _layer(layer: nn.Module, where: str) -> str:
         names = [name for name, _ in layer.named_children()]
         if names != [str(i) for i in range(len(names))]:
             raise TypeError(f"{where} is a Sequential with named layers {names}")
-        parts = [_layer(child, f"{where}.{i}") for i, child in enumerate(layer.children())]
-        return f"nn.Sequential({', '.join(parts)})"
+        inner = " " * (indent + 4)
+        parts = [
+            f"{inner}{_layer(child, f'{where}.{i}', indent + 4)},\n"
+            for i, child in enumerate(layer.children())
+        ]
+        return f"nn.Sequential(\n{''.join(parts)}{' ' * indent})"
     if kind is Standardize and isinstance(layer, Standardize):
         return f"Standardize({tuple(int(s) for s in layer.mean.shape[1:])!r})"
     if kind is Decimate and isinstance(layer, Decimate):
@@ -371,7 +376,8 @@ def _network_class(name: str, network: nn.Module, genome: Genome | None) -> str:
         "",
     ]
     if genome is not None:
-        lines[-1:-1] = [f"    # genome: {_comment(str(genome).rstrip(' |'))}"]
+        text = _comment(str(genome).rstrip(" |"))
+        lines[-1:-1] = [f"    # {line}" for line in textwrap.wrap(f"genome: {text}", 90)]
     lines += ["    def __init__(self):", "        super().__init__()", *init, ""]
     lines += ["    def forward(self, x):", *forward, "        return x", ""]
     return "\n".join(lines)
