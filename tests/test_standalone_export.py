@@ -86,7 +86,7 @@ EEG_RICH = Genome(
 
 
 def _fit(genome, X, y):
-    return GenomeClassifier(genome, max_epochs=2, random_state=0).fit(X, y)
+    return GenomeClassifier(genome, max_epochs=10, random_state=0).fit(X, y)
 
 
 def _with_ensemble(search, X_members):
@@ -238,6 +238,7 @@ def test_a_process_without_skevonas_predicts_as_the_estimator(models, exported, 
         np.testing.assert_allclose(proba, _expected_proba(clf, X), rtol=0, atol=1e-6, err_msg=name)
         assert labels[name] == clf.classes_[proba.argmax(axis=1)].tolist(), name
     assert labels["mlp"] == models["mlp"][0].predict(models["mlp"][1]).tolist()
+    assert len(set(labels["mlp"])) == 3  # so a mix-up of the labels would show
     # the input step is applied: without it the probabilities differ
     plain, shifted = (np.load(root / f"{n}-proba.npy") for n in ("mlp", "mlp-input-step"))
     assert np.abs(plain - shifted).max() > 1e-3
@@ -285,7 +286,7 @@ def test_model_py_is_readable_pytorch_and_the_card_says_what_matters(models, exp
         "class SafeLog",
         "class Standardize",
         "self.decimate = Decimate(2)",
-        "def load(directory=None)",
+        "def load(directory=None, device=\"cpu\")",
     ):
         assert needed in ensemble, needed
     mlp = (exported["mlp"] / "model.py").read_text()
@@ -341,9 +342,7 @@ def test_refusals_name_the_problem(models, exported, tmp_path, monkeypatch):
     bad.input_offset_ = np.zeros(3)
     with pytest.raises(ValueError, match=r"input_offset_ of shape \(3,\) does not broadcast"):
         to_pytorch(bad, tmp_path / "bad")
-    spec = importlib.util.spec_from_file_location("mlp_model", exported["mlp"] / "model.py")
-    code = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(code)
+    code = _import(exported["mlp"], "mlp_model")
     with pytest.raises(ValueError, match=r"samples of shape \(5,\)"):
         code.load(exported["mlp"]).predict_proba(np.zeros((2, 4)))
 
@@ -365,3 +364,26 @@ def test_the_export_command_writes_each_format(models, tmp_path, capsys):
     assert main(["export", str(path), str(tmp_path / "m.pt"), "--format", "torchscript"]) == 0
     assert (tmp_path / "m.pt").is_file()
     assert main(["export", str(path), str(tmp_path / "m.pt"), "--format", "torchscript"]) == 2
+
+
+def _import(folder: Path, name: str):
+    spec = importlib.util.spec_from_file_location(name, folder / "model.py")
+    code = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(code)
+    return code
+
+
+def test_a_dataframe_gives_its_columns_by_name(models, tmp_path, monkeypatch):
+    pd = pytest.importorskip("pandas")
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    X = pd.DataFrame(models["mlp"][1], columns=["a", "b", "c", "d", "e"])
+    y = np.repeat(np.array(["left", "right", "rest"]), 12)
+    clf = GenomeClassifier(MLP, max_epochs=1, random_state=0).fit(X, y)
+    folder = clf.to_pytorch(tmp_path / "named")
+    config = json.loads((folder / "config.json").read_text())
+    assert config["input"]["feature_names"] == ["a", "b", "c", "d", "e"]
+    standalone = _import(folder, "named_model").load(folder)
+    shuffled = X[["e", "c", "a", "d", "b"]]
+    np.testing.assert_allclose(
+        standalone.predict_proba(shuffled), clf.predict_proba(X), rtol=0, atol=1e-6
+    )

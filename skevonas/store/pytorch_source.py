@@ -185,16 +185,19 @@ RUNTIME_SOURCE = '''
 class Model:
     """The exported classifier: ``predict`` and ``predict_proba`` on raw NumPy samples.
 
-    ``module`` is the network (a ``torch.nn.Module`` in eval mode, on the
-    CPU); ``classes_`` the class labels; ``config`` the contents of
-    config.json.
+    ``module`` is the network (a ``torch.nn.Module`` in eval mode, on
+    ``device``); ``classes_`` the class labels; ``config`` the contents of
+    config.json. A pandas DataFrame's columns are taken by name when the
+    estimator was fitted on named features.
     """
 
-    def __init__(self, module, config):
+    def __init__(self, module, config, device="cpu"):
         self.module = module
         self.config = config
+        self.device = torch.device(device)
         self.classes_ = np.asarray(config["classes"]["values"], dtype=config["classes"]["dtype"])
         self.sample_shape = tuple(config["input"]["sample_shape"])
+        self.feature_names = config["input"]["feature_names"]
         step = config["preprocessing"]
         self.input_offset = _array(step["input_offset"])
         self.input_scale = _array(step["input_scale"])
@@ -202,6 +205,8 @@ class Model:
 
     def prepare(self, X):
         """The float32 batch the network takes, from raw samples (the input step of config.json)."""
+        if self.feature_names is not None and hasattr(X, "columns"):
+            X = X[self.feature_names]  # a DataFrame: its columns by name
         X = np.asarray(X)
         if X.ndim < 2 or X.shape[1:] != self.sample_shape:
             raise ValueError(
@@ -225,8 +230,8 @@ class Model:
         parts = [np.zeros((0, len(self.classes_)), dtype=np.float32)]
         with torch.no_grad():
             for start in range(0, len(X), self.batch_size):
-                batch = torch.from_numpy(X[start : start + self.batch_size])
-                parts.append(torch.softmax(self.module(batch), dim=-1).numpy())
+                batch = torch.from_numpy(X[start : start + self.batch_size]).to(self.device)
+                parts.append(torch.softmax(self.module(batch), dim=-1).cpu().numpy())
         return np.concatenate(parts).astype(np.float64)
 
     def predict(self, X):
@@ -238,13 +243,17 @@ def _array(value):
     return None if value is None else np.asarray(value, dtype=np.float64)
 
 
-def load(directory=None):
-    """The exported classifier in ``directory`` (default: the folder of this file)."""
+def load(directory=None, device="cpu"):
+    """The exported classifier in ``directory`` (default: the folder of this file).
+
+    ``device`` (e.g. "cuda") is where the network computes; the results are
+    NumPy arrays either way.
+    """
     directory = Path(__file__).resolve().parent if directory is None else Path(directory)
     config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
     module = build()
     module.load_state_dict(load_file(str(directory / "model.safetensors")))
-    return Model(module.eval(), config)
+    return Model(module.to(device).eval(), config, device)
 '''
 
 _HEADER = '''"""{title}, exported by skevonas {version}: plain PyTorch, no skevonas needed.

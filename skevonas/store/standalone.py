@@ -155,7 +155,7 @@ def export_config(estimator: Any, model: Any, module: nn.Module) -> dict[str, An
     >>> clf = GenomeClassifier(genome, max_epochs=1, random_state=0).fit(X, y)
     >>> config = export_config(clf, clf.fitted_model(), clf.module_)
     >>> config["input"]
-    {'sample_shape': [4], 'dtype': 'float32', 'sfreq': None}
+    {'sample_shape': [4], 'dtype': 'float32', 'sfreq': None, 'feature_names': None}
     >>> config["classes"]["values"], config["preprocessing"]["decimation"]
     ([0, 1, 2], 1)
     >>> stats = config["preprocessing"]["standardize"][0]
@@ -171,6 +171,7 @@ def export_config(estimator: Any, model: Any, module: nn.Module) -> dict[str, An
     offset = _input_step(estimator, "input_offset_", sample_shape)
     scale = _input_step(estimator, "input_scale_", sample_shape)
     statistics = [_statistics(network) for network in _networks(module)]
+    names = model.feature_names_in
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -181,6 +182,7 @@ def export_config(estimator: Any, model: Any, module: nn.Module) -> dict[str, An
             "sample_shape": list(sample_shape),
             "dtype": "float32",
             "sfreq": _sfreq(estimator),
+            "feature_names": None if names is None else list(names),
         },
         "preprocessing": {
             "steps": _steps(
