@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import safetensors
 import torch
 from sklearn.exceptions import NotFittedError
 from torch import nn
@@ -132,8 +133,12 @@ def models():
     assert isinstance(search.best_module_, EnsembleModule) and search.decimation_ == 2
     search.sfreq_ = 128.0  # set by the EEG work in parallel; null in config.json when absent
     X_members = search.best_module_.decimate(torch.from_numpy(X3)).detach().numpy()
+    eeg_step = copy.deepcopy(search)
+    eeg_step.input_offset_ = np.array([[[0.1], [-0.2], [0.3]]])  # (1, n_channels, 1)
+    eeg_step.input_scale_ = np.array([[0.5], [2.0], [1.0]])  # (n_channels, 1)
     return {
         "mlp": (mlp, X2),
+        "eeg-input-step": (eeg_step, X3),
         "mlp-input-step": (shifted, X2),
         "eeg-decimation": (search, X3),
         "cnn1d": (_fit(CNN1D, X3, y), X3),
@@ -159,6 +164,7 @@ def _expected_proba(clf, X):
     offset, scale = getattr(clf, "input_offset_", None), getattr(clf, "input_scale_", None)
     if offset is None and scale is None:
         return clf.predict_proba(X)
+    offset = offset[0] if offset.ndim == X.ndim else offset  # a leading batch axis of 1
     # from the network itself, so the check holds before and after predict applies the step
     X = ((np.asarray(X, dtype=np.float64) - offset) / scale).astype(np.float32)
     with torch.no_grad():
@@ -169,7 +175,7 @@ def _without_skevonas(folder: Path) -> Path:
     """A folder with every installed package that torch, numpy and safetensors may need, but
     skevonas: links to each entry of their site-packages folders, skevonas's left out."""
     folder.mkdir()
-    sites = {Path(m.__file__).resolve().parents[1] for m in (np, torch, sys.modules["safetensors"])}
+    sites = {Path(m.__file__).resolve().parents[1] for m in (np, torch, safetensors)}
     for site in sites:
         for entry in site.iterdir():
             name = entry.name.lower()
@@ -240,8 +246,9 @@ def test_a_process_without_skevonas_predicts_as_the_estimator(models, exported, 
     assert labels["mlp"] == models["mlp"][0].predict(models["mlp"][1]).tolist()
     assert len(set(labels["mlp"])) == 3  # so a mix-up of the labels would show
     # the input step is applied: without it the probabilities differ
-    plain, shifted = (np.load(root / f"{n}-proba.npy") for n in ("mlp", "mlp-input-step"))
-    assert np.abs(plain - shifted).max() > 1e-3
+    for without, with_step in [("mlp", "mlp-input-step"), ("eeg-decimation", "eeg-input-step")]:
+        plain, shifted = (np.load(root / f"{n}-proba.npy") for n in (without, with_step))
+        assert np.abs(plain - shifted).max() > 1e-3, with_step
 
 
 def test_config_is_plain_data_describing_the_input(models, exported):
@@ -263,6 +270,9 @@ def test_config_is_plain_data_describing_the_input(models, exported):
         json.loads((exported["mlp"] / "config.json").read_text())["preprocessing"]["input_offset"]
         is None
     )
+    eeg_step = json.loads((exported["eeg-input-step"] / "config.json").read_text())
+    assert eeg_step["preprocessing"]["input_offset"] == [[0.1], [-0.2], [0.3]]
+    assert eeg_step["preprocessing"]["input_scale"] == [[0.5], [2.0], [1.0]]
     ensemble = json.loads((exported["ensemble"] / "config.json").read_text())
     assert ensemble["weights"] == [0.7, 0.3] and ensemble["preprocessing"]["decimation"] == 2
     members = models["ensemble"][0].best_module_.members
@@ -286,7 +296,7 @@ def test_model_py_is_readable_pytorch_and_the_card_says_what_matters(models, exp
         "class SafeLog",
         "class Standardize",
         "self.decimate = Decimate(2)",
-        "def load(directory=None, device=\"cpu\")",
+        'def load(directory=None, device="cpu")',
     ):
         assert needed in ensemble, needed
     mlp = (exported["mlp"] / "model.py").read_text()

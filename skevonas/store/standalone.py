@@ -54,6 +54,8 @@ def _input_step(estimator: Any, name: str, sample_shape: tuple[int, ...]) -> Any
     if value is None:
         return None
     array = np.asarray(value, dtype=np.float64)
+    if array.ndim == len(sample_shape) + 1 and array.shape[0] == 1:
+        array = array[0]  # a leading batch axis of 1
     try:
         broadcast = np.broadcast_shapes(array.shape, sample_shape)
     except ValueError:
