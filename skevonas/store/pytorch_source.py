@@ -386,7 +386,7 @@ def _network_class(name: str, network: nn.Module, genome: Genome | None) -> str:
     ]
     if genome is not None:
         text = _comment(str(genome).rstrip(" |"))
-        lines[-1:-1] = [f"    # {line}" for line in textwrap.wrap(f"genome: {text}", 90)]
+        lines += [f"    # {line}" for line in textwrap.wrap(f"genome: {text}", 82)] + [""]
     lines += ["    def __init__(self):", "        super().__init__()", *init, ""]
     lines += ["    def forward(self, x):", *forward, "        return x", ""]
     return "\n".join(lines)
@@ -440,6 +440,7 @@ def network_source(
     ... # doctest: +NORMALIZE_WHITESPACE
     class Network(nn.Module):
         \"\"\"mlp network built by skevonas; the genome is in config.json.\"\"\"
+    <BLANKLINE>
         # genome: mlp: dense(activation='relu', units=8) -> output
     <BLANKLINE>
         def __init__(self):
