@@ -164,8 +164,9 @@ def _expected_proba(clf, X):
     offset, scale = getattr(clf, "input_offset_", None), getattr(clf, "input_scale_", None)
     if offset is None and scale is None:
         return clf.predict_proba(X)
-    offset = offset[0] if offset.ndim == X.ndim else offset  # a leading batch axis of 1
     # from the network itself, so the check holds before and after predict applies the step
+    offset = 0.0 if offset is None else np.asarray(offset, dtype=np.float64)
+    scale = 1.0 if scale is None else np.asarray(scale, dtype=np.float64)
     X = ((np.asarray(X, dtype=np.float64) - offset) / scale).astype(np.float32)
     with torch.no_grad():
         return torch.softmax(clf.module_(torch.from_numpy(X)), dim=-1).numpy().astype(np.float64)
@@ -257,9 +258,12 @@ def test_config_is_plain_data_describing_the_input(models, exported):
         assert config["classes"]["values"] == clf.classes_.tolist()
         assert np.dtype(config["classes"]["dtype"]) == clf.classes_.dtype
         assert tuple(config["input"]["sample_shape"]) == X.shape[1:]
-        assert config["input"]["sfreq"] == (128.0 if "eeg" in name or name == "ensemble" else None)
+        sfreq = getattr(clf, "sfreq_", None)  # set by hand on the search; maybe by fit one day
+        assert config["input"]["sfreq"] == (None if sfreq is None else float(sfreq)), name
         genomes = [Genome.from_dict(g) for g in config["genomes"]]
         assert genomes == getattr(clf, "ensemble_genomes_", [getattr(clf, "genome_", None)])
+    search = json.loads((exported["eeg-decimation"] / "config.json").read_text())
+    assert search["input"]["sfreq"] == 128.0
     shifted = json.loads((exported["mlp-input-step"] / "config.json").read_text())
     step = shifted["preprocessing"]
     assert np.array_equal(
