@@ -287,13 +287,20 @@ def _comment(text: str) -> str:
 
 
 def _plain(value: Any, where: str) -> Any:
-    """``value`` if Python code can hold it as a literal, else TypeError naming ``where``."""
+    """``value`` as a value of a built-in type (whose ``repr`` is a literal), else TypeError.
+
+    Subclasses become their base type, so no ``__repr__`` of theirs writes the code.
+    """
     if isinstance(value, (tuple, list)):
         return tuple(_plain(v, where) for v in value)
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
+    if value is None or isinstance(value, bool):
+        return None if value is None else value is True
+    if isinstance(value, int):
+        return int.__index__(value)
+    if isinstance(value, str):
+        return str.__str__(value)
     if isinstance(value, float) and math.isfinite(value):
-        return value
+        return float.__float__(value)
     raise TypeError(f"{where} has a setting of type {type(value).__name__} ({value!r:.60})")
 
 
