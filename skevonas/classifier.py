@@ -625,8 +625,8 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         original rate, logits (one member) or the log of the ensemble's
         weighted mean probabilities (:class:`~skevonas.training.ensemble.EnsembleModule`),
         so a softmax of its output gives ``predict_proba`` in both cases;
-        usable without skevonas; export it with :meth:`to_torchscript` or
-        :meth:`to_onnx`.
+        usable without skevonas; export it with :meth:`to_torchscript`,
+        :meth:`to_onnx` or, as readable PyTorch code, :meth:`to_pytorch`.
         """
         return self.module_
 
