@@ -338,6 +338,43 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
 
         return to_onnx(self, path)
 
+    def to_pytorch(self, directory: str | Path, *, overwrite: bool = False) -> Path:
+        """Export as plain PyTorch code and weights (:func:`skevonas.store.export.to_pytorch`).
+
+        The folder (``model.py``, ``model.safetensors``, ``config.json``,
+        ``README.md``) runs without skevonas: ``load(folder)`` from its
+        ``model.py`` gives ``predict`` and ``predict_proba`` on raw samples.
+
+        Parameters
+        ----------
+        directory : str or path
+            The folder to write into (created if missing).
+        overwrite : bool, default=False
+            Replace the export files the folder already holds.
+
+        Returns
+        -------
+        directory : Path
+            ``Path(directory)``.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> from sklearn.datasets import load_iris
+        >>> from skevonas import Genome, GenomeClassifier, LayerGene
+        >>> X, y = load_iris(return_X_y=True)
+        >>> genome = Genome("mlp", [LayerGene("dense", {"units": 16, "activation": "relu"})])
+        >>> clf = GenomeClassifier(genome, max_epochs=2, random_state=0).fit(X, y)
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> folder = clf.to_pytorch(pathlib.Path(tmp.name) / "iris")
+        >>> sorted(p.name for p in folder.iterdir())
+        ['README.md', 'config.json', 'model.py', 'model.safetensors']
+        >>> tmp.cleanup()
+        """
+        from .store.export import to_pytorch
+
+        return to_pytorch(self, directory, overwrite=overwrite)
+
     # ------------------------------------------------------------------ model files
     @classmethod
     def model_kind(cls) -> ModelKind:

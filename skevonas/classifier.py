@@ -73,19 +73,14 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         (:mod:`skevonas.spaces.presets`).
     initial_genomes : "auto", None or list, default="auto"
         Genomes placed in the first generation (repaired into the search
-        space); the rest of it is random. ``"auto"`` seeds an ``"eeg"``
-        search with ShallowConvNet, EEGNet-8,2 and EEGNeX
-        (:func:`skevonas.spaces.eeg_space.standard_eeg_genomes`), an ``"mlp"`` search
-        with the common 2 x 512 MLP
-        (:func:`skevonas.spaces.catalogue.standard_mlp_genome`), a ``"cnn2d"`` search
-        with a small VGG-style CNN
-        (:func:`skevonas.spaces.catalogue.standard_image_cnn_genome`) and other
-        searches (``"cnn1d"``, the presets of earlier systems) with nothing
-        (:meth:`skevonas.spaces.families.Family.seeds_for`); ``None`` makes the
-        first generation all random. A list may
-        hold :class:`~skevonas.Genome` objects, their dicts or JSON strings,
-        e.g. ``[shallow_convnet_genome(sfreq=128)]``; duplicates count once,
-        and at most ``population_size`` are used.
+        space); the rest of it is random. ``"auto"`` seeds the family's
+        standard designs (:meth:`skevonas.spaces.families.Family.seeds_for`):
+        ShallowConvNet, EEGNet-8,2 and EEGNeX for ``"eeg"``
+        (:func:`skevonas.spaces.eeg_space.standard_eeg_genomes`), a 2 x 512 MLP
+        for ``"mlp"``, a small VGG-style CNN for ``"cnn2d"``, nothing for the
+        others. ``None`` makes the first generation all random. A list may
+        hold :class:`~skevonas.Genome` objects, their dicts or JSON strings;
+        duplicates count once, and at most ``population_size`` are used.
     population_size : int, default=8
         Genomes per generation.
     n_generations : int, default=4
@@ -115,17 +110,12 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         genome already seen are mutated again, so the search rarely wastes a
         slot; duplicates that remain are never trained twice.
     strategy : {"generational", "asynchronous"}, default="generational"
-        ``"generational"`` trains one generation at a time and breeds the
-        next when its slowest candidate is done. ``"asynchronous"``
-        (:mod:`skevonas.evolution.asynchronous`) keeps every worker busy: a new
-        candidate starts the moment one finishes, bred by tournament from
-        the last ``population_size`` arrivals and the ``elite_size`` best
-        (aging evolution), with asynchronous successive halving when
-        ``min_epochs`` is set; it trains as many candidates as the
-        generational search and writes a history row per generation's worth
-        of arrivals. For many workers (GPU slots, a Dask cluster); its genomes
-        depend on the order in which results arrive, which the journal keeps
-        for an exact resume.
+        ``"generational"`` trains one generation at a time. ``"asynchronous"``
+        (:mod:`skevonas.evolution.asynchronous`, aging evolution) keeps every
+        worker busy: a candidate starts the moment one finishes, bred from
+        the last ``population_size`` arrivals and the ``elite_size`` best,
+        with asynchronous successive halving when ``min_epochs`` is set; it
+        trains as many candidates, for many workers (GPUs, a Dask cluster).
     inherit_weights : bool, default=False
         Weight inheritance: a child starts from its trained parent's weights
         wherever their layers correspond (:mod:`skevonas.training.inherit`:
@@ -155,42 +145,33 @@ class EvolutionaryNASClassifier(NetClassifierBase):
     label_smoothing : float, default=0.0
         Label smoothing of the cross-entropy loss, in [0, 1).
     augment : bool, EEGAugment or None, default=False
-        Augment training batches of EEG-like input ``(n_samples, n_channels,
-        n_times)`` (:class:`~skevonas.training.augment.EEGAugment`: random time
-        shifts, amplitude scaling, Gaussian noise, channel dropout), for
-        every candidate and the refit. ``True`` uses EEGAugment's defaults,
-        an EEGAugment instance sets the transforms, ``False`` or None turn
-        it off. Off by default: on the bundled SelfRegulationSCP1 every
-        setting measured cost 0.6 to 2.4 test points
-        (``docs/benchmarks.md``).
+        Augment the training batches of 3-D input with
+        :class:`~skevonas.training.augment.EEGAugment` (time shifts, amplitude
+        scaling, noise, channel dropout): ``True`` for its defaults, or an
+        instance. Off by default: on SelfRegulationSCP1 it cost 0.6 to 2.4
+        test points (``docs/benchmarks.md``).
     min_epochs : "auto", int or None, default="auto"
-        Multi-fidelity evaluation (:mod:`skevonas.evolution.fidelity`). ``None`` trains
-        every candidate for up to ``max_epochs``. ``"auto"`` is successive
-        halving from ``max_epochs / halving_factor**2`` epochs (11, 33, 100 for
-        the defaults) when ``max_epochs`` is at least 27, and None below
-        (:func:`~skevonas.settings.min_epochs_for`). An int turns on successive
-        halving within each generation: all new candidates train for about
-        ``min_epochs`` epochs, the best ``1 / halving_factor`` of them go on,
-        from where they stopped, for ``halving_factor`` times more, and so on
-        up to ``max_epochs`` (e.g. 3, 10, 30 epochs for ``min_epochs=3``,
-        ``max_epochs=30``). Candidates stopped early are recorded with status
-        ``"partial"`` and their score at that budget; only full-budget scores
-        compete for ``best_genome_``, and partial ones rank below them in
-        selection. The ``initial_genomes`` always go on to ``max_epochs``
-        (beside the best of the others): standard designs that learn slowly
-        but end well are not cut by their first epochs.
+        Successive halving within each generation
+        (:mod:`skevonas.evolution.fidelity`): new candidates train about
+        ``min_epochs`` epochs, the best ``1 / halving_factor`` go on, from
+        where they stopped, for ``halving_factor`` times more, and so on up
+        to ``max_epochs``. ``"auto"`` starts at ``max_epochs /
+        halving_factor**2`` (11, 33, 100 for the defaults) when ``max_epochs``
+        is at least 27 (:func:`~skevonas.settings.min_epochs_for`); None
+        trains every candidate for ``max_epochs``. Candidates stopped early are
+        ``"partial"`` and rank below full-budget ones; the ``initial_genomes``
+        always go on to ``max_epochs``.
     halving_factor : int, default=3
         With ``min_epochs``, the ratio between successive budgets, and one in
         ``halving_factor`` candidates goes on to the next.
     max_time : float or None, default=None
-        Seconds for the whole ``fit``, refit included. The search keeps time
-        for the refit of its best genome (estimated from that genome's own
-        training time, scaled to all the data) and ends when the rest is
-        used up: candidates still training stop (keeping what they reached),
-        candidates not started are skipped, and the best genome so far is
-        refitted. If the refit itself reaches ``max_time``, it stops after
-        the current epoch (at least one) with a :class:`RuntimeWarning`.
-        ``fit`` returns within ``max_time`` plus about one epoch.
+        Seconds for the whole ``fit``. The final stage is planned from the
+        finalists' measured training times (:class:`~skevonas.search.budget.SearchBudget`):
+        the search ends when only that time is left (candidates still
+        training keep what they reached), the finalists' folds run only if
+        they and the refit fit in what is left, and when the refit cannot
+        finish, the final model is the best candidate's network as the search
+        trained it, with a :class:`RuntimeWarning` and ``stop_reason_`` saying so.
     candidate_time_limit : float or None, default=None
         Seconds any one candidate may train (checked after every epoch); a
         candidate that hits it is scored on what it reached.
@@ -282,18 +263,14 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         candidate's result as soon as it arrives. A new ``fit`` (with
         ``warm_start=False``) clears the checkpoint files it finds there.
     warm_start : bool, default=False
-        Continue the earlier search instead of starting a new one: from the
-        checkpoint in ``checkpoint_dir`` when there is one (e.g. after a
-        crash), else from this estimator's last ``fit``. The search goes on
-        up to ``n_generations`` in all; nothing already trained is trained
-        again, and on CPU the result equals that of an uninterrupted search.
-        The data and the settings that decide the scores (the search space,
-        its seeds and strategy, the population, the training recipe,
-        fidelity, the split, scoring and ``random_state``:
-        :func:`~skevonas.store.resume.search_meta`) must be the same, or
-        ``fit`` raises :class:`~skevonas.store.checkpoint.CheckpointError`; the
-        genetic operators' settings, the final model's, budgets and
-        parallelism may change.
+        Continue the earlier search: from the checkpoint in ``checkpoint_dir``
+        when there is one (e.g. after a crash), else from this estimator's
+        last ``fit``, up to ``n_generations`` in all, training nothing twice;
+        on CPU the result equals that of an uninterrupted search. The data
+        and the settings that decide the scores
+        (:func:`~skevonas.store.resume.search_meta`) must be the same, or
+        ``fit`` raises :class:`~skevonas.store.checkpoint.CheckpointError`;
+        the operators', the final model's, budgets and parallelism may change.
 
     Attributes
     ----------
@@ -654,8 +631,8 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         original rate, logits (one member) or the log of the ensemble's
         weighted mean probabilities (:class:`~skevonas.training.ensemble.EnsembleModule`),
         so a softmax of its output gives ``predict_proba`` in both cases;
-        usable without skevonas; export it with :meth:`to_torchscript` or
-        :meth:`to_onnx`.
+        usable without skevonas; export it with :meth:`to_torchscript`,
+        :meth:`to_onnx` or, as readable PyTorch code, :meth:`to_pytorch`.
         """
         return self.module_
 

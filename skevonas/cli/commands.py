@@ -559,7 +559,39 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"search": _search, "predict": _predict, "demo": _demo, "datasets": _datasets}
+# --------------------------------------------------------------------------- export
+def _export(args: argparse.Namespace) -> int:
+    from ..store.export import to_onnx, to_pytorch, to_torchscript
+
+    model = _load_model(args.model)
+    out = args.output
+    if args.format == "pytorch":
+        try:
+            to_pytorch(model, out, overwrite=args.overwrite)
+        except TypeError as exc:  # a layer that cannot be written as code
+            raise ValueError(f"cannot export {str(args.model)!r} as PyTorch code: {exc}") from exc
+        print(f"wrote {out}/model.py, model.safetensors, config.json and README.md")
+        return 0
+    if out.exists() and not args.overwrite:
+        raise FileExistsError(f"{str(out)!r} exists; pass --overwrite to replace it")
+    if args.format == "torchscript":
+        to_torchscript(model, out)
+    else:
+        try:
+            to_onnx(model, out)
+        except ImportError as exc:  # the optional ONNX packages
+            raise ValueError(str(exc)) from exc
+    print(f"wrote {out}")
+    return 0
+
+
+COMMANDS = {
+    "search": _search,
+    "predict": _predict,
+    "export": _export,
+    "demo": _demo,
+    "datasets": _datasets,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -449,13 +449,49 @@ def _add_predict_parser(commands: argparse._SubParsersAction) -> None:
     )
 
 
+def _add_export_parser(commands: argparse._SubParsersAction) -> None:
+    export = commands.add_parser(
+        "export",
+        help="export a saved model for use without skevonas",
+        description="Export a model saved by skevonas (a "
+        f"{MODEL_FILE} file, or the output folder of skevonas search). --format pytorch "
+        "(the default) writes into the folder OUT readable PyTorch code generated from the "
+        "genome (model.py, whose load(OUT) gives predict and predict_proba on raw NumPy "
+        "samples, with the class labels), the weights (model.safetensors), config.json and "
+        "a model card (README.md); loading needs torch, numpy and safetensors only. "
+        "--format torchscript and --format onnx write the network followed by a softmax "
+        "into the file OUT (ONNX needs pip install 'skevonas[onnx]').",
+        epilog="example: skevonas export skevonas-search-iris/model.skevonas iris-pytorch",
+    )
+    export.add_argument(
+        "model",
+        type=Path,
+        metavar="MODEL",
+        help=f"a {MODEL_FILE} file, or the output folder of skevonas search",
+    )
+    export.add_argument(
+        "output", type=Path, metavar="OUT", help="the folder (pytorch) or file to write"
+    )
+    export.add_argument(
+        "--format",
+        dest="format",
+        choices=("pytorch", "torchscript", "onnx"),
+        default="pytorch",
+        help="what to write (default: pytorch)",
+    )
+    export.add_argument(
+        "--overwrite", action="store_true", help="replace what OUT already holds of the export"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``skevonas`` command.
 
     Returns
     -------
     parser : argparse.ArgumentParser
-        Its subcommands are ``search``, ``predict``, ``demo`` and ``datasets``.
+        Its subcommands are ``search``, ``predict``, ``export``, ``demo`` and
+        ``datasets``.
 
     Examples
     --------
@@ -475,6 +511,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_search_parser(commands)
     _add_predict_parser(commands)
+    _add_export_parser(commands)
 
     demo = commands.add_parser(
         "demo",
