@@ -176,7 +176,8 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         Seconds any one candidate may train (checked after every epoch); a
         candidate that hits it is scored on what it reached.
     validation_fraction : float, default=0.2
-        Share of the training data held out (stratified) to score candidates.
+        Share of the training data held out (stratified) to score candidates;
+        whole groups (about that share) when ``fit`` gets ``groups``.
     holdout : {"reshuffled", "fixed"}, default="reshuffled"
         ``"reshuffled"`` gives every candidate its own stratified holdout of
         ``validation_fraction`` (drawn from its seed), so no one small
@@ -188,8 +189,8 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         score) are re-scored by cross-validation (``cv``) on all the data;
         the final model is chosen from them (:mod:`skevonas.search.final`).
     cv : int or None, default=3
-        Folds of the finalists' stratified cross-validation. None skips it:
-        the best holdout score wins, alone.
+        Folds of the finalists' stratified cross-validation (grouped when
+        ``fit`` gets ``groups``). None skips it: the best holdout score wins.
     ensemble_size : int, default=1
         Steps of greedy ensemble selection (Caruana et al., 2004) on the
         finalists' out-of-fold predictions: the final model averages the
@@ -457,8 +458,10 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             Class labels (ints or strings); at least two classes.
         groups : array-like of shape (n_samples,) or None, default=None
             Subject, session or recording of each sample: every holdout and
-            fold keeps a group on one side (:mod:`skevonas.training.groups`).
-            Requested by default under metadata routing (see the user guide).
+            fold keeps a group on one side (:mod:`skevonas.training.groups`);
+            at least 2 groups, and ``cv``. Requested by default under metadata
+            routing: ``cross_validate(clf, X, y, cv=GroupKFold(5),
+            params={"groups": groups})`` hands them on, as does a Pipeline.
 
         Returns
         -------
