@@ -437,3 +437,13 @@ def test_the_command_line_reads_groups_from_a_csv_column_or_an_npz_array(tmp_pat
     ):
         assert main(["search", str(data), "--groups", "session", *CLI_TINY]) == 2
         assert expected in capsys.readouterr().err
+
+
+def test_grouped_holdout_takes_any_group_labels():
+    groups, y = _subjects([5] * 6)
+    codes = grouped_holdout(groups, y, 10, seed=1)
+    for labels in (groups * 7 - 3, np.array([f"s{g}" for g in groups])):
+        assert all(
+            np.array_equal(a, b)
+            for a, b in zip(grouped_holdout(labels, y, 10, seed=1), codes, strict=True)
+        )

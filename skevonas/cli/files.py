@@ -190,7 +190,7 @@ def read_data(
     >>> data = read_data(folder / "tiny.csv")
     >>> data.feature_names, data.X.shape, data.y.tolist()
     (('width', 'height'), (2, 2), ['cat', 'dog'])
-    >>> _ = (folder / "subjects.csv").write_text("subject,x,label\nS1,1,a\nS2,3,b\n")
+    >>> _ = (folder / "subjects.csv").write_text("subject,x,label\\nS1,1,a\\nS2,3,b\\n")
     >>> data = read_data(folder / "subjects.csv", groups="subject")
     >>> data.feature_names, data.groups.tolist()
     (('x',), ['S1', 'S2'])

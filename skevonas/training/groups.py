@@ -136,8 +136,9 @@ def grouped_holdout(
 
     Parameters
     ----------
-    groups : ndarray of int
-        Group codes of the samples (:func:`check_groups`), at least 2 groups.
+    groups : ndarray
+        Groups of the samples (codes from :func:`check_groups`, or any
+        sortable labels), at least 2 groups.
     y : ndarray of int
         Labels encoded as ``0 .. n_classes - 1``.
     n_valid : int
@@ -159,6 +160,7 @@ def grouped_holdout(
     >>> len(valid), set(groups[train]) & set(groups[valid]), np.bincount(y[valid]).tolist()
     (12, set(), [6, 6])
     """
+    groups = np.unique(groups, return_inverse=True)[1].reshape(-1)  # any labels: 0 .. n - 1
     counts = _class_counts(groups, y)
     present = counts.sum(axis=0) > 0
     target = counts.sum(axis=0) * n_valid / len(y)
