@@ -24,7 +24,6 @@ the genome, the results a file keeps, the ensemble's) and overrides
 from __future__ import annotations
 
 import contextlib
-import math
 import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -34,7 +33,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .epochs import input_sfreq, is_epochs, read_epochs
+from .epochs import check_sfreq, input_sfreq, is_epochs, read_epochs
 
 if TYPE_CHECKING:
     from .spaces.genome import Genome
@@ -146,13 +145,8 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
         """The data of MNE Epochs given to a fitted estimator, checked against its ``sfreq_``."""
         if not is_epochs(X):
             return X
-        data, fitted = read_epochs(X), getattr(self, "sfreq_", None)
-        if fitted is not None and not math.isclose(fitted, data.sfreq or 0.0):
-            raise ValueError(
-                f"{type(self).__name__} was fitted on data sampled at {fitted:g} Hz, but the "
-                f"Epochs are sampled at {data.sfreq:g} Hz; resample them first "
-                f"(epochs.resample({fitted:g}))"
-            )
+        data = read_epochs(X)
+        check_sfreq(getattr(self, "sfreq_", None), data.sfreq, type(self).__name__)
         return data.X
 
     def _validate_X(self, X: Any, y: Any = None, reset: bool = False) -> Any:

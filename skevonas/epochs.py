@@ -32,6 +32,7 @@ import numpy as np
 
 __all__ = [
     "EpochsData",
+    "check_sfreq",
     "epochs_labels",
     "input_sfreq",
     "is_epochs",
@@ -188,6 +189,31 @@ leave sfreq=None to take the Epochs' rate
             f"n_channels, n_times); got samples of shape {tuple(sample_shape)}: leave sfreq=None"
         )
     return sfreq
+
+
+def check_sfreq(fitted: float | None, found: float | None, owner: str) -> None:
+    """Refuse data sampled at ``found`` Hz for a model fitted at ``fitted`` Hz (None: unknown).
+
+    Raises
+    ------
+    ValueError
+        If both rates are known and differ, naming both.
+
+    Examples
+    --------
+    >>> check_sfreq(128.0, 128.0, "model"), check_sfreq(None, 250.0, "model")
+    (None, None)
+    >>> check_sfreq(128.0, 250.0, "model")
+    Traceback (most recent call last):
+        ...
+    ValueError: model was fitted on data sampled at 128 Hz, but these Epochs are sampled at \
+250 Hz; resample them first (epochs.resample(128))
+    """
+    if fitted is not None and found is not None and not math.isclose(fitted, found):
+        raise ValueError(
+            f"{owner} was fitted on data sampled at {fitted:g} Hz, but these Epochs are "
+            f"sampled at {found:g} Hz; resample them first (epochs.resample({fitted:g}))"
+        )
 
 
 def read_epochs_file(path: str | os.PathLike) -> EpochsData:
