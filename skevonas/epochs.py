@@ -142,7 +142,9 @@ def read_epochs(X: Any, y: Any = None) -> EpochsData:
     return EpochsData(samples, labels, float(X.info["sfreq"]))
 
 
-def input_sfreq(setting: float | None, found: float | None, sample_shape: Sequence[int]) -> float | None:
+def input_sfreq(
+    setting: float | None, found: float | None, sample_shape: Sequence[int]
+) -> float | None:
     """The sampling rate (Hz) of a fit's input: the ``sfreq`` setting, else the Epochs' own.
 
     Parameters

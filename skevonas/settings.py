@@ -330,9 +330,7 @@ def preparation_problems(est: Any) -> list[str]:
     return problems
 
 
-def decimation(
-    setting: str | int, sample_shape: Sequence[int], sfreq: float | None = None
-) -> int:
+def decimation(setting: str | int, sample_shape: Sequence[int], sfreq: float | None = None) -> int:
     """The time-axis decimation factor a fit uses for samples of ``sample_shape``.
 
     Only 3-D input ``(channels, times)`` is decimated. ``"auto"`` with a
@@ -566,7 +564,8 @@ def initial_genomes(
     >>> initial_genomes(None, mlp_space().bind((4,)))
     []
     >>> from skevonas import eeg_space
-    >>> [g.layers[0]["kernel_size"] for g in initial_genomes("auto", eeg_space().bind((3, 500)), 64)]
+    >>> seeds = initial_genomes("auto", eeg_space().bind((3, 500)), sfreq=64)
+    >>> [g.layers[0]["kernel_size"] for g in seeds]  # scaled from 250, 128 and 128 Hz
     [6, 32, 32]
     >>> initial_genomes(["{not json"], mlp_space().bind((4,)))  # doctest: +ELLIPSIS
     Traceback (most recent call last):

@@ -46,9 +46,7 @@ def make_epochs(sfreq=SFREQ, n=40, n_times=256, seed=0):
     data[codes == 2, 0] += 5e-6
     events = np.column_stack([np.arange(n) * n_times, np.zeros(n, int), codes])
     info = mne.create_info(["C3", "Cz", "C4"], sfreq=sfreq, ch_types="eeg")
-    return mne.EpochsArray(
-        data, info, events, event_id={"left": 1, "right": 2}, verbose="error"
-    )
+    return mne.EpochsArray(data, info, events, event_id={"left": 1, "right": 2}, verbose="error")
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The sampling-rate setting ``sfreq`` (issue 30): decimation, seed kernels, sfreq_, files, resume."""
+"""The sampling-rate setting ``sfreq`` (issue 30): decimation, seeds, sfreq_, files, resume."""
 
 from __future__ import annotations
 
@@ -242,6 +242,8 @@ def test_the_genome_classifier_records_the_rate_and_trains_the_genome_as_it_is(e
     without = GenomeClassifier(EEG, **kwargs).fit(X, y)
     assert with_rate.sfreq_ == 256.0 and without.sfreq_ is None
     for a, b in zip(
-        with_rate.estimator_.module_.parameters(), without.estimator_.module_.parameters()
+        with_rate.estimator_.module_.parameters(),
+        without.estimator_.module_.parameters(),
+        strict=True,
     ):
         assert torch.equal(a, b)

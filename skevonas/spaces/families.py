@@ -54,9 +54,14 @@ __all__ = [
 Builder = Callable[[Genome, tuple[int, ...], int], list[tuple[str, nn.Module]]]
 
 
-def _no_seeds(sfreq: float | None = None) -> list[Genome]:
-    """The seeds of a family without standard networks: none."""
-    return []
+class _NoSeeds:
+    """The seed genomes of a family without standard networks: none, at any rate."""
+
+    def __call__(self, sfreq: float | None = None) -> list[Genome]:
+        return []
+
+    def __repr__(self) -> str:
+        return "no seeds"
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,7 @@ class Family:
     shape_rule: ShapeRule
     builder: Builder
     default_space: Callable[[], SearchSpace]
-    seed_genomes: Callable[..., list[Genome]] = _no_seeds
+    seed_genomes: Callable[..., list[Genome]] = _NoSeeds()
 
     @property
     def input_ndim(self) -> int:
