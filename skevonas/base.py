@@ -200,8 +200,8 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like with the sample shape seen in ``fit``
-            The samples.
+        X : array-like with the sample shape seen in ``fit``, or mne.Epochs
+            The samples (Epochs: at the rate seen in ``fit``, if known).
 
         Returns
         -------
@@ -233,8 +233,8 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like with the sample shape seen in ``fit``
-            The samples.
+        X : array-like with the sample shape seen in ``fit``, or mne.Epochs
+            The samples (Epochs: at the rate seen in ``fit``, if known).
 
         Returns
         -------
