@@ -287,14 +287,18 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
 
         Examples
         --------
-        >>> from sklearn.datasets import load_iris
-        >>> from skevonas import Genome, GenomeClassifier, LayerGene
-        >>> X, y = load_iris(return_X_y=True)
-        >>> genome = Genome("mlp", [LayerGene("dense", {"units": 16, "activation": "relu"})],
-        ...                 {"optimizer": "adam", "lr": 0.01, "batch_size": 16})
-        >>> clf = GenomeClassifier(genome, max_epochs=5, random_state=0).fit(X, y)
+        A one-layer network on the wine data; without ``y``, only Epochs are scored.
+
+        >>> from sklearn.datasets import load_wine
+        >>> from skevonas import GenomeClassifier, standard_mlp_genome
+        >>> X, y = load_wine(return_X_y=True)
+        >>> clf = GenomeClassifier(standard_mlp_genome(), max_epochs=2).fit(X, y)
         >>> 0.0 <= clf.score(X, y) <= 1.0
         True
+        >>> clf.score(X)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        TypeError: GenomeClassifier.score needs y, the true labels, unless X is MNE Epochs ...
         """
         if y is None:
             if not is_epochs(X):

@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 
-from skevonas import EvolutionaryNASClassifier, Genome, GenomeClassifier, LayerGene, load
+from skevonas import EvolutionaryNASClassifier, GenomeClassifier, load
 from skevonas.cli.commands import main
 from skevonas.cli.files import read_data
 from skevonas.epochs import epochs_labels, is_epochs, read_epochs, read_epochs_file
@@ -19,23 +19,6 @@ from skevonas.epochs import epochs_labels, is_epochs, read_epochs, read_epochs_f
 mne = pytest.importorskip("mne")
 
 SFREQ = 256.0
-TINY = {
-    "population_size": 2,
-    "n_generations": 1,
-    "max_epochs": 1,
-    "cv": None,
-    "n_finalists": 1,
-    "random_state": 0,
-}
-EEG = Genome(
-    "eeg",
-    [
-        LayerGene("temporal_conv", {"filters": 4, "kernel_size": 5}),
-        LayerGene("spatial_conv", {"depth_multiplier": 1, "depthwise": True}),
-        LayerGene("avgpool", {"pool_size": 4, "stride": 4}),
-    ],
-    {"optimizer": "adam", "lr": 0.01, "batch_size": 16, "head": "flatten"},
-)
 
 
 def make_epochs(sfreq=SFREQ, n=40, n_times=256, seed=0):
@@ -55,8 +38,8 @@ def epochs():
 
 
 @pytest.fixture(scope="module")
-def search(epochs):
-    return EvolutionaryNASClassifier(**TINY).fit(epochs)
+def search(epochs, one_generation):
+    return EvolutionaryNASClassifier(**one_generation).fit(epochs)
 
 
 # --------------------------------------------------------------------------- reading
@@ -95,24 +78,24 @@ def test_fit_takes_epochs_with_their_labels_and_rate(search, epochs):
         search.score(epochs.get_data())
 
 
-def test_fitting_epochs_equals_fitting_their_arrays_at_their_rate(search, epochs):
-    arrays = EvolutionaryNASClassifier(sfreq=SFREQ, **TINY)
+def test_fitting_epochs_equals_fitting_their_arrays_at_their_rate(search, epochs, one_generation):
+    arrays = EvolutionaryNASClassifier(sfreq=SFREQ, **one_generation)
     arrays.fit(epochs.get_data(), epochs_labels(epochs))
     assert [r["score"] for r in arrays.evaluations_] == [r["score"] for r in search.evaluations_]
     assert [r["key"] for r in arrays.evaluations_] == [r["key"] for r in search.evaluations_]
     np.testing.assert_array_equal(arrays.predict_proba(epochs), search.predict_proba(epochs))
 
 
-def test_a_y_given_with_epochs_wins(epochs):
+def test_a_y_given_with_epochs_wins(epochs, small_eeg_genome):
     y = np.where(np.arange(40) < 20, "first", "second")
-    clf = GenomeClassifier(EEG, max_epochs=1, validation_fraction=None, random_state=0)
+    clf = GenomeClassifier(small_eeg_genome, max_epochs=1, validation_fraction=None, random_state=0)
     clf.fit(epochs, y)
     assert clf.classes_.tolist() == ["first", "second"] and clf.sfreq_ == SFREQ
     assert clf.score(epochs, y) == clf.score(epochs.get_data(), y)
 
 
-def test_a_rate_setting_must_agree_with_the_epochs(epochs):
-    clf = GenomeClassifier(EEG, max_epochs=1, validation_fraction=None, random_state=0)
+def test_a_rate_setting_must_agree_with_the_epochs(epochs, small_eeg_genome):
+    clf = GenomeClassifier(small_eeg_genome, max_epochs=1, validation_fraction=None, random_state=0)
     clf.fit(epochs)
     assert clf.sfreq_ == SFREQ
     before = clf.predict_proba(epochs)

@@ -9,16 +9,8 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from skevonas import (
-    CheckpointError,
-    EvolutionaryNASClassifier,
-    Genome,
-    GenomeClassifier,
-    LayerGene,
-    ModelFileError,
-    load,
-    save,
-)
+import skevonas
+from skevonas import CheckpointError, EvolutionaryNASClassifier, GenomeClassifier, ModelFileError
 from skevonas.settings import (
     AUTO_DECIMATION_SFREQ,
     MIN_DECIMATED_SFREQ,
@@ -31,23 +23,11 @@ from skevonas.spaces.eeg_space import standard_eeg_genomes
 from skevonas.spaces.genome import parse_genome
 from skevonas.store.resume import check_compatible, search_meta
 
-TINY = {
-    "population_size": 3,
-    "n_generations": 1,
-    "max_epochs": 1,
-    "cv": None,
-    "n_finalists": 1,
-    "random_state": 0,
-}
-EEG = Genome(
-    "eeg",
-    [
-        LayerGene("temporal_conv", {"filters": 4, "kernel_size": 5}),
-        LayerGene("spatial_conv", {"depth_multiplier": 1, "depthwise": True}),
-        LayerGene("avgpool", {"pool_size": 4, "stride": 4}),
-    ],
-    {"optimizer": "adam", "lr": 0.01, "batch_size": 16, "head": "flatten"},
-)
+
+@pytest.fixture(scope="module")
+def tiny(one_generation):
+    """Three candidates: the three seeds of an EEG search, and nothing else."""
+    return {**one_generation, "population_size": 3}
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +74,7 @@ def test_an_int_decimate_wins_but_may_not_go_below_32_hz():
     assert decimation(1, (3, 1000), 10.0) == 1  # slow data is not refused, only decimation
 
 
-def test_the_auto_seeds_are_scaled_to_the_decimated_rate():
+def test_the_auto_seeds_are_scaled_to_the_decimated_rate(small_eeg_genome):
     space = get_space("eeg", (3, 512))
     assert seed_sfreq(256.0, 2) == 128.0 and seed_sfreq(None, 2) is None
     published = initial_genomes("auto", space)
@@ -108,21 +88,24 @@ def test_the_auto_seeds_are_scaled_to_the_decimated_rate():
     # EEGNet's and EEGNeX's half-second kernels (64 samples at 128 Hz)
     assert [g.layers[0]["kernel_size"] for g in at_64] == [6, 32, 32]
     # a list is used as it is
-    assert initial_genomes([EEG], space, 64.0) == [EEG]
+    assert initial_genomes([small_eeg_genome], space, 64.0) == [small_eeg_genome]
 
 
 @pytest.mark.parametrize(
     "bad", [0, -1, 0.0, float("nan"), float("inf"), "250", True, [250]], ids=repr
 )
-def test_bad_sfreq_values_are_named(bad):
-    for clf in (EvolutionaryNASClassifier(sfreq=bad), GenomeClassifier(EEG, sfreq=bad)):
+def test_bad_sfreq_values_are_named(bad, small_eeg_genome):
+    genome = small_eeg_genome
+    for clf in (EvolutionaryNASClassifier(sfreq=bad), GenomeClassifier(genome, sfreq=bad)):
         with pytest.raises(ValueError, match=r"sfreq must be None or a finite number > 0 \(Hz\)"):
             clf.check_settings()
 
 
-def test_sfreq_with_input_without_a_time_axis_is_refused_and_changes_nothing(epochs_data):
+def test_sfreq_with_input_without_a_time_axis_is_refused_and_changes_nothing(
+    epochs_data, small_eeg_genome, tiny
+):
     X, y = epochs_data
-    clf = GenomeClassifier(EEG, max_epochs=1, validation_fraction=None, random_state=0)
+    clf = GenomeClassifier(small_eeg_genome, max_epochs=1, validation_fraction=None, random_state=0)
     clf.fit(X, y)
     before = clf.predict_proba(X)
     clf.set_params(sfreq=250.0)
@@ -131,12 +114,12 @@ def test_sfreq_with_input_without_a_time_axis_is_refused_and_changes_nothing(epo
     assert clf.sfreq_ is None and clf.sample_shape_ == (3, 256)
     np.testing.assert_array_equal(clf.predict_proba(X), before)
     with pytest.raises(ValueError, match="time axis of 3-D input"):
-        EvolutionaryNASClassifier(sfreq=100.0, **TINY).fit(X[:, 0, :], y)
+        EvolutionaryNASClassifier(sfreq=100.0, **tiny).fit(X[:, 0, :], y)
 
 
-def test_a_decimation_below_32_hz_is_refused_by_fit(epochs_data):
+def test_a_decimation_below_32_hz_is_refused_by_fit(epochs_data, tiny):
     X, y = epochs_data
-    clf = EvolutionaryNASClassifier(sfreq=256.0, decimate=16, **TINY)
+    clf = EvolutionaryNASClassifier(sfreq=256.0, decimate=16, **tiny)
     with pytest.raises(ValueError, match="decimate=16 brings sfreq=256 Hz down to 16 Hz"):
         clf.fit(X, y)
     assert not hasattr(clf, "sfreq_")
@@ -148,12 +131,12 @@ def _seeds_trained(clf):
 
 
 @pytest.fixture(scope="module")
-def search_256(epochs_data):
+def search_256(epochs_data, tiny):
     X, y = epochs_data
-    return EvolutionaryNASClassifier(sfreq=256.0, **TINY).fit(X, y)
+    return EvolutionaryNASClassifier(sfreq=256.0, **tiny).fit(X, y)
 
 
-def test_the_search_decimates_to_128_hz_and_scales_the_seeds(search_256, epochs_data):
+def test_the_search_decimates_to_128_hz_and_scales_the_seeds(search_256, epochs_data, tiny):
     X, y = epochs_data
     clf = search_256
     assert clf.sfreq_ == 256.0 and isinstance(clf.sfreq_, float)
@@ -163,23 +146,23 @@ def test_the_search_decimates_to_128_hz_and_scales_the_seeds(search_256, epochs_
     assert {g.key() for g in _seeds_trained(clf)} == wanted
     assert clf.predict(X[:5]).shape == (5,)  # at the input's rate: 256 samples
     # without sfreq: today's rule (no decimation of 256 samples, published kernels)
-    plain = EvolutionaryNASClassifier(**TINY).fit(X, y)
+    plain = EvolutionaryNASClassifier(**tiny).fit(X, y)
     assert plain.sfreq_ is None and plain.decimation_ == 1
     wanted = {plain.search_space_.repair(g).key() for g in standard_eeg_genomes()}
     assert {g.key() for g in _seeds_trained(plain)} == wanted
 
 
-def test_an_int_decimate_wins_and_the_seeds_follow_it(epochs_data):
+def test_an_int_decimate_wins_and_the_seeds_follow_it(epochs_data, tiny):
     X, y = epochs_data
-    clf = EvolutionaryNASClassifier(sfreq=256.0, decimate=1, **TINY).fit(X, y)
+    clf = EvolutionaryNASClassifier(sfreq=256.0, decimate=1, **tiny).fit(X, y)
     assert clf.decimation_ == 1
     wanted = {clf.search_space_.repair(g).key() for g in standard_eeg_genomes(256.0)}
     assert {g.key() for g in _seeds_trained(clf)} == wanted
 
 
-def test_a_resume_at_another_rate_is_refused(search_256, epochs_data):
+def test_a_resume_at_another_rate_is_refused(epochs_data, tiny):
     X, y = epochs_data
-    clf = EvolutionaryNASClassifier(sfreq=256.0, **TINY).fit(X, y)
+    clf = EvolutionaryNASClassifier(sfreq=256.0, **tiny).fit(X, y)
     assert clf.search_state_.meta["settings"]["sfreq"] == 256.0
     clf.set_params(sfreq=200.0, warm_start=True, n_generations=2)
     with pytest.raises(CheckpointError, match=r"sfreq=256.0 there, 200.0 here"):
@@ -213,33 +196,37 @@ def _rewrite(path, document):
 
 def test_model_files_keep_the_rate(search_256, epochs_data, tmp_path):
     X, _ = epochs_data
-    path = save(search_256, tmp_path / "m.skevonas")
+    path = skevonas.save(search_256, tmp_path / "m.skevonas")
     assert _document(path)["sfreq"] == 256.0
-    loaded = load(path)
+    loaded = skevonas.load(path)
     assert loaded.sfreq_ == 256.0
     np.testing.assert_array_equal(loaded.predict_proba(X), search_256.predict_proba(X))
 
 
-def test_files_without_a_rate_load_with_none_and_bad_rates_are_refused(epochs_data, tmp_path):
+def test_files_without_a_rate_load_with_none_and_bad_rates_are_refused(
+    epochs_data, small_eeg_genome, tmp_path
+):
     X, y = epochs_data
-    clf = GenomeClassifier(EEG, max_epochs=1, validation_fraction=None, random_state=0)
-    path = save(clf.fit(X, y), tmp_path / "old.skevonas")
+    clf = GenomeClassifier(small_eeg_genome, max_epochs=1, validation_fraction=None, random_state=0)
+    path = skevonas.save(clf.fit(X, y), tmp_path / "old.skevonas")
     document = _document(path)
     assert "sfreq" not in document  # as every file of an earlier skevonas
-    assert load(path).sfreq_ is None
+    assert skevonas.load(path).sfreq_ is None
     for bad in (-1.0, 0, "250", None, float("inf")):
         _rewrite(path, {**document, "sfreq": bad})
         with pytest.raises(ModelFileError, match="'sfreq' must be a finite number > 0"):
-            load(path)
+            skevonas.load(path)
     _rewrite(path, {**document, "sfreq": 100})
-    assert load(path).sfreq_ == 100
+    assert skevonas.load(path).sfreq_ == 100
 
 
-def test_the_genome_classifier_records_the_rate_and_trains_the_genome_as_it_is(epochs_data):
+def test_the_genome_classifier_records_the_rate_and_trains_the_genome_as_it_is(
+    epochs_data, small_eeg_genome
+):
     X, y = epochs_data
     kwargs = {"max_epochs": 1, "validation_fraction": None, "random_state": 0}
-    with_rate = GenomeClassifier(EEG, sfreq=256, **kwargs).fit(X, y)
-    without = GenomeClassifier(EEG, **kwargs).fit(X, y)
+    with_rate = GenomeClassifier(small_eeg_genome, sfreq=256, **kwargs).fit(X, y)
+    without = GenomeClassifier(small_eeg_genome, **kwargs).fit(X, y)
     assert with_rate.sfreq_ == 256.0 and without.sfreq_ is None
     for a, b in zip(
         with_rate.estimator_.module_.parameters(),
