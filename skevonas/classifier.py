@@ -214,9 +214,13 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         ``decimate``-th sample (:class:`~skevonas.spaces.builders.layers.Decimate`).
         The final network holds the same layer in front, so ``predict`` and
         the exports take data at its original rate. ``"auto"`` decimates
-        by the smallest factor that leaves at most 256 time samples (e.g. 4
-        for 896 samples: 256 Hz becomes 64 Hz), and leaves shorter input and
-        other input alone; 1 never decimates.
+        to about 128 Hz with a known ``sfreq`` (250 Hz becomes 125 Hz), else
+        by the smallest factor that leaves at most 256 time samples; 1 never
+        decimates (:func:`~skevonas.settings.decimation`).
+    sfreq : float or None, default=None
+        Sampling rate of 3-D input in Hz (None: MNE Epochs' own, else
+        unknown). It sets ``decimate="auto"`` and scales the ``"auto"``
+        seeds' time kernels to the decimated rate (:doc:`/user_guide/eeg`).
     net_params : dict or None, default=None
         Extra keyword arguments for every skorch ``NeuralNetClassifier`` the
         search trains, and for the refit: skorch callbacks (e.g.
@@ -300,6 +304,8 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         member).
     decimation_ : int
         The time-axis decimation factor of the search (1: none).
+    sfreq_ : float or None
+        Sampling rate of ``X`` in Hz (``sfreq``, or the MNE Epochs'), None if unknown.
     refit_losses_ : list of list of float
         Each member's training loss per epoch of its refit on all the data.
     best_estimator_ : skorch.NeuralNetClassifier
@@ -366,6 +372,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         scoring: Any = "accuracy",
         standardize: bool = True,
         decimate: Any = "auto",
+        sfreq: float | None = None,
         net_params: dict | None = None,
         n_jobs: int | None = None,
         torch_threads: int | None = 1,
@@ -406,6 +413,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         self.scoring = scoring
         self.standardize = standardize
         self.decimate = decimate
+        self.sfreq = sfreq
         self.net_params = net_params
         self.n_jobs = n_jobs
         self.torch_threads = torch_threads
@@ -445,17 +453,17 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             )
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: Any, y: Any, groups: Any = None) -> EvolutionaryNASClassifier:
+    def fit(self, X: Any, y: Any = None, groups: Any = None) -> EvolutionaryNASClassifier:
         """Evolve architectures on ``X, y`` and refit the fittest on all of it.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, ...)
+        X : array-like of shape (n_samples, ...) or mne.Epochs
             Training data: ``(n_samples, n_features)``, ``(n_samples,
             n_channels, n_times)`` or ``(n_samples, channels, height,
-            width)``; never NaN or infinite.
-        y : array-like of shape (n_samples,)
-            Class labels (ints or strings); at least two classes.
+            width)``; never NaN or infinite; or MNE Epochs (:mod:`skevonas.epochs`).
+        y : array-like of shape (n_samples,) or None, default=None
+            Class labels; at least two. None: the Epochs' event names.
         groups : array-like of shape (n_samples,) or None, default=None
             Subject, session or recording of each sample: every holdout and
             fold keeps a group on one side (:mod:`skevonas.training.groups`);
@@ -493,15 +501,16 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         with self._unchanged_on_error():  # a refused or failed fit changes nothing
             self.check_settings()
             started = time.time()  # max_time counts from here
-            X, y = self._validate_X(X, y, reset=True)
-            classes, y_enc = encode_labels(y, owner=type(self).__name__)
-            groups = check_groups(groups, len(y_enc), n_folds=self.cv)
-            factor = settings.decimation(self.decimate, X.shape[1:])
+            X, sfreq, classes, y_enc, groups = self._fit_data(X, y, groups)
+            factor = settings.decimation(self.decimate, X.shape[1:], sfreq)
             recipe = settings.recipe(self, X.ndim - 1)  # before any folder is touched
             X_search = decimate_data(X, factor)  # X itself when factor is 1
             space = get_space(self.search_space, X_search.shape[1:])
-            initial = settings.initial_genomes(self.initial_genomes, space)
-            meta = search_meta(self.get_params(), space.name, initial, X, y_enc, classes, groups)
+            rate = settings.seed_sfreq(sfreq, factor)  # the seeds' kernels are scaled to it
+            initial = settings.initial_genomes(self.initial_genomes, space, rate)
+            meta = search_meta(
+                self.get_params(), space.name, initial, X, y_enc, classes, sfreq, groups=groups
+            )
             last = getattr(self, "search_state_", None)
             resume, journal = resume_point(
                 meta, self.checkpoint_dir, self.warm_start, last, space=space
@@ -515,7 +524,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
                 )
                 meta["entropy"] = seeds.entropy
                 self.classes_, self.sample_shape_ = classes, tuple(int(s) for s in X.shape[1:])
-                self.search_space_ = space
+                self.search_space_, self.sfreq_ = space, sfreq
                 pipeline = self._pipeline(X_search, y_enc, groups, recipe, seeds, journal, started)
                 self._weights = self._lineage_store(pipeline, journal, resume is not None)
                 ga, fidelity = settings.ga_settings(self), settings.fidelity(self, space, initial)
@@ -560,6 +569,12 @@ class EvolutionaryNASClassifier(NetClassifierBase):
                     )
             self._keep_final(final, factor, time.perf_counter() - start)
         return self
+
+    def _fit_data(self, X: Any, y: Any, groups: Any) -> tuple[Any, ...]:
+        """``X`` and its rate (MNE Epochs give theirs), the classes, ``y`` encoded, group codes."""
+        X, y, sfreq = self._fit_input(X, y)
+        classes, y_enc = encode_labels(y, owner=type(self).__name__)
+        return X, sfreq, classes, y_enc, check_groups(groups, len(y_enc), n_folds=self.cv)
 
     def _pipeline(
         self,

@@ -65,6 +65,7 @@ PUBLIC_MODULES = (
     "skevonas.saving",
     "skevonas.store.model_document",
     "skevonas.cli.files",
+    "skevonas.epochs",
     "skevonas.plots",
     "skevonas.datasets",
     "skevonas.datasets.fashion_mnist",

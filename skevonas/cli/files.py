@@ -1,6 +1,6 @@
-"""Data files for the ``skevonas`` command: read ``.npz`` / ``.csv`` data, write tables.
+"""Data files for the ``skevonas`` command: read .npz, .csv or -epo.fif data, write tables.
 
-Two input formats are understood:
+Three input formats are understood:
 
 ``.npz``
     A NumPy archive (:func:`numpy.savez`) with an array ``X`` of shape
@@ -11,8 +11,13 @@ Two input formats are understood:
     Comma-separated text (``;`` or tab also work) with a header row naming
     the columns: one label column (``label`` unless told otherwise) and
     numeric features in every other column, one sample per row.
+``-epo.fif``
+    MNE-Python Epochs saved with ``epochs.save`` (any name ending in
+    ``.fif`` or ``.fif.gz``; needs ``pip install "skevonas[mne]"``): the
+    data of every channel, the events' names as labels and the sampling
+    rate (:func:`skevonas.epochs.read_epochs_file`).
 
-Either may also name the group (subject, session or recording) of every
+An ``.npz`` or ``.csv`` file may also name the group (subject, session or recording) of every
 sample, for ``skevonas search --groups NAME``: the ``.npz`` array ``NAME``,
 or the CSV column ``NAME``, which is then not a feature.
 
@@ -50,7 +55,7 @@ __all__ = [
 ]
 
 DEFAULT_LABEL_COLUMN = "label"
-FORMATS = (".npz", ".csv")
+FORMATS = (".npz", ".csv", "-epo.fif")
 # deflate compresses by 1032:1 at most: an archive member that claims more
 # than this is damaged or crafted (e.g. to make its reader allocate too much)
 _MAX_DEFLATE_RATIO = 1100
@@ -67,7 +72,10 @@ class DataFile:
     y : ndarray of shape (n_samples,) or None
         The labels, if there are any.
     feature_names : tuple of str or None
-        The CSV columns that ``X`` holds, in order; None for an ``.npz`` file.
+        The CSV columns that ``X`` holds, in order; None for other files.
+    sfreq : float or None, default=None
+        The sampling rate in Hz of a ``-epo.fif`` file's Epochs; None for
+        other files.
     groups : ndarray of shape (n_samples,) or None, default=None
         The group of every sample, when :func:`read_data` was asked for them.
 
@@ -82,6 +90,7 @@ class DataFile:
     X: np.ndarray
     y: np.ndarray | None
     feature_names: tuple[str, ...] | None
+    sfreq: float | None = None
     groups: np.ndarray | None = None
 
 
@@ -149,11 +158,13 @@ def read_data(
     require_labels: bool = True,
     groups: str | None = None,
 ) -> DataFile:
-    """Read samples, labels and feature names from a ``.npz`` archive or a ``.csv`` table.
+    """Read samples, labels and feature names from a ``.npz``, ``.csv`` or ``-epo.fif`` file.
 
     As :func:`load_table_or_arrays`, and also gives the names of a CSV
     file's feature columns (every column but the label column and the
-    groups column, in order) and, if asked, the groups.
+    groups column, in order) and, if asked, the groups. A ``.fif`` (or
+    ``.fif.gz``) file is read as MNE Epochs: their data, their events' names
+    as labels and their sampling rate.
 
     Parameters
     ----------
@@ -171,16 +182,19 @@ def read_data(
     Returns
     -------
     data : DataFile
-        ``X``, ``y`` (or None), ``feature_names`` (None for ``.npz``) and
-        ``groups`` (None unless asked for).
+        ``X``, ``y`` (or None), ``feature_names`` (None but for ``.csv``),
+        ``sfreq`` (None but for ``-epo.fif``) and ``groups`` (None unless
+        asked for).
 
     Raises
     ------
     FileNotFoundError
         If there is no file at ``path``.
     ValueError
-        If the file is not ``.npz`` or ``.csv``, or its content is not as
-        :func:`load_table_or_arrays` describes.
+        If the file is not ``.npz``, ``.csv`` or ``.fif``, or its content is
+        not as :func:`load_table_or_arrays` describes.
+    ImportError
+        For a ``.fif`` file, if MNE-Python is not installed.
 
     Examples
     --------
@@ -204,12 +218,23 @@ def read_data(
     suffix = path.suffix.lower()
     if suffix == ".npz":
         X, y = _load_npz(path, require_labels)
-        return DataFile(X, y, None, None if groups is None else _npz_groups(path, groups, len(X)))
+        found = None if groups is None else _npz_groups(path, groups, len(X))
+        return DataFile(X, y, None, groups=found)
     if suffix == ".csv":
         return _load_csv(path, label_column, require_labels, groups)
+    if path.name.lower().endswith((".fif", ".fif.gz")):
+        if groups is not None:
+            raise ValueError(
+                f"--groups {groups!r} names a CSV column or an .npz array; a .fif file of "
+                "Epochs holds no groups to read (save X, y and the groups with numpy.savez)"
+            )
+        from ..epochs import read_epochs_file
+
+        epochs = read_epochs_file(path)
+        return DataFile(np.asarray(epochs.X), np.asarray(epochs.y), None, epochs.sfreq)
     raise ValueError(
         f"cannot read {str(path)!r}: the data file must end in one of {list(FORMATS)} "
-        "(a NumPy .npz archive with arrays X and y, or a CSV table), got "
+        "(a NumPy .npz archive with arrays X and y, a CSV table, or MNE Epochs), got "
         f"{suffix or 'no extension'!r}"
     )
 
@@ -391,7 +416,7 @@ def _load_csv(
         return _labels(name, title, [(line, cells[j].strip()) for line, cells in rows], what)
 
     found = None if groups is None else column(groups, "group")
-    return DataFile(X, column(label, "label") if label in header else None, names, found)
+    return DataFile(X, column(label, "label") if label in header else None, names, groups=found)
 
 
 def _features(

@@ -103,8 +103,9 @@ _KEYS = (
     "standardize_layer",
     "attributes",
 )
-# Optional: present exactly when the network is an ensemble (EnsembleModule).
-_OPTIONAL_KEYS = ("ensemble",)
+# Optional: "ensemble" present exactly when the network is an ensemble
+# (EnsembleModule); "sfreq" when the fit knew its data's sampling rate (Hz).
+_OPTIONAL_KEYS = ("ensemble", "sfreq")
 # safetensors dtype names
 DTYPES = {
     torch.float64: "F64",
@@ -460,6 +461,13 @@ def _document_problems(doc: Mapping[str, Any], kinds: Mapping[str, ModelKind]) -
         "null or a list of n_features_in distinct strings",
     )
     need(isinstance(doc["standardize_layer"], bool), "standardize_layer", "true or false")
+    if "sfreq" in doc:
+        sfreq = doc["sfreq"]
+        need(
+            _is_number(sfreq) and math.isfinite(sfreq) and sfreq > 0,
+            "sfreq",
+            "a finite number > 0 (the sampling rate in Hz)",
+        )
     values = doc["attributes"]
     if not (isinstance(values, dict) and set(values) == set(attributes)):
         problems.append(

@@ -17,6 +17,9 @@ decimation front) adds an ``"ensemble"`` entry with the member genomes,
 their weights and the decimation factor (:mod:`skevonas.store.ensemble_entry`);
 a plain network's file has none, and loads as one member without
 decimation (``ensemble_genomes_ == [best_genome_]``, ``decimation_ == 1``).
+A fit that knew its data's sampling rate adds ``"sfreq"`` (Hz, the
+estimator's ``sfreq_``); a file without it (a fit at an unknown rate, or
+a file written before ``sfreq`` existed) loads with ``sfreq_ = None``.
 
 The store does not know the estimator classes: an estimator describes its
 fitted state as a :class:`FittedModel` (its ``fitted_model()``) and what its
@@ -144,6 +147,9 @@ class FittedModel:
     ensemble : EnsembleEntry or None, default=None
         The ensemble the network is (members, weights, decimation);
         ``None`` for one plain network.
+    sfreq : float or None, default=None
+        The sampling rate (Hz) of the data the estimator was fitted on
+        (``sfreq_``), if it was known; the document's optional ``"sfreq"``.
 
     Attributes
     ----------
@@ -174,6 +180,7 @@ class FittedModel:
     feature_names_in: tuple[str, ...] | None = None
     attributes: Mapping[str, Any] = field(default_factory=dict)
     ensemble: EnsembleEntry | None = None
+    sfreq: float | None = None
 
     @property
     def n_features_in(self) -> int:
@@ -285,6 +292,8 @@ def _document(
     }
     if ensemble is not None:
         document["ensemble"] = ensemble.to_dict()
+    if model.sfreq is not None:  # a file of a fit at an unknown rate stays as it was
+        document["sfreq"] = float(model.sfreq)
     return document
 
 
@@ -466,6 +475,7 @@ def read_model(
         feature_names_in=None if names is None else tuple(names),
         attributes=document["attributes"],
         ensemble=ensemble,
+        sfreq=document.get("sfreq"),
     )
 
 

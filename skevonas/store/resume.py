@@ -228,7 +228,10 @@ def _const_text(const: Any) -> str:
 
 
 def _score_settings(
-    params: Mapping[str, Any], space_name: str, initial_genomes: Sequence[Genome]
+    params: Mapping[str, Any],
+    space_name: str,
+    initial_genomes: Sequence[Genome],
+    sfreq: float | None,
 ) -> dict[str, Any]:
     """The settings a resumed search must share with the one it continues (as JSON)."""
     space, scoring, random_state = params["search_space"], params["scoring"], params["random_state"]
@@ -245,6 +248,9 @@ def _score_settings(
         "augment": describe_value(params["augment"]),
         "holdout": str(params["holdout"]),
         "decimate": describe_value(params["decimate"]),
+        # the rate the fit used (the setting's, or the MNE Epochs'): it decides the
+        # decimation and the seeds' kernels
+        "sfreq": None if sfreq is None else float(sfreq),
         "min_epochs": None if min_epochs is None else str(min_epochs),
         "halving_factor": int(params["halving_factor"]),
         "candidate_time_limit": describe_value(params["candidate_time_limit"]),
@@ -293,6 +299,7 @@ def search_meta(
     X: np.ndarray,
     y: np.ndarray,
     classes: Sequence[Any] | np.ndarray,
+    sfreq: float | None = None,
     groups: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """What a checkpoint keeps about the search that wrote it.
@@ -309,8 +316,12 @@ def search_meta(
         The data, with labels encoded as ``0 .. n_classes - 1``.
     classes : sequence
         The class labels.
+    sfreq : float or None, default=None
+        The sampling rate (Hz) the fit used (its ``sfreq_``): a resume at
+        another rate is refused.
     groups : ndarray of int or None, default=None
-        The fit's group codes (``check_groups``), if any.
+        The fit's group codes (``check_groups``), if any: a resume with
+        other groups is refused.
 
     Returns
     -------
@@ -331,12 +342,14 @@ def search_meta(
     >>> meta = search_meta(params, "mlp", [], X, y, ["a", "b"])
     >>> meta["settings"]["random_state"], meta["data"]["shape"], meta["data"]["classes"]
     (0, [4, 2], ['a', 'b'])
+    >>> meta["settings"]["sfreq"] is None
+    True
     >>> "groups" in meta["data"], "groups" in search_meta(params, "mlp", [], X, y, ["a", "b"],
     ...                                                   groups=np.array([0, 0, 1, 1]))["data"]
     (False, True)
     """
     return {
-        "settings": _score_settings(params, space_name, initial_genomes),
+        "settings": _score_settings(params, space_name, initial_genomes, sfreq),
         "data": _data_fingerprint(X, y, classes, groups),
         "params": {k: describe_value(v) for k, v in sorted(params.items())},
     }
@@ -361,7 +374,7 @@ def _differences(old: Any, new: Any, where: str = "") -> list[str]:
 
 # Settings that decide scores and were added after checkpoints were first
 # written, with the value every earlier checkpoint was made with.
-_ADDED_SETTINGS = {"strategy": "generational", "inherit_weights": False}
+_ADDED_SETTINGS = {"strategy": "generational", "inherit_weights": False, "sfreq": None}
 
 
 def check_compatible(saved: Mapping[str, Any], now: Mapping[str, Any], source: str) -> None:
