@@ -437,6 +437,9 @@ def test_the_command_line_reads_groups_from_a_csv_column_or_an_npz_array(tmp_pat
     ):
         assert main(["search", str(data), "--groups", "session", *CLI_TINY]) == 2
         assert expected in capsys.readouterr().err
+    (tmp_path / "subjects-epo.fif").write_bytes(b"")  # refused before it is read
+    assert main(["search", str(tmp_path / "subjects-epo.fif"), "--groups", "subject"]) == 2
+    assert "a .fif file of Epochs holds no groups to read" in capsys.readouterr().err
 
 
 def test_grouped_holdout_takes_any_group_labels():
