@@ -103,8 +103,9 @@ _KEYS = (
     "standardize_layer",
     "attributes",
 )
-# Optional: present exactly when the network is an ensemble (EnsembleModule).
-_OPTIONAL_KEYS = ("ensemble",)
+# Optional: "ensemble" present exactly when the network is an ensemble
+# (EnsembleModule); "input_affine" and "temperature" absent from older files.
+_OPTIONAL_KEYS = ("ensemble", "input_affine", "temperature")
 # safetensors dtype names
 DTYPES = {
     torch.float64: "F64",
