@@ -270,7 +270,8 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
         True
         """
         # the network's probabilities: a temperature never changes the argmax
-        return self.classes_[np.argmax(self._network_proba(X), axis=1)]
+        proba = self._network_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     # ------------------------------------------------------------------ export
     @property
