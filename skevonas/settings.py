@@ -271,7 +271,7 @@ def search_problems(est: Any) -> list[str]:
         "checkpoint_dir",
         "None or a folder path",
     )
-    for name in ("warm_start", "inherit_weights"):
+    for name in ("warm_start", "inherit_weights", "calibrate"):
         need(isinstance(getattr(est, name), (bool, np.bool_)), name, "True or False")
     try:
         resolve_devices(est.device)

@@ -411,7 +411,9 @@ def test_genome_classifier_trains_the_standard_genomes(scp1_small):
         assert clf.n_params_ == count_parameters(build_module(genome, X_train.shape[1:], 2))
         assert clf.best_epoch_ in (1, 2) and len(clf.estimator_.history) == clf.best_epoch_
         with torch.no_grad():
-            logits = clf.module_(torch.from_numpy(X_test))
+            # module_ takes X after the float64 affine step (input_offset_, input_scale_)
+            Z = (X_test - clf.input_offset_) / clf.input_scale_
+            logits = clf.module_(torch.from_numpy(Z.astype(np.float32)))
         np.testing.assert_allclose(logits.softmax(1).numpy(), proba, atol=1e-6)
 
 
