@@ -139,9 +139,10 @@ def test_bad_class_weights_are_refused_with_the_others(clf, value):
     clf.set_params(class_weight=value, max_epochs=0)
     with pytest.raises(ValueError) as refused:
         clf.check_settings()
-    assert f'class_weight must be None, "balanced" or a dict {{label: weight}}' in str(refused.value)
-    assert f"got {value!r} instead" in str(refused.value)
-    assert "max_epochs must be an int >= 1" in str(refused.value)  # all in one message
+    message = str(refused.value)
+    assert 'class_weight must be None, "balanced" or a dict {label: weight}' in message
+    assert f"got {value!r} instead" in message
+    assert "max_epochs must be an int >= 1" in message  # all in one message
 
 
 def test_a_dict_with_an_unknown_label_is_refused_and_changes_nothing(imbalanced):
