@@ -211,7 +211,7 @@ def test_ece_agrees_with_a_plain_loop_on_random_data():
     confidence, right = proba.max(axis=1), proba.argmax(axis=1) == y
     edges = np.linspace(0, 1, 16)
     total = 0.0
-    for low, high in zip(edges[:-1], edges[1:]):
+    for low, high in zip(edges[:-1], edges[1:], strict=True):
         inside = (confidence > low) & (confidence <= high)
         if inside.any():
             total += inside.sum() * abs(right[inside].mean() - confidence[inside].mean())
