@@ -147,15 +147,18 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
                 _warn_if_offset_swamps_signal(X)
             X, y = validate_data(self, X, y, allow_nd=True, dtype=floats)
             self._check_rank(X)
-            affine = input_affine(X) if self.standardize else (None, None)
+            affine: tuple[np.ndarray | None, np.ndarray | None] = (
+                input_affine(X) if self.standardize else (None, None)
+            )
             self.input_offset_, self.input_scale_ = affine
         else:
             _check_dimensions(X, getattr(self, "sample_shape_", None), type(self).__name__)
             X = validate_data(self, X, reset=False, allow_nd=True, dtype=floats)
             self._check_rank(X)
-        offset = getattr(self, "input_offset_", None)  # None: unfitted by an older skevonas
-        if offset is not None:
-            X = apply_input_affine(X, offset, self.input_scale_)
+        # None: standardize=False, or an estimator fitted by an older skevonas
+        offset, scale = getattr(self, "input_offset_", None), getattr(self, "input_scale_", None)
+        if offset is not None and scale is not None:
+            X = apply_input_affine(X, offset, scale)
         # torch cannot wrap negatively strided (e.g. X[:, ::-1]) or otherwise
         # non-contiguous arrays without a copy; a C-contiguous array is not copied
         X = np.ascontiguousarray(X, dtype=np.float32)

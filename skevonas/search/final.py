@@ -539,7 +539,9 @@ def calibration_temperature(
     """
     if not oof or any(p is None for p in oof):
         return 1.0
-    mixed = sum(w * np.asarray(p, dtype=np.float64) for p, w in zip(oof, weights, strict=True))
+    mixed = np.sum(
+        [w * np.asarray(p, dtype=np.float64) for p, w in zip(oof, weights, strict=True)], axis=0
+    )
     return fit_temperature(mixed / mixed.sum(axis=1, keepdims=True), y)
 
 
