@@ -588,8 +588,7 @@ def skevonas_estimator(
     inherit: bool = False,
     calibrate: bool = False,
 ) -> EvolutionaryNASClassifier:
-    """The unfitted ``skevonas`` search (``n_evaluations`` > 0: ``random``; ``inherit``,
-    ``calibrate``)."""
+    """The unfitted ``skevonas`` search (``n_evaluations`` > 0: ``random``), or a variant."""
     clf = search_estimator("skevonas", seed)
     if inherit:
         clf.set_params(inherit_weights=True)

@@ -118,8 +118,10 @@ class _Temperature(nn.Module):
 
 
 def _estimator_steps(model: Any) -> tuple[nn.Module | None, nn.Module | None]:
-    """The fixed steps an estimator adds around its network: the input's affine step, the
-    temperature; None where it has none (a bare module, ``standardize=False``, T = 1)."""
+    """The fixed steps an estimator adds around its network: the affine front, the temperature.
+
+    Each is None where there is none (a bare module, ``standardize=False``, T = 1).
+    """
     if isinstance(model, nn.Module):
         return None, None
     offset = getattr(model, "input_offset_", None)
