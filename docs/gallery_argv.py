@@ -2,10 +2,11 @@
 
 sphinx-gallery runs every example in the build's own process, in the
 ``examples/`` folder, with the arguments this function returns (see
-``reset_argv`` in ``docs/conf.py``). ``plot_watch_resume_export.py`` writes a
-checkpoint folder, exported models and a figure into the folder named by its
-first argument; in the docs build that folder lies in the temporary
-directory, so the build writes nothing into the checkout.
+``reset_argv`` in ``docs/conf.py``). ``plot_watch_resume_export.py`` (a
+checkpoint folder, exported models and a figure) and
+``plot_standalone_export.py`` (a standalone PyTorch export) write their files
+into the folder named by their first argument; in the docs build that folder
+lies in the temporary directory, so the build writes nothing into the checkout.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ OUTPUT_DIR = Path(tempfile.gettempdir()) / "skevonas-gallery-output"
 
 def reset_argv(gallery_conf: dict[str, Any], script_vars: dict[str, Any]) -> list[str]:
     """Arguments (after the script name) for the example in ``script_vars["src_file"]``."""
-    if Path(script_vars["src_file"]).name == "plot_watch_resume_export.py":
+    name = Path(script_vars["src_file"]).name
+    if name == "plot_watch_resume_export.py":
         return [str(OUTPUT_DIR / "watch_resume_export")]
+    if name == "plot_standalone_export.py":
+        return [str(OUTPUT_DIR / "standalone_export")]
     return []

@@ -3,7 +3,8 @@
 :class:`NetClassifierBase` holds the parts of the scikit-learn contract that
 do not depend on how the network was chosen: validating ``X`` (and ``y`` at
 fit time), ``predict_proba`` / ``predict`` through the fitted skorch net
-(:attr:`~NetClassifierBase.net_`), and export of that net. Labels, seeds and
+(:attr:`~NetClassifierBase.net_`), and export of that net. MNE Epochs are
+taken wherever ``X`` is (:mod:`skevonas.epochs`). Labels, seeds and
 the internal split come from :mod:`skevonas.prepare`. The
 search (:class:`~skevonas.EvolutionaryNASClassifier`) and the
 fixed-architecture classifier (:class:`~skevonas.GenomeClassifier`) subclass
@@ -31,6 +32,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .epochs import check_sfreq, input_sfreq, is_epochs, read_epochs
 
 if TYPE_CHECKING:
     from .spaces.genome import Genome
@@ -131,6 +134,24 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
     _ensemble_attributes: ClassVar[tuple[str, str, str] | None] = None
 
     # ------------------------------------------------------------------ data
+    def _fit_input(self, X: Any, y: Any) -> tuple[np.ndarray, Any, float | None]:
+        """A fit's ``X, y`` (MNE Epochs read) as :meth:`_validate_X` checks them, and their rate.
+
+        The rate (Hz) is the ``sfreq`` setting, else the Epochs' own, else
+        None (:func:`~skevonas.epochs.input_sfreq`).
+        """
+        data = read_epochs(X, y)
+        X, y = self._validate_X(data.X, data.y, reset=True)
+        return X, y, input_sfreq(getattr(self, "sfreq", None), data.sfreq, X.shape[1:])
+
+    def _epochs_samples(self, X: Any) -> Any:
+        """The data of MNE Epochs given to a fitted estimator, checked against its ``sfreq_``."""
+        if not is_epochs(X):
+            return X
+        data = read_epochs(X)
+        check_sfreq(getattr(self, "sfreq_", None), data.sfreq, type(self).__name__)
+        return data.X
+
     def _validate_X(self, X: Any, y: Any = None, reset: bool = False) -> Any:
         """validate_data, the checks on sample dimensions and shape, the float64 affine step.
 
@@ -152,6 +173,7 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
             )
             self.input_offset_, self.input_scale_ = affine
         else:
+            X = self._epochs_samples(X)
             _check_dimensions(X, getattr(self, "sample_shape_", None), type(self).__name__)
             X = validate_data(self, X, reset=False, allow_nd=True, dtype=floats)
             self._check_rank(X)
@@ -205,8 +227,8 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like with the sample shape seen in ``fit``
-            The samples.
+        X : array-like with the sample shape seen in ``fit``, or mne.Epochs
+            The samples (Epochs: at the rate seen in ``fit``, if known).
 
         Returns
         -------
@@ -246,8 +268,8 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like with the sample shape seen in ``fit``
-            The samples.
+        X : array-like with the sample shape seen in ``fit``, or mne.Epochs
+            The samples (Epochs: at the rate seen in ``fit``, if known).
 
         Returns
         -------
@@ -275,6 +297,53 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
         # the network's probabilities: a temperature never changes the argmax
         proba = self._network_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
+
+    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+        """Mean accuracy of ``predict(X)`` against ``y``.
+
+        Parameters
+        ----------
+        X : array-like or mne.Epochs
+            The samples.
+        y : array-like of shape (n_samples,) or None, default=None
+            The true labels. None only for MNE Epochs, whose events' names
+            are then the labels (:func:`~skevonas.epochs.epochs_labels`).
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            The share of samples predicted right (weighted).
+
+        Raises
+        ------
+        TypeError
+            If ``y`` is None and ``X`` is not MNE Epochs.
+
+        Examples
+        --------
+        A one-layer network on the wine data; without ``y``, only Epochs are scored.
+
+        >>> from sklearn.datasets import load_wine
+        >>> from skevonas import GenomeClassifier, standard_mlp_genome
+        >>> X, y = load_wine(return_X_y=True)
+        >>> clf = GenomeClassifier(standard_mlp_genome(), max_epochs=2).fit(X, y)
+        >>> 0.0 <= clf.score(X, y) <= 1.0
+        True
+        >>> clf.score(X)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        TypeError: GenomeClassifier.score needs y, the true labels, unless X is MNE Epochs ...
+        """
+        if y is None:
+            if not is_epochs(X):
+                raise TypeError(
+                    f"{type(self).__name__}.score needs y, the true labels, unless X is MNE "
+                    "Epochs (whose events give them)"
+                )
+            y = read_epochs(X).y
+        return float(super().score(X, y, sample_weight=sample_weight))
 
     # ------------------------------------------------------------------ export
     @property
@@ -373,6 +442,43 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
 
         return to_onnx(self, path)
 
+    def to_pytorch(self, directory: str | Path, *, overwrite: bool = False) -> Path:
+        """Export as plain PyTorch code and weights (:func:`skevonas.store.export.to_pytorch`).
+
+        The folder (``model.py``, ``model.safetensors``, ``config.json``,
+        ``README.md``) runs without skevonas: ``load(folder)`` from its
+        ``model.py`` gives ``predict`` and ``predict_proba`` on raw samples.
+
+        Parameters
+        ----------
+        directory : str or path
+            The folder to write into (created if missing).
+        overwrite : bool, default=False
+            Replace the export files the folder already holds.
+
+        Returns
+        -------
+        directory : Path
+            ``Path(directory)``.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> from sklearn.datasets import load_iris
+        >>> from skevonas import Genome, GenomeClassifier, LayerGene
+        >>> X, y = load_iris(return_X_y=True)
+        >>> genome = Genome("mlp", [LayerGene("dense", {"units": 16, "activation": "relu"})])
+        >>> clf = GenomeClassifier(genome, max_epochs=2, random_state=0).fit(X, y)
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> folder = clf.to_pytorch(pathlib.Path(tmp.name) / "iris")
+        >>> sorted(p.name for p in folder.iterdir())
+        ['README.md', 'config.json', 'model.py', 'model.safetensors']
+        >>> tmp.cleanup()
+        """
+        from .store.export import to_pytorch
+
+        return to_pytorch(self, directory, overwrite=overwrite)
+
     # ------------------------------------------------------------------ model files
     @classmethod
     def model_kind(cls) -> ModelKind:
@@ -460,6 +566,7 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
             input_offset=getattr(self, "input_offset_", None),
             input_scale=getattr(self, "input_scale_", None),
             temperature=getattr(self, "temperature_", None),
+            sfreq=getattr(self, "sfreq_", None),
         )
 
     def _fitted_ensemble(
@@ -532,6 +639,7 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
             "classes_": model.classes,
             "n_features_in_": model.n_features_in,
             "sample_shape_": tuple(model.sample_shape),
+            "sfreq_": model.sfreq,
         }
         if model.feature_names_in is not None:
             fitted["feature_names_in_"] = np.asarray(model.feature_names_in, dtype=object)

@@ -73,19 +73,14 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         (:mod:`skevonas.spaces.presets`).
     initial_genomes : "auto", None or list, default="auto"
         Genomes placed in the first generation (repaired into the search
-        space); the rest of it is random. ``"auto"`` seeds an ``"eeg"``
-        search with ShallowConvNet, EEGNet-8,2 and EEGNeX
-        (:func:`skevonas.spaces.eeg_space.standard_eeg_genomes`), an ``"mlp"`` search
-        with the common 2 x 512 MLP
-        (:func:`skevonas.spaces.catalogue.standard_mlp_genome`), a ``"cnn2d"`` search
-        with a small VGG-style CNN
-        (:func:`skevonas.spaces.catalogue.standard_image_cnn_genome`) and other
-        searches (``"cnn1d"``, the presets of earlier systems) with nothing
-        (:meth:`skevonas.spaces.families.Family.seeds_for`); ``None`` makes the
-        first generation all random. A list may
-        hold :class:`~skevonas.Genome` objects, their dicts or JSON strings,
-        e.g. ``[shallow_convnet_genome(sfreq=128)]``; duplicates count once,
-        and at most ``population_size`` are used.
+        space); the rest of it is random. ``"auto"`` seeds the family's
+        standard designs (:meth:`skevonas.spaces.families.Family.seeds_for`):
+        ShallowConvNet, EEGNet-8,2 and EEGNeX for ``"eeg"``
+        (:func:`skevonas.spaces.eeg_space.standard_eeg_genomes`), a 2 x 512 MLP
+        for ``"mlp"``, a small VGG-style CNN for ``"cnn2d"``, nothing for the
+        others. ``None`` makes the first generation all random. A list may
+        hold :class:`~skevonas.Genome` objects, their dicts or JSON strings;
+        duplicates count once, and at most ``population_size`` are used.
     population_size : int, default=8
         Genomes per generation.
     n_generations : int, default=4
@@ -115,17 +110,12 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         genome already seen are mutated again, so the search rarely wastes a
         slot; duplicates that remain are never trained twice.
     strategy : {"generational", "asynchronous"}, default="generational"
-        ``"generational"`` trains one generation at a time and breeds the
-        next when its slowest candidate is done. ``"asynchronous"``
-        (:mod:`skevonas.evolution.asynchronous`) keeps every worker busy: a new
-        candidate starts the moment one finishes, bred by tournament from
-        the last ``population_size`` arrivals and the ``elite_size`` best
-        (aging evolution), with asynchronous successive halving when
-        ``min_epochs`` is set; it trains as many candidates as the
-        generational search and writes a history row per generation's worth
-        of arrivals. For many workers (GPU slots, a Dask cluster); its genomes
-        depend on the order in which results arrive, which the journal keeps
-        for an exact resume.
+        ``"generational"`` trains one generation at a time. ``"asynchronous"``
+        (:mod:`skevonas.evolution.asynchronous`, aging evolution) keeps every
+        worker busy: a candidate starts the moment one finishes, bred from
+        the last ``population_size`` arrivals and the ``elite_size`` best,
+        with asynchronous successive halving when ``min_epochs`` is set; it
+        trains as many candidates, for many workers (GPUs, a Dask cluster).
     inherit_weights : bool, default=False
         Weight inheritance: a child starts from its trained parent's weights
         wherever their layers correspond (:mod:`skevonas.training.inherit`:
@@ -161,42 +151,33 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         ``{label: weight >= 0}`` sets them (missing labels weigh 1). Scores
         are unweighted unless ``scoring`` says otherwise (``"balanced_accuracy"``).
     augment : bool, EEGAugment or None, default=False
-        Augment training batches of EEG-like input ``(n_samples, n_channels,
-        n_times)`` (:class:`~skevonas.training.augment.EEGAugment`: random time
-        shifts, amplitude scaling, Gaussian noise, channel dropout), for
-        every candidate and the refit. ``True`` uses EEGAugment's defaults,
-        an EEGAugment instance sets the transforms, ``False`` or None turn
-        it off. Off by default: on the bundled SelfRegulationSCP1 every
-        setting measured cost 0.6 to 2.4 test points
-        (``docs/benchmarks.md``).
+        Augment the training batches of 3-D input with
+        :class:`~skevonas.training.augment.EEGAugment` (time shifts, amplitude
+        scaling, noise, channel dropout): ``True`` for its defaults, or an
+        instance. Off by default: on SelfRegulationSCP1 it cost 0.6 to 2.4
+        test points (``docs/benchmarks.md``).
     min_epochs : "auto", int or None, default="auto"
-        Multi-fidelity evaluation (:mod:`skevonas.evolution.fidelity`). ``None`` trains
-        every candidate for up to ``max_epochs``. ``"auto"`` is successive
-        halving from ``max_epochs / halving_factor**2`` epochs (11, 33, 100 for
-        the defaults) when ``max_epochs`` is at least 27, and None below
-        (:func:`~skevonas.settings.min_epochs_for`). An int turns on successive
-        halving within each generation: all new candidates train for about
-        ``min_epochs`` epochs, the best ``1 / halving_factor`` of them go on,
-        from where they stopped, for ``halving_factor`` times more, and so on
-        up to ``max_epochs`` (e.g. 3, 10, 30 epochs for ``min_epochs=3``,
-        ``max_epochs=30``). Candidates stopped early are recorded with status
-        ``"partial"`` and their score at that budget; only full-budget scores
-        compete for ``best_genome_``, and partial ones rank below them in
-        selection. The ``initial_genomes`` always go on to ``max_epochs``
-        (beside the best of the others): standard designs that learn slowly
-        but end well are not cut by their first epochs.
+        Successive halving within each generation
+        (:mod:`skevonas.evolution.fidelity`): new candidates train about
+        ``min_epochs`` epochs, the best ``1 / halving_factor`` go on, from
+        where they stopped, for ``halving_factor`` times more, and so on up
+        to ``max_epochs``. ``"auto"`` starts at ``max_epochs /
+        halving_factor**2`` (11, 33, 100 for the defaults) when ``max_epochs``
+        is at least 27 (:func:`~skevonas.settings.min_epochs_for`); None
+        trains every candidate for ``max_epochs``. Candidates stopped early are
+        ``"partial"`` and rank below full-budget ones; the ``initial_genomes``
+        always go on to ``max_epochs``.
     halving_factor : int, default=3
         With ``min_epochs``, the ratio between successive budgets, and one in
         ``halving_factor`` candidates goes on to the next.
     max_time : float or None, default=None
-        Seconds for the whole ``fit``, refit included. The search keeps time
-        for the refit of its best genome (estimated from that genome's own
-        training time, scaled to all the data) and ends when the rest is
-        used up: candidates still training stop (keeping what they reached),
-        candidates not started are skipped, and the best genome so far is
-        refitted. If the refit itself reaches ``max_time``, it stops after
-        the current epoch (at least one) with a :class:`RuntimeWarning`.
-        ``fit`` returns within ``max_time`` plus about one epoch.
+        Seconds for the whole ``fit``. The final stage is planned from the
+        finalists' measured training times (:class:`~skevonas.search.budget.SearchBudget`):
+        the search ends when only that time is left (candidates still
+        training keep what they reached), the finalists' folds run only if
+        they and the refit fit in what is left, and when the refit cannot
+        finish, the final model is the best candidate's network as the search
+        trained it, with a :class:`RuntimeWarning` and ``stop_reason_`` saying so.
     candidate_time_limit : float or None, default=None
         Seconds any one candidate may train (checked after every epoch); a
         candidate that hits it is scored on what it reached.
@@ -246,9 +227,13 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         ``decimate``-th sample (:class:`~skevonas.spaces.builders.layers.Decimate`).
         The final network holds the same layer in front, so ``predict`` and
         the exports take data at its original rate. ``"auto"`` decimates
-        by the smallest factor that leaves at most 256 time samples (e.g. 4
-        for 896 samples: 256 Hz becomes 64 Hz), and leaves shorter input and
-        other input alone; 1 never decimates.
+        to about 128 Hz with a known ``sfreq`` (250 Hz becomes 125 Hz), else
+        by the smallest factor that leaves at most 256 time samples; 1 never
+        decimates (:func:`~skevonas.settings.decimation`).
+    sfreq : float or None, default=None
+        Sampling rate of 3-D input in Hz (None: MNE Epochs' own, else
+        unknown). It sets ``decimate="auto"`` and scales the ``"auto"``
+        seeds' time kernels to the decimated rate (:doc:`/user_guide/eeg`).
     net_params : dict or None, default=None
         Extra keyword arguments for every skorch ``NeuralNetClassifier`` the
         search trains, and for the refit: skorch callbacks (e.g.
@@ -296,18 +281,14 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         candidate's result as soon as it arrives. A new ``fit`` (with
         ``warm_start=False``) clears the checkpoint files it finds there.
     warm_start : bool, default=False
-        Continue the earlier search instead of starting a new one: from the
-        checkpoint in ``checkpoint_dir`` when there is one (e.g. after a
-        crash), else from this estimator's last ``fit``. The search goes on
-        up to ``n_generations`` in all; nothing already trained is trained
-        again, and on CPU the result equals that of an uninterrupted search.
-        The data and the settings that decide the scores (the search space,
-        its seeds and strategy, the population, the training recipe,
-        fidelity, the split, scoring and ``random_state``:
-        :func:`~skevonas.store.resume.search_meta`) must be the same, or
-        ``fit`` raises :class:`~skevonas.store.checkpoint.CheckpointError`; the
-        genetic operators' settings, the final model's, budgets and
-        parallelism may change.
+        Continue the earlier search: from the checkpoint in ``checkpoint_dir``
+        when there is one (e.g. after a crash), else from this estimator's
+        last ``fit``, up to ``n_generations`` in all, training nothing twice;
+        on CPU the result equals that of an uninterrupted search. The data
+        and the settings that decide the scores
+        (:func:`~skevonas.store.resume.search_meta`) must be the same, or
+        ``fit`` raises :class:`~skevonas.store.checkpoint.CheckpointError`;
+        the operators', the final model's, budgets and parallelism may change.
 
     Attributes
     ----------
@@ -341,6 +322,8 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         member).
     decimation_ : int
         The time-axis decimation factor of the search (1: none).
+    sfreq_ : float or None
+        Sampling rate of ``X`` in Hz (``sfreq``, or the MNE Epochs'), None if unknown.
     refit_losses_ : list of list of float
         Each member's training loss per epoch of its refit on all the data.
     best_estimator_ : skorch.NeuralNetClassifier
@@ -409,6 +392,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         scoring: Any = "accuracy",
         standardize: bool = True,
         decimate: Any = "auto",
+        sfreq: float | None = None,
         net_params: dict | None = None,
         n_jobs: int | None = None,
         torch_threads: int | None = 1,
@@ -451,6 +435,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         self.scoring = scoring
         self.standardize = standardize
         self.decimate = decimate
+        self.sfreq = sfreq
         self.net_params = net_params
         self.n_jobs = n_jobs
         self.torch_threads = torch_threads
@@ -490,17 +475,17 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             )
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: Any, y: Any) -> EvolutionaryNASClassifier:
+    def fit(self, X: Any, y: Any = None) -> EvolutionaryNASClassifier:
         """Evolve architectures on ``X, y`` and refit the fittest on all of it.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, ...)
+        X : array-like of shape (n_samples, ...) or mne.Epochs
             Training data: ``(n_samples, n_features)``, ``(n_samples,
             n_channels, n_times)`` or ``(n_samples, channels, height,
-            width)``; never NaN or infinite.
-        y : array-like of shape (n_samples,)
-            Class labels (ints or strings); at least two classes.
+            width)``; never NaN or infinite; or MNE Epochs (:mod:`skevonas.epochs`).
+        y : array-like of shape (n_samples,) or None, default=None
+            Class labels; at least two. None: the Epochs' event names.
 
         Returns
         -------
@@ -532,14 +517,15 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         with self._unchanged_on_error():  # a refused or failed fit changes nothing
             self.check_settings()
             started = time.time()  # max_time counts from here
-            X, y = self._validate_X(X, y, reset=True)
+            X, y, sfreq = self._fit_input(X, y)  # MNE Epochs give their data and rate
             classes, y_enc = encode_labels(y, owner=type(self).__name__)
-            factor = settings.decimation(self.decimate, X.shape[1:])
+            factor = settings.decimation(self.decimate, X.shape[1:], sfreq)
             recipe = settings.recipe(self, X.ndim - 1, classes)  # before any folder is touched
             X_search = decimate_data(X, factor)  # X itself when factor is 1
             space = get_space(self.search_space, X_search.shape[1:])
-            initial = settings.initial_genomes(self.initial_genomes, space)
-            meta = search_meta(self.get_params(), space.name, initial, X, y_enc, classes)
+            rate = settings.seed_sfreq(sfreq, factor)  # the seeds' kernels are scaled to it
+            initial = settings.initial_genomes(self.initial_genomes, space, rate)
+            meta = search_meta(self.get_params(), space.name, initial, X, y_enc, classes, sfreq)
             last = getattr(self, "search_state_", None)
             resume, journal = resume_point(
                 meta, self.checkpoint_dir, self.warm_start, last, space=space
@@ -553,7 +539,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
                 )
                 meta["entropy"] = seeds.entropy
                 self.classes_, self.sample_shape_ = classes, tuple(int(s) for s in X.shape[1:])
-                self.search_space_ = space
+                self.search_space_, self.sfreq_ = space, sfreq
                 pipeline = self._pipeline(X_search, y_enc, classes, recipe, seeds, journal, started)
                 self._weights = self._lineage_store(pipeline, journal, resume is not None)
                 ga, fidelity = settings.ga_settings(self), settings.fidelity(self, space, initial)
@@ -673,8 +659,8 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         (with ``standardize``), logits (one member) or the log of the ensemble's
         weighted mean probabilities (:class:`~skevonas.training.ensemble.EnsembleModule`),
         so ``softmax(output / temperature_)`` gives ``predict_proba`` in both cases;
-        usable without skevonas; :meth:`to_torchscript` and :meth:`to_onnx`
-        export it with both steps, for raw ``X``.
+        usable without skevonas; :meth:`to_torchscript`, :meth:`to_onnx` and, as
+        readable PyTorch code, :meth:`to_pytorch` export it with both steps, for raw ``X``.
         """
         return self.module_
 

@@ -147,6 +147,12 @@ class GenomeClassifier(NetClassifierBase):
     random_state : int, RandomState instance or None, default=None
         Seeds the split and the training. With an int, training on the CPU
         is reproducible.
+    sfreq : float or None, default=None
+        Sampling rate of 3-D input in Hz (None: MNE Epochs' own, else
+        unknown). It is recorded (``sfreq_``, model files) and checked
+        against Epochs given to ``predict``; the genome is trained as it is,
+        never rescaled (build it for the rate, e.g.
+        ``shallow_convnet_genome(sfreq=...)``) and nothing is decimated.
 
     Attributes
     ----------
@@ -174,6 +180,8 @@ class GenomeClassifier(NetClassifierBase):
         before the cast to float32 (per feature: shape ``(n_features,)``; per
         channel: ``(n_channels, 1)`` or ``(channels, 1, 1)``); the scale is 1
         where the spread is 0. None with ``standardize=False``.
+    sfreq_ : float or None
+        Sampling rate of ``X`` in Hz (``sfreq``, or the MNE Epochs'), None if unknown.
 
     Examples
     --------
@@ -205,6 +213,7 @@ class GenomeClassifier(NetClassifierBase):
         device: str = "cpu",
         torch_threads: int | None = 1,
         random_state: Any = None,
+        sfreq: float | None = None,
     ) -> None:
         self.genome = genome
         self.max_epochs = max_epochs
@@ -220,6 +229,7 @@ class GenomeClassifier(NetClassifierBase):
         self.device = device
         self.torch_threads = torch_threads
         self.random_state = random_state
+        self.sfreq = sfreq
 
     # ------------------------------------------------------------------ settings
     def check_settings(self) -> None:
@@ -293,17 +303,19 @@ class GenomeClassifier(NetClassifierBase):
             return "cpu"
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: Any, y: Any) -> GenomeClassifier:
+    def fit(self, X: Any, y: Any = None) -> GenomeClassifier:
         """Train the genome's network on ``X, y``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, ...)
+        X : array-like of shape (n_samples, ...) or mne.Epochs
             ``(n_samples, n_features)`` for an mlp genome, ``(n_samples,
             n_channels, n_times)`` for eeg and cnn1d, ``(n_samples, channels, height,
-            width)`` for cnn2d; never NaN or infinite.
-        y : array-like of shape (n_samples,)
-            Class labels; at least two classes.
+            width)`` for cnn2d; never NaN or infinite. MNE Epochs give their
+            data, sampling rate and labels (:mod:`skevonas.epochs`).
+        y : array-like of shape (n_samples,) or None, default=None
+            Class labels; at least two classes. None only with Epochs: the
+            names of their events.
 
         Returns
         -------
@@ -336,12 +348,12 @@ class GenomeClassifier(NetClassifierBase):
         """
         with self._unchanged_on_error():  # a failed fit changes nothing
             genome, device = self._genome_and_device()
-            X, y = self._validate_X(X, y, reset=True)
+            X, y, sfreq = self._fit_input(X, y)  # MNE Epochs give their data and rate
             classes, y_enc = encode_labels(y, owner=type(self).__name__)
             n_classes = len(classes)
             _check_buildable(genome, tuple(X.shape[1:]), n_classes)
             self.classes_, self.sample_shape_ = classes, tuple(int(s) for s in X.shape[1:])
-            self.genome_ = genome
+            self.genome_, self.sfreq_ = genome, sfreq
             # The seeds of EvolutionaryNASClassifier (skevonas.prepare): the
             # early-stopped run gets the seed the search gives this genome.
             seeds = Seeds.from_entropy(draw_entropy(self.random_state))

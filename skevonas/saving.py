@@ -102,7 +102,7 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Any:
     -------
     estimator : EvolutionaryNASClassifier or GenomeClassifier
         Fitted: it predicts exactly as the saved estimator did, and exports
-        with ``to_torchscript`` and ``to_onnx``. A search also has
+        with ``to_torchscript``, ``to_onnx`` and ``to_pytorch``. A search also has
         ``ensemble_genomes_``, ``ensemble_weights_`` and ``decimation_``
         (one member and 1 for a file of a plain network).
 

@@ -14,9 +14,10 @@ skevonas classifiers, so that their files hold only the sklearn contract:
   :class:`~skevonas.evolution.ga.GASettings`,
   :class:`~skevonas.evolution.fidelity.Fidelity`,
   :class:`~skevonas.search.pool.Workers`,
-  :class:`~skevonas.search.budget.FinalStage`); :func:`decimation` and
-  :func:`initial_genomes` read the data-dependent ones. What ``verbose``
-  shows is :class:`skevonas.search.display.Display`'s.
+  :class:`~skevonas.search.budget.FinalStage`); :func:`decimation`,
+  :func:`seed_sfreq` and :func:`initial_genomes` read the data-dependent
+  ones (the sampling rate ``sfreq`` among them). What ``verbose`` shows is
+  :class:`skevonas.search.display.Display`'s.
 
 Settings are checked and interpreted here, never wired: nothing here holds
 or changes a running search (the time budget belongs to the search's
@@ -25,6 +26,7 @@ pipeline, :class:`~skevonas.search.budget.SearchBudget`).
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
 from collections.abc import Sequence
@@ -64,6 +66,8 @@ __all__ = [
     "preparation_problems",
     "recipe",
     "search_problems",
+    "seed_sfreq",
+    "sfreq_problems",
     "training_problems",
     "workers",
 ]
@@ -73,6 +77,13 @@ LR_SCHEDULES = ("constant", "cosine")
 HOLDOUTS = ("fixed", "reshuffled")
 #: "auto" decimation keeps at most this many time samples of 3-D input.
 AUTO_DECIMATION_SAMPLES = 256
+#: With a known ``sfreq``, "auto" decimation brings the rate near this (Hz):
+#: the rate of EEGNet-8,2 and EEGNeX, the seeds of an EEG search.
+AUTO_DECIMATION_SFREQ = 128.0
+#: A decimation may not bring a known ``sfreq`` below this (Hz): the seeds'
+#: shortest time kernel (ShallowConvNet's 100 ms) would then span fewer than
+#: the EEG space's shortest kernel of 3 samples.
+MIN_DECIMATED_SFREQ = 32.0
 
 
 def is_int(value: Any) -> bool:
@@ -168,7 +179,25 @@ def training_problems(est: Any) -> list[str]:
     threads = est.torch_threads
     if not (threads is None or (is_int(threads) and threads >= 1)):
         problems.append(f"torch_threads must be None or an int >= 1, got {threads!r} instead")
-    return problems
+    return problems + sfreq_problems(getattr(est, "sfreq", None))
+
+
+def sfreq_problems(sfreq: Any) -> list[str]:
+    """What is wrong with a sampling-rate setting ``sfreq``: None or a finite number > 0 (Hz).
+
+    Examples
+    --------
+    >>> sfreq_problems(None), sfreq_problems(250), sfreq_problems(128.0)
+    ([], [], [])
+    >>> sfreq_problems(0) + sfreq_problems(float("nan")) + sfreq_problems("250")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ['sfreq must be None or a finite number > 0 (Hz), got 0 instead',
+     'sfreq must be None or a finite number > 0 (Hz), got nan instead',
+     "sfreq must be None or a finite number > 0 (Hz), got '250' instead"]
+    """
+    if sfreq is None or (is_real(sfreq) and math.isfinite(sfreq) and sfreq > 0):
+        return []
+    return [f"sfreq must be None or a finite number > 0 (Hz), got {sfreq!r} instead"]
 
 
 def search_problems(est: Any) -> list[str]:
@@ -310,24 +339,36 @@ def preparation_problems(est: Any) -> list[str]:
     return problems
 
 
-def decimation(setting: str | int, sample_shape: Sequence[int]) -> int:
+def decimation(setting: str | int, sample_shape: Sequence[int], sfreq: float | None = None) -> int:
     """The time-axis decimation factor a fit uses for samples of ``sample_shape``.
 
-    ``"auto"`` decimates 3-D input ``(channels, times)`` with more than
-    :data:`AUTO_DECIMATION_SAMPLES` time samples by the smallest integer
-    factor that leaves at most that many, and nothing else; an int is used
-    as it is for 3-D input (1: none). Other input is never decimated.
+    Only 3-D input ``(channels, times)`` is decimated. ``"auto"`` with a
+    known sampling rate ``sfreq`` (Hz) takes the factor nearest to ``sfreq
+    / 128`` (:data:`AUTO_DECIMATION_SFREQ`, the rate of EEGNet and EEGNeX;
+    halves round up, at least 1): 250 Hz and 256 Hz become 125 Hz and
+    128 Hz, 1000 Hz becomes 125 Hz, rates below 192 Hz are kept; it never
+    leaves fewer than 8 time samples. ``"auto"`` without ``sfreq``
+    decimates input with more than :data:`AUTO_DECIMATION_SAMPLES` time
+    samples by the smallest integer factor that leaves at most that many.
+    An int is used as it is (1: none).
 
     Raises
     ------
     ValueError
-        If an int factor is given for input that has no time axis, or leaves
-        fewer than 8 time samples.
+        If an int factor is given for input that has no time axis, leaves
+        fewer than 8 time samples, or brings a known ``sfreq`` below
+        :data:`MIN_DECIMATED_SFREQ` (32 Hz).
 
     Examples
     --------
     >>> decimation("auto", (6, 896)), decimation("auto", (28, 50)), decimation("auto", (4,))
     (4, 1, 1)
+    >>> [decimation("auto", (6, 1000), sfreq) for sfreq in (100, 160, 250, 512, 1000)]
+    [1, 1, 2, 4, 8]
+    >>> decimation(16, (6, 1000), sfreq=256)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    ValueError: decimate=16 brings sfreq=256 Hz down to 16 Hz; at least 32 Hz are needed ...
     """
     if len(sample_shape) != 2:
         if isinstance(setting, str) or setting == 1:
@@ -338,13 +379,35 @@ def decimation(setting: str | int, sample_shape: Sequence[int]) -> int:
         )
     n_times = int(sample_shape[1])
     if isinstance(setting, str):
-        return decimation_factor(n_times, AUTO_DECIMATION_SAMPLES)
+        if sfreq is None:
+            return decimation_factor(n_times, AUTO_DECIMATION_SAMPLES)
+        factor = max(1, math.floor(sfreq / AUTO_DECIMATION_SFREQ + 0.5))
+        return max(1, min(factor, n_times // 8))  # at least 8 samples are left
     if setting > 1 and -(-n_times // setting) < 8:
         raise ValueError(
             f"decimate={setting} leaves {-(-n_times // setting)} of {n_times} time samples; "
             "at least 8 are needed"
         )
+    if setting > 1 and sfreq is not None and sfreq / setting < MIN_DECIMATED_SFREQ:
+        raise ValueError(
+            f"decimate={setting} brings sfreq={sfreq:g} Hz down to {sfreq / setting:g} Hz; at "
+            f"least {MIN_DECIMATED_SFREQ:g} Hz are needed (below it the seed networks' shortest "
+            "time kernel, 100 ms, spans fewer than 3 samples); use a smaller decimate"
+        )
     return int(setting)
+
+
+def seed_sfreq(sfreq: float | None, factor: int) -> float | None:
+    """The rate (Hz) the seeds' kernels are scaled to: ``sfreq`` after decimation by ``factor``.
+
+    None (an unknown rate) keeps the seeds' published lengths.
+
+    Examples
+    --------
+    >>> seed_sfreq(250.0, 2), seed_sfreq(None, 4)
+    (125.0, None)
+    """
+    return None if sfreq is None else float(sfreq) / factor
 
 
 #: "auto" multi-fidelity needs at least this many epochs (three rungs at factor 3).
@@ -535,14 +598,18 @@ def final_stage(est: Any) -> FinalStage:
     return FinalStage(est.n_finalists, est.cv, est.ensemble_size, bool(est.calibrate))
 
 
-def initial_genomes(setting: str | Sequence[Any] | None, space: SearchSpace) -> list[Genome]:
+def initial_genomes(
+    setting: str | Sequence[Any] | None, space: SearchSpace, sfreq: float | None = None
+) -> list[Genome]:
     """The genomes that seed the first generation, checked against ``space``.
 
     ``"auto"`` gives the family's own seeds that the space can express
     (:meth:`skevonas.spaces.families.Family.seeds_for`: ShallowConvNet, EEGNet and
     EEGNeX for ``"eeg"``, the common 2 x 512 MLP for ``"mlp"``, a small
-    VGG-style CNN for ``"cnn2d"``); ``None``
-    gives none; a list may hold genomes, their dicts or JSON strings.
+    VGG-style CNN for ``"cnn2d"``), their time kernels scaled to ``sfreq``
+    (Hz, the rate the search sees: :func:`seed_sfreq`) when it is known; ``None``
+    gives none; a list may hold genomes, their dicts or JSON strings, used
+    as they are.
 
     Raises
     ------
@@ -556,6 +623,10 @@ def initial_genomes(setting: str | Sequence[Any] | None, space: SearchSpace) -> 
     [2]
     >>> initial_genomes(None, mlp_space().bind((4,)))
     []
+    >>> from skevonas import eeg_space
+    >>> seeds = initial_genomes("auto", eeg_space().bind((3, 500)), sfreq=64)
+    >>> [g.layers[0]["kernel_size"] for g in seeds]  # scaled from 250, 128 and 128 Hz
+    [6, 32, 32]
     >>> initial_genomes(["{not json"], mlp_space().bind((4,)))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
         ...
@@ -565,7 +636,7 @@ def initial_genomes(setting: str | Sequence[Any] | None, space: SearchSpace) -> 
     if setting is None:
         return []
     if isinstance(setting, str):  # "auto", as search_problems made sure
-        return get_family(space.family).seeds_for(space)
+        return get_family(space.family).seeds_for(space, sfreq)
     genomes, problems = [], []
     for i, item in enumerate(setting):
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from skevonas import Genome, LayerGene
 from skevonas.datasets import load_eeg
 from skevonas.spaces.builders.layers import channel_stats
 from skevonas.training.candidate import CandidateData
@@ -24,6 +25,31 @@ FAST = {
 def fast():
     """Keyword arguments for a fast EvolutionaryNASClassifier."""
     return dict(FAST)
+
+
+@pytest.fixture(scope="session")
+def one_generation():
+    """The cheapest search that ends in a model: 2 candidates, 1 epoch, no cross-validation."""
+    return {
+        **FAST,
+        "population_size": 2,
+        "n_generations": 1,
+        "max_epochs": 1,
+        "cv": None,
+        "n_finalists": 1,
+    }
+
+
+@pytest.fixture(scope="session")
+def small_eeg_genome():
+    """A three-layer EEG network (temporal, depthwise spatial, pool) that trains in a blink."""
+    layers = (
+        ("temporal_conv", {"filters": 4, "kernel_size": 5}),
+        ("spatial_conv", {"depth_multiplier": 1, "depthwise": True}),
+        ("avgpool", {"pool_size": 4, "stride": 4}),
+    )
+    training = {"optimizer": "adam", "lr": 0.01, "batch_size": 16, "head": "flatten"}
+    return Genome("eeg", [LayerGene(kind, genes) for kind, genes in layers], training)
 
 
 @pytest.fixture(scope="session")

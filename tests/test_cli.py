@@ -493,7 +493,7 @@ def bad_files(tmp_path):
 
 SEARCH_ERRORS = [
     (["missing.csv"], "no such file: 'missing.csv'"),
-    (["data.txt"], "must end in one of ['.npz', '.csv']"),
+    (["data.txt"], "must end in one of ['.npz', '.csv', '-epo.fif']"),
     (["no_x.npz"], "has no array named 'X' (it holds ['data', 'y'])"),
     (["lengths.npz"], "different lengths: 10 samples but 9 labels"),
     (["no_y.npz"], "has no array named 'y'"),

@@ -35,9 +35,9 @@ def test_version_has_one_source():
 
 def test_extras_are_the_documented_ones():
     extras = PYPROJECT["project"]["optional-dependencies"]
-    assert set(extras) == {"dask", "plots", "onnx", "docs", "test", "bench", "dev"}
+    assert set(extras) == {"dask", "plots", "onnx", "mne", "docs", "test", "bench", "dev"}
     readme = (ROOT / "README.md").read_text()
-    for name in ("dask", "plots", "onnx", "docs", "bench", "dev"):
+    for name in ("dask", "plots", "onnx", "mne", "docs", "bench", "dev"):
         assert f"skevonas[{name}]" in readme, name
 
 
@@ -90,6 +90,8 @@ def test_import_is_light_and_every_public_name_resolves():
     code = (
         "import sys, skevonas\n"
         "assert 'torch' not in sys.modules, 'torch imported'\n"
+        "skevonas.EvolutionaryNASClassifier, skevonas.GenomeClassifier\n"
+        "assert 'mne' not in sys.modules, 'mne imported'  # only for Epochs files\n"
         "missing = [n for n in skevonas.__all__ if getattr(skevonas, n, None) is None]\n"
         "assert not missing, missing\n"
         "assert set(skevonas.__all__) <= set(dir(skevonas))\n"

@@ -339,6 +339,7 @@ def _search(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .. import CheckpointError, EvolutionaryNASClassifier, SearchFailedError, __version__
+    from ..epochs import input_sfreq
     from .files import DEFAULT_LABEL_COLUMN, read_data
 
     _check_checkpoint_dir(args.checkpoint_dir, args.resume, args.overwrite)
@@ -349,6 +350,9 @@ def _search(args: argparse.Namespace) -> int:
     settings = _search_settings(args)
     clf = EvolutionaryNASClassifier(**settings, verbose=0 if args.quiet else 1)
     clf.check_settings()  # bad settings fail here, before any folder is made
+    # a -epo.fif file's own rate, unless --sfreq says it (and then they must agree)
+    settings["sfreq"] = input_sfreq(clf.sfreq, data.sfreq, X.shape[1:])
+    clf.set_params(sfreq=settings["sfreq"])
     created = _prepare_output(folder, args.overwrite, args.checkpoint_dir)
     n_classes = len(set(y.tolist()))
     print(
@@ -526,10 +530,12 @@ def _predict(args: argparse.Namespace) -> int:
 
     import numpy as np
 
+    from ..epochs import check_sfreq
     from .files import read_data, write_table
 
     model = _load_model(args.model, args.allow_pickle)
     data = read_data(args.data, args.label_column, require_labels=False)
+    check_sfreq(getattr(model, "sfreq_", None), data.sfreq, f"the model {str(args.model)!r}")
     info = sys.stdout if args.output else sys.stderr  # keep stdout for the CSV
     X = _match_features(model, data, args.data, info)
     try:
@@ -558,7 +564,39 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"search": _search, "predict": _predict, "demo": _demo, "datasets": _datasets}
+# --------------------------------------------------------------------------- export
+def _export(args: argparse.Namespace) -> int:
+    from ..store.export import to_onnx, to_pytorch, to_torchscript
+
+    model = _load_model(args.model)
+    out = args.output
+    if args.format == "pytorch":
+        try:
+            to_pytorch(model, out, overwrite=args.overwrite)
+        except TypeError as exc:  # a layer that cannot be written as code
+            raise ValueError(f"cannot export {str(args.model)!r} as PyTorch code: {exc}") from exc
+        print(f"wrote {out}/model.py, model.safetensors, config.json and README.md")
+        return 0
+    if out.exists() and not args.overwrite:
+        raise FileExistsError(f"{str(out)!r} exists; pass --overwrite to replace it")
+    if args.format == "torchscript":
+        to_torchscript(model, out)
+    else:
+        try:
+            to_onnx(model, out)
+        except ImportError as exc:  # the optional ONNX packages
+            raise ValueError(str(exc)) from exc
+    print(f"wrote {out}")
+    return 0
+
+
+COMMANDS = {
+    "search": _search,
+    "predict": _predict,
+    "export": _export,
+    "demo": _demo,
+    "datasets": _datasets,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -589,7 +627,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `skevonas predict ... | head`: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, ImportError) as exc:  # ImportError: an optional extra
         print(f"skevonas: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,6 +1,6 @@
-"""Data files for the ``skevonas`` command: read ``.npz`` / ``.csv`` data, write tables.
+"""Data files for the ``skevonas`` command: read .npz, .csv or -epo.fif data, write tables.
 
-Two input formats are understood:
+Three input formats are understood:
 
 ``.npz``
     A NumPy archive (:func:`numpy.savez`) with an array ``X`` of shape
@@ -11,6 +11,11 @@ Two input formats are understood:
     Comma-separated text (``;`` or tab also work) with a header row naming
     the columns: one label column (``label`` unless told otherwise) and
     numeric features in every other column, one sample per row.
+``-epo.fif``
+    MNE-Python Epochs saved with ``epochs.save`` (any name ending in
+    ``.fif`` or ``.fif.gz``; needs ``pip install "skevonas[mne]"``): the
+    data of every channel, the events' names as labels and the sampling
+    rate (:func:`skevonas.epochs.read_epochs_file`).
 
 :func:`read_data` also gives the names of a CSV file's feature columns, so
 that ``skevonas predict`` can match them with those the model was trained on.
@@ -46,7 +51,7 @@ __all__ = [
 ]
 
 DEFAULT_LABEL_COLUMN = "label"
-FORMATS = (".npz", ".csv")
+FORMATS = (".npz", ".csv", "-epo.fif")
 # deflate compresses by 1032:1 at most: an archive member that claims more
 # than this is damaged or crafted (e.g. to make its reader allocate too much)
 _MAX_DEFLATE_RATIO = 1100
@@ -63,7 +68,10 @@ class DataFile:
     y : ndarray of shape (n_samples,) or None
         The labels, if there are any.
     feature_names : tuple of str or None
-        The CSV columns that ``X`` holds, in order; None for an ``.npz`` file.
+        The CSV columns that ``X`` holds, in order; None for other files.
+    sfreq : float or None, default=None
+        The sampling rate in Hz of a ``-epo.fif`` file's Epochs; None for
+        other files.
 
     Examples
     --------
@@ -76,6 +84,7 @@ class DataFile:
     X: np.ndarray
     y: np.ndarray | None
     feature_names: tuple[str, ...] | None
+    sfreq: float | None = None
 
 
 def load_table_or_arrays(
@@ -141,10 +150,12 @@ def read_data(
     label_column: str | None = None,
     require_labels: bool = True,
 ) -> DataFile:
-    """Read samples, labels and feature names from a ``.npz`` archive or a ``.csv`` table.
+    """Read samples, labels and feature names from a ``.npz``, ``.csv`` or ``-epo.fif`` file.
 
     As :func:`load_table_or_arrays`, and also gives the names of a CSV
     file's feature columns (every column but the label column, in order).
+    A ``.fif`` (or ``.fif.gz``) file is read as MNE Epochs: their data,
+    their events' names as labels and their sampling rate.
 
     Parameters
     ----------
@@ -159,15 +170,18 @@ def read_data(
     Returns
     -------
     data : DataFile
-        ``X``, ``y`` (or None) and ``feature_names`` (None for ``.npz``).
+        ``X``, ``y`` (or None), ``feature_names`` (None but for ``.csv``)
+        and ``sfreq`` (None but for ``-epo.fif``).
 
     Raises
     ------
     FileNotFoundError
         If there is no file at ``path``.
     ValueError
-        If the file is not ``.npz`` or ``.csv``, or its content is not as
-        :func:`load_table_or_arrays` describes.
+        If the file is not ``.npz``, ``.csv`` or ``.fif``, or its content is
+        not as :func:`load_table_or_arrays` describes.
+    ImportError
+        For a ``.fif`` file, if MNE-Python is not installed.
 
     Examples
     --------
@@ -189,9 +203,14 @@ def read_data(
         return DataFile(*_load_npz(path, require_labels), None)
     if suffix == ".csv":
         return _load_csv(path, label_column, require_labels)
+    if path.name.lower().endswith((".fif", ".fif.gz")):
+        from ..epochs import read_epochs_file
+
+        epochs = read_epochs_file(path)
+        return DataFile(np.asarray(epochs.X), np.asarray(epochs.y), None, epochs.sfreq)
     raise ValueError(
         f"cannot read {str(path)!r}: the data file must end in one of {list(FORMATS)} "
-        "(a NumPy .npz archive with arrays X and y, or a CSV table), got "
+        "(a NumPy .npz archive with arrays X and y, a CSV table, or MNE Epochs), got "
         f"{suffix or 'no extension'!r}"
     )
 

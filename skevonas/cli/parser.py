@@ -59,6 +59,7 @@ SEARCH_DEFAULTS: dict[str, Any] = {
     "ensemble_size": 1,
     "calibrate": False,
     "decimate": "auto",
+    "sfreq": None,
     "n_jobs": -1,
     "device": "cpu",
     "random_state": 0,
@@ -177,11 +178,15 @@ def _add_search_parser(commands: argparse._SubParsersAction) -> None:
         "few, refit the chosen one (or an ensemble of them) on all of it, and save the model, "
         "the best genome, the record of every candidate and a fitness plot in an output "
         "folder. DATA is a .npz file with arrays X (2-D samples x "
-        "features, 3-D samples x channels x times, or 4-D images) and y (labels), or a .csv "
-        "file with a header row, a label column and numeric features in every other column.",
+        "features, 3-D samples x channels x times, or 4-D images) and y (labels), a .csv "
+        "file with a header row, a label column and numeric features in every other column, "
+        "or MNE Epochs saved as a -epo.fif file (labels: the event names; the sampling rate "
+        'is read from it; needs pip install "skevonas[mne]").',
         epilog="example: skevonas search iris.csv --label-column species --n-generations 3",
     )
-    search.add_argument("data", type=Path, metavar="DATA", help="the .npz or .csv data file")
+    search.add_argument(
+        "data", type=Path, metavar="DATA", help="the .npz, .csv or -epo.fif data file"
+    )
     search.add_argument(
         "--label-column", metavar="NAME", help="the label column of a CSV file (default: label)"
     )
@@ -330,7 +335,17 @@ def _add_search_parser(commands: argparse._SubParsersAction) -> None:
         metavar="auto|N",
         help="decimate 3-D (EEG-like) data in time by N, after a low-pass filter, inside the "
         "model (so predict takes data at its recorded rate); auto: the smallest factor that "
-        "leaves at most 256 time samples; 1: never (default: auto)",
+        "leaves at most 256 time samples, or with a known sampling rate the one nearest "
+        "rate / 128 Hz; 1: never (default: auto)",
+    )
+    ga.add_argument(
+        "--sfreq",
+        type=float,
+        default=d["sfreq"],
+        metavar="HZ",
+        help="sampling rate of 3-D data in Hz (a -epo.fif file's own by default): "
+        "--decimate auto aims at 128 Hz and the seed networks' time kernels are scaled to "
+        "the decimated rate (default: unknown)",
     )
     ga.add_argument(
         "--initial-genomes",
@@ -420,7 +435,8 @@ def _add_predict_parser(commands: argparse._SubParsersAction) -> None:
         help="predict with a model saved by skevonas search",
         description="Predict the class of every sample in DATA with a saved model and write "
         "the predictions as CSV (a column 'prediction', and with --proba one column "
-        "'proba_<class>' per class). DATA is a .npz file with an array X (y optional) or a "
+        "'proba_<class>' per class). DATA is a .npz file with an array X (y optional), MNE "
+        "Epochs saved as a -epo.fif file (at the model's sampling rate), or a "
         ".csv file whose columns are the features the model was trained on: matched by name "
         "when the model knows the names (a search on a CSV file keeps them), else taken in "
         "order. A label column, if there, is left out of the features and the accuracy is "
@@ -436,7 +452,9 @@ def _add_predict_parser(commands: argparse._SubParsersAction) -> None:
         metavar="MODEL",
         help=f"a {MODEL_FILE} file, or the output folder of skevonas search",
     )
-    predict.add_argument("data", type=Path, metavar="DATA", help="the .npz or .csv data file")
+    predict.add_argument(
+        "data", type=Path, metavar="DATA", help="the .npz, .csv or -epo.fif data file"
+    )
     predict.add_argument(
         "--label-column",
         metavar="NAME",
@@ -454,13 +472,49 @@ def _add_predict_parser(commands: argparse._SubParsersAction) -> None:
     )
 
 
+def _add_export_parser(commands: argparse._SubParsersAction) -> None:
+    export = commands.add_parser(
+        "export",
+        help="export a saved model for use without skevonas",
+        description="Export a model saved by skevonas (a "
+        f"{MODEL_FILE} file, or the output folder of skevonas search). --format pytorch "
+        "(the default) writes into the folder OUT readable PyTorch code generated from the "
+        "genome (model.py, whose load(OUT) gives predict and predict_proba on raw NumPy "
+        "samples, with the class labels), the weights (model.safetensors), config.json and "
+        "a model card (README.md); loading needs torch, numpy and safetensors only. "
+        "--format torchscript and --format onnx write the network followed by a softmax "
+        "into the file OUT (ONNX needs pip install 'skevonas[onnx]').",
+        epilog="example: skevonas export skevonas-search-iris/model.skevonas iris-pytorch",
+    )
+    export.add_argument(
+        "model",
+        type=Path,
+        metavar="MODEL",
+        help=f"a {MODEL_FILE} file, or the output folder of skevonas search",
+    )
+    export.add_argument(
+        "output", type=Path, metavar="OUT", help="the folder (pytorch) or file to write"
+    )
+    export.add_argument(
+        "--format",
+        dest="format",
+        choices=("pytorch", "torchscript", "onnx"),
+        default="pytorch",
+        help="what to write (default: pytorch)",
+    )
+    export.add_argument(
+        "--overwrite", action="store_true", help="replace what OUT already holds of the export"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``skevonas`` command.
 
     Returns
     -------
     parser : argparse.ArgumentParser
-        Its subcommands are ``search``, ``predict``, ``demo`` and ``datasets``.
+        Its subcommands are ``search``, ``predict``, ``export``, ``demo`` and
+        ``datasets``.
 
     Examples
     --------
@@ -480,6 +534,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_search_parser(commands)
     _add_predict_parser(commands)
+    _add_export_parser(commands)
 
     demo = commands.add_parser(
         "demo",

@@ -54,6 +54,16 @@ __all__ = [
 Builder = Callable[[Genome, tuple[int, ...], int], list[tuple[str, nn.Module]]]
 
 
+class _NoSeeds:
+    """The seed genomes of a family without standard networks: none, at any rate."""
+
+    def __call__(self, sfreq: float | None = None) -> list[Genome]:
+        return []
+
+    def __repr__(self) -> str:
+        return "no seeds"
+
+
 @dataclass(frozen=True)
 class Family:
     """One model family: its input's shape rule, builder, default space and seed genomes.
@@ -70,10 +80,13 @@ class Family:
         network a genome of this family describes.
     default_space : callable
         ``default_space()``: the family's default :class:`~skevonas.SearchSpace`.
-    seed_genomes : callable, default=list
-        ``seed_genomes()``: the standard networks of the family, which a
-        search with ``initial_genomes="auto"`` starts from where its space
-        has their genes (:meth:`seeds_for`; by default none).
+    seed_genomes : callable, default=no seeds
+        ``seed_genomes(sfreq=None)``: the standard networks of the family,
+        which a search with ``initial_genomes="auto"`` starts from where its
+        space has their genes (:meth:`seeds_for`; by default none); ``sfreq``
+        is the sampling rate (Hz) of time-series input, if known, which a
+        family over time may scale its networks' kernels to (the others
+        ignore it).
 
     Examples
     --------
@@ -92,15 +105,19 @@ class Family:
     shape_rule: ShapeRule
     builder: Builder
     default_space: Callable[[], SearchSpace]
-    seed_genomes: Callable[[], list[Genome]] = list  # none
+    seed_genomes: Callable[..., list[Genome]] = _NoSeeds()
 
     @property
     def input_ndim(self) -> int:
         """Dimensions of one sample of this family (its shape rule's rank)."""
         return self.shape_rule.rank
 
-    def seeds_for(self, space: SearchSpace) -> list[Genome]:
+    def seeds_for(self, space: SearchSpace, sfreq: float | None = None) -> list[Genome]:
         """The seed genomes that ``space`` can express: ``initial_genomes="auto"``.
+
+        ``sfreq`` (Hz) is the sampling rate of the data the search sees, if
+        known: the EEG seeds' time kernels are scaled to it from their
+        papers' rates (:func:`~skevonas.spaces.eeg_space.standard_eeg_genomes`).
 
         A seed is kept when the space has each of its layer kinds and exactly
         its global genes, so that repairing it into the space changes values
@@ -117,23 +134,26 @@ class Family:
         1
         >>> mlp.seeds_for(get_space("naturalselection", (20,)))
         []
+        >>> eeg = get_family("eeg").seeds_for(get_space("eeg", (3, 500)), sfreq=256)
+        >>> [g.layers[0]["kernel_size"] for g in eeg]  # ShallowConvNet, EEGNet, EEGNeX
+        [26, 128, 128]
         """
         kinds = {spec.kind for spec in space.layers}
         genes = {name for name, _ in space.globals}
         return [
             genome
-            for genome in self.seed_genomes()
+            for genome in self.seed_genomes(sfreq)
             if genome.family == space.family
             and {layer.kind for layer in genome.layers} <= kinds
             and {name for name, _ in genome.globals} == genes
         ]
 
 
-def _standard_mlp_genomes() -> list[Genome]:
+def _standard_mlp_genomes(sfreq: float | None = None) -> list[Genome]:
     return [standard_mlp_genome()]
 
 
-def _standard_image_cnn_genomes() -> list[Genome]:
+def _standard_image_cnn_genomes(sfreq: float | None = None) -> list[Genome]:
     return [standard_image_cnn_genome()]
 
 

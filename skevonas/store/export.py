@@ -1,4 +1,4 @@
-"""Export a fitted network to TorchScript or ONNX, for use without skevonas.
+"""Export a fitted network to TorchScript, ONNX or plain PyTorch, for use without skevonas.
 
 Both exports hold a CPU copy of the network in eval mode followed by a
 softmax: they map a float32 batch of shape ``(n, *sample_shape)`` to class
@@ -22,6 +22,10 @@ applied to its logits yourself.
 ``to_onnx`` needs the optional packages ``onnx`` and ``onnxscript``
 (``pip install "skevonas[onnx]"``); it uses torch's default exporter, the
 ``torch.export``-based one (``dynamo=True``), with a dynamic batch axis.
+
+``to_pytorch`` (:mod:`skevonas.store.standalone`) writes a folder of
+readable PyTorch code, weights and a model card, whose ``load`` gives a
+classifier on raw NumPy input with the class labels.
 """
 
 from __future__ import annotations
@@ -43,8 +47,9 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ..spaces.builders.layers import Standardize
+from .standalone import to_pytorch
 
-__all__ = ["INPUT_NAME", "OUTPUT_NAME", "to_onnx", "to_torchscript"]
+__all__ = ["INPUT_NAME", "OUTPUT_NAME", "to_onnx", "to_pytorch", "to_torchscript"]
 
 logger = logging.getLogger(__name__)
 

@@ -104,8 +104,9 @@ _KEYS = (
     "attributes",
 )
 # Optional: "ensemble" present exactly when the network is an ensemble
-# (EnsembleModule); "input_affine" and "temperature" absent from older files.
-_OPTIONAL_KEYS = ("ensemble", "input_affine", "temperature")
+# (EnsembleModule); "sfreq" when the fit knew its data's sampling rate (Hz);
+# "input_affine" and "temperature" absent from older files.
+_OPTIONAL_KEYS = ("ensemble", "sfreq", "input_affine", "temperature")
 # safetensors dtype names
 DTYPES = {
     torch.float64: "F64",
@@ -461,6 +462,13 @@ def _document_problems(doc: Mapping[str, Any], kinds: Mapping[str, ModelKind]) -
         "null or a list of n_features_in distinct strings",
     )
     need(isinstance(doc["standardize_layer"], bool), "standardize_layer", "true or false")
+    if "sfreq" in doc:
+        sfreq = doc["sfreq"]
+        need(
+            _is_number(sfreq) and math.isfinite(sfreq) and sfreq > 0,
+            "sfreq",
+            "a finite number > 0 (the sampling rate in Hz)",
+        )
     values = doc["attributes"]
     if not (isinstance(values, dict) and set(values) == set(attributes)):
         problems.append(

@@ -17,6 +17,9 @@ decimation front) adds an ``"ensemble"`` entry with the member genomes,
 their weights and the decimation factor (:mod:`skevonas.store.ensemble_entry`);
 a plain network's file has none, and loads as one member without
 decimation (``ensemble_genomes_ == [best_genome_]``, ``decimation_ == 1``).
+A fit that knew its data's sampling rate adds ``"sfreq"`` (Hz, the
+estimator's ``sfreq_``); a file without it (a fit at an unknown rate, or
+a file written before ``sfreq`` existed) loads with ``sfreq_ = None``.
 
 The store does not know the estimator classes: an estimator describes its
 fitted state as a :class:`FittedModel` (its ``fitted_model()``) and what its
@@ -160,6 +163,9 @@ class FittedModel:
     temperature : float or None, default=None
         The temperature dividing the logits (``temperature_``); ``None``
         for an estimator without one (a :class:`~skevonas.GenomeClassifier`).
+    sfreq : float or None, default=None
+        The sampling rate (Hz) of the data the estimator was fitted on
+        (``sfreq_``), if it was known; the document's optional ``"sfreq"``.
 
     Attributes
     ----------
@@ -193,6 +199,7 @@ class FittedModel:
     input_offset: np.ndarray | None = None
     input_scale: np.ndarray | None = None
     temperature: float | None = None
+    sfreq: float | None = None
 
     @property
     def n_features_in(self) -> int:
@@ -311,6 +318,8 @@ def _document(
         }
     if model.temperature is not None:
         document["temperature"] = float(model.temperature)
+    if model.sfreq is not None:  # a file of a fit at an unknown rate stays as it was
+        document["sfreq"] = float(model.sfreq)
     return document
 
 
@@ -571,6 +580,7 @@ def read_model(
         input_offset=offset,
         input_scale=scale,
         temperature=temperature,
+        sfreq=document.get("sfreq"),
     )
 
 

@@ -228,7 +228,10 @@ def _const_text(const: Any) -> str:
 
 
 def _score_settings(
-    params: Mapping[str, Any], space_name: str, initial_genomes: Sequence[Genome]
+    params: Mapping[str, Any],
+    space_name: str,
+    initial_genomes: Sequence[Genome],
+    sfreq: float | None,
 ) -> dict[str, Any]:
     """The settings a resumed search must share with the one it continues (as JSON)."""
     space, scoring, random_state = params["search_space"], params["scoring"], params["random_state"]
@@ -246,6 +249,9 @@ def _score_settings(
         "augment": describe_value(params["augment"]),
         "holdout": str(params["holdout"]),
         "decimate": describe_value(params["decimate"]),
+        # the rate the fit used (the setting's, or the MNE Epochs'): it decides the
+        # decimation and the seeds' kernels
+        "sfreq": None if sfreq is None else float(sfreq),
         "min_epochs": None if min_epochs is None else str(min_epochs),
         "halving_factor": int(params["halving_factor"]),
         "candidate_time_limit": describe_value(params["candidate_time_limit"]),
@@ -287,6 +293,7 @@ def search_meta(
     X: np.ndarray,
     y: np.ndarray,
     classes: Sequence[Any] | np.ndarray,
+    sfreq: float | None = None,
 ) -> dict[str, Any]:
     """What a checkpoint keeps about the search that wrote it.
 
@@ -302,6 +309,9 @@ def search_meta(
         The data, with labels encoded as ``0 .. n_classes - 1``.
     classes : sequence
         The class labels.
+    sfreq : float or None, default=None
+        The sampling rate (Hz) the fit used (its ``sfreq_``): a resume at
+        another rate is refused.
 
     Returns
     -------
@@ -321,9 +331,11 @@ def search_meta(
     >>> meta = search_meta(params, "mlp", [], X, y, ["a", "b"])
     >>> meta["settings"]["random_state"], meta["data"]["shape"], meta["data"]["classes"]
     (0, [4, 2], ['a', 'b'])
+    >>> meta["settings"]["sfreq"] is None
+    True
     """
     return {
-        "settings": _score_settings(params, space_name, initial_genomes),
+        "settings": _score_settings(params, space_name, initial_genomes, sfreq),
         "data": _data_fingerprint(X, y, classes),
         "params": {k: describe_value(v) for k, v in sorted(params.items())},
     }
@@ -348,7 +360,12 @@ def _differences(old: Any, new: Any, where: str = "") -> list[str]:
 
 # Settings that decide scores and were added after checkpoints were first
 # written, with the value every earlier checkpoint was made with.
-_ADDED_SETTINGS = {"strategy": "generational", "inherit_weights": False, "class_weight": None}
+_ADDED_SETTINGS = {
+    "strategy": "generational",
+    "inherit_weights": False,
+    "sfreq": None,
+    "class_weight": None,
+}
 
 
 def check_compatible(saved: Mapping[str, Any], now: Mapping[str, Any], source: str) -> None:
