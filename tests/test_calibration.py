@@ -9,6 +9,8 @@ the exports and model files carry it.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
+import json
 import pickle
 
 import numpy as np
@@ -159,3 +161,15 @@ def test_a_file_without_a_temperature_loads_uncalibrated(pair, noisy, tmp_path):
     back = skevonas.load(write_model(old, tmp_path / "old.skevonas"))
     assert back.temperature_ == 1.0
     np.testing.assert_allclose(back.predict_proba(X), plain.predict_proba(X), atol=1e-7)
+
+
+def test_the_standalone_pytorch_export_gives_the_calibrated_probabilities(pair, noisy, tmp_path):
+    _, clf = pair
+    X, _ = noisy
+    folder = clf.to_pytorch(tmp_path / "model")
+    config = json.loads((folder / "config.json").read_text())
+    assert config["network"]["temperature"] == clf.temperature_
+    spec = importlib.util.spec_from_file_location("calibrated_model", folder / "model.py")
+    code = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(code)
+    np.testing.assert_allclose(code.load(folder).predict_proba(X), clf.predict_proba(X), atol=1e-6)
