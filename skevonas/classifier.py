@@ -145,11 +145,9 @@ class EvolutionaryNASClassifier(NetClassifierBase):
     label_smoothing : float, default=0.0
         Label smoothing of the cross-entropy loss, in [0, 1).
     class_weight : None, "balanced" or dict, default=None
-        Class weights of every candidate's and refit's cross-entropy loss, as
-        in scikit-learn: ``"balanced"`` weighs each class by ``n_samples /
-        (n_classes * count)`` of the part each network trains on; a dict
-        ``{label: weight >= 0}`` sets them (missing labels weigh 1). Scores
-        are unweighted unless ``scoring`` says otherwise (``"balanced_accuracy"``).
+        Class weights of every network's loss, as in scikit-learn: ``"balanced"``
+        (``n_samples / (n_classes * count)`` of the part each network trains on)
+        or ``{label: weight >= 0}`` (others weigh 1). Scores stay unweighted.
     augment : bool, EEGAugment or None, default=False
         Augment the training batches of 3-D input with
         :class:`~skevonas.training.augment.EEGAugment` (time shifts, amplitude
@@ -206,10 +204,9 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         most their best member's test accuracy, and up to 4 points below
         (``docs/benchmarks.md``).
     calibrate : bool, default=False
-        Temperature scaling of ``predict_proba``: the temperature (``temperature_``)
-        that minimises the log loss of the final model's out-of-fold
-        probabilities in the finalists' cross-validation (no extra training;
-        ``predict`` is unchanged). Without them (``cv=None``...), 1.
+        Temperature scaling of ``predict_proba`` (``temperature_``), fitted on
+        the final model's out-of-fold probabilities of the finalists' ``cv``
+        (no extra training; ``predict`` is unchanged). Without them: 1.
     scoring : str or callable, default="accuracy"
         Any scikit-learn scorer name (``"balanced_accuracy"``,
         ``"roc_auc"``, ``"neg_log_loss"``...) or scorer callable; higher is
@@ -218,9 +215,8 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         Standardise inputs inside every network: per feature for 2-D input,
         per channel for 3-D and 4-D input. Statistics come from the internal
         training part during the search and from all of ``X`` for the refit.
-        Before that, ``X`` is centred and scaled in float64 by the statistics
-        of all of it (``input_offset_``, ``input_scale_``) before the cast to
-        float32, so that raw amplitudes (volts) and large offsets keep their signal.
+        First, ``X`` is centred and scaled in float64 (``input_offset_``,
+        ``input_scale_``) before the cast to float32: large offsets keep their signal.
     decimate : "auto" or int, default="auto"
         Decimate EEG-like input ``(n_samples, n_channels, n_times)`` in
         time before the search: a fixed low-pass filter, then every
@@ -314,8 +310,8 @@ class EvolutionaryNASClassifier(NetClassifierBase):
     temperature_ : float
         Divides the logits in ``predict_proba`` (``calibrate``); 1.0 uncalibrated.
     input_offset_, input_scale_ : ndarray of float64 or None
-        The float64 step ``(X - input_offset_) / input_scale_`` (per feature,
-        or per channel: shape ``(n_channels, 1)``...); None if not ``standardize``.
+        ``(X - input_offset_) / input_scale_``, per feature or per channel
+        (shape ``(n_channels, 1)``...); None without ``standardize``.
     finalists_ : list of dict
         One row per finalist: ``genome``, ``holdout_score``, ``cv_score``,
         ``cv_scores`` (per fold) and ``weight`` in the ensemble (0 if not a
