@@ -28,6 +28,13 @@ data, so every model's probabilities are aligned to the same classes:
   :func:`search_estimator`);
 - ``inherit``: the same with ``inherit_weights=True`` (issue 29: children
   start from their parents' trained weights);
+- ``calibrated``: the same as ``skevonas`` with ``calibrate=True`` (issue 30:
+  temperature scaling of ``predict_proba`` on the finalists' out-of-fold
+  probabilities). Calibration trains nothing, so with the same seed its
+  network and test predictions are the ``skevonas`` row's (same accuracy);
+  only the probabilities differ. Its rows also keep ``temperature`` and the
+  network's own (uncalibrated) ``uncalibrated_log_loss`` and
+  ``uncalibrated_ece``, recovered exactly as ``softmax(T * log p)``;
 - ``seed:<name>``: one seed genome of that search trained alone: the genome
   exactly as the search's first generation holds it
   (``skevonas.evolution.seed_genomes`` of ``initial_genomes("auto", space)``
@@ -70,6 +77,8 @@ data, so every model's probabilities are aligned to the same classes:
 one per (method, data set, resample, seed), appended as soon as it is done;
 rows already in the file are skipped unless ``--rerun``. Each holds the test
 accuracy, the log loss (probabilities clipped to [1e-7, 1] and renormalised),
+the expected calibration error (:func:`expected_calibration_error`; rows
+written before it existed get it from their stored probabilities),
 wall seconds of ``fit``, the test labels, predictions and probabilities
 (float16, base64: :func:`decode_proba`), a hash of the test indices
 (:func:`index_hash`: rows pair only where it matches), the run's
@@ -80,7 +89,7 @@ search's seed genomes, unchanged: its key equals a seed's key).
 
 **Report** (Markdown, ready for ``docs/benchmarks.md``), per data set: each
 method's test accuracy mean and std (ddof 0) over the (resample, seed)
-blocks, mean log loss, mean wall seconds, mean rank (rank 1 best, ties
+blocks, mean log loss, mean ECE, mean wall seconds, mean rank (rank 1 best, ties
 averaged, within each block, over the methods that have every block) and how
 often the final model is a seed genome unchanged; then each method against
 ``--reference`` (default ``skevonas``): the accuracy difference per block and
@@ -151,6 +160,7 @@ from skevonas.datasets import EEG_DATASETS, list_eeg_datasets, load_eeg, load_fa
 from skevonas.evolution import seed_genomes
 from skevonas.prepare import decimate_data
 from skevonas.settings import decimation, initial_genomes
+from skevonas.training.calibration import apply_temperature
 
 RESULTS = Path(__file__).parent / "results" / "bakeoff.jsonl"
 QUICK_RESULTS = Path(__file__).parent / "results" / "bakeoff_quick.jsonl"
@@ -167,8 +177,11 @@ SEED_GENOMES = {
 SEED_METHODS = tuple(f"seed:{name}" for name in SEED_GENOMES)
 PEERS = ("minirocket", "multirockethydra", "eegnet", "eegnex")  # EEG sets only
 # random after skevonas (it needs that row), seed-cv after the seeds (it reuses their refits)
-METHODS = ("skevonas", "inherit", *SEED_METHODS, "seed-cv", "random", *PEERS)
-SEARCH_METHODS = ("skevonas", "inherit", "random")
+METHODS = ("skevonas", "inherit", "calibrated", *SEED_METHODS, "seed-cv", "random", *PEERS)
+SEARCH_METHODS = ("skevonas", "inherit", "calibrated", "random")
+# Settings added to the estimator after rows were first written, with their defaults:
+# rows without them were made with these values, so they tabulate together.
+ADDED_SETTINGS: dict[str, Any] = {"calibrate": False, "class_weight": None}
 # What the peers import (bench/peers.py imports braindecode, MiniRocket included)
 NEEDS = {
     "minirocket": ("aeon", "braindecode"),
@@ -180,6 +193,7 @@ QUICK = {"population_size": 4, "n_generations": 2, "max_epochs": 2, "n_finalists
 QUICK_PEER_EPOCHS = 2
 QUICK_FASHION = (1000, 500)
 PROBA_FLOOR = 1e-7
+ECE_BINS = 15
 ALPHA = 0.05
 # q_alpha of the Nemenyi test at alpha = 0.05 for k = 2..10 methods: Demšar, J. (2006),
 # "Statistical comparisons of classifiers over multiple data sets", JMLR 7:1-30,
@@ -285,6 +299,55 @@ def log_loss(y: Sequence[int], proba: np.ndarray, floor: float = PROBA_FLOOR) ->
     p = np.clip(np.asarray(proba, dtype=float), floor, 1.0)
     p /= p.sum(axis=1, keepdims=True)
     return float(-np.mean(np.log(p[np.arange(len(p)), np.asarray(y, dtype=int)])))
+
+
+def expected_calibration_error(
+    y: Sequence[int], proba: np.ndarray, n_bins: int = ECE_BINS
+) -> float:
+    """Expected calibration error (ECE) of the top-class probability, in equal-width bins.
+
+    Each test trial's confidence is its largest class probability and it is
+    right when that class is its label. The confidences are put in
+    ``n_bins`` equal-width bins of [0, 1] (bin ``b`` holds ``(b / n_bins,
+    (b + 1) / n_bins]``, the first one 0 too); ECE is the mean over trials
+    of ``|accuracy(bin) - mean confidence(bin)|`` of each trial's bin, i.e.
+    ``sum_b (n_b / n) |acc_b - conf_b|`` (Guo et al., ICML 2017, with 15
+    bins as there). 0 is perfectly calibrated; a classifier that is always
+    sure (confidence 1) has its error rate as ECE.
+
+    Examples
+    --------
+    >>> y = [0, 1, 1, 0]
+    >>> proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3], [0.55, 0.45]])
+    >>> round(expected_calibration_error(y, proba), 4)  # bins of 0.9, 0.8, 0.7 and 0.55
+    0.3625
+    >>> expected_calibration_error([0, 1], np.array([[1.0, 0.0], [0.0, 1.0]]))
+    0.0
+    """
+    p = np.asarray(proba, dtype=float)
+    confidence = p.max(axis=1)
+    right = p.argmax(axis=1) == np.asarray(y, dtype=int)
+    bins = np.clip(np.ceil(confidence * n_bins).astype(int) - 1, 0, n_bins - 1)
+    total = 0.0
+    for b in np.unique(bins):
+        inside = bins == b
+        total += inside.sum() * abs(right[inside].mean() - confidence[inside].mean())
+    return float(total / len(p))
+
+
+def row_ece(row: dict[str, Any]) -> float:
+    """A row's ECE: as stored, else from its test probabilities (rows older than ECE).
+
+    Examples
+    --------
+    >>> row_ece({"ece": 0.25}), row_ece({"y_test": [0], "proba": encode_proba(np.eye(2)[:1])})
+    (0.25, 0.0)
+    """
+    if "ece" in row:
+        return float(row["ece"])
+    if "proba" in row:
+        return expected_calibration_error(row["y_test"], decode_proba(row["proba"]))
+    return float("nan")
 
 
 def encode_proba(proba: np.ndarray) -> dict[str, Any]:
@@ -519,12 +582,18 @@ def n_resamples(problem: Problem, requested: int) -> int:
 
 # --------------------------------------------------------------------------- methods
 def skevonas_estimator(
-    quick: bool, seed: int, n_evaluations: int = 0, inherit: bool = False
+    quick: bool,
+    seed: int,
+    n_evaluations: int = 0,
+    inherit: bool = False,
+    calibrate: bool = False,
 ) -> EvolutionaryNASClassifier:
-    """The unfitted ``skevonas`` search (``n_evaluations`` > 0: ``random``; ``inherit``)."""
+    """The unfitted ``skevonas`` search (``n_evaluations`` > 0: ``random``), or a variant."""
     clf = search_estimator("skevonas", seed)
     if inherit:
         clf.set_params(inherit_weights=True)
+    if calibrate:
+        clf.set_params(calibrate=True)
     if quick:
         clf.set_params(**QUICK)
     if n_evaluations:
@@ -597,14 +666,31 @@ def run_search(
         if default_row is None:
             return None
         n_evaluations = default_row["n_evaluations"]
-    clf = skevonas_estimator(ctx.quick, seed, n_evaluations, inherit=method == "inherit")
+    clf = skevonas_estimator(
+        ctx.quick,
+        seed,
+        n_evaluations,
+        inherit=method == "inherit",
+        calibrate=method == "calibrated",
+    )
     start = time.perf_counter()
     clf.fit(problem.X[train], problem.y[train])
     wall = time.perf_counter() - start
     seeds = {genome.key(): name for name, genome in search_seeds(clf.search_space_).items()}
     final = [genome.key() for genome in clf.ensemble_genomes_]
+    found = predictions(clf, problem.X[test], len(problem.classes))
+    calibration = {}
+    if method == "calibrated":
+        # the network's own probabilities: softmax(T * log p) undoes the temperature
+        own = apply_temperature(found["proba"], 1.0 / clf.temperature_)
+        calibration = {
+            "temperature": float(clf.temperature_),
+            "uncalibrated_log_loss": log_loss(problem.y[test], own),
+            "uncalibrated_ece": expected_calibration_error(problem.y[test], own),
+        }
     return {
-        **predictions(clf, problem.X[test], len(problem.classes)),
+        **found,
+        **calibration,
         "wall_s": wall,
         "search_s": float(clf.search_time_),
         "final_s": float(clf.refit_time_),
@@ -794,6 +880,7 @@ def run_row(
         "config": ctx.config,
         "test_accuracy": float(np.mean(predicted == y_test)),
         "log_loss": log_loss(y_test, proba),
+        "ece": expected_calibration_error(y_test, proba),
         **result,
         "n_train": len(train),
         "n_test": len(test),
@@ -841,6 +928,9 @@ def settings_key(row: dict[str, Any]) -> str:
     """A row's settings without what varies by seed or resample, as a comparable string."""
     settings = dict(row.get("settings", {}))
     settings.pop("random_state", None)
+    for name, default in ADDED_SETTINGS.items():
+        if settings.get(name, default) == default:
+            settings.pop(name, None)
     if row["method"] == "random":
         settings.pop("population_size", None)  # the skevonas row's n_evaluations_
     return json.dumps({"config": row["config"], "settings": settings}, sort_keys=True)
@@ -919,9 +1009,9 @@ def summary_table(name: str, blocks: Blocks, methods: Sequence[str]) -> list[str
     if len(complete) > 1:
         ranks = dict(zip(complete, average_ranks(score_matrix(blocks, complete)), strict=True))
     lines = [
-        f"| {name} | blocks | test acc. mean ± std | log loss | wall s | mean rank "
+        f"| {name} | blocks | test acc. mean ± std | log loss | ECE | wall s | mean rank "
         "| final = seed |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for method in methods:
         group = [block[method] for _, block in sorted(blocks.items()) if method in block]
@@ -932,6 +1022,7 @@ def summary_table(name: str, blocks: Blocks, methods: Sequence[str]) -> list[str
         lines.append(
             f"| {method} | {len(group)} | {acc.mean():.4f} ± {acc.std():.4f} "
             f"| {np.mean([row['log_loss'] for row in group]):.3f} "
+            f"| {np.mean([row_ece(row) for row in group]):.3f} "
             f"| {np.mean([row['wall_s'] for row in group]):.0f} | {rank} | {seed_count(group)} |"
         )
     return lines
@@ -1060,6 +1151,7 @@ def report(
     print(f"- configuration: {json.dumps(config)}")
     print("- blocks: (resample, seed); std over blocks with ddof 0; wall: seconds of `fit`")
     print("- mean rank: within each block over the methods that have every block, 1 best")
+    print(f"- ECE: expected calibration error of the top-class probability, {ECE_BINS} bins")
     print_machines(list(rows))
     for name, blocks in data.items():
         print(f"\n### {name}\n")
@@ -1106,7 +1198,8 @@ def row_line(row: dict[str, Any], note: str = "") -> str:
         )
     return (
         f"  r{row['resample']} s{row['seed']} {row['method']:<16} test {row['test_accuracy']:.4f}"
-        f"  log loss {row['log_loss']:.3f}  {row['wall_s']:7.1f} s  {row['model'][:60]}"
+        f"  log loss {row['log_loss']:.3f}  ECE {row_ece(row):.3f}  {row['wall_s']:7.1f} s"
+        f"  {row['model'][:60]}"
         f"{extra}{note}"
     )
 

@@ -87,7 +87,9 @@ def _warn_if_offset_swamps_signal(X: Any) -> None:
     The networks train in float32. A feature (or channel) whose mean is more
     than ``2**14`` times its standard deviation (e.g. ``X + 1e8``) keeps
     fewer than about 1,000 distinct levels after the cast, whatever
-    standardisation follows, so the warning asks for centring first.
+    standardisation follows, so the warning asks for centring first. ``fit``
+    calls it only with ``standardize=False``: otherwise ``X`` is centred and
+    scaled in float64 before the cast (``input_offset_``, ``input_scale_``).
     """
     if hasattr(X, "to_numpy") and hasattr(X, "dtypes"):  # a pandas DataFrame
         X = X.to_numpy()
@@ -106,7 +108,8 @@ def _warn_if_offset_swamps_signal(X: Any) -> None:
             f"{float(mean[bad[0]]):.6g}, std {float(std[bad[0]]):.6g}) have an offset over "
             f"{_OFFSET_RATIO:.0f} times their spread: the networks compute in float32, which "
             "keeps too few digits of such data to learn from it. Centre X first (subtract "
-            "its mean, e.g. with sklearn.preprocessing.StandardScaler in a Pipeline).",
+            "its mean, e.g. with sklearn.preprocessing.StandardScaler in a Pipeline), or "
+            "leave standardize=True, which centres X in float64 before the cast.",
             UserWarning,
             stacklevel=4,
         )
@@ -153,6 +156,18 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
         X, y = self._validate_X(data.X, data.y, reset=True)
         return X, y, input_sfreq(getattr(self, "sfreq", None), data.sfreq, X.shape[1:])
 
+    def _fit_data(self, X: Any, y: Any, groups: Any, n_folds: int | None = None) -> tuple:
+        """A fit's ``X`` and rate (:meth:`_fit_input`), classes, encoded ``y`` and group codes.
+
+        ``groups`` are checked (:func:`~skevonas.training.groups.check_groups`):
+        one per sample, at least 2 groups and at least ``n_folds``.
+        """
+        from .prepare import check_groups, encode_labels
+
+        X, y, sfreq = self._fit_input(X, y)
+        classes, y_enc = encode_labels(y, owner=type(self).__name__)
+        return X, sfreq, classes, y_enc, check_groups(groups, len(y_enc), n_folds=n_folds)
+
     def _epochs_samples(self, X: Any) -> Any:
         """The data of MNE Epochs given to a fitted estimator, checked against its ``sfreq_``."""
         if not is_epochs(X):
@@ -162,23 +177,37 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
         return data.X
 
     def _validate_X(self, X: Any, y: Any = None, reset: bool = False) -> Any:
-        """validate_data, plus the checks on sample dimensions and shape."""
+        """validate_data, the checks on sample dimensions and shape, the float64 affine step.
+
+        With ``standardize``, ``fit`` (``reset=True``) sets ``input_offset_``
+        and ``input_scale_`` from all of ``X`` in float64; then, at fit and
+        at prediction, ``X`` is centred and scaled by them in float64 before
+        it is cast to float32. Without, ``X`` is cast as it is.
+        """
+        from .prepare import apply_input_affine, input_affine
+
+        floats = (np.float64, np.float32)  # the cast to float32 comes after the affine step
         if reset:
-            _warn_if_offset_swamps_signal(X)
-            X, y = validate_data(self, X, y, allow_nd=True, dtype=np.float32)
+            if not self.standardize:
+                _warn_if_offset_swamps_signal(X)
+            X, y = validate_data(self, X, y, allow_nd=True, dtype=floats)
+            self._check_rank(X)
+            affine: tuple[np.ndarray | None, np.ndarray | None] = (
+                input_affine(X) if self.standardize else (None, None)
+            )
+            self.input_offset_, self.input_scale_ = affine
         else:
             X = self._epochs_samples(X)
             _check_dimensions(X, getattr(self, "sample_shape_", None), type(self).__name__)
-            X = validate_data(self, X, reset=False, allow_nd=True, dtype=np.float32)
+            X = validate_data(self, X, reset=False, allow_nd=True, dtype=floats)
+            self._check_rank(X)
+        # None: standardize=False, or an estimator fitted by an older skevonas
+        offset, scale = getattr(self, "input_offset_", None), getattr(self, "input_scale_", None)
+        if offset is not None and scale is not None:
+            X = apply_input_affine(X, offset, scale)
         # torch cannot wrap negatively strided (e.g. X[:, ::-1]) or otherwise
         # non-contiguous arrays without a copy; a C-contiguous array is not copied
-        X = np.ascontiguousarray(X)
-        if X.ndim > 4:
-            raise ValueError(
-                "X must be 2-D (n_samples, n_features), 3-D (n_samples, n_channels, "
-                "n_times) or 4-D (n_samples, channels, height, width); got a "
-                f"{X.ndim}-D array of shape {X.shape}"
-            )
+        X = np.ascontiguousarray(X, dtype=np.float32)
         if reset:
             return X, y
         if tuple(X.shape[1:]) != self.sample_shape_:
@@ -187,6 +216,16 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__} was fitted on samples of shape {self.sample_shape_}"
             )
         return X
+
+    @staticmethod
+    def _check_rank(X: np.ndarray) -> None:
+        """Refuse ``X`` of more than 4 dimensions."""
+        if X.ndim > 4:
+            raise ValueError(
+                "X must be 2-D (n_samples, n_features), 3-D (n_samples, n_channels, "
+                "n_times) or 4-D (n_samples, channels, height, width); got a "
+                f"{X.ndim}-D array of shape {X.shape}"
+            )
 
     @contextlib.contextmanager
     def _unchanged_on_error(self) -> Iterator[None]:
@@ -218,7 +257,9 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``.
+            Columns follow ``classes_``. A calibrated search
+            (``calibrate=True``) divides the network's logits by its
+            ``temperature_`` first: ``softmax(log(p) / temperature_)``.
 
         Examples
         --------
@@ -236,6 +277,12 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
         >>> proba.shape, bool(np.allclose(proba.sum(axis=1), 1.0))
         ((4, 3), True)
         """
+        from .training.calibration import apply_temperature
+
+        return apply_temperature(self._network_proba(X), getattr(self, "temperature_", 1.0))
+
+    def _network_proba(self, X: Any) -> np.ndarray:
+        """The network's own class probabilities (before any temperature), in float64."""
         net = self.net_
         X = self._validate_X(X)
         return net.predict_proba(X).astype(np.float64)
@@ -271,7 +318,8 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
         >>> set(clf.predict(X)) <= set(clf.classes_)
         True
         """
-        proba = self.predict_proba(X)
+        # the network's probabilities: a temperature never changes the argmax
+        proba = self._network_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
     def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
@@ -327,16 +375,24 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
         """The fitted network as a plain :class:`torch.nn.Module` (on its device, in eval mode).
 
         It maps a float32 batch of samples to one logit per class (columns
-        follow ``classes_``); softmax gives ``predict_proba``.
+        follow ``classes_``); softmax gives ``predict_proba`` (of a
+        calibrated search: ``softmax(logits / temperature_)``). With
+        ``standardize=True`` it takes ``X`` after the float64 affine step of
+        ``predict``, ``(X - input_offset_) / input_scale_`` cast to float32,
+        not raw ``X`` (:meth:`to_torchscript` and :meth:`to_onnx` take raw
+        ``X``).
         """
         return self.net_.module_.eval()
 
     def to_torchscript(self, path: str | Path | None = None) -> Any:
         """Export the fitted network to TorchScript (:func:`skevonas.store.export.to_torchscript`).
 
-        The program maps a float32 batch to class probabilities (columns in the
+        The program maps a float32 batch of raw ``X`` (as ``predict_proba``
+        takes it) to ``predict_proba``'s class probabilities (columns in the
         order of ``classes_``) and loads with :func:`torch.jit.load`, without
-        skevonas.
+        skevonas. The affine step of ``input_offset_`` and ``input_scale_``
+        is in it, in float32: centre data with a large offset in float64
+        first (see :mod:`skevonas.store.export`).
 
         Parameters
         ----------
@@ -370,9 +426,12 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
     def to_onnx(self, path: str | Path) -> Path:
         """Export the fitted network to ONNX; see :func:`skevonas.store.export.to_onnx`.
 
-        The graph maps a float32 batch (input ``"input"``) to class probabilities
-        (output ``"probabilities"``, columns in the order of ``classes_``). Needs
-        ``pip install "skevonas[onnx]"``.
+        The graph maps a float32 batch of raw ``X`` (input ``"input"``) to
+        ``predict_proba``'s class probabilities (output ``"probabilities"``,
+        columns in the order of ``classes_``); the affine step of
+        ``input_offset_`` and ``input_scale_`` is in it, in float32 (centre
+        data with a large offset in float64 first: see
+        :mod:`skevonas.store.export`). Needs ``pip install "skevonas[onnx]"``.
 
         Parameters
         ----------
@@ -462,7 +521,7 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
         >>> from skevonas import GenomeClassifier
         >>> kind = GenomeClassifier.model_kind()
         >>> kind.name, kind.params[:2], kind.ensembles
-        ('GenomeClassifier', ('augment', 'device'), False)
+        ('GenomeClassifier', ('augment', 'class_weight'), False)
         >>> kind.attributes
         {'best_epoch_': 'int', 'validation_score_': 'number'}
         """
@@ -528,6 +587,9 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
             feature_names_in=None if names is None else tuple(str(n) for n in names),
             attributes={key: getattr(self, key) for key in self._saved_attributes},
             ensemble=self._fitted_ensemble(net.module_, genome, sample_shape),
+            input_offset=getattr(self, "input_offset_", None),
+            input_scale=getattr(self, "input_scale_", None),
+            temperature=getattr(self, "temperature_", None),
             sfreq=getattr(self, "sfreq_", None),
         )
 
@@ -607,6 +669,10 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
             fitted["feature_names_in_"] = np.asarray(model.feature_names_in, dtype=object)
         fitted[cls._genome_attribute] = model.genome
         fitted[cls._net_attribute] = model.net
+        # a file of an older skevonas has neither: X goes to the network as it is
+        fitted["input_offset_"], fitted["input_scale_"] = model.input_offset, model.input_scale
+        if model.temperature is not None or "calibrate" in estimator.get_params(deep=False):
+            fitted["temperature_"] = 1.0 if model.temperature is None else model.temperature
         fitted.update((key, model.attributes[key]) for key in cls._saved_attributes)
         if cls._ensemble_attributes is not None:
             from .store.ensemble_entry import EnsembleEntry

@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import settings
 from .base import NetClassifierBase
-from .prepare import Seeds, check_groups, decimate_data, draw_entropy, encode_labels, split_data
+from .prepare import Seeds, decimate_data, draw_entropy, split_data
 from .search import (
     CandidatePipeline,
     Display,
@@ -144,6 +144,10 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         exactly as one that trained it in one go.
     label_smoothing : float, default=0.0
         Label smoothing of the cross-entropy loss, in [0, 1).
+    class_weight : None, "balanced" or dict, default=None
+        Class weights of every network's loss, as in scikit-learn: ``"balanced"``
+        (``n_samples / (n_classes * count)`` of the part each network trains on)
+        or ``{label: weight >= 0}`` (others weigh 1). Scores stay unweighted.
     augment : bool, EEGAugment or None, default=False
         Augment the training batches of 3-D input with
         :class:`~skevonas.training.augment.EEGAugment` (time shifts, amplitude
@@ -176,8 +180,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         Seconds any one candidate may train (checked after every epoch); a
         candidate that hits it is scored on what it reached.
     validation_fraction : float, default=0.2
-        Share of the training data held out (stratified) to score candidates;
-        whole groups (about that share) when ``fit`` gets ``groups``.
+        Share of the training data held out (stratified; whole groups with ``groups``).
     holdout : {"reshuffled", "fixed"}, default="reshuffled"
         ``"reshuffled"`` gives every candidate its own stratified holdout of
         ``validation_fraction`` (drawn from its seed), so no one small
@@ -200,6 +203,10 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         on SelfRegulationSCP1's 268 trials the ensembles of 3 scored at
         most their best member's test accuracy, and up to 4 points below
         (``docs/benchmarks.md``).
+    calibrate : bool, default=False
+        Temperature scaling of ``predict_proba`` (``temperature_``), fitted on
+        the final model's out-of-fold probabilities of the finalists' ``cv``
+        (no extra training; ``predict`` is unchanged). Without them: 1.
     scoring : str or callable, default="accuracy"
         Any scikit-learn scorer name (``"balanced_accuracy"``,
         ``"roc_auc"``, ``"neg_log_loss"``...) or scorer callable; higher is
@@ -208,6 +215,8 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         Standardise inputs inside every network: per feature for 2-D input,
         per channel for 3-D and 4-D input. Statistics come from the internal
         training part during the search and from all of ``X`` for the refit.
+        First, ``X`` is centred and scaled in float64 (``input_offset_``,
+        ``input_scale_``) before the cast to float32: large offsets keep their signal.
     decimate : "auto" or int, default="auto"
         Decimate EEG-like input ``(n_samples, n_channels, n_times)`` in
         time before the search: a fixed low-pass filter, then every
@@ -298,6 +307,11 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         The final model's members, ``best_genome_`` first.
     ensemble_weights_ : list of float
         Their weights in the average of class probabilities (summing to 1).
+    temperature_ : float
+        Divides the logits in ``predict_proba`` (``calibrate``); 1.0 uncalibrated.
+    input_offset_, input_scale_ : ndarray of float64 or None
+        ``(X - input_offset_) / input_scale_``, per feature or per channel
+        (shape ``(n_channels, 1)``...); None without ``standardize``.
     finalists_ : list of dict
         One row per finalist: ``genome``, ``holdout_score``, ``cv_score``,
         ``cv_scores`` (per fold) and ``weight`` in the ensemble (0 if not a
@@ -359,6 +373,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         patience: int | None = None,
         lr_schedule: str = "cosine",
         label_smoothing: float = 0.0,
+        class_weight: Any = None,
         augment: Any = False,
         min_epochs: int | str | None = "auto",
         halving_factor: int = 3,
@@ -369,6 +384,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         n_finalists: int = 3,
         cv: int | None = 3,
         ensemble_size: int = 1,
+        calibrate: bool = False,
         scoring: Any = "accuracy",
         standardize: bool = True,
         decimate: Any = "auto",
@@ -400,6 +416,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         self.patience = patience
         self.lr_schedule = lr_schedule
         self.label_smoothing = label_smoothing
+        self.class_weight = class_weight
         self.augment = augment
         self.min_epochs = min_epochs
         self.halving_factor = halving_factor
@@ -410,6 +427,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         self.n_finalists = n_finalists
         self.cv = cv
         self.ensemble_size = ensemble_size
+        self.calibrate = calibrate
         self.scoring = scoring
         self.standardize = standardize
         self.decimate = decimate
@@ -465,11 +483,9 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         y : array-like of shape (n_samples,) or None, default=None
             Class labels; at least two. None: the Epochs' event names.
         groups : array-like of shape (n_samples,) or None, default=None
-            Subject, session or recording of each sample: every holdout and
-            fold keeps a group on one side (:mod:`skevonas.training.groups`);
-            at least 2 groups, and ``cv``. Requested by default under metadata
-            routing: ``cross_validate(clf, X, y, cv=GroupKFold(5),
-            params={"groups": groups})`` hands them on, as does a Pipeline.
+            Subject, session or recording of each sample: no holdout or fold
+            puts a group on both sides (:mod:`skevonas.training.groups`);
+            requested by default under metadata routing (``params={"groups": g}``).
 
         Returns
         -------
@@ -501,9 +517,9 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         with self._unchanged_on_error():  # a refused or failed fit changes nothing
             self.check_settings()
             started = time.time()  # max_time counts from here
-            X, sfreq, classes, y_enc, groups = self._fit_data(X, y, groups)
+            X, sfreq, classes, y_enc, groups = self._fit_data(X, y, groups, self.cv)
             factor = settings.decimation(self.decimate, X.shape[1:], sfreq)
-            recipe = settings.recipe(self, X.ndim - 1)  # before any folder is touched
+            recipe = settings.recipe(self, X.ndim - 1, classes)  # before any folder is touched
             X_search = decimate_data(X, factor)  # X itself when factor is 1
             space = get_space(self.search_space, X_search.shape[1:])
             rate = settings.seed_sfreq(sfreq, factor)  # the seeds' kernels are scaled to it
@@ -570,12 +586,6 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             self._keep_final(final, factor, time.perf_counter() - start)
         return self
 
-    def _fit_data(self, X: Any, y: Any, groups: Any) -> tuple[Any, ...]:
-        """``X`` and its rate (MNE Epochs give theirs), the classes, ``y`` encoded, group codes."""
-        X, y, sfreq = self._fit_input(X, y)
-        classes, y_enc = encode_labels(y, owner=type(self).__name__)
-        return X, sfreq, classes, y_enc, check_groups(groups, len(y_enc), n_folds=self.cv)
-
     def _pipeline(
         self,
         X: np.ndarray,
@@ -621,6 +631,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         self.best_score_ = final.score
         self.ensemble_genomes_ = list(final.genomes)
         self.ensemble_weights_ = list(final.weights)
+        self.temperature_ = final.temperature
         self.finalists_ = final.finalists
         self.decimation_ = factor
         self.refit_losses_ = final.losses
@@ -646,11 +657,12 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         """The final network as a plain :class:`torch.nn.Module` (eval mode).
 
         The same object as ``module_``: for a float32 batch at the data's
-        original rate, logits (one member) or the log of the ensemble's
+        original rate, after the float64 step ``(X - input_offset_) / input_scale_``
+        (with ``standardize``), logits (one member) or the log of the ensemble's
         weighted mean probabilities (:class:`~skevonas.training.ensemble.EnsembleModule`),
-        so a softmax of its output gives ``predict_proba`` in both cases;
-        usable without skevonas; export it with :meth:`to_torchscript`,
-        :meth:`to_onnx` or, as readable PyTorch code, :meth:`to_pytorch`.
+        so ``softmax(output / temperature_)`` gives ``predict_proba`` in both cases;
+        usable without skevonas; :meth:`to_torchscript`, :meth:`to_onnx` and, as
+        readable PyTorch code, :meth:`to_pytorch` export it with both steps, for raw ``X``.
         """
         return self.module_
 

@@ -19,7 +19,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from .base import NetClassifierBase
-from .prepare import Seeds, check_groups, draw_entropy, encode_labels, split_data
+from .prepare import Seeds, draw_entropy, split_data
 from .settings import is_int, is_real, recipe, training_problems
 from .spaces.builders.layers import channel_stats
 from .spaces.families import families_with_rank
@@ -113,6 +113,13 @@ class GenomeClassifier(NetClassifierBase):
         (:class:`~skevonas.training.runtime.CosineSchedule`).
     label_smoothing : float, default=0.0
         Label smoothing of the cross-entropy loss, in [0, 1).
+    class_weight : None, "balanced" or dict, default=None
+        Class weights of the cross-entropy loss, as in scikit-learn:
+        ``"balanced"`` weighs each class by ``n_samples / (n_classes *
+        count)`` of the part the network trains on (the internal training
+        part, then all of ``X``); a dict ``{label: weight >= 0}`` sets them
+        (labels it does not name weigh 1). ``scoring`` stays unweighted
+        unless it says otherwise (``"balanced_accuracy"``).
     augment : bool, EEGAugment or None, default=False
         Augment training batches of EEG-like input
         (:class:`~skevonas.training.augment.EEGAugment`; ``True`` for its defaults).
@@ -125,6 +132,10 @@ class GenomeClassifier(NetClassifierBase):
     standardize : bool, default=True
         Standardise inputs inside the network (per feature for 2-D input,
         per channel otherwise), with statistics of the data it trains on.
+        Before that, ``X`` is centred and scaled in float64 by the statistics
+        of all of it (``input_offset_``, ``input_scale_``), at fit and at
+        prediction, before the cast to float32: raw amplitudes and large
+        offsets keep their signal.
     net_params : dict or None, default=None
         Extra keyword arguments for the skorch ``NeuralNetClassifier``
         (callbacks, ``"optimizer__weight_decay"``...).
@@ -164,6 +175,11 @@ class GenomeClassifier(NetClassifierBase):
         NaN without validation.
     n_params_ : int
         Trainable parameters of the network.
+    input_offset_, input_scale_ : ndarray of float64 or None
+        The step ``(X - input_offset_) / input_scale_`` applied in float64
+        before the cast to float32 (per feature: shape ``(n_features,)``; per
+        channel: ``(n_channels, 1)`` or ``(channels, 1, 1)``); the scale is 1
+        where the spread is 0. None with ``standardize=False``.
     sfreq_ : float or None
         Sampling rate of ``X`` in Hz (``sfreq``, or the MNE Epochs'), None if unknown.
 
@@ -188,6 +204,7 @@ class GenomeClassifier(NetClassifierBase):
         patience: int | None = None,
         lr_schedule: str = "cosine",
         label_smoothing: float = 0.0,
+        class_weight: Any = None,
         augment: Any = False,
         validation_fraction: float | None = 0.2,
         scoring: Any = "accuracy",
@@ -203,6 +220,7 @@ class GenomeClassifier(NetClassifierBase):
         self.patience = patience
         self.lr_schedule = lr_schedule
         self.label_smoothing = label_smoothing
+        self.class_weight = class_weight
         self.augment = augment
         self.validation_fraction = validation_fraction
         self.scoring = scoring
@@ -347,9 +365,7 @@ class GenomeClassifier(NetClassifierBase):
         """
         with self._unchanged_on_error():  # a failed fit changes nothing
             genome, device = self._genome_and_device()
-            X, y, sfreq = self._fit_input(X, y)  # MNE Epochs give their data and rate
-            classes, y_enc = encode_labels(y, owner=type(self).__name__)
-            groups = check_groups(groups, len(y_enc))
+            X, sfreq, classes, y_enc, groups = self._fit_data(X, y, groups)  # Epochs read
             n_classes = len(classes)
             _check_buildable(genome, tuple(X.shape[1:]), n_classes)
             self.classes_, self.sample_shape_ = classes, tuple(int(s) for s in X.shape[1:])
@@ -357,7 +373,7 @@ class GenomeClassifier(NetClassifierBase):
             # The seeds of EvolutionaryNASClassifier (skevonas.prepare): the
             # early-stopped run gets the seed the search gives this genome.
             seeds = Seeds.from_entropy(draw_entropy(self.random_state))
-            how = recipe(self, X.ndim - 1)
+            how = recipe(self, X.ndim - 1, classes)
             n_threads = threads_per_worker(1, self.torch_threads)
             if self.validation_fraction is None:
                 self.best_epoch_, self.validation_score_ = int(self.max_epochs), float("nan")

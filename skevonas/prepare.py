@@ -36,10 +36,12 @@ from .training.groups import check_groups, grouped_holdout
 __all__ = [
     "PreparedData",
     "Seeds",
+    "apply_input_affine",
     "check_groups",
     "decimate_data",
     "draw_entropy",
     "encode_labels",
+    "input_affine",
     "prepare_data",
     "split_data",
 ]
@@ -253,7 +255,8 @@ class PreparedData:
     Parameters
     ----------
     X : ndarray
-        The data as float32.
+        The data as float32 (with ``standardize``, centred and scaled
+        first, as ``fit`` does: :func:`apply_input_affine`).
     y : ndarray
         The labels encoded as ``0 .. n_classes - 1``.
     classes : ndarray
@@ -308,8 +311,9 @@ def prepare_data(
     random_state : int, RandomState instance or None, default=None
         The search's ``random_state``.
     standardize : bool, default=True
-        Whether the parts carry standardisation statistics (of the training
-        part only).
+        Whether ``X`` is centred and scaled in float64 first, as ``fit``
+        does (:func:`input_affine`), and the parts carry standardisation
+        statistics (of the training part only).
     entropy : int or None, default=None
         The root seed itself (e.g. a checkpoint's ``meta["entropy"]``);
         overrides ``random_state``.
@@ -329,7 +333,9 @@ def prepare_data(
     >>> prepared.classes.tolist(), len(prepared.parts.y_train), len(prepared.parts.y_valid)
     ([0, 1, 2], 120, 30)
     """
-    X, y = check_X_y(X, y, allow_nd=True, dtype=np.float32)
+    X, y = check_X_y(X, y, allow_nd=True, dtype=(np.float64, np.float32))
+    # as fit does: centred and scaled in float64 before the cast (input_offset_)
+    X = apply_input_affine(X, *input_affine(X)) if standardize else X.astype(np.float32)
     classes, y_enc = encode_labels(y)
     seeds = Seeds.from_entropy(draw_entropy(random_state) if entropy is None else entropy)
     parts = split_data(
@@ -342,6 +348,59 @@ def prepare_data(
         groups=check_groups(groups, len(y_enc)),
     )
     return PreparedData(X, y_enc, classes, seeds, parts)
+
+
+def input_affine(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Offset and scale of ``X`` in float64: per feature (2-D ``X``), per channel otherwise.
+
+    What ``fit`` keeps as ``input_offset_`` and ``input_scale_`` with
+    ``standardize=True``: the mean and standard deviation of all of ``X``,
+    computed in float64, of shape ``(n_features,)``, ``(n_channels, 1)`` or
+    ``(channels, 1, 1)`` (they broadcast to one sample). The scale is 1
+    where the spread is 0 (a constant feature is only centred).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[1e8 + 1.0, 5.0], [1e8 - 1.0, 5.0]])
+    >>> offset, scale = input_affine(X)
+    >>> offset.tolist(), scale.tolist(), offset.dtype
+    ([100000000.0, 5.0], [1.0, 1.0], dtype('float64'))
+    >>> [a.shape for a in input_affine(np.zeros((4, 3, 10)))]
+    [(3, 1), (3, 1)]
+    """
+    axes = (0,) if X.ndim == 2 else (0, *range(2, X.ndim))
+    offset = X.mean(axis=axes, dtype=np.float64, keepdims=True)[0]
+    squares = np.zeros_like(offset)
+    for i in range(0, len(X), _CHUNK):  # the spread in float64, a chunk at a time
+        squares += ((X[i : i + _CHUNK] - offset) ** 2).sum(axis=axes, keepdims=True)[0]
+    scale = np.sqrt(squares / max(1, math.prod(X.shape[a] for a in axes)))
+    return offset, np.where(scale > 0, scale, 1.0)
+
+
+def apply_input_affine(X: np.ndarray, offset: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``(X - offset) / scale``, computed in float64 and returned as C-contiguous float32.
+
+    Centring before the cast keeps the signal of data with a large offset
+    (``1e8 + x`` keeps about one digit of ``x`` in float32); the float64
+    work is done a chunk of samples at a time.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[1e8 + 0.25], [1e8 - 0.25]])
+    >>> apply_input_affine(X, *input_affine(X)).ravel().tolist()
+    [1.0, -1.0]
+    >>> bool(np.float32(1e8 + 0.25) == np.float32(1e8 - 0.25))  # the cast alone loses it
+    True
+    """
+    out = np.empty(X.shape, dtype=np.float32)
+    for i in range(0, len(X), _CHUNK):
+        out[i : i + _CHUNK] = (np.asarray(X[i : i + _CHUNK], dtype=np.float64) - offset) / scale
+    return out
+
+
+_CHUNK = 1024  # samples converted to float64 at a time
 
 
 def decimate_data(X: np.ndarray, factor: int) -> np.ndarray:

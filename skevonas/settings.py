@@ -53,6 +53,8 @@ from .training.devices import resolve_devices
 from .training.recipe import Recipe
 
 __all__ = [
+    "class_weight",
+    "class_weight_ok",
     "decimation",
     "fidelity",
     "final_stage",
@@ -114,8 +116,10 @@ def _rule(problems: list[str], est: Any, ok: bool, name: str, rule: str) -> None
 def training_problems(est: Any) -> list[str]:
     """What is wrong with the training settings both classifiers share.
 
-    ``patience``, ``lr_schedule``, ``label_smoothing``, ``augment``,
-    ``scoring``, ``standardize``, ``net_params`` and ``torch_threads``.
+    ``patience``, ``lr_schedule``, ``label_smoothing``, ``class_weight``,
+    ``augment``, ``scoring``, ``standardize``, ``net_params`` and
+    ``torch_threads``. Whether ``class_weight``'s labels are in ``y`` is
+    checked in ``fit`` (:func:`recipe`).
 
     Examples
     --------
@@ -138,6 +142,11 @@ def training_problems(est: Any) -> list[str]:
     need(est.lr_schedule in LR_SCHEDULES, "lr_schedule", f"one of {list(LR_SCHEDULES)}")
     smoothing = est.label_smoothing
     need(is_real(smoothing) and 0 <= smoothing < 1, "label_smoothing", "a float in [0, 1)")
+    need(
+        class_weight_ok(getattr(est, "class_weight", None)),
+        "class_weight",
+        'None, "balanced" or a dict {label: weight}, each weight a finite number >= 0',
+    )
     need(
         est.augment is None or isinstance(est.augment, (bool, np.bool_, EEGAugment)),
         "augment",
@@ -291,7 +300,7 @@ def search_problems(est: Any) -> list[str]:
         "checkpoint_dir",
         "None or a folder path",
     )
-    for name in ("warm_start", "inherit_weights"):
+    for name in ("warm_start", "inherit_weights", "calibrate"):
         need(isinstance(getattr(est, name), (bool, np.bool_)), name, "True or False")
     try:
         resolve_devices(est.device)
@@ -424,19 +433,69 @@ def min_epochs_for(setting: int | str | None, max_epochs: int, halving_factor: i
     return max(1, round(max_epochs / halving_factor**2))
 
 
-def recipe(est: Any, sample_ndim: int) -> Recipe:
+def class_weight_ok(value: Any) -> bool:
+    """Whether ``value`` is a valid ``class_weight`` (its labels are checked in ``fit``).
+
+    Examples
+    --------
+    >>> class_weight_ok(None), class_weight_ok("balanced"), class_weight_ok({"a": 2.0})
+    (True, True, True)
+    >>> class_weight_ok("auto"), class_weight_ok({"a": -1.0}), class_weight_ok([1.0, 2.0])
+    (False, False, False)
+    """
+    if value is None or (isinstance(value, str) and value == "balanced"):
+        return True
+    return isinstance(value, dict) and all(
+        is_real(w) and np.isfinite(w) and w >= 0 for w in value.values()
+    )
+
+
+def class_weight(setting: Any, classes: np.ndarray | None) -> str | tuple[float, ...] | None:
+    """The recipe's class weights: None, ``"balanced"``, or one weight per class of ``classes``.
+
+    A dict gives its labels' weights, and 1 to the classes it does not name.
+
+    Raises
+    ------
+    ValueError
+        If a dict names a label that is not among ``classes``.
+
+    Examples
+    --------
+    >>> class_weight({"b": 3.0}, np.array(["a", "b", "c"]))
+    (1.0, 3.0, 1.0)
+    >>> class_weight({"d": 3.0}, np.array(["a", "b"]))
+    Traceback (most recent call last):
+        ...
+    ValueError: class_weight has labels that are not classes of y: ['d'] (classes: ['a', 'b'])
+    """
+    if not isinstance(setting, dict):
+        return setting
+    labels = [] if classes is None else classes.tolist()
+    unknown = [key for key in setting if key not in labels]
+    if unknown:
+        raise ValueError(
+            f"class_weight has labels that are not classes of y: {unknown!r:.200} "
+            f"(classes: {labels!r:.200})"
+        )
+    return tuple(float(setting.get(label, 1.0)) for label in labels)
+
+
+def recipe(est: Any, sample_ndim: int, classes: np.ndarray | None = None) -> Recipe:
     """How ``est`` trains (every network of a search), for samples of ``sample_ndim`` axes.
 
     ``augment=True`` means :class:`~skevonas.training.augment.EEGAugment`'s
     defaults; augmentation needs EEG-like input (2 axes per sample:
     channels and time). An estimator without ``holdout`` or
     ``candidate_time_limit`` (:class:`~skevonas.GenomeClassifier`) trains on
-    its own split, without a time limit.
+    its own split, without a time limit. ``classes`` (those of ``y``) turn
+    a ``class_weight`` dict into one weight per class (:func:`class_weight`).
 
     Raises
     ------
     ValueError
-        If augmentation is asked for input that is not EEG-like.
+        If augmentation is asked for input that is not EEG-like, or
+        ``class_weight`` names a label that is not among ``classes``.
 
     Examples
     --------
@@ -467,6 +526,7 @@ def recipe(est: Any, sample_ndim: int) -> Recipe:
         label_smoothing=float(est.label_smoothing),
         augment=augment,
         reshuffle=getattr(est, "holdout", "fixed") == "reshuffled",
+        class_weight=class_weight(getattr(est, "class_weight", None), classes),
     )
 
 
@@ -533,9 +593,9 @@ def final_stage(est: Any) -> FinalStage:
     --------
     >>> from skevonas import EvolutionaryNASClassifier
     >>> final_stage(EvolutionaryNASClassifier(cv=None))
-    FinalStage(finalists=3, folds=None, members=1)
+    FinalStage(finalists=3, folds=None, members=1, calibrate=False)
     """
-    return FinalStage(est.n_finalists, est.cv, est.ensemble_size)
+    return FinalStage(est.n_finalists, est.cv, est.ensemble_size, bool(est.calibrate))
 
 
 def initial_genomes(

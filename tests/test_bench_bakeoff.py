@@ -149,6 +149,7 @@ def toy_row(method, test_hash="aaaa", predictions=(0, 1, 1), resample=0, **extra
         "predictions": list(predictions),
         "test_accuracy": float(np.mean(np.array(predictions) == [0, 1, 0])),
         "log_loss": 0.5,
+        "ece": 0.1,
         "wall_s": 1.0,
     }
     return {**row, **extra}
@@ -181,6 +182,65 @@ def test_report_tables_from_rows(capsys, tmp_path):
     ] + [toy_row("random", predictions=(0, 1, 1), resample=r, test_hash=f"h{r}") for r in range(3)]
     bakeoff.report(rows, ["skevonas", "random"], "skevonas", tmp_path / "cd.svg")
     out = capsys.readouterr().out
-    assert "| skevonas | 3 | 1.0000 ± 0.0000 | 0.500 | 1 | 1.00 | - |" in out
+    assert "| skevonas | 3 | 1.0000 ± 0.0000 | 0.500 | 0.100 | 1 | 1.00 | - |" in out
     assert "| random | -0.3333 | -0.3333 | -0.3333 | -0.3333 | 3 | 0 | 0.25 |" in out
     assert "CD = " in out and (tmp_path / "cd.svg").exists()
+
+
+# --------------------------------------------------------------------------- calibration
+def test_ece_by_hand():
+    # 15 equal-width bins of the top-class probability: here each trial alone in its bin
+    y = [0, 1, 1, 0]
+    proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3], [0.55, 0.45]])
+    expected = (abs(1 - 0.9) + abs(1 - 0.8) + abs(0 - 0.7) + abs(1 - 0.55)) / 4
+    assert bakeoff.expected_calibration_error(y, proba) == pytest.approx(expected)
+    # two trials in one bin: |accuracy - mean confidence| weighted by the bin's share
+    pooled = np.array([[0.61, 0.39], [0.62, 0.38]])
+    assert bakeoff.expected_calibration_error([0, 1], pooled) == pytest.approx(abs(0.5 - 0.615))
+    # always sure: ECE is the error rate; a bin edge belongs to the bin below
+    sure = np.eye(2)[[0, 0, 1, 1]]
+    assert bakeoff.expected_calibration_error([0, 1, 1, 1], sure) == pytest.approx(0.25)
+    edge = np.array([[1 / 15 * 8, 1 - 1 / 15 * 8]] * 2)
+    assert bakeoff.expected_calibration_error([0, 0], edge) == pytest.approx(1 - 8 / 15)
+
+
+def test_ece_agrees_with_a_plain_loop_on_random_data():
+    rng = np.random.default_rng(0)
+    proba = rng.dirichlet(np.ones(3), size=500)
+    y = rng.integers(0, 3, 500)
+    confidence, right = proba.max(axis=1), proba.argmax(axis=1) == y
+    edges = np.linspace(0, 1, 16)
+    total = 0.0
+    for low, high in zip(edges[:-1], edges[1:], strict=True):
+        inside = (confidence > low) & (confidence <= high)
+        if inside.any():
+            total += inside.sum() * abs(right[inside].mean() - confidence[inside].mean())
+    assert bakeoff.expected_calibration_error(y, proba) == pytest.approx(total / 500)
+
+
+def test_rows_without_ece_get_it_from_their_probabilities():
+    proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3]])
+    row = toy_row("skevonas", proba=bakeoff.encode_proba(proba))
+    del row["ece"]
+    expected = bakeoff.expected_calibration_error(row["y_test"], bakeoff.decode_proba(row["proba"]))
+    assert bakeoff.row_ece(row) == pytest.approx(expected)
+
+
+def test_the_calibrated_method_is_the_search_with_calibrate_on():
+    assert "calibrated" in bakeoff.METHODS and "calibrated" in bakeoff.SEARCH_METHODS
+    clf = bakeoff.skevonas_estimator(quick=True, seed=0, calibrate=True)
+    assert clf.calibrate is True
+    assert bakeoff.skevonas_estimator(quick=True, seed=0).calibrate is False
+
+
+def test_rows_older_than_a_setting_tabulate_with_rows_at_its_default():
+    old = toy_row("skevonas", settings={"random_state": 0, "max_epochs": 3})
+    new = toy_row(
+        "skevonas",
+        resample=1,
+        settings={"random_state": 0, "max_epochs": 3, "calibrate": False, "class_weight": None},
+    )
+    bakeoff.check_comparable([old, new])
+    other = toy_row("skevonas", resample=2, settings={"max_epochs": 3, "calibrate": True})
+    with pytest.raises(ValueError, match="skevonas on toy"):
+        bakeoff.check_comparable([old, other])

@@ -14,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skevonas import EvolutionaryNASClassifier, Genome, SearchFailedError
 from skevonas.datasets import band_power
+from skevonas.prepare import apply_input_affine
 
 
 # --------------------------------------------------------------------------- the four uses
@@ -142,9 +143,13 @@ def test_refit_uses_all_the_data(blobs, fast):
     clf = EvolutionaryNASClassifier(**fast).fit(X, y)
     best = next(r for r in clf.evaluations_ if r["key"] == clf.best_genome_.short_key())
     assert len(clf.best_estimator_.history) == best["best_epoch"]
-    # the refitted network's standardisation layer holds statistics of all of X
-    mean = clf.best_estimator_.module_.standardize.mean.numpy().ravel()
-    np.testing.assert_allclose(mean, X.mean(axis=0), rtol=1e-5, atol=1e-6)
+    # the refitted network's standardisation layer holds statistics of all of X (as the
+    # network sees it: after the float64 affine step, which uses all of X too)
+    layer = clf.best_estimator_.module_.standardize
+    Z = apply_input_affine(X, clf.input_offset_, clf.input_scale_)
+    np.testing.assert_allclose(layer.mean.numpy().ravel(), Z.mean(axis=0), atol=1e-6)
+    np.testing.assert_allclose(layer.std.numpy().ravel(), Z.std(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(clf.input_offset_, X.mean(axis=0, dtype=np.float64), rtol=1e-12)
 
 
 class NaNLoss(torch.nn.CrossEntropyLoss):

@@ -82,6 +82,7 @@ PUBLIC_MODULES = (
     "skevonas.search.display",
     "skevonas.search.strategies",
     "skevonas.training.recipe",
+    "skevonas.training.calibration",
     "skevonas.training.devices",
     "skevonas.training.tasks",
     "skevonas.search.final",

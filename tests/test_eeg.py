@@ -16,7 +16,7 @@ from torch import nn
 
 from skevonas import EvolutionaryNASClassifier, Genome, GenomeClassifier, LayerGene
 from skevonas.evolution.operators import crossover_genes, mutate
-from skevonas.prepare import decimate_data
+from skevonas.prepare import apply_input_affine, decimate_data
 from skevonas.spaces.builders.layers import AddMapAxis, SafeLog, Square, channel_stats
 from skevonas.spaces.catalogue import get_space
 from skevonas.spaces.eeg_space import (
@@ -411,7 +411,9 @@ def test_genome_classifier_trains_the_standard_genomes(scp1_small):
         assert clf.n_params_ == count_parameters(build_module(genome, X_train.shape[1:], 2))
         assert clf.best_epoch_ in (1, 2) and len(clf.estimator_.history) == clf.best_epoch_
         with torch.no_grad():
-            logits = clf.module_(torch.from_numpy(X_test))
+            # module_ takes X after the float64 affine step (input_offset_, input_scale_)
+            Z = (X_test - clf.input_offset_) / clf.input_scale_
+            logits = clf.module_(torch.from_numpy(Z.astype(np.float32)))
         np.testing.assert_allclose(logits.softmax(1).numpy(), proba, atol=1e-6)
 
 
@@ -469,12 +471,17 @@ def test_the_refit_standardises_with_the_statistics_of_all_training_data(scp1_sm
         **{**fast, "n_generations": 1}, ensemble_size=1, decimate=1
     ).fit(X_train, y_train)
     layer = clf.best_module_.standardize
-    mean, std = channel_stats(X_train)
-    np.testing.assert_allclose(layer.mean[0].cpu().numpy(), mean, rtol=1e-5)
+    # of all of X_train as the network sees it: after the float64 affine step (all of X too)
+    mean, std = channel_stats(apply_input_affine(X_train, clf.input_offset_, clf.input_scale_))
+    np.testing.assert_allclose(layer.mean[0].cpu().numpy(), mean, atol=1e-6)
     np.testing.assert_allclose(layer.std[0].cpu().numpy(), std, rtol=1e-5)
+    offset, scale = channel_stats(X_train)
+    np.testing.assert_allclose(clf.input_offset_, offset, rtol=1e-5)
+    np.testing.assert_allclose(clf.input_scale_, scale, rtol=1e-5)
     # predicting never refits them
     clf.predict(X_test * 10)
-    np.testing.assert_allclose(layer.mean[0].cpu().numpy(), mean, rtol=1e-5)
+    np.testing.assert_allclose(layer.mean[0].cpu().numpy(), mean, atol=1e-6)
+    np.testing.assert_allclose(clf.input_offset_, offset, rtol=1e-5)
 
 
 def test_ensemble_members_standardise_with_statistics_of_the_decimated_data(scp1_small, fast):
@@ -482,7 +489,8 @@ def test_ensemble_members_standardise_with_statistics_of_the_decimated_data(scp1
     clf = EvolutionaryNASClassifier(
         **{**fast, "n_generations": 1}, n_finalists=3, cv=2, ensemble_size=3, decimate=2
     ).fit(X_train, y_train)
-    mean, std = channel_stats(decimate_data(X_train, 2))
+    Z = apply_input_affine(X_train, clf.input_offset_, clf.input_scale_)  # what they see
+    mean, std = channel_stats(decimate_data(Z, 2))
     for member in clf.best_module_.members:
-        np.testing.assert_allclose(member.standardize.mean[0].numpy(), mean, rtol=1e-4)
+        np.testing.assert_allclose(member.standardize.mean[0].numpy(), mean, atol=1e-5)
         np.testing.assert_allclose(member.standardize.std[0].numpy(), std, rtol=1e-4)

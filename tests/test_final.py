@@ -13,7 +13,7 @@ from sklearn.base import clone
 
 from skevonas import EvolutionaryNASClassifier, Genome, LayerGene
 from skevonas.evolution.records import EvaluationRecord
-from skevonas.prepare import decimate_data
+from skevonas.prepare import apply_input_affine, decimate_data
 from skevonas.search import CandidatePipeline, FinalStage, RefitPlan, Workers
 from skevonas.search.final import final_model
 from skevonas.settings import decimation
@@ -263,7 +263,8 @@ def test_the_final_model_is_the_weighted_ensemble_of_refitted_finalists(fitted):
     assert isinstance(module, EnsembleModule) and isinstance(module.decimate, Decimate)
     assert len(module.members) == len(clf.ensemble_genomes_)
     # predict_proba is the weighted mean of the members' probabilities on decimated data
-    x = torch.from_numpy(X[:7])
+    # (of X after the float64 affine step)
+    x = torch.from_numpy(apply_input_affine(X[:7], clf.input_offset_, clf.input_scale_))
     with torch.no_grad():
         small = module.decimate(x)
         mixed = sum(

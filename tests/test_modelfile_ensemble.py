@@ -73,6 +73,8 @@ OLD_KEYS = {
     "standardize_layer",
     "attributes",
 }
+# Written since issue 30 by every file (a file without them loads too).
+AFFINE_KEYS = {"input_affine", "temperature"}
 
 
 def decimated(X: np.ndarray, factor: int) -> np.ndarray:
@@ -203,7 +205,7 @@ def test_ensemble_round_trip_is_exact(name, models, saved):
 def test_the_document_holds_members_weights_and_decimation(models, saved):
     clf, _ = models["three-members-decimation-4"]
     doc = document(saved["three-members-decimation-4"])
-    assert set(doc) == OLD_KEYS | {"ensemble"}
+    assert set(doc) == OLD_KEYS | AFFINE_KEYS | {"ensemble"}
     assert doc["format_version"] == 1  # a plain network's file is unchanged
     assert doc["genome"] == clf.best_genome_.to_dict()
     assert doc["ensemble"] == {
@@ -216,7 +218,7 @@ def test_the_document_holds_members_weights_and_decimation(models, saved):
 
 def test_a_plain_network_writes_and_reads_an_old_style_document(models, saved):
     clf, X = models["plain"]
-    assert set(document(saved["plain"])) == OLD_KEYS
+    assert set(document(saved["plain"])) == OLD_KEYS | AFFINE_KEYS
     loaded = load(saved["plain"])
     assert not isinstance(loaded.net_.module_, EnsembleModule)
     assert loaded.ensemble_genomes_ == [clf.best_genome_]
@@ -230,7 +232,7 @@ def test_a_search_that_declares_one_plain_member_saves_an_old_style_document(mod
     clf = copy.deepcopy(clf)
     clf.ensemble_genomes_, clf.ensemble_weights_, clf.decimation_ = [clf.best_genome_], [1.0], 1
     path = save(clf, tmp_path / "plain.skevonas")
-    assert set(document(path)) == OLD_KEYS
+    assert set(document(path)) == OLD_KEYS | AFFINE_KEYS
     assert np.array_equal(load(path).predict_proba(X), clf.predict_proba(X))
 
 

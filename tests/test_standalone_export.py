@@ -273,10 +273,8 @@ def test_config_is_plain_data_describing_the_input(models, exported):
         np.asarray(step["input_offset"]), models["mlp-input-step"][0].input_offset_
     )
     assert np.array_equal(np.asarray(step["input_scale"]), models["mlp-input-step"][0].input_scale_)
-    assert (
-        json.loads((exported["mlp"] / "config.json").read_text())["preprocessing"]["input_offset"]
-        is None
-    )
+    fitted = json.loads((exported["mlp"] / "config.json").read_text())["preprocessing"]
+    assert np.array_equal(np.asarray(fitted["input_offset"]), models["mlp"][0].input_offset_)
     eeg_step = json.loads((exported["eeg-input-step"] / "config.json").read_text())
     assert eeg_step["preprocessing"]["input_offset"] == [[0.1], [-0.2], [0.3]]
     assert eeg_step["preprocessing"]["input_scale"] == [[0.5], [2.0], [1.0]]

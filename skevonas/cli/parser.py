@@ -44,6 +44,7 @@ SEARCH_DEFAULTS: dict[str, Any] = {
     "patience": None,
     "lr_schedule": "cosine",
     "label_smoothing": 0.0,
+    "class_weight": None,
     "augment": False,
     "min_epochs": "auto",
     "halving_factor": 3,
@@ -56,6 +57,7 @@ SEARCH_DEFAULTS: dict[str, Any] = {
     "n_finalists": 3,
     "cv": 3,
     "ensemble_size": 1,
+    "calibrate": False,
     "decimate": "auto",
     "sfreq": None,
     "n_jobs": -1,
@@ -250,6 +252,13 @@ def _add_search_parser(commands: argparse._SubParsersAction) -> None:
         help=f"label smoothing of the loss, in [0, 1) (default: {d['label_smoothing']})",
     )
     ga.add_argument(
+        "--class-weight",
+        choices=["balanced"],
+        default=d["class_weight"],
+        help="balanced: weigh each class's loss by n_samples / (n_classes * its count) in "
+        "the part each network trains on (default: none; scores stay unweighted)",
+    )
+    ga.add_argument(
         "--augment",
         action="store_true",
         default=d["augment"],
@@ -387,6 +396,13 @@ def _add_search_parser(commands: argparse._SubParsersAction) -> None:
         help="the final model averages the class probabilities of at most N finalists, "
         "chosen greedily on their out-of-fold predictions and each refitted on all the "
         f"data; 1 keeps the best cross-validated one alone (default: {d['ensemble_size']})",
+    )
+    final.add_argument(
+        "--calibrate",
+        action="store_true",
+        default=d["calibrate"],
+        help="temperature scaling of the class probabilities, fitted on the final model's "
+        "out-of-fold predictions (no extra training; default: off)",
     )
     run = search.add_argument_group("resources and resuming")
     run.add_argument(

@@ -33,7 +33,7 @@ import os
 import tempfile
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -61,6 +61,10 @@ class FinalStage:
         score wins alone).
     members : int, default=1
         At most this many finalists are refitted (the ensemble's size).
+    calibrate : bool, default=False
+        Fit a temperature on the final model's out-of-fold probabilities
+        (:func:`~skevonas.training.calibration.fit_temperature`); it costs
+        no training.
 
     Examples
     --------
@@ -71,6 +75,7 @@ class FinalStage:
     finalists: int = 1
     folds: int | None = None
     members: int = 1
+    calibrate: bool = False
 
 
 @dataclass(frozen=True)
@@ -372,14 +377,14 @@ class SearchBudget:
         """
         stage = self.final if stage is None else stage
         folds = stage.folds if stage.folds and n_finalists > 1 else None
-        seconds = self.final_seconds(FinalStage(stage.finalists, folds, stage.members))
+        seconds = self.final_seconds(replace(stage, folds=folds))
         if seconds is None or folds is None or self.end is None:
             return FinalPlan(folds, seconds=seconds)
         fold_s, refit_s = seconds
         left = self.end - (time.time() if now is None else now)
         if fold_s + refit_s * self.margin <= left:
             return FinalPlan(folds, self.end - refit_s * self.margin, seconds)
-        alone = self.final_seconds(FinalStage(stage.finalists, None, stage.members))
+        alone = self.final_seconds(replace(stage, folds=None))
         note = (
             f"the finalists' cross-validation was skipped: {n_finalists} finalists x "
             f"{folds} folds would take about {fold_s:.0f} s and the refit {refit_s:.0f} s, "

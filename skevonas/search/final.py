@@ -45,6 +45,7 @@ from ..evolution.records import EvaluationRecord, SearchState
 from ..spaces.builders.layers import Decimate
 from ..spaces.genome import Genome
 from ..store.weights import WeightsError, unpack_weights
+from ..training.calibration import fit_temperature
 from ..training.candidate import net_from_weights
 from ..training.ensemble import EnsembleModule, accuracy, ensemble_net, greedy_selection
 from .budget import FinalStage
@@ -53,6 +54,7 @@ from .pipeline import CandidatePipeline, RefitPlan
 
 __all__ = [
     "FinalModel",
+    "calibration_temperature",
     "SearchFailedError",
     "final_model",
     "finalists",
@@ -210,6 +212,10 @@ class FinalModel:
     note : str or None, default=None
         Why the final model is not what the plan said (``max_time`` left no
         time to refit: the best candidate as the search trained it), or None.
+    temperature : float, default=1.0
+        The temperature that calibrates the final model's probabilities
+        (:func:`calibration_temperature`); 1.0 when not asked for or
+        without out-of-fold probabilities.
 
     Examples
     --------
@@ -228,6 +234,7 @@ class FinalModel:
     trained: list[int] = field(default_factory=list)
     losses: list[list[float]] = field(default_factory=list)
     note: str | None = None
+    temperature: float = 1.0
 
 
 def finalists(state: SearchState, k: int) -> list[EvaluationRecord]:
@@ -303,7 +310,8 @@ def final_model(
         ``folds``: folds of the finalists' cross-validation (None, or a
         single finalist, skips it: the best holdout score wins alone);
         ``members``: selection steps of the greedy ensemble (1: the best
-        finalist alone).
+        finalist alone); ``calibrate``: fit the final model's temperature
+        on its out-of-fold probabilities (:func:`calibration_temperature`).
     refit_epochs : int or None
         Epochs of every refit; None refits each member for the epoch at
         which its search training peaked (early stopping).
@@ -358,6 +366,7 @@ def final_model(
     score = float(records[0].score)
     guess = 0  # the best holdout finalist, refitted beside the folds as if it will lead
     guessed: Any = None
+    oof: list[np.ndarray | None] = [None] * len(records)  # out-of-fold probabilities
     ensemble_size = stage.members
     show = display if display is not None else Display(0)
     plan = pipeline.budget.plan_final(len(records), stage)
@@ -381,6 +390,7 @@ def final_model(
                 progress=advance,
             )
         guessed = results[guess].get("net")
+        oof = [result["oof_proba"] for result in results]
         for row, result in zip(rows, results, strict=True):
             row["cv_score"], row["cv_scores"] = result["cv_score"], result["cv_scores"]
         # out-of-fold probabilities follow the pipeline's sample order, not X's
@@ -455,6 +465,11 @@ def final_model(
         ", the first one alongside the cross-validation" if done else "",
     )
     member_weights = [float(weights[i]) for i in members]
+    temperature = 1.0
+    if stage.calibrate:
+        temperature = calibration_temperature(
+            [oof[i] for i in members], member_weights, pipeline.data.labels()
+        )
     trained = [len(n.history) for n in nets] if kept is None else epochs
     for genome_index, planned, got in zip(members, epochs, trained, strict=True):
         if got < planned and stop_at is not None:
@@ -484,7 +499,50 @@ def final_model(
         trained=trained,
         losses=[[float(v) for v in n.history[:, "train_loss"]] if n.history else [] for n in nets],
         note=note,
+        temperature=temperature,
     )
+
+
+def calibration_temperature(
+    oof: Sequence[np.ndarray | None], weights: Sequence[float], y: np.ndarray
+) -> float:
+    """The temperature of the final model, from its members' out-of-fold probabilities.
+
+    The final model's out-of-fold probabilities are its members' weighted
+    mean (one member: its own); the temperature minimises their log loss
+    (:func:`~skevonas.training.calibration.fit_temperature`). The rule
+    when there is nothing to fit it on: 1.0 (no calibration) when a
+    member has no out-of-fold probabilities, i.e. when the cross-validation
+    did not run (``cv=None``, a single finalist, no time for it under
+    ``max_time``) or that member's folds failed.
+
+    Parameters
+    ----------
+    oof : sequence of ndarray or None
+        Each member's out-of-fold class probabilities, in the order of ``y``.
+    weights : sequence of float
+        The members' weights.
+    y : ndarray
+        The labels, encoded.
+
+    Returns
+    -------
+    temperature : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> oof = [np.array([[0.99, 0.01]] * 4), np.array([[0.9, 0.1]] * 4)]
+    >>> t = calibration_temperature(oof, [0.5, 0.5], np.array([0, 0, 0, 1]))
+    >>> t > 1, calibration_temperature([None], [1.0], np.array([0, 1]))
+    (True, 1.0)
+    """
+    if not oof or any(p is None for p in oof):
+        return 1.0
+    mixed = np.sum(
+        [w * np.asarray(p, dtype=np.float64) for p, w in zip(oof, weights, strict=True)], axis=0
+    )
+    return fit_temperature(mixed / mixed.sum(axis=1, keepdims=True), y)
 
 
 def _kept_network(

@@ -7,6 +7,18 @@ estimator's ``classes_`` (the labels themselves are not stored; keep
 ``classes_`` next to the file). The batch size is free. Loading needs only
 torch (:func:`torch.jit.load`) or an ONNX runtime, never skevonas.
 
+An estimator's export takes ``X`` as ``predict_proba`` does, raw: the
+float64 affine step of ``predict_proba`` (``input_offset_``,
+``input_scale_``, with ``standardize=True``) is folded into a front layer
+that computes it in float32, and the logits are divided by the
+estimator's ``temperature_`` (a calibrated search), so the program gives
+``predict_proba``'s calibrated probabilities. Data whose offset is large
+against its spread (e.g. ``1e8 + x``) loses its signal in the float32
+cast before any layer sees it: centre such data in float64 first,
+``(X - input_offset_) / input_scale_``, and export the estimator's
+``module_`` (which takes ``X`` after that step) with the temperature
+applied to its logits yourself.
+
 ``to_onnx`` needs the optional packages ``onnx`` and ``onnxscript``
 (``pip install "skevonas[onnx]"``); it uses torch's default exporter, the
 ``torch.export``-based one (``dynamo=True``), with a dynamic batch axis.
@@ -34,6 +46,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+from ..spaces.builders.layers import Standardize
 from .standalone import to_pytorch
 
 __all__ = ["INPUT_NAME", "OUTPUT_NAME", "to_onnx", "to_pytorch", "to_torchscript"]
@@ -98,16 +111,53 @@ def _sample_shape(
     return given
 
 
+class _Temperature(nn.Module):
+    """Divide the logits by a fixed temperature (the estimator's ``temperature_``)."""
+
+    def __init__(self, temperature: float) -> None:
+        super().__init__()
+        self.temperature = float(temperature)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x / self.temperature
+
+
+def _estimator_steps(model: Any) -> tuple[nn.Module | None, nn.Module | None]:
+    """The fixed steps an estimator adds around its network: the affine front, the temperature.
+
+    Each is None where there is none (a bare module, ``standardize=False``, T = 1).
+    """
+    if isinstance(model, nn.Module):
+        return None, None
+    offset = getattr(model, "input_offset_", None)
+    # the float64 step of predict_proba, folded into the program in float32
+    front = None if offset is None else Standardize(offset, model.input_scale_)
+    temperature = float(getattr(model, "temperature_", 1.0))
+    return front, None if temperature == 1.0 else _Temperature(temperature)
+
+
 def _prepare(
     model: Any, input_shape: Sequence[int] | None, example: Any
 ) -> tuple[nn.Sequential, torch.Tensor]:
-    """A CPU copy of the network followed by a softmax, and an example batch for it."""
+    """A CPU copy of the network followed by a softmax, and an example batch for it.
+
+    An estimator's input affine step (``input_offset_``, ``input_scale_``)
+    comes first, and its ``temperature_`` divides the logits.
+    """
     module, fitted = _network(model)
     shape = _sample_shape(fitted, input_shape, example)
     network = copy.deepcopy(module).cpu().eval()
     for parameter in network.parameters():
         parameter.requires_grad_(False)
-    wrapped = nn.Sequential(OrderedDict(network=network, softmax=nn.Softmax(dim=1))).eval()
+    front, temperature = _estimator_steps(model)
+    steps: OrderedDict[str, nn.Module] = OrderedDict()
+    if front is not None:
+        steps["input_affine"] = front
+    steps["network"] = network
+    if temperature is not None:
+        steps["temperature"] = temperature
+    steps["softmax"] = nn.Softmax(dim=1)
+    wrapped = nn.Sequential(steps).eval()
     if example is None:
         # Two samples, so that no exporter mistakes the batch axis for a constant 1.
         batch = torch.randn((2, *shape), generator=torch.Generator().manual_seed(0))
@@ -171,7 +221,10 @@ def to_torchscript(
     The exported program is the network followed by a softmax, on the CPU
     and in eval mode: it maps a float32 batch of shape ``(n, *sample_shape)``
     to class probabilities whose columns follow ``classes_``, for any ``n``.
-    :func:`torch.jit.load` loads it without skevonas.
+    :func:`torch.jit.load` loads it without skevonas. An estimator's program
+    takes raw ``X``, as ``predict_proba`` does, and gives its (calibrated)
+    probabilities: the input's affine step and the temperature are part of
+    it (see :mod:`skevonas.store.export` for data with a large offset).
 
     Parameters
     ----------
@@ -275,7 +328,10 @@ def to_onnx(
     input ``"input"`` is a float32 batch of shape ``(batch, *sample_shape)``
     with a dynamic batch axis, and its output ``"probabilities"`` has one
     column per class, in the order of ``classes_``. The weights are stored
-    in the file itself.
+    in the file itself. An estimator's graph takes raw ``X``, as
+    ``predict_proba`` does, and gives its (calibrated) probabilities: the
+    input's affine step and the temperature are part of it (see
+    :mod:`skevonas.store.export` for data with a large offset).
 
     Parameters
     ----------

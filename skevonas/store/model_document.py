@@ -104,8 +104,9 @@ _KEYS = (
     "attributes",
 )
 # Optional: "ensemble" present exactly when the network is an ensemble
-# (EnsembleModule); "sfreq" when the fit knew its data's sampling rate (Hz).
-_OPTIONAL_KEYS = ("ensemble", "sfreq")
+# (EnsembleModule); "sfreq" when the fit knew its data's sampling rate (Hz);
+# "input_affine" and "temperature" absent from older files.
+_OPTIONAL_KEYS = ("ensemble", "sfreq", "input_affine", "temperature")
 # safetensors dtype names
 DTYPES = {
     torch.float64: "F64",

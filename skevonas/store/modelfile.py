@@ -95,7 +95,15 @@ from .model_document import (
     read_header,
 )
 
-__all__ = ["FittedModel", "ModelFileError", "plain_params", "read_model", "write_model"]
+__all__ = [
+    "FittedModel",
+    "ModelFileError",
+    "plain_params",
+    "read_input_affine",
+    "read_model",
+    "read_temperature",
+    "write_model",
+]
 
 # What the loaded skorch net takes from the stored net_params: only what
 # prediction uses, each with a check of its value. The rest (devices,
@@ -147,6 +155,14 @@ class FittedModel:
     ensemble : EnsembleEntry or None, default=None
         The ensemble the network is (members, weights, decimation);
         ``None`` for one plain network.
+    input_offset, input_scale : ndarray or None, default=None
+        The float64 affine step applied to ``X`` before the cast to float32
+        (``input_offset_``, ``input_scale_``: per feature or per channel);
+        ``None`` for none (``standardize=False``, or a file written before
+        skevonas kept them).
+    temperature : float or None, default=None
+        The temperature dividing the logits (``temperature_``); ``None``
+        for an estimator without one (a :class:`~skevonas.GenomeClassifier`).
     sfreq : float or None, default=None
         The sampling rate (Hz) of the data the estimator was fitted on
         (``sfreq_``), if it was known; the document's optional ``"sfreq"``.
@@ -180,6 +196,9 @@ class FittedModel:
     feature_names_in: tuple[str, ...] | None = None
     attributes: Mapping[str, Any] = field(default_factory=dict)
     ensemble: EnsembleEntry | None = None
+    input_offset: np.ndarray | None = None
+    input_scale: np.ndarray | None = None
+    temperature: float | None = None
     sfreq: float | None = None
 
     @property
@@ -292,9 +311,90 @@ def _document(
     }
     if ensemble is not None:
         document["ensemble"] = ensemble.to_dict()
+    if model.input_offset is not None:
+        document["input_affine"] = {
+            "offset": np.asarray(model.input_offset, dtype=np.float64).tolist(),
+            "scale": np.asarray(model.input_scale, dtype=np.float64).tolist(),
+        }
+    if model.temperature is not None:
+        document["temperature"] = float(model.temperature)
     if model.sfreq is not None:  # a file of a fit at an unknown rate stays as it was
         document["sfreq"] = float(model.sfreq)
     return document
+
+
+def read_input_affine(
+    document: Mapping[str, Any], where: str
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The document's input offset and scale (float64), or ``(None, None)`` where it has none.
+
+    The entry is ``{"offset": ..., "scale": ...}``, each a nested list of
+    the shape of the input statistics of the stored sample shape (per
+    feature, or per channel), finite, the scale positive. Files written
+    before skevonas kept them have no entry.
+
+    Raises
+    ------
+    ModelFileError
+        If the entry is malformed.
+
+    Examples
+    --------
+    >>> doc = {"sample_shape": [2, 8], "input_affine": {"offset": [[1.0], [2.0]],
+    ...                                                 "scale": [[1.0], [0.5]]}}
+    >>> offset, scale = read_input_affine(doc, "'m'")
+    >>> offset.shape, scale.dtype
+    ((2, 1), dtype('float64'))
+    >>> read_input_affine({"sample_shape": [2, 8]}, "'m'")
+    (None, None)
+    >>> read_input_affine({"sample_shape": [3], "input_affine": {"offset": [0.0, 0.0, 0.0],
+    ...                    "scale": [1.0, 0.0, 1.0]}}, "'m'")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    skevonas.store.model_document.ModelFileError: 'm': 'input_affine' must be ...
+    """
+    entry = document.get("input_affine")
+    if entry is None:
+        return None, None
+    shape = _stat_shape(tuple(document["sample_shape"]))
+    arrays = []
+    if isinstance(entry, dict) and set(entry) == {"offset", "scale"}:
+        for key in ("offset", "scale"):
+            try:
+                arrays.append(np.asarray(entry[key], dtype=np.float64))
+            except (TypeError, ValueError):
+                break
+    if not (
+        len(arrays) == 2
+        and all(a.shape == shape and np.isfinite(a).all() for a in arrays)
+        and (arrays[1] > 0).all()
+    ):
+        raise ModelFileError(
+            f'{where}: \'input_affine\' must be an object {{"offset", "scale"}} of finite '
+            f"values of shape {list(shape)}, the scale positive, got {entry!r:.80}"
+        )
+    return arrays[0], arrays[1]
+
+
+def read_temperature(document: Mapping[str, Any], where: str) -> float | None:
+    """The document's temperature, or None where it has none (a file of an older skevonas).
+
+    Raises
+    ------
+    ModelFileError
+        If it is not a finite number > 0.
+
+    Examples
+    --------
+    >>> read_temperature({"temperature": 1.5}, "'m'"), read_temperature({}, "'m'")
+    (1.5, None)
+    """
+    value = document.get("temperature")
+    if value is None:
+        return None
+    if type(value) not in (int, float) or not (math.isfinite(value) and value > 0):
+        raise ModelFileError(f"{where}: 'temperature' must be a number > 0, got {value!r:.80}")
+    return float(value)
 
 
 def _versions() -> dict[str, str]:
@@ -460,6 +560,8 @@ def read_model(
         blob = f.read()
     if not blob.startswith(header_bytes) or len(blob) != len(header_bytes) + data_size:
         raise ModelFileError(f"{where} changed while it was being read")
+    offset, scale = read_input_affine(document, where)
+    temperature = read_temperature(document, where)
     net = _net(
         document, genome, ensemble, sample_shape, len(classes), stat_shape, device, blob, where
     )
@@ -475,6 +577,9 @@ def read_model(
         feature_names_in=None if names is None else tuple(names),
         attributes=document["attributes"],
         ensemble=ensemble,
+        input_offset=offset,
+        input_scale=scale,
+        temperature=temperature,
         sfreq=document.get("sfreq"),
     )
 

@@ -201,6 +201,8 @@ class Model:
         step = config["preprocessing"]
         self.input_offset = _array(step["input_offset"])
         self.input_scale = _array(step["input_scale"])
+        # the estimator's temperature_ (calibrate); absent from older exports: 1
+        self.temperature = float(config["network"].get("temperature", 1.0))
         self.batch_size = int(config["batch_size"])
 
     def prepare(self, X):
@@ -231,7 +233,8 @@ class Model:
         with torch.no_grad():
             for start in range(0, len(X), self.batch_size):
                 batch = torch.from_numpy(X[start : start + self.batch_size]).to(self.device)
-                parts.append(torch.softmax(self.module(batch), dim=-1).cpu().numpy())
+                logits = self.module(batch) / self.temperature
+                parts.append(torch.softmax(logits, dim=-1).cpu().numpy())
         return np.concatenate(parts).astype(np.float64)
 
     def predict(self, X):

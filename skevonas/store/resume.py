@@ -245,6 +245,7 @@ def _score_settings(
         "patience": None if params["patience"] is None else int(params["patience"]),
         "lr_schedule": str(params["lr_schedule"]),
         "label_smoothing": float(params["label_smoothing"]),
+        "class_weight": describe_value(params.get("class_weight")),
         "augment": describe_value(params["augment"]),
         "holdout": str(params["holdout"]),
         "decimate": describe_value(params["decimate"]),
@@ -374,7 +375,12 @@ def _differences(old: Any, new: Any, where: str = "") -> list[str]:
 
 # Settings that decide scores and were added after checkpoints were first
 # written, with the value every earlier checkpoint was made with.
-_ADDED_SETTINGS = {"strategy": "generational", "inherit_weights": False, "sfreq": None}
+_ADDED_SETTINGS = {
+    "strategy": "generational",
+    "inherit_weights": False,
+    "sfreq": None,
+    "class_weight": None,
+}
 
 
 def check_compatible(saved: Mapping[str, Any], now: Mapping[str, Any], source: str) -> None:

@@ -101,7 +101,9 @@ def _statistics(network: nn.Module) -> dict[str, Any] | None:
     return {"mean": layer.mean[0].tolist(), "std": layer.std[0].tolist()}
 
 
-def _steps(offset: bool, scale: bool, decimation: int, standardize: bool) -> list[str]:
+def _steps(
+    offset: bool, scale: bool, decimation: int, standardize: bool, temperature: float = 1.0
+) -> list[str]:
     """The input's way from raw samples to class probabilities, in words."""
     steps = ["X = numpy.asarray(X), of shape (n_samples, *input.sample_shape)"]
     if offset or scale:
@@ -120,6 +122,8 @@ def _steps(offset: bool, scale: bool, decimation: int, standardize: bool) -> lis
             "in the network (each member of an ensemble): (x - mean) / std, the training "
             "statistics (preprocessing.standardize)"
         )
+    if temperature != 1.0:
+        steps.append(f"network output / {temperature!r} (network.temperature, calibration)")
     steps.append("network output -> softmax -> class probabilities (columns: classes)")
     return steps
 
@@ -131,7 +135,7 @@ def export_config(estimator: Any, model: Any, module: nn.Module) -> dict[str, An
     ----------
     estimator : fitted skevonas classifier
         Read for ``sfreq_``, ``input_offset_`` and ``input_scale_`` (each
-        optional: ``None`` where absent).
+        optional: ``None`` where absent) and ``temperature_`` (1 where absent).
     model : FittedModel
         ``estimator.fitted_model()``.
     module : nn.Module
@@ -188,7 +192,11 @@ def export_config(estimator: Any, model: Any, module: nn.Module) -> dict[str, An
         },
         "preprocessing": {
             "steps": _steps(
-                offset is not None, scale is not None, decimation, statistics[0] is not None
+                offset is not None,
+                scale is not None,
+                decimation,
+                statistics[0] is not None,
+                float(getattr(estimator, "temperature_", 1.0)),
             ),
             "input_offset": offset,
             "input_scale": scale,
@@ -199,6 +207,8 @@ def export_config(estimator: Any, model: Any, module: nn.Module) -> dict[str, An
             "class": "Ensemble" if isinstance(module, EnsembleModule) else "Network",
             "output": "log-probabilities" if isinstance(module, EnsembleModule) else "logits",
             "n_parameters": int(sum(p.numel() for p in module.parameters())),
+            # divides the output before the softmax (a calibrated search's temperature_)
+            "temperature": float(getattr(estimator, "temperature_", 1.0)),
         },
         "genomes": [genome.to_dict() for genome in genomes],
         "weights": [float(w) for w in weights],

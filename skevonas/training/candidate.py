@@ -397,6 +397,7 @@ def evaluate_candidate(
                 train_split=predefined_split(Dataset(_tensor(data.X_valid, device), data.y_valid)),
                 callbacks=[("valid_score", scoring), ("best_epoch", best)],
                 recipe=recipe,
+                class_weights=recipe.loss_weights(data.y_train, data.n_classes),
             )
             X_train = _tensor(data.X_train, device)
             inherited = None if earlier is None else json.loads(earlier.get("inherited", "null"))
@@ -579,6 +580,7 @@ def fit_final(
             net_params=recipe.net_params,
             callbacks=[] if stop_at is None else [("stop_at", StopAt(stop_at))],
             recipe=recipe,
+            class_weights=recipe.loss_weights(y, n_classes),
         )
         # a worker may get X as a read-only memmap, which torch cannot wrap
         net.fit(np.require(X, dtype=np.float32, requirements="W"), y)

@@ -120,6 +120,10 @@ class Recipe:
         Each candidate trains and is scored on its own stratified split of
         the data (drawn from its seed) instead of the shared one: reshuffled
         holdouts, which overfit less when many candidates are compared.
+    class_weight : None, "balanced" or tuple of float, default=None
+        Class weights of the cross-entropy loss: none, scikit-learn's
+        ``"balanced"`` ones of the labels each network trains on, or one
+        weight per class (:meth:`loss_weights`).
 
     Examples
     --------
@@ -137,6 +141,31 @@ class Recipe:
     label_smoothing: float = 0.0
     augment: Any = None
     reshuffle: bool = True
+    class_weight: str | tuple[float, ...] | None = None
+
+    def loss_weights(self, y: np.ndarray, n_classes: int) -> np.ndarray | None:
+        """The loss's class weights for a network that trains on labels ``y``; None for none.
+
+        ``"balanced"`` is scikit-learn's ``compute_class_weight``:
+        ``len(y) / (n_classes * count)`` per class (a class absent from
+        ``y`` counts as one sample).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> Recipe(class_weight="balanced").loss_weights(np.array([0, 0, 0, 1]), 2).tolist()
+        [0.6666666666666666, 2.0]
+        >>> Recipe(class_weight=(1.0, 3.0)).loss_weights(np.array([0, 1]), 2).tolist()
+        [1.0, 3.0]
+        >>> Recipe().loss_weights(np.array([0, 1]), 2) is None
+        True
+        """
+        if self.class_weight is None:
+            return None
+        if isinstance(self.class_weight, str):  # "balanced"
+            counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=n_classes)
+            return len(y) / (n_classes * np.maximum(counts, 1).astype(np.float64))
+        return np.asarray(self.class_weight, dtype=np.float64)
 
 
 def make_net(
@@ -151,6 +180,7 @@ def make_net(
     train_split: Any = None,
     callbacks: list | None = None,
     recipe: Recipe | None = None,
+    class_weights: np.ndarray | None = None,
 ) -> NeuralNetClassifier:
     """The skorch classifier for ``genome`` (built but not yet trained).
 
@@ -160,7 +190,8 @@ def make_net(
     schedule (over ``recipe.max_epochs``), label smoothing and
     training-batch augmentation; without it (a net that only predicts)
     there are none. ``net_params`` go to skorch (``callbacks`` added to
-    skevonas's own).
+    skevonas's own). ``class_weights`` (one per class, from
+    :meth:`Recipe.loss_weights`) weigh the cross-entropy loss.
 
     Examples
     --------
@@ -203,6 +234,8 @@ def make_net(
     }
     if recipe is not None and recipe.label_smoothing:
         params["criterion__label_smoothing"] = float(recipe.label_smoothing)
+    if class_weights is not None:
+        params["criterion__weight"] = torch.as_tensor(class_weights, dtype=torch.float32)
     if recipe is not None and recipe.augment is not None:
         params["iterator_train__augment"] = recipe.augment
     extra = dict(net_params)
