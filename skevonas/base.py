@@ -126,7 +126,19 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
     :class:`~skevonas.store.model_document.ModelKind`) and, if their network
     may be an ensemble, the attributes of its members, their weights and
     its decimation (``_ensemble_attributes``).
+
+    Their ``fit`` takes ``groups`` (subject, session or recording of every
+    sample), which keeps each group on one side of every internal split.
+    With scikit-learn's metadata routing on, ``fit`` requests ``groups`` by
+    default: a ``cross_validate(..., params={"groups": g})`` or a Pipeline
+    given ``groups`` hands them to the classifier as to a group splitter,
+    so its internal holdout never leaks a subject that the outer split
+    keeps apart; ``set_fit_request(groups=False)`` turns that off.
     """
+
+    # groups requested by default (metadata routing): an outer split by subject
+    # should not be undone by an internal holdout that mixes subjects
+    __metadata_request__fit: ClassVar[dict[str, bool]] = {"groups": True}
 
     _net_attribute = "estimator_"
     _genome_attribute: ClassVar[str] = "genome_"
@@ -143,6 +155,18 @@ class NetClassifierBase(ClassifierMixin, BaseEstimator):
         data = read_epochs(X, y)
         X, y = self._validate_X(data.X, data.y, reset=True)
         return X, y, input_sfreq(getattr(self, "sfreq", None), data.sfreq, X.shape[1:])
+
+    def _fit_data(self, X: Any, y: Any, groups: Any, n_folds: int | None = None) -> tuple:
+        """A fit's ``X`` and rate (:meth:`_fit_input`), classes, encoded ``y`` and group codes.
+
+        ``groups`` are checked (:func:`~skevonas.training.groups.check_groups`):
+        one per sample, at least 2 groups and at least ``n_folds``.
+        """
+        from .prepare import check_groups, encode_labels
+
+        X, y, sfreq = self._fit_input(X, y)
+        classes, y_enc = encode_labels(y, owner=type(self).__name__)
+        return X, sfreq, classes, y_enc, check_groups(groups, len(y_enc), n_folds=n_folds)
 
     def _epochs_samples(self, X: Any) -> Any:
         """The data of MNE Epochs given to a fitted estimator, checked against its ``sfreq_``."""

@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import settings
 from .base import NetClassifierBase
-from .prepare import Seeds, decimate_data, draw_entropy, encode_labels, split_data
+from .prepare import Seeds, decimate_data, draw_entropy, split_data
 from .search import (
     CandidatePipeline,
     Display,
@@ -180,7 +180,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         Seconds any one candidate may train (checked after every epoch); a
         candidate that hits it is scored on what it reached.
     validation_fraction : float, default=0.2
-        Share of the training data held out (stratified) to score candidates.
+        Share of the training data held out (stratified; whole groups with ``groups``).
     holdout : {"reshuffled", "fixed"}, default="reshuffled"
         ``"reshuffled"`` gives every candidate its own stratified holdout of
         ``validation_fraction`` (drawn from its seed), so no one small
@@ -192,8 +192,8 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         score) are re-scored by cross-validation (``cv``) on all the data;
         the final model is chosen from them (:mod:`skevonas.search.final`).
     cv : int or None, default=3
-        Folds of the finalists' stratified cross-validation. None skips it:
-        the best holdout score wins, alone.
+        Folds of the finalists' stratified cross-validation (grouped when
+        ``fit`` gets ``groups``). None skips it: the best holdout score wins.
     ensemble_size : int, default=1
         Steps of greedy ensemble selection (Caruana et al., 2004) on the
         finalists' out-of-fold predictions: the final model averages the
@@ -471,7 +471,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             )
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: Any, y: Any = None) -> EvolutionaryNASClassifier:
+    def fit(self, X: Any, y: Any = None, groups: Any = None) -> EvolutionaryNASClassifier:
         """Evolve architectures on ``X, y`` and refit the fittest on all of it.
 
         Parameters
@@ -482,6 +482,10 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             width)``; never NaN or infinite; or MNE Epochs (:mod:`skevonas.epochs`).
         y : array-like of shape (n_samples,) or None, default=None
             Class labels; at least two. None: the Epochs' event names.
+        groups : array-like of shape (n_samples,) or None, default=None
+            Subject, session or recording of each sample: no holdout or fold
+            puts a group on both sides (:mod:`skevonas.training.groups`);
+            requested by default under metadata routing (``params={"groups": g}``).
 
         Returns
         -------
@@ -513,15 +517,16 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         with self._unchanged_on_error():  # a refused or failed fit changes nothing
             self.check_settings()
             started = time.time()  # max_time counts from here
-            X, y, sfreq = self._fit_input(X, y)  # MNE Epochs give their data and rate
-            classes, y_enc = encode_labels(y, owner=type(self).__name__)
+            X, sfreq, classes, y_enc, groups = self._fit_data(X, y, groups, self.cv)
             factor = settings.decimation(self.decimate, X.shape[1:], sfreq)
             recipe = settings.recipe(self, X.ndim - 1, classes)  # before any folder is touched
             X_search = decimate_data(X, factor)  # X itself when factor is 1
             space = get_space(self.search_space, X_search.shape[1:])
             rate = settings.seed_sfreq(sfreq, factor)  # the seeds' kernels are scaled to it
             initial = settings.initial_genomes(self.initial_genomes, space, rate)
-            meta = search_meta(self.get_params(), space.name, initial, X, y_enc, classes, sfreq)
+            meta = search_meta(
+                self.get_params(), space.name, initial, X, y_enc, classes, sfreq, groups=groups
+            )
             last = getattr(self, "search_state_", None)
             resume, journal = resume_point(
                 meta, self.checkpoint_dir, self.warm_start, last, space=space
@@ -536,7 +541,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
                 meta["entropy"] = seeds.entropy
                 self.classes_, self.sample_shape_ = classes, tuple(int(s) for s in X.shape[1:])
                 self.search_space_, self.sfreq_ = space, sfreq
-                pipeline = self._pipeline(X_search, y_enc, classes, recipe, seeds, journal, started)
+                pipeline = self._pipeline(X_search, y_enc, groups, recipe, seeds, journal, started)
                 self._weights = self._lineage_store(pipeline, journal, resume is not None)
                 ga, fidelity = settings.ga_settings(self), settings.fidelity(self, space, initial)
                 show = Display(
@@ -585,7 +590,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         self,
         X: np.ndarray,
         y: np.ndarray,
-        classes: np.ndarray,
+        groups: np.ndarray | None,
         recipe: Recipe,
         seeds: Seeds,
         journal: Journal,
@@ -595,10 +600,11 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         parts = split_data(
             X,
             y,
-            classes,
+            self.classes_,
             validation_fraction=self.validation_fraction,
             seed=seeds.split,
             standardize=self.standardize,
+            groups=groups,
         )
         return CandidatePipeline(
             parts,

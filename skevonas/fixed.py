@@ -19,7 +19,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from .base import NetClassifierBase
-from .prepare import Seeds, draw_entropy, encode_labels, split_data
+from .prepare import Seeds, draw_entropy, split_data
 from .settings import is_int, is_real, recipe, training_problems
 from .spaces.builders.layers import channel_stats
 from .spaces.families import families_with_rank
@@ -124,8 +124,8 @@ class GenomeClassifier(NetClassifierBase):
         Augment training batches of EEG-like input
         (:class:`~skevonas.training.augment.EEGAugment`; ``True`` for its defaults).
     validation_fraction : float or None, default=0.2
-        Share of the data held out (stratified) for early stopping, or None
-        for no validation.
+        Share of the data held out (stratified; whole groups when ``fit``
+        gets ``groups``) for early stopping, or None for no validation.
     scoring : str or callable, default="accuracy"
         scikit-learn scorer name or callable that picks the best epoch
         (higher is better).
@@ -303,7 +303,7 @@ class GenomeClassifier(NetClassifierBase):
             return "cpu"
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: Any, y: Any = None) -> GenomeClassifier:
+    def fit(self, X: Any, y: Any = None, groups: Any = None) -> GenomeClassifier:
         """Train the genome's network on ``X, y``.
 
         Parameters
@@ -316,6 +316,14 @@ class GenomeClassifier(NetClassifierBase):
         y : array-like of shape (n_samples,) or None, default=None
             Class labels; at least two classes. None only with Epochs: the
             names of their events.
+        groups : array-like of shape (n_samples,) or None, default=None
+            Subject, session or recording of every sample: the validation
+            part then holds whole groups, as the search's holdout does
+            (:func:`~skevonas.training.groups.grouped_holdout`); at least 2
+            groups. Without a validation part (``validation_fraction=None``)
+            nothing is split, and they are only checked. Requested by
+            default under metadata routing, as for
+            :class:`~skevonas.EvolutionaryNASClassifier`.
 
         Returns
         -------
@@ -325,7 +333,8 @@ class GenomeClassifier(NetClassifierBase):
         Raises
         ------
         ValueError
-            For invalid settings, or a genome that does not fit ``X``.
+            For invalid settings, a genome that does not fit ``X``, or
+            ``groups`` that cannot be split (wrong length, NaN, one group).
         RuntimeError
             If training on the internal training part fails (e.g. the loss
             becomes NaN).
@@ -341,6 +350,14 @@ class GenomeClassifier(NetClassifierBase):
         >>> 1 <= clf.best_epoch_ <= 10, 0.0 <= clf.validation_score_ <= 1.0
         (True, True)
 
+        With ``groups`` (here 10 made-up subjects), the validation part holds whole subjects:
+
+        >>> import numpy as np
+        >>> subjects = np.arange(len(y)) % 10
+        >>> clf = GenomeClassifier(genome, max_epochs=2, random_state=0)
+        >>> clf.fit(X, y, groups=subjects).best_epoch_
+        2
+
         Without a validation part it trains for ``max_epochs``:
 
         >>> GenomeClassifier(genome, max_epochs=3, validation_fraction=None).fit(X, y).best_epoch_
@@ -348,8 +365,7 @@ class GenomeClassifier(NetClassifierBase):
         """
         with self._unchanged_on_error():  # a failed fit changes nothing
             genome, device = self._genome_and_device()
-            X, y, sfreq = self._fit_input(X, y)  # MNE Epochs give their data and rate
-            classes, y_enc = encode_labels(y, owner=type(self).__name__)
+            X, sfreq, classes, y_enc, groups = self._fit_data(X, y, groups)  # Epochs read
             n_classes = len(classes)
             _check_buildable(genome, tuple(X.shape[1:]), n_classes)
             self.classes_, self.sample_shape_ = classes, tuple(int(s) for s in X.shape[1:])
@@ -365,6 +381,7 @@ class GenomeClassifier(NetClassifierBase):
                 self.best_epoch_, self.validation_score_ = self._early_stopped(
                     X,
                     y_enc,
+                    groups,
                     how,
                     seeds.split,
                     candidate_seed(seeds.entropy, genome),
@@ -392,6 +409,7 @@ class GenomeClassifier(NetClassifierBase):
         self,
         X: np.ndarray,
         y: np.ndarray,
+        groups: np.ndarray | None,
         how: Recipe,
         split_seed: int,
         seed: int,
@@ -407,6 +425,7 @@ class GenomeClassifier(NetClassifierBase):
             validation_fraction=float(self.validation_fraction),
             seed=split_seed,
             standardize=self.standardize,
+            groups=groups,
         )
         result = evaluate_candidate(self.genome_, data, how, seed, device, n_threads)
         if result["status"] != "ok":

@@ -31,11 +31,13 @@ from sklearn.utils.validation import check_X_y
 
 from .spaces.builders.layers import Decimate, channel_stats
 from .training.candidate import CandidateData
+from .training.groups import check_groups, grouped_holdout
 
 __all__ = [
     "PreparedData",
     "Seeds",
     "apply_input_affine",
+    "check_groups",
     "decimate_data",
     "draw_entropy",
     "encode_labels",
@@ -143,6 +145,7 @@ def split_data(
     validation_fraction: float,
     seed: int,
     standardize: bool = True,
+    groups: np.ndarray | None = None,
 ) -> CandidateData:
     """The stratified training / validation parts, with training-part statistics.
 
@@ -161,6 +164,12 @@ def split_data(
     standardize : bool, default=True
         Whether to compute the standardisation statistics (of the training
         part only).
+    groups : ndarray of int or None, default=None
+        Group codes of the samples (:func:`check_groups`): the parts then
+        hold whole groups, about ``validation_fraction`` of the samples in
+        the validation part, stratified as far as the groups allow
+        (:func:`~skevonas.training.groups.grouped_holdout`); the returned
+        data carries the groups, so that every later split keeps them apart.
 
     Returns
     -------
@@ -169,7 +178,8 @@ def split_data(
     Raises
     ------
     ValueError
-        If a class has fewer than 2 samples, or a part would miss a class.
+        If a class has fewer than 2 samples, or a part would miss a class
+        (with groups: if no draw of whole groups gives each part every class).
 
     Examples
     --------
@@ -178,6 +188,14 @@ def split_data(
     >>> parts = split_data(X, y, np.array([0, 1]), validation_fraction=0.2, seed=0)
     >>> len(parts.y_train), len(parts.y_valid), sorted(set(parts.y_valid.tolist()))
     (16, 4, [0, 1])
+
+    With groups (say, 5 subjects of 4 trials), whole groups are held out:
+
+    >>> subjects = np.repeat(np.arange(5), 4)
+    >>> parts = split_data(X, y, np.array([0, 1]), validation_fraction=0.2, seed=0,
+    ...                    groups=subjects)
+    >>> len(parts.y_valid), sorted(set(parts.groups[:len(parts.y_train)]) & set(parts.groups[16:]))
+    (4, [])
     """
     n_samples = len(y)
     n_classes = len(classes)
@@ -196,8 +214,12 @@ def split_data(
             f"give {n_valid} validation and {n_samples - n_valid} training samples, "
             f"but each part needs at least one sample of each of the {n_classes} classes"
         )
-    splitter = StratifiedShuffleSplit(n_splits=1, test_size=n_valid, random_state=seed)
-    train_idx, valid_idx = next(splitter.split(np.zeros(n_samples), y))
+    if groups is None:
+        splitter = StratifiedShuffleSplit(n_splits=1, test_size=n_valid, random_state=seed)
+        train_idx, valid_idx = next(splitter.split(np.zeros(n_samples), y))
+    else:
+        train_idx, valid_idx = grouped_holdout(groups, y, n_valid, seed)
+        _check_grouped_parts(y[train_idx], y[valid_idx], classes, groups, y)
     X_train = X[train_idx]
     return CandidateData(
         X_train,
@@ -206,7 +228,24 @@ def split_data(
         y[valid_idx],
         n_classes,
         channel_stats(X_train) if standardize else None,
+        None if groups is None else groups[np.concatenate([train_idx, valid_idx])],
     )
+
+
+def _check_grouped_parts(
+    y_train: np.ndarray, y_valid: np.ndarray, classes: np.ndarray, groups: np.ndarray, y: np.ndarray
+) -> None:
+    """Raise if a holdout of whole groups left a class out of a part."""
+    for part, labels in (("training", y_train), ("validation", y_valid)):
+        missing = np.setdiff1d(np.arange(len(classes)), labels)
+        if len(missing):
+            label = classes[int(missing[0])]
+            n_groups = len(np.unique(groups[y == missing[0]]))
+            raise ValueError(
+                f"groups leave class {label.tolist()!r} out of the {part} part: it lies in "
+                f"{n_groups} of {len(np.unique(groups))} groups, and a holdout of whole groups "
+                "needs every class in groups on both sides; give more groups, or groups=None"
+            )
 
 
 @dataclass(frozen=True)
@@ -251,6 +290,7 @@ def prepare_data(
     random_state: Any = None,
     standardize: bool = True,
     entropy: int | None = None,
+    groups: Any = None,
 ) -> PreparedData:
     """What :class:`~skevonas.EvolutionaryNASClassifier` trains candidates on.
 
@@ -277,6 +317,9 @@ def prepare_data(
     entropy : int or None, default=None
         The root seed itself (e.g. a checkpoint's ``meta["entropy"]``);
         overrides ``random_state``.
+    groups : array-like of shape (n_samples,) or None, default=None
+        The search's ``groups`` (subject, session or recording of every
+        sample): the parts then hold whole groups (:func:`split_data`).
 
     Returns
     -------
@@ -302,6 +345,7 @@ def prepare_data(
         validation_fraction=validation_fraction,
         seed=seeds.split,
         standardize=standardize,
+        groups=check_groups(groups, len(y_enc)),
     )
     return PreparedData(X, y_enc, classes, seeds, parts)
 

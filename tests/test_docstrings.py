@@ -73,6 +73,8 @@ PUBLIC_MODULES = (
     "skevonas.spaces.networks",
     "skevonas.training.candidate",
     "skevonas.training.inherit",
+    "skevonas.training.groups",
+    "skevonas.datasets.subjects",
     "skevonas.training.runtime",
     "skevonas.search.pipeline",
     "skevonas.search.pool",

@@ -343,7 +343,7 @@ def _search(args: argparse.Namespace) -> int:
     from .files import DEFAULT_LABEL_COLUMN, read_data
 
     _check_checkpoint_dir(args.checkpoint_dir, args.resume, args.overwrite)
-    data = read_data(args.data, args.label_column)
+    data = read_data(args.data, args.label_column, groups=args.groups)
     X, y = data.X, data.y
     assert y is not None  # labels are required by default
     folder = args.output or Path(f"skevonas-search-{args.data.stem}")
@@ -362,7 +362,7 @@ def _search(args: argparse.Namespace) -> int:
     )
     start = time.perf_counter()
     try:
-        clf.fit(X, y)
+        clf.fit(X, y, groups=data.groups)
     except BaseException as exc:
         if created and not any(folder.iterdir()):
             folder.rmdir()  # nothing to keep: leave no empty folder behind
@@ -384,6 +384,7 @@ def _search(args: argparse.Namespace) -> int:
         "data": {
             "path": str(args.data.resolve()),
             "label_column": (args.label_column or DEFAULT_LABEL_COLUMN) if is_csv else None,
+            "groups": args.groups,
             "n_samples": len(y),
             "sample_shape": list(clf.sample_shape_),
             "feature_names": None if data.feature_names is None else list(data.feature_names),
@@ -534,7 +535,7 @@ def _predict(args: argparse.Namespace) -> int:
     from .files import read_data, write_table
 
     model = _load_model(args.model, args.allow_pickle)
-    data = read_data(args.data, args.label_column, require_labels=False)
+    data = read_data(args.data, args.label_column, require_labels=False, groups=args.groups)
     check_sfreq(getattr(model, "sfreq_", None), data.sfreq, f"the model {str(args.model)!r}")
     info = sys.stdout if args.output else sys.stderr  # keep stdout for the CSV
     X = _match_features(model, data, args.data, info)

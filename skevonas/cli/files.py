@@ -17,6 +17,10 @@ Three input formats are understood:
     data of every channel, the events' names as labels and the sampling
     rate (:func:`skevonas.epochs.read_epochs_file`).
 
+An ``.npz`` or ``.csv`` file may also name the group (subject, session or recording) of every
+sample, for ``skevonas search --groups NAME``: the ``.npz`` array ``NAME``,
+or the CSV column ``NAME``, which is then not a feature.
+
 :func:`read_data` also gives the names of a CSV file's feature columns, so
 that ``skevonas predict`` can match them with those the model was trained on.
 
@@ -72,6 +76,8 @@ class DataFile:
     sfreq : float or None, default=None
         The sampling rate in Hz of a ``-epo.fif`` file's Epochs; None for
         other files.
+    groups : ndarray of shape (n_samples,) or None, default=None
+        The group of every sample, when :func:`read_data` was asked for them.
 
     Examples
     --------
@@ -85,6 +91,7 @@ class DataFile:
     y: np.ndarray | None
     feature_names: tuple[str, ...] | None
     sfreq: float | None = None
+    groups: np.ndarray | None = None
 
 
 def load_table_or_arrays(
@@ -149,13 +156,15 @@ def read_data(
     path: str | os.PathLike,
     label_column: str | None = None,
     require_labels: bool = True,
+    groups: str | None = None,
 ) -> DataFile:
     """Read samples, labels and feature names from a ``.npz``, ``.csv`` or ``-epo.fif`` file.
 
     As :func:`load_table_or_arrays`, and also gives the names of a CSV
-    file's feature columns (every column but the label column, in order).
-    A ``.fif`` (or ``.fif.gz``) file is read as MNE Epochs: their data,
-    their events' names as labels and their sampling rate.
+    file's feature columns (every column but the label column and the
+    groups column, in order) and, if asked, the groups. A ``.fif`` (or
+    ``.fif.gz``) file is read as MNE Epochs: their data, their events' names
+    as labels and their sampling rate.
 
     Parameters
     ----------
@@ -166,12 +175,16 @@ def read_data(
         The CSV column holding the labels; ``"label"`` when None.
     require_labels : bool, default=True
         Whether labels must be there.
+    groups : str, optional
+        The ``.npz`` array or CSV column holding the group of every sample
+        (ints, else floats, else strings, as labels are read); it must exist.
 
     Returns
     -------
     data : DataFile
-        ``X``, ``y`` (or None), ``feature_names`` (None but for ``.csv``)
-        and ``sfreq`` (None but for ``-epo.fif``).
+        ``X``, ``y`` (or None), ``feature_names`` (None but for ``.csv``),
+        ``sfreq`` (None but for ``-epo.fif``) and ``groups`` (None unless
+        asked for).
 
     Raises
     ------
@@ -191,6 +204,10 @@ def read_data(
     >>> data = read_data(folder / "tiny.csv")
     >>> data.feature_names, data.X.shape, data.y.tolist()
     (('width', 'height'), (2, 2), ['cat', 'dog'])
+    >>> _ = (folder / "subjects.csv").write_text("subject,x,label\\nS1,1,a\\nS2,3,b\\n")
+    >>> data = read_data(folder / "subjects.csv", groups="subject")
+    >>> data.feature_names, data.groups.tolist()
+    (('x',), ['S1', 'S2'])
     >>> import shutil; shutil.rmtree(folder)
     """
     path = Path(path)
@@ -200,10 +217,17 @@ def read_data(
         raise ValueError(f"{str(path)!r} is not a file")
     suffix = path.suffix.lower()
     if suffix == ".npz":
-        return DataFile(*_load_npz(path, require_labels), None)
+        X, y = _load_npz(path, require_labels)
+        found = None if groups is None else _npz_groups(path, groups, len(X))
+        return DataFile(X, y, None, groups=found)
     if suffix == ".csv":
-        return _load_csv(path, label_column, require_labels)
+        return _load_csv(path, label_column, require_labels, groups)
     if path.name.lower().endswith((".fif", ".fif.gz")):
+        if groups is not None:
+            raise ValueError(
+                f"--groups {groups!r} names a CSV column or an .npz array; a .fif file of "
+                "Epochs holds no groups to read (save X, y and the groups with numpy.savez)"
+            )
         from ..epochs import read_epochs_file
 
         epochs = read_epochs_file(path)
@@ -259,6 +283,25 @@ def _load_npz(path: Path, require_labels: bool) -> tuple[np.ndarray, np.ndarray 
             f"X and y in {name} have different lengths: {len(X)} samples but {len(y)} labels"
         )
     return X, y
+
+
+def _npz_groups(path: Path, key: str, n_samples: int) -> np.ndarray:
+    """The archive's array ``key``: one group per sample (the archive is checked already)."""
+    name = repr(str(path))
+    with np.load(path, allow_pickle=False) as archive:
+        if key not in archive.files:
+            raise ValueError(
+                f"{name} has no array named {key!r} with the groups (it holds "
+                f"{sorted(archive.files)}); save them with numpy.savez(path, X=..., y=..., "
+                f"{key}=...)"
+            )
+        groups = archive[key]
+    if groups.ndim != 1 or len(groups) != n_samples:
+        raise ValueError(
+            f"{key} in {name} must be 1-D with one group per sample ({n_samples} samples), "
+            f"got shape {groups.shape}"
+        )
+    return groups
 
 
 def _check_sizes(path: Path) -> None:
@@ -346,7 +389,9 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return header, rows
 
 
-def _load_csv(path: Path, label_column: str | None, require_labels: bool) -> DataFile:
+def _load_csv(
+    path: Path, label_column: str | None, require_labels: bool, groups: str | None = None
+) -> DataFile:
     name = repr(str(path))
     header, rows = _read_rows(path)
     label = DEFAULT_LABEL_COLUMN if label_column is None else label_column
@@ -355,17 +400,23 @@ def _load_csv(path: Path, label_column: str | None, require_labels: bool) -> Dat
             f"{name} has no label column {label!r}; its columns are {header}. "
             "Name the label column with --label-column."
         )
-    features = [i for i, column in enumerate(header) if column != label]
+    if groups is not None and (groups not in header or groups == label):
+        raise ValueError(
+            f"{name} has no groups column {groups!r} besides the label column; its columns "
+            f"are {header}"
+        )
+    features = [i for i, column in enumerate(header) if column not in (label, groups)]
     if not features:
         raise ValueError(f"{name} has no feature columns besides the label column {label!r}")
     X = _features(name, header, rows, features)
     names = tuple(header[i] for i in features)
-    if label not in header:
-        return DataFile(X, None, names)
-    j = header.index(label)
-    return DataFile(
-        X, _labels(name, label, [(line, cells[j].strip()) for line, cells in rows]), names
-    )
+
+    def column(title: str, what: str) -> np.ndarray:
+        j = header.index(title)
+        return _labels(name, title, [(line, cells[j].strip()) for line, cells in rows], what)
+
+    found = None if groups is None else column(groups, "group")
+    return DataFile(X, column(label, "label") if label in header else None, names, groups=found)
 
 
 def _features(
@@ -389,16 +440,19 @@ def _features(
                 raise ValueError(
                     f"{name}, line {line}, column {header[i]!r}: {text!r} is not a finite "
                     "number; every column but the label column must hold numbers (if this "
-                    "is the label column, name it with --label-column)"
+                    "is the label column, name it with --label-column; a groups column, with "
+                    "--groups)"
                 )
     raise AssertionError("unreachable: a bad cell was expected")  # pragma: no cover
 
 
-def _labels(name: str, column: str, values: Sequence[tuple[int, str]]) -> np.ndarray:
-    """Labels as ints, else floats, else strings."""
+def _labels(
+    name: str, column: str, values: Sequence[tuple[int, str]], what: str = "label"
+) -> np.ndarray:
+    """Labels (or groups) as ints, else floats, else strings."""
     for line, text in values:
         if not text:
-            raise ValueError(f"{name}, line {line}: the label (column {column!r}) is empty")
+            raise ValueError(f"{name}, line {line}: the {what} (column {column!r}) is empty")
     texts = np.array([text for _, text in values])
     for dtype in (np.int64, np.float64):
         try:

@@ -191,6 +191,12 @@ def _add_search_parser(commands: argparse._SubParsersAction) -> None:
         "--label-column", metavar="NAME", help="the label column of a CSV file (default: label)"
     )
     search.add_argument(
+        "--groups",
+        metavar="NAME",
+        help="the CSV column or .npz array with the group (subject, session, recording) of "
+        "every sample: no internal holdout or fold then puts a group on both sides",
+    )
+    search.add_argument(
         "--output",
         type=Path,
         metavar="DIR",
@@ -459,6 +465,11 @@ def _add_predict_parser(commands: argparse._SubParsersAction) -> None:
         "--label-column",
         metavar="NAME",
         help="the label column of a CSV file, if any (default: label)",
+    )
+    predict.add_argument(
+        "--groups",
+        metavar="NAME",
+        help="a groups column of a CSV file (as search --groups took), left out of the features",
     )
     predict.add_argument(
         "--output", type=Path, metavar="FILE", help="CSV file to write (default: standard output)"

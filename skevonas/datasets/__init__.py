@@ -5,6 +5,8 @@ archive ship with the package (see ``skevonas/datasets/data/README.md`` for
 their provenance and how to cite them). :func:`load_eeg` returns the
 archive's own train/test split. :func:`load_fashion_mnist` reads
 Fashion-MNIST from local files (nothing is downloaded).
+:func:`make_subjects` simulates trials of several subjects whose own
+patterns do not carry over to new ones (for ``fit(X, y, groups=...)``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from .fashion_mnist import FASHION_MNIST_CLASSES, load_fashion_mnist
+from .subjects import make_subjects
 
 __all__ = [
     "EEG_BANDS",
@@ -26,6 +29,7 @@ __all__ = [
     "list_eeg_datasets",
     "load_eeg",
     "load_fashion_mnist",
+    "make_subjects",
 ]
 
 

@@ -273,17 +273,24 @@ def _score_settings(
 
 
 def _data_fingerprint(
-    X: np.ndarray, y: np.ndarray, classes: Sequence[Any] | np.ndarray
+    X: np.ndarray,
+    y: np.ndarray,
+    classes: Sequence[Any] | np.ndarray,
+    groups: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """What identifies the training data: shape, classes and a hash of the values."""
+    """What identifies the training data: shape, classes, a hash of the values (and groups)."""
     digest = hashlib.sha256()
     digest.update(np.ascontiguousarray(X, dtype=np.float32).data)
     digest.update(np.ascontiguousarray(y, dtype=np.int64).data)
-    return {
+    found = {
         "shape": [int(n) for n in X.shape],
         "classes": [str(c) for c in classes],
         "sha256": digest.hexdigest(),
     }
+    if groups is not None:  # a search without groups keeps the fingerprint it always had
+        codes = np.ascontiguousarray(groups, dtype=np.int64)
+        found["groups"] = hashlib.sha256(codes.data).hexdigest()
+    return found
 
 
 def search_meta(
@@ -294,6 +301,7 @@ def search_meta(
     y: np.ndarray,
     classes: Sequence[Any] | np.ndarray,
     sfreq: float | None = None,
+    groups: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """What a checkpoint keeps about the search that wrote it.
 
@@ -312,12 +320,16 @@ def search_meta(
     sfreq : float or None, default=None
         The sampling rate (Hz) the fit used (its ``sfreq_``): a resume at
         another rate is refused.
+    groups : ndarray of int or None, default=None
+        The fit's group codes (``check_groups``), if any: a resume with
+        other groups is refused.
 
     Returns
     -------
     meta : dict
         ``"settings"`` (what decides the scores, :func:`describe_value`),
-        ``"data"`` (shape, classes, SHA-256) and ``"params"`` (every
+        ``"data"`` (shape, classes, SHA-256; with groups, ``"groups"``: the
+        SHA-256 of their codes) and ``"params"`` (every
         setting, for the record). :func:`resume_point` adds
         ``"search_id"``, which marks the search's journal lines, and the fit
         ``"entropy"``, its root seed.
@@ -333,10 +345,13 @@ def search_meta(
     (0, [4, 2], ['a', 'b'])
     >>> meta["settings"]["sfreq"] is None
     True
+    >>> "groups" in meta["data"], "groups" in search_meta(params, "mlp", [], X, y, ["a", "b"],
+    ...                                                   groups=np.array([0, 0, 1, 1]))["data"]
+    (False, True)
     """
     return {
         "settings": _score_settings(params, space_name, initial_genomes, sfreq),
-        "data": _data_fingerprint(X, y, classes),
+        "data": _data_fingerprint(X, y, classes, groups),
         "params": {k: describe_value(v) for k, v in sorted(params.items())},
     }
 
@@ -405,6 +420,14 @@ def check_compatible(saved: Mapping[str, Any], now: Mapping[str, Any], source: s
     for name in ("shape", "classes"):
         if old_data.get(name) != now["data"][name]:
             problems.append(f"data {name} {old_data.get(name)!r} there, {now['data'][name]!r} here")
+    old_groups, new_groups = old_data.get("groups"), now["data"].get("groups")
+    if old_groups != new_groups:  # absent from checkpoints of searches without groups
+        problems.append(
+            "the groups differ (other subjects, sessions or recordings)"
+            if old_groups and new_groups
+            else f"groups {'given' if old_groups else 'none'} there, "
+            f"{'given' if new_groups else 'none'} here"
+        )
     if not problems and old_data.get("sha256") != now["data"].get("sha256"):
         problems.append("the data values differ (another X or y of the same shape)")
     if problems:

@@ -29,6 +29,7 @@ from skorch.history import History
 from ..spaces.builders.layers import channel_stats
 from ..spaces.genome import Genome
 from ..spaces.networks import count_parameters
+from .groups import grouped_fold, grouped_holdout
 from .inherit import inherit
 from .net import ValidScore
 from .recipe import Recipe, make_net
@@ -57,6 +58,8 @@ class Split:
     ``n_folds=None`` draws a stratified holdout of the same size as the
     shared validation part (a reshuffled holdout); an int takes fold
     ``fold`` of a stratified ``n_folds``-fold split, both from ``seed``.
+    When the data has groups, both keep every group on one side
+    (:mod:`skevonas.training.groups`).
 
     Parameters
     ----------
@@ -98,6 +101,11 @@ class CandidateData:
         Per-feature or per-channel statistics of ``X_train``
         (``skevonas.spaces.builders.layers.channel_stats``), for the
         :class:`~skevonas.spaces.builders.Standardize` layer of every network.
+    groups : ndarray of int or None, default=None
+        The group code of every sample of :meth:`samples` (training part,
+        then validation part; :func:`~skevonas.training.groups.check_groups`),
+        or None: with groups, every split of :meth:`split_indices` keeps each
+        group on one side.
 
     Examples
     --------
@@ -118,6 +126,7 @@ class CandidateData:
     y_valid: np.ndarray
     n_classes: int
     input_stats: tuple[np.ndarray, np.ndarray] | None = None
+    groups: np.ndarray | None = None
 
     def split_indices(self, split: Split) -> tuple[np.ndarray, np.ndarray]:
         """Training and validation indices of ``split`` into the samples of :meth:`samples`.
@@ -129,14 +138,26 @@ class CandidateData:
         >>> data = CandidateData(X[:8], y[:8], X[8:], y[8:], n_classes=2)
         >>> [len(part) for part in data.split_indices(Split(seed=0, n_folds=5, fold=0))]
         [8, 2]
+
+        With groups, no group lies on both sides:
+
+        >>> grouped = CandidateData(X[:8], y[:8], X[8:], y[8:], n_classes=2,
+        ...                         groups=np.repeat(np.arange(5), 2))
+        >>> train, valid = grouped.split_indices(Split(seed=0))
+        >>> set(grouped.groups[train]) & set(grouped.groups[valid])
+        set()
         """
-        y = self.labels()
+        y, seed = self.labels(), split.seed % 2**32
+        if self.groups is not None:
+            if split.n_folds is None:
+                return grouped_holdout(self.groups, y, len(self.y_valid), seed)
+            return grouped_fold(self.groups, y, split.n_folds, split.fold, seed)
         if split.n_folds is None:
             splitter: Any = StratifiedShuffleSplit(
-                n_splits=1, test_size=len(self.y_valid), random_state=split.seed % 2**32
+                n_splits=1, test_size=len(self.y_valid), random_state=seed
             )
             return next(splitter.split(np.zeros(len(y)), y))
-        splitter = StratifiedKFold(split.n_folds, shuffle=True, random_state=split.seed % 2**32)
+        splitter = StratifiedKFold(split.n_folds, shuffle=True, random_state=seed)
         return list(splitter.split(np.zeros(len(y)), y))[split.fold]
 
     def labels(self) -> np.ndarray:
@@ -185,7 +206,8 @@ class CandidateData:
         stats = None
         if self.input_stats is not None:
             stats = channel_stats(X[train])
-        return CandidateData(X[train], y[train], X[valid], y[valid], self.n_classes, stats)
+        groups = None if self.groups is None else self.groups[np.concatenate([train, valid])]
+        return CandidateData(X[train], y[train], X[valid], y[valid], self.n_classes, stats, groups)
 
 
 def candidate_seed(entropy: int, genome: Genome) -> int:
