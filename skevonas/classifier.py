@@ -232,41 +232,33 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         seeds' time kernels to the decimated rate (:doc:`/user_guide/eeg`).
     net_params : dict or None, default=None
         Extra keyword arguments for every skorch ``NeuralNetClassifier`` the
-        search trains, and for the refit: skorch callbacks (e.g.
-        ``{"callbacks": [LRScheduler(policy="StepLR", step_size=10)]}``, added
-        to skevonas's own; with a schedule of your own, set
-        ``lr_schedule="constant"``) and any skorch setting such as
-        ``"optimizer__weight_decay": 1e-4``. They must pickle when
-        ``n_jobs`` is not 1.
+        search trains, and for the refit: callbacks (added to skevonas's own;
+        with a schedule of your own, set ``lr_schedule="constant"``) and any
+        skorch setting such as ``"optimizer__weight_decay": 1e-4``. They
+        must pickle when ``n_jobs`` is not 1.
     n_jobs : int or None, default=None
         Candidates evaluated in parallel with joblib (``None`` means 1 unless
         in a :func:`joblib.parallel_backend` context; ``-1`` means all cores).
     torch_threads : int or None, default=1
-        Torch threads per candidate. Small networks train fastest with one
-        thread per candidate and ``n_jobs`` candidates side by side (on 2
-        cores, a second thread gave a 1-D CNN on SCP1 about 1.15x, and under
-        load it was often many times slower). ``None`` shares the cores among
-        the workers (``cpu_count // n_jobs``), for large networks.
+        Torch threads per candidate: small networks train fastest with one
+        each and ``n_jobs`` candidates side by side. ``None`` shares the
+        cores among the workers (``cpu_count // n_jobs``), for large networks.
     device : str or list of str, default="cpu"
         ``"cpu"``, ``"cuda"``, ``"cuda:N"``, a list of devices, or ``"auto"``
         (all visible GPUs, else the CPU). With GPUs, each worker process is
         pinned to one GPU for the whole search.
     candidates_per_device : int, default=1
-        Candidates training at once on each GPU (small networks share a GPU
-        well). With GPUs and ``n_jobs=None``, the search runs
-        ``len(devices) * candidates_per_device`` workers. Ignored on the CPU.
+        Candidates training at once on each GPU; with GPUs and
+        ``n_jobs=None``, ``len(devices) * candidates_per_device`` workers.
     random_state : int, RandomState instance or None, default=None
         Seeds the split, the genetic algorithm and every candidate's training.
         With an int, a search on CPU is reproducible.
     verbose : int, default=0
-        0 is silent (failed candidates still raise a warning); 1 shows, on
-        stderr, the plan, a rough estimate after the first generation, a
-        progress bar (tqdm) with the generation, candidates trained, best
-        score so far and, with ``max_time``, the time left, then a bar
-        through the final stage; 2 also prints one line per generation, the
-        result and the final stage's steps
-        (:class:`~skevonas.search.display.Display`). Library messages go to
-        the ``skevonas`` :mod:`logging` loggers whatever ``verbose`` is.
+        0 is silent (failed candidates still warn); 1 shows on stderr the
+        plan, an estimate after the first generation, a progress bar and a
+        bar through the final stage; 2 also prints a line per generation and
+        per final step (:class:`~skevonas.search.display.Display`). Messages
+        also go to the ``skevonas`` :mod:`logging` loggers.
     callbacks : list of SearchCallback or None, default=None
         Search-level callbacks (see :mod:`skevonas.evolution.callbacks`): watch the
         search, or stop it (:class:`~skevonas.evolution.callbacks.EarlyStopping`,
