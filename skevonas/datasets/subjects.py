@@ -78,7 +78,7 @@ def make_subjects(
     Examples
     --------
     >>> X, y, groups = make_subjects(n_subjects=4, n_trials=6, n_features=3, random_state=0)
-    >>> X.shape, y[groups == 0].sum(), groups.tolist()[:8]
+    >>> X.shape, int(y[groups == 0].sum()), groups.tolist()[:8]
     ((24, 3), 3, [0, 0, 0, 0, 0, 0, 1, 1])
     """
     counts = {
