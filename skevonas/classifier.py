@@ -206,7 +206,8 @@ class EvolutionaryNASClassifier(NetClassifierBase):
     calibrate : bool, default=False
         Temperature scaling of ``predict_proba`` (``temperature_``), fitted on
         the final model's out-of-fold probabilities of the finalists' ``cv``
-        (no extra training; ``predict`` is unchanged). Without them: 1.
+        (no extra training; ``predict`` is unchanged). Without them: 1. Off by
+        default: on SelfRegulationSCP1 it moved log loss inside the noise.
     scoring : str or callable, default="accuracy"
         Any scikit-learn scorer name (``"balanced_accuracy"``,
         ``"roc_auc"``, ``"neg_log_loss"``...) or scorer callable; higher is
