@@ -2,7 +2,8 @@
 
 Every family exports (mlp on 2-D X, an EEG search that decimates, cnn1d,
 cnn2d on 4-D X, a hand-made ensemble of two members behind a decimation
-front), and one Python process that cannot import skevonas loads every
+front), and a fresh virtual environment that cannot import skevonas (torch,
+numpy and safetensors only) loads every
 export from its ``model.py`` and reproduces the estimator's
 ``predict_proba`` and ``predict``.
 """
@@ -16,6 +17,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import venv
 from collections import OrderedDict
 from pathlib import Path
 
@@ -189,11 +191,26 @@ def _without_skevonas(folder: Path) -> Path:
     return folder
 
 
+def _fresh_venv(folder: Path, site: Path) -> Path:
+    """A new virtual environment (no pip, no system site-packages) that sees ``site``;
+    returns its python."""
+    venv.EnvBuilder(with_pip=False, symlinks=os.name != "nt", clear=True).create(folder)
+    python = folder / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    purelib = subprocess.run(
+        [str(python), "-I", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    Path(purelib, "dependencies.pth").write_text(f"{site}\n")
+    return python
+
+
 SCRIPT = textwrap.dedent(
     """
     import importlib.util, json, sys
     from pathlib import Path
-    sys.path.insert(0, sys.argv[1])
+    assert sys.prefix != sys.base_prefix  # a virtual environment of its own
     try:
         import skevonas
     except ImportError:
@@ -201,9 +218,9 @@ SCRIPT = textwrap.dedent(
     else:
         raise SystemExit("skevonas is importable: " + skevonas.__file__)
     import numpy as np
-    root = Path(sys.argv[2])
+    root = Path(sys.argv[1])
     labels = {}
-    for name in json.loads(sys.argv[3]):
+    for name in json.loads(sys.argv[2]):
         spec = importlib.util.spec_from_file_location("model_" + name.replace("-", "_"),
                                                       root / name / "model.py")
         code = importlib.util.module_from_spec(spec)
@@ -220,18 +237,16 @@ SCRIPT = textwrap.dedent(
 
 
 def test_a_process_without_skevonas_predicts_as_the_estimator(models, exported, tmp_path):
-    site = _without_skevonas(tmp_path / "site")
+    python = _fresh_venv(tmp_path / "env", _without_skevonas(tmp_path / "site"))
     root = next(iter(exported.values())).parent
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     result = subprocess.run(
         [
-            sys.executable,
+            str(python),
             "-I",
-            "-S",
             "-B",
             "-c",
             SCRIPT,
-            str(site),
             str(root),
             json.dumps(list(models)),
         ],
