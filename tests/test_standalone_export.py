@@ -2,9 +2,9 @@
 
 Every family exports (mlp on 2-D X, an EEG search that decimates, cnn1d,
 cnn2d on 4-D X, a hand-made ensemble of two members behind a decimation
-front), and a fresh virtual environment that cannot import skevonas (torch,
-numpy and safetensors only) loads every
-export from its ``model.py`` and reproduces the estimator's
+front), and a fresh virtual environment that sees the installed packages but
+not skevonas loads every export from its ``model.py`` and reproduces the
+estimator's
 ``predict_proba`` and ``predict``.
 """
 
