@@ -378,7 +378,9 @@ def final_model(
             X, y, _refit_epochs(records[guess], refit_epochs), standardize, seed, stop_at
         )
         alongside = {guess: plan_refit} if pipeline.can_refit_alongside() else None
-        what = f"cross-validating {len(records)} finalists, {folds} folds each"
+        what = f"cross-validating {len(records)} finalists, {folds} folds each" + (
+            " (and the likeliest winner's refit, alongside)" if alongside else ""
+        )
         n = len(records) * folds + len(alongside or ())
         with show.step(what, n, plan.seconds[0] if plan.seconds else None) as advance:
             results = pipeline.cross_validate(
