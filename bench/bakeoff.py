@@ -28,6 +28,10 @@ data, so every model's probabilities are aligned to the same classes:
   :func:`search_estimator`);
 - ``inherit``: the same with ``inherit_weights=True`` (issue 29: children
   start from their parents' trained weights);
+- ``local``: the same with ``local_rate=0.5`` (issue 29, item 3: half the
+  children are one small step from an elite genome, and half the first
+  generation's non-seed genomes one small step from a seed);
+  ``local-inherit``: both ``local_rate=0.5`` and ``inherit_weights=True``;
 - ``calibrated``: the same as ``skevonas`` with ``calibrate=True`` (issue 30:
   temperature scaling of ``predict_proba`` on the finalists' out-of-fold
   probabilities). Calibration trains nothing, so with the same seed its
@@ -106,6 +110,11 @@ configurations or settings are never tabulated together. Wall times are as
 each method is run by its users: the searches and ``seed-cv``'s
 cross-validation on all cores (``n_jobs=-1``), the rest on one job or thread.
 
+``--max-time SECONDS`` gives the searches (``skevonas``, ``inherit``,
+``calibrated``, ``random``) that ``max_time``, as a user with a time budget
+would; it is in their rows' settings, so those rows tabulate only with rows
+of the same budget (keep them in a ``--results`` file of their own).
+
 ``--quick`` is for smoke tests only: a tiny search (population 4,
 2 generations, 2 epochs, 2 finalists, 2 folds), 2 epochs for the seed
 genomes and braindecode's networks, 1,000 / 500 Fashion-MNIST images; its
@@ -177,11 +186,13 @@ SEED_GENOMES = {
 SEED_METHODS = tuple(f"seed:{name}" for name in SEED_GENOMES)
 PEERS = ("minirocket", "multirockethydra", "eegnet", "eegnex")  # EEG sets only
 # random after skevonas (it needs that row), seed-cv after the seeds (it reuses their refits)
-METHODS = ("skevonas", "inherit", "calibrated", *SEED_METHODS, "seed-cv", "random", *PEERS)
-SEARCH_METHODS = ("skevonas", "inherit", "calibrated", "random")
+VARIANTS = ("inherit", "local", "local-inherit", "calibrated")
+METHODS = ("skevonas", *VARIANTS, *SEED_METHODS, "seed-cv", "random", *PEERS)
+SEARCH_METHODS = ("skevonas", *VARIANTS, "random")
+LOCAL_RATE = 0.5  # the local variants' local_rate
 # Settings added to the estimator after rows were first written, with their defaults:
 # rows without them were made with these values, so they tabulate together.
-ADDED_SETTINGS: dict[str, Any] = {"calibrate": False, "class_weight": None}
+ADDED_SETTINGS: dict[str, Any] = {"calibrate": False, "class_weight": None, "local_rate": 0.0}
 # What the peers import (bench/peers.py imports braindecode, MiniRocket included)
 NEEDS = {
     "minirocket": ("aeon", "braindecode"),
@@ -587,13 +598,19 @@ def skevonas_estimator(
     n_evaluations: int = 0,
     inherit: bool = False,
     calibrate: bool = False,
+    max_time: float | None = None,
+    local: bool = False,
 ) -> EvolutionaryNASClassifier:
     """The unfitted ``skevonas`` search (``n_evaluations`` > 0: ``random``), or a variant."""
     clf = search_estimator("skevonas", seed)
+    if max_time is not None:
+        clf.set_params(max_time=max_time)
     if inherit:
         clf.set_params(inherit_weights=True)
     if calibrate:
         clf.set_params(calibrate=True)
+    if local:
+        clf.set_params(local_rate=LOCAL_RATE)
     if quick:
         clf.set_params(**QUICK)
     if n_evaluations:
@@ -670,8 +687,10 @@ def run_search(
         ctx.quick,
         seed,
         n_evaluations,
-        inherit=method == "inherit",
+        inherit=method in ("inherit", "local-inherit"),
         calibrate=method == "calibrated",
+        max_time=ctx.max_time,
+        local=method in ("local", "local-inherit"),
     )
     start = time.perf_counter()
     clf.fit(problem.X[train], problem.y[train])
@@ -852,6 +871,7 @@ class Context:
     rows: dict[tuple[str, str, int, int], dict[str, Any]]
     config: dict[str, Any]
     resample: int = 0
+    max_time: float | None = None
 
 
 def run_row(
@@ -1219,6 +1239,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--table-only", action="store_true", help="tabulate --results, run nothing")
     parser.add_argument("--diagram", type=Path, help="write the critical-difference diagram here")
     parser.add_argument("--quick", action="store_true", help="smoke test only (see the docstring)")
+    parser.add_argument(
+        "--max-time", type=float, help="the searches' max_time in seconds (default: none)"
+    )
     args = parser.parse_args()
     if args.resamples < 1:
         parser.error(f"--resamples must be at least 1, got {args.resamples!r} instead")
@@ -1263,7 +1286,7 @@ def main() -> None:
             f"{args.results} holds rows of another configuration ({sorted(others)}); "
             "write these rows to another --results file"
         )
-    ctx = Context(args.quick, args.epochs, rows, config)
+    ctx = Context(args.quick, args.epochs, rows, config, max_time=args.max_time)
     print("## Machine\n")
     print("\n".join(f"- {key}: {value}" for key, value in machine().items()))
     print(f"\n- configuration: {json.dumps(config)}\n- results: {args.results}")

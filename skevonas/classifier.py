@@ -84,7 +84,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
     population_size : int, default=8
         Genomes per generation.
     n_generations : int, default=4
-        Generations to evolve (the first one is random).
+        Generations to evolve.
     elite_size : int, default=2
         Best genomes copied unchanged into the next generation: the best
         genome found so far always survives. At least 1 and at most
@@ -109,6 +109,11 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         adding, removing or replacing a layer. Offspring that duplicate a
         genome already seen are mutated again, so the search rarely wastes a
         slot; duplicates that remain are never trained twice.
+    local_rate : float, default=0.0
+        Probability that an offspring is instead one small step from an elite
+        genome (:func:`~skevonas.evolution.operators.nudge`: a notch wider, a
+        rate nudged...), and the share of the first generation's non-seed
+        genomes that are a small step from a seed rather than random.
     strategy : {"generational", "asynchronous"}, default="generational"
         ``"generational"`` trains one generation at a time. ``"asynchronous"``
         (:mod:`skevonas.evolution.asynchronous`, aging evolution) keeps every
@@ -117,13 +122,10 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         with asynchronous successive halving when ``min_epochs`` is set; it
         trains as many candidates, for many workers (GPUs, a Dask cluster).
     inherit_weights : bool, default=False
-        Weight inheritance: a child starts from its trained parent's weights
-        wherever their layers correspond (:mod:`skevonas.training.inherit`:
-        a widened layer keeps its units, a new layer starts as the identity
-        where it can, a longer kernel keeps the old one at its centre) and
-        trains on its parent's holdout split; folds and refits still train
-        from scratch. The search keeps its population's weights (in
-        ``checkpoint_dir`` too, as safetensors, so a resume stays exact).
+        A child starts from its trained parent's weights wherever their layers
+        correspond (:mod:`skevonas.training.inherit`) and trains on its
+        parent's holdout split; folds and refits train from scratch. The
+        population's weights are kept (in ``checkpoint_dir`` too, as safetensors).
     max_epochs : int, default=100
         The epoch budget of every candidate, and of every refit; the
         learning-rate schedule runs over it.
@@ -138,10 +140,8 @@ class EvolutionaryNASClassifier(NetClassifierBase):
     lr_schedule : {"cosine", "constant"}, default="cosine"
         ``"cosine"`` anneals every candidate's learning rate (its ``lr``
         gene) to zero over ``max_epochs`` (:class:`~skevonas.training.runtime.CosineSchedule`),
-        as does the refit. With ``min_epochs``, a rung of ``e`` epochs trains
-        the first ``e`` epochs of that schedule and the next rung goes on
-        along it, so a candidate promoted to the full budget has trained
-        exactly as one that trained it in one go.
+        as does the refit. With ``min_epochs``, each rung goes on along that
+        schedule, as one run of the full budget would.
     label_smoothing : float, default=0.0
         Label smoothing of the cross-entropy loss, in [0, 1).
     class_weight : None, "balanced" or dict, default=None
@@ -199,10 +199,8 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         finalists' out-of-fold predictions: the final model averages the
         class probabilities of at most this many distinct finalists, with
         weights that are multiples of ``1 / ensemble_size``, each refitted
-        on all the data. 1 keeps the best cross-validated finalist alone:
-        on SelfRegulationSCP1's 268 trials the ensembles of 3 scored at
-        most their best member's test accuracy, and up to 4 points below
-        (``docs/benchmarks.md``).
+        on all the data. 1 keeps the best cross-validated finalist alone: on
+        SelfRegulationSCP1 ensembles of 3 scored up to 4 points below it.
     calibrate : bool, default=False
         Temperature scaling of ``predict_proba`` (``temperature_``), fitted on
         the final model's out-of-fold probabilities of the finalists' ``cv``
@@ -360,6 +358,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         crossover: str = "both",
         crossover_rate: float = 0.5,
         mutation_rate: float = 0.8,
+        local_rate: float = 0.0,
         strategy: str = "generational",
         inherit_weights: bool = False,
         max_epochs: int = 100,
@@ -403,6 +402,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         self.crossover = crossover
         self.crossover_rate = crossover_rate
         self.mutation_rate = mutation_rate
+        self.local_rate = local_rate
         self.strategy = strategy
         self.inherit_weights = inherit_weights
         self.max_epochs = max_epochs

@@ -270,7 +270,7 @@ def search_problems(est: Any) -> list[str]:
         f"one of {list(STRATEGIES)}",
     )
     need(est.crossover in ("both", *CROSSOVERS), "crossover", f"one of {['both', *CROSSOVERS]}")
-    for name in ("crossover_rate", "mutation_rate"):
+    for name in ("crossover_rate", "mutation_rate", "local_rate"):
         value = getattr(est, name)
         need(is_real(value) and 0 <= value <= 1, name, "a float in [0, 1]")
     for name in ("max_time", "candidate_time_limit"):
@@ -531,7 +531,7 @@ def recipe(est: Any, sample_ndim: int, classes: np.ndarray | None = None) -> Rec
 
 
 def ga_settings(est: Any) -> GASettings:
-    """The estimator's eight genetic-algorithm settings, as one frozen object.
+    """The estimator's nine genetic-algorithm settings, as one frozen object.
 
     Examples
     --------
@@ -549,6 +549,7 @@ def ga_settings(est: Any) -> GASettings:
         crossover=est.crossover,
         crossover_rate=est.crossover_rate,
         mutation_rate=est.mutation_rate,
+        local_rate=est.local_rate,
     )
 
 

@@ -60,6 +60,6 @@ def test_layer_spec_clip_fills_missing_parameters_with_the_midpoint():
 
 
 def test_training_genes_are_shared_and_read_only():
-    assert sorted(TRAINING_GENES) == ["batch_size", "lr", "optimizer"]
+    assert sorted(TRAINING_GENES) == ["batch_size", "lr", "optimizer", "weight_decay"]
     with pytest.raises(TypeError):
         TRAINING_GENES["lr"] = Float(0, 1)  # type: ignore[index]

@@ -169,3 +169,32 @@ def test_invalid_operator_names():
         run(0, selection="best")
     with pytest.raises(ValueError, match="crossover must be one of"):
         run(0, crossover="uniform")
+
+
+def test_local_search_stays_near_the_seed_and_its_elites():
+    from skevonas.spaces.catalogue import standard_mlp_genome
+
+    seed = SPACE.repair(standard_mlp_genome())
+    state, recorder = run(
+        0, initial_population=[seed], local_rate=1.0, population_size=6, n_generations=4
+    )
+    first = state.records[: state.population_size]
+    assert first[0].key == seed.key()
+    # the rest of the first generation: one small step from the seed (same depth, kinds)
+    assert all(len(r.genome.layers) == len(seed.layers) for r in first)
+    assert len({r.key for r in first}) == 6
+    # every child is a step from the one elite (elite_size=1): the best so far
+    for record in state.records[6:]:
+        earlier = [r for r in state.records if r.generation < record.generation]
+        best = max(earlier, key=lambda r: r.score)
+        assert record.parents == (best.genome.short_key(),)
+    # reproducible, and different from the default breeding
+    again, _ = run(0, initial_population=[seed], local_rate=1.0, population_size=6, n_generations=4)
+    assert [r.key for r in again.records] == [r.key for r in state.records]
+    default, _ = run(0, initial_population=[seed], population_size=6, n_generations=4)
+    assert [r.key for r in default.records] != [r.key for r in state.records]
+
+
+def test_local_rate_is_checked():
+    with pytest.raises(ValueError, match=r"local_rate must be a float in \[0, 1\], got 1.5"):
+        GASettings(local_rate=1.5)

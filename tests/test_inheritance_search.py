@@ -81,6 +81,18 @@ def test_results_do_not_depend_on_n_jobs(blobs, uninterrupted):
     )
 
 
+def test_small_steps_from_the_elite_inherit_and_do_not_depend_on_n_jobs(blobs):
+    local = {**GEN, "local_rate": 1.0}
+    one = EvolutionaryNASClassifier(**local, n_jobs=1).fit(*blobs)
+    children = [r for r in one.evaluations_ if r["parents"]]
+    assert children
+    for record in children:  # one parent, an elite whose weights were kept
+        assert len(record["parents"]) == 1
+        assert record["inherited"]["parent"] == record["parents"][0]
+    two = EvolutionaryNASClassifier(**local, n_jobs=2).fit(*blobs)
+    assert summary(two) == summary(one)
+
+
 def test_a_warm_start_in_memory_goes_on_with_the_kept_weights(blobs, uninterrupted):
     clf = EvolutionaryNASClassifier(**{**GEN, "n_generations": 2}, n_jobs=1).fit(*blobs)
     clf.set_params(n_generations=3, warm_start=True).fit(*blobs)

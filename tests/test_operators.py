@@ -7,11 +7,15 @@ from skevonas.evolution.operators import (
     crossover_genes,
     crossover_layers,
     mutate,
+    nudge,
+    offspring,
     roulette,
     tournament,
 )
 from skevonas.spaces.catalogue import cnn_space, mlp_space
+from skevonas.spaces.domains import Choice, Float, Int, LayerSpec
 from skevonas.spaces.genome import Genome
+from skevonas.spaces.space import SearchSpace
 
 SPACES = {
     "mlp": mlp_space().bind((12,)),
@@ -125,3 +129,137 @@ def test_operators_are_reproducible():
             ]
         )
     assert outs[0] == outs[1]
+
+
+# --------------------------------------------------------------------------- small steps
+def _differences(a: Genome, b: Genome) -> list[tuple[int | None, str]]:
+    """The genes where ``a`` and ``b`` differ (same depth and layer kinds)."""
+    found = [(None, name) for name in dict(a.globals) if a[name] != b[name]]
+    for i, (la, lb) in enumerate(zip(a.layers, b.layers, strict=True)):
+        assert la.kind == lb.kind
+        found += [(i, name) for name in dict(la.params) if la[name] != lb[name]]
+    return found
+
+
+def _shrunk(site: tuple[int | None, str], genome: Genome, child: Genome) -> bool:
+    """Whether the repair shrank this kernel or pool to fit the signal."""
+    i, name = site
+    return (
+        i is not None
+        and name in ("kernel_size", "pool_size")
+        and child.layers[i][name] < genome.layers[i][name]
+    )
+
+
+def test_nudge_moves_one_ordered_gene_by_its_smallest_step(space):
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        genome = space.sample(rng)
+        before = copy.deepcopy(genome.to_dict())
+        child = nudge(genome, space, rng)
+        assert genome.to_dict() == before and space.contains(child)
+        if len(child.layers) != len(genome.layers):
+            continue  # a repair dropped a layer that no longer fits (the short space)
+        changed = _differences(genome, child)
+
+        moved = [site for site in changed if not _shrunk(site, genome, child)]
+        assert changed and len(moved) <= 1, changed
+        index, name = (moved or changed)[0]
+        old = genome[name] if index is None else genome.layers[index][name]
+        new = child[name] if index is None else child.layers[index][name]
+        if not moved:
+            continue
+        assert not isinstance(old, str) and not isinstance(old, bool), (name, old, new)
+        domain = (
+            dict(space.globals)[name]
+            if index is None
+            else space.layer_spec(genome.layers[index].kind).domains[name]
+        )
+        if isinstance(domain, Choice):  # a neighbour among the sorted options
+            ordered = sorted(domain.options)
+            assert abs(ordered.index(new) - ordered.index(old)) == 1
+        elif isinstance(domain, Int) and not domain.log:
+            assert abs(new - old) == 1
+        elif isinstance(domain, Float) and not domain.log:
+            assert abs(new - old) <= 0.05 * (domain.high - domain.low) + 1e-9
+
+
+def test_nudge_falls_back_to_mutation_when_nothing_can_move():
+    space = mlp_space().bind((4,))
+    frozen = SearchSpace(
+        "mlp",
+        [LayerSpec("dense", {"units": Choice((8,)), "activation": Choice(("relu", "elu"))})],
+        {"optimizer": Choice(("adam",))},
+        min_layers=1,
+        max_layers=2,
+    ).bind((4,))
+    genome = frozen.sample(np.random.default_rng(0))
+    child = nudge(genome, frozen, np.random.default_rng(0))
+    assert child.key() != genome.key() and frozen.contains(child)
+    assert space.contains(
+        nudge(space.sample(np.random.default_rng(1)), space, np.random.default_rng(2))
+    )
+
+
+def test_a_local_child_is_one_small_step_from_an_elite():
+    space = SPACES["mlp"]
+    rng = np.random.default_rng(0)
+    ranked = [space.sample(rng) for _ in range(6)]
+    elites = {g.short_key(): g for g in ranked[:2]}
+    for _ in range(30):
+        child, parents = offspring(
+            ranked,
+            [0.9, 0.8, 0.7, 0.6, 0.5, 0.4],
+            space,
+            rng,
+            **BREEDING,
+            local_rate=1.0,
+            n_elites=2,
+            seen=lambda k: False,
+        )
+        assert len(parents) == 1 and parents[0] in elites
+        assert len(_differences(elites[parents[0]], child)) == 1
+
+
+def test_local_rate_zero_breeds_as_before():
+    # No draw is spent on the choice: the same children as a breeding without it.
+    space = SPACES["cnn1d"]
+    ranked = [space.sample(np.random.default_rng(i)) for i in range(5)]
+    scores = [0.5, 0.4, 0.3, 0.2, 0.1]
+    first = offspring(
+        ranked, scores, space, np.random.default_rng(3), **BREEDING, seen=lambda k: False
+    )
+    second = offspring(
+        ranked,
+        scores,
+        space,
+        np.random.default_rng(3),
+        **BREEDING,
+        local_rate=0.0,
+        n_elites=2,
+        seen=lambda k: False,
+    )
+    assert first[0].key() == second[0].key() and first[1] == second[1]
+    # a local child already seen is nudged again, not mutated far away
+    rng = np.random.default_rng(4)
+    seen = {nudge(ranked[0], space, np.random.default_rng(4)).key()}
+    child, _ = offspring(
+        ranked[:1],
+        scores[:1],
+        space,
+        rng,
+        **BREEDING,
+        local_rate=1.0,
+        n_elites=1,
+        seen=lambda k: k in seen,
+    )
+    assert child.key() not in seen and len(child.layers) == len(ranked[0].layers)
+
+
+BREEDING = {
+    "selection": "tournament",
+    "tournament_size": 2,
+    "crossover": "both",
+    "crossover_rate": 0.5,
+    "mutation_rate": 0.8,
+}

@@ -57,10 +57,11 @@ def test_repair_clips_values_and_fills_missing_genes():
     )
     repaired = space.repair(genome)
     assert space.contains(repaired)
-    assert repaired.layers[0]["units"] == 512
+    assert repaired.layers[0]["units"] == 1024
     assert repaired.layers[0]["dropout"] == 0.5
     assert repaired["lr"] == 5e-3
-    assert set(dict(repaired.globals)) == {"optimizer", "lr", "batch_size"}
+    assert set(dict(repaired.globals)) == {"optimizer", "lr", "batch_size", "weight_decay"}
+    assert repaired["weight_decay"] == 0.0  # a genome saved before the gene: no decay
 
 
 def test_repair_keeps_min_layers():
@@ -113,14 +114,16 @@ def test_every_named_space_has_its_name_and_a_known_family():
 
 
 def test_space_reprs_and_names_are_unchanged():
-    # Logs and checkpoints show these; the refactor into modules must not change them.
+    # Logs and checkpoints show these: a refactor must not change them (issue 29
+    # changed them on purpose: 1,024 units and the weight-decay gene).
     assert repr(mlp_space()) == (
         "SearchSpace(family='mlp', layers=(LayerSpec(kind='dense', params=(('activation', "
         "Choice(options=('relu', 'elu', 'tanh', 'leaky_relu'))), ('dropout', "
         "Float(low=0.0, high=0.5, log=False)), ('units', Choice(options=(16, 32, 64, 128, "
-        "256, 512)))), weight=1.0),), globals=(('batch_size', Choice(options=(16, 32, 64, "
+        "256, 512, 1024)))), weight=1.0),), globals=(('batch_size', Choice(options=(16, 32, 64, "
         "128))), ('lr', Float(low=0.0001, high=0.005, log=True)), ('optimizer', "
-        "Choice(options=('adam', 'adamw', 'sgd', 'rmsprop')))), min_layers=1, max_layers=4, "
+        "Choice(options=('adam', 'adamw', 'sgd', 'rmsprop'))), ('weight_decay', "
+        "Choice(options=(0.0, 1e-05, 0.0001, 0.001, 0.01)))), min_layers=1, max_layers=4, "
         "init_max_layers=None, input_shape=None, name='mlp')"
     )
     assert [get_space("auto", s).name for s in [(5,), (6, 100), (1, 8, 8)]] == [

@@ -50,6 +50,7 @@ SEARCH_DEFAULTS: dict[str, Any] = {
     "halving_factor": 3,
     "strategy": "generational",
     "inherit_weights": False,
+    "local_rate": 0.0,
     "max_time": None,
     "scoring": "accuracy",
     "validation_fraction": 0.2,
@@ -286,6 +287,15 @@ def _add_search_parser(commands: argparse._SubParsersAction) -> None:
         default=d["inherit_weights"],
         help="children start from their trained parent's weights wherever the layers "
         "correspond, and train on its holdout (default: off)",
+    )
+    ga.add_argument(
+        "--local-rate",
+        type=float,
+        default=d["local_rate"],
+        metavar="F",
+        help="probability that a child is one small step from an elite network (a notch "
+        "wider or narrower, a kernel a notch longer or shorter, a rate nudged), and the "
+        f"share of the first population near the seed networks (default: {d['local_rate']})",
     )
     ga.add_argument(
         "--min-epochs",

@@ -248,7 +248,9 @@ class _AsyncLoop:
     ) -> SearchState:
         state = self.state
         # the generational loop's first generation, each genome once
-        first = first_generation(self.space, self.size, self.rng, initial_population)
+        first = first_generation(
+            self.space, self.size, self.rng, initial_population, self.breeding["local_rate"]
+        )
         self.initial.extend({genome.key(): genome for genome, _ in first}.values())
         if checkpoint is not None:
             checkpoint(state)  # so that a crash before the first row loses nothing

@@ -1,6 +1,6 @@
 """The genetic algorithm's settings: one frozen object that both loops read.
 
-The estimator keeps its eight GA settings as flat parameters (so that
+The estimator keeps its nine GA settings as flat parameters (so that
 :class:`~sklearn.model_selection.GridSearchCV` can tune them); ``fit``
 gathers them in a :class:`GASettings`, which the generational loop
 (:func:`~skevonas.evolution.generational.evolve`) and the asynchronous one
@@ -30,7 +30,7 @@ def _is_rate(value: Any) -> bool:
 
 @dataclass(frozen=True)
 class GASettings:
-    """The eight settings of the genetic algorithm, with the estimator's defaults.
+    """The nine settings of the genetic algorithm, with the estimator's defaults.
 
     Parameters
     ----------
@@ -53,6 +53,11 @@ class GASettings:
         Probability that a child comes from crossover (else it copies a parent).
     mutation_rate : float, default=0.8
         Probability that a child is mutated.
+    local_rate : float, default=0.0
+        Probability that a child is instead one small step
+        (:func:`~skevonas.evolution.operators.nudge`) from an elite genome;
+        also the share of the first population, beside the seed genomes,
+        that is a small step from a seed rather than a random sample.
 
     Raises
     ------
@@ -80,6 +85,7 @@ class GASettings:
     crossover: str = "both"
     crossover_rate: float = 0.5
     mutation_rate: float = 0.8
+    local_rate: float = 0.0
 
     def __post_init__(self) -> None:
         problems = []
@@ -100,7 +106,7 @@ class GASettings:
             problems.append(
                 f"crossover must be one of {['both', *CROSSOVERS]}, got {self.crossover!r} instead"
             )
-        for name in ("crossover_rate", "mutation_rate"):
+        for name in ("crossover_rate", "mutation_rate", "local_rate"):
             value = getattr(self, name)
             if not _is_rate(value):
                 problems.append(f"{name} must be a float in [0, 1], got {value!r} instead")
@@ -127,4 +133,6 @@ class GASettings:
             "crossover": self.crossover,
             "crossover_rate": float(self.crossover_rate),
             "mutation_rate": float(self.mutation_rate),
+            "local_rate": float(self.local_rate),
+            "n_elites": self.n_elites,
         }

@@ -38,7 +38,7 @@ from ..spaces.space import SearchSpace
 from .callbacks import SearchCallback
 from .fidelity import Fidelity, RungTask, successive_halving
 from .ga import GASettings
-from .operators import offspring
+from .operators import nudge, offspring
 from .records import EvaluationRecord, SearchState, rank_key, record_generation, selection_scores
 from .runner import Runner, Ticket, run_batch
 
@@ -134,7 +134,9 @@ def evolve(
     assert rng is not None  # checked by _prepare_resume; for type checkers
     pending: Pending = []
     if state.generation < 0:  # a new search, or one saved before its first generation
-        pending = first_generation(space, ga.population_size, rng, initial_population)
+        pending = first_generation(
+            space, ga.population_size, rng, initial_population, ga.local_rate
+        )
     elif state.generation + 1 < ga.n_generations:
         pending = _next_generation(state, space, rng, ga)
     for cb in callbacks:
@@ -221,19 +223,34 @@ def first_generation(
     size: int,
     rng: np.random.Generator,
     seeds: Sequence[Genome],
+    local_rate: float = 0.0,
 ) -> list[tuple[Genome, tuple[str, ...]]]:
-    """``size`` (genome, no parents) pairs: :func:`seed_genomes`, then samples (may repeat).
+    """``size`` (genome, no parents) pairs: :func:`seed_genomes`, then the rest (may repeat).
+
+    Each of the rest is, with probability ``local_rate``, a small step
+    (:func:`~skevonas.evolution.operators.nudge`) from a seed genome (the
+    seeds in turn), else a random sample of the space. Without seeds, or
+    with ``local_rate=0``, every one is a sample and no draw is spent on the
+    choice.
 
     Examples
     --------
-    >>> from skevonas.spaces.catalogue import mlp_space
-    >>> len(first_generation(mlp_space().bind((4,)), 4, np.random.default_rng(0), []))
+    >>> from skevonas.spaces.catalogue import mlp_space, standard_mlp_genome
+    >>> space = mlp_space().bind((4,))
+    >>> len(first_generation(space, 4, np.random.default_rng(0), []))
     4
+    >>> first = first_generation(space, 4, np.random.default_rng(0), [standard_mlp_genome()], 1.0)
+    >>> [len(genome.layers) for genome, _ in first]  # the seed and three of its neighbours
+    [2, 2, 2, 2]
     """
-    population = {genome.key(): genome for genome in seed_genomes(space, seeds)}
+    seeded = seed_genomes(space, seeds)
+    population = {genome.key(): genome for genome in seeded}
     tries = 0
     while len(population) < size and tries < 50 * size:
-        genome = space.sample(rng)
+        if local_rate > 0 and seeded and rng.random() < local_rate:
+            genome = nudge(seeded[tries % len(seeded)], space, rng)
+        else:
+            genome = space.sample(rng)
         population.setdefault(genome.key(), genome)
         tries += 1
     genomes = list(population.values())[:size]

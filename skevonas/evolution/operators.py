@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ..spaces.domains import Choice
 from ..spaces.genome import Genome, LayerGene
 from ..spaces.space import SearchSpace
 
@@ -21,6 +22,7 @@ __all__ = [
     "crossover_genes",
     "crossover_layers",
     "mutate",
+    "nudge",
     "offspring",
     "roulette",
     "tournament",
@@ -249,6 +251,63 @@ def mutate(
     return genome
 
 
+def _nudge_sites(genome: Genome, space: SearchSpace) -> list[tuple[int | None, str]]:
+    # Every gene with a smallest move: numbers, and options in an order.
+    def small(domain: object) -> bool:
+        return not isinstance(domain, Choice) or domain.is_ordered()
+
+    sites: list[tuple[int | None, str]] = [(None, n) for n, d in space.globals if small(d)]
+    for i, layer in enumerate(genome.layers):
+        spec = space.layer_spec(layer.kind)
+        sites += [(i, name) for name, domain in spec.params if small(domain)]
+    return sites
+
+
+def nudge(
+    genome: Genome, space: SearchSpace, rng: np.random.Generator, max_tries: int = 20
+) -> Genome:
+    """Return a genome one small step from ``genome``: a near neighbour.
+
+    One gene with an order moves by its domain's smallest step (``nudge``):
+    a layer a notch wider or narrower, a kernel a notch longer or shorter,
+    a dropout rate, learning rate or weight decay nudged. Layers are neither
+    added nor removed, and unordered genes (activations, the optimizer) do
+    not change, so the child stays close to a parent that trained well
+    (and a child that inherits weights keeps nearly all of them). If
+    ``max_tries`` nudges leave the genome unchanged (after repair), it is
+    mutated (:func:`mutate`) instead.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skevonas.spaces.catalogue import mlp_space, standard_mlp_genome
+    >>> space = mlp_space().bind((8,))
+    >>> seed = standard_mlp_genome()
+    >>> child = nudge(seed, space, np.random.default_rng(0))
+    >>> child.key() != seed.key(), len(child.layers) == len(seed.layers)
+    (True, True)
+    >>> [layer["activation"] for layer in child.layers], dict(child.globals)["optimizer"]
+    (['relu', 'relu'], 'adamw')
+    """
+    key = genome.key()
+    sites = _nudge_sites(genome, space)
+    for _ in range(max_tries if sites else 0):
+        index, name = sites[int(rng.integers(len(sites)))]
+        if index is None:
+            domain = dict(space.globals)[name]
+            child = genome.replace(**{name: domain.nudge(genome[name], rng)})
+        else:
+            spec = space.layer_spec(genome.layers[index].kind)
+            layer = spec.clip(genome.layers[index])
+            layers = list(genome.layers)
+            layers[index] = layer.replace(**{name: spec.domains[name].nudge(layer[name], rng)})
+            child = genome.replace(layers=layers)
+        child = space.repair(child)
+        if child.key() != key:
+            return child
+    return mutate(genome, space, rng)
+
+
 # --------------------------------------------------------------------------- breeding
 def offspring(
     ranked: Sequence[Genome],
@@ -262,16 +321,24 @@ def offspring(
     crossover_rate: float,
     mutation_rate: float,
     seen: Callable[[str], bool],
+    local_rate: float = 0.0,
+    n_elites: int = 1,
 ) -> tuple[Genome, tuple[str, ...]]:
     """One child bred from the genomes ``ranked`` and the short keys of its parents.
 
-    Two parents by ``selection`` on ``scores`` (one per genome, as
+    With probability ``local_rate`` the child is a small step (:func:`nudge`)
+    from one of the ``n_elites`` best genomes (``ranked`` is best first),
+    drawn uniformly: a search close to what trains well. Otherwise two
+    parents by ``selection`` on ``scores`` (one per genome, as
     :func:`~skevonas.evolution.records.selection_scores` gives them); crossover
     with probability ``crossover_rate`` (else the child copies the first
     parent); mutation with probability
-    ``mutation_rate``; then mutated again (up to 5 times) while ``seen``
-    says its key was met before. The generational loop and the
-    asynchronous one (:mod:`skevonas.evolution.asynchronous`) breed with it.
+    ``mutation_rate``. Either way the child is then mutated again (up to 5
+    times; nudged, for a small step) while ``seen`` says its key was met
+    before. The generational loop and the asynchronous one
+    (:mod:`skevonas.evolution.asynchronous`) breed with it. With
+    ``local_rate=0`` no draw is spent on the choice, so a search bred before
+    the setting existed breeds the same children.
 
     Examples
     --------
@@ -286,19 +353,25 @@ def offspring(
     >>> space.contains(child), 1 <= len(parents) <= 2
     (True, True)
     """
-    i, j = SELECTIONS[selection](scores, 2, rng, size=tournament_size)
-    a, b = ranked[int(i)], ranked[int(j)]
     parents: tuple[str, ...]
-    if rng.random() < crossover_rate:
-        mode = crossover if crossover != "both" else ("gene", "layer")[int(rng.integers(2))]
-        child = CROSSOVERS[mode](a, b, space, rng)
-        parents = (a.short_key(), b.short_key())
+    move = mutate
+    if local_rate > 0 and rng.random() < local_rate:
+        elite = ranked[int(rng.integers(max(1, min(n_elites, len(ranked)))))]
+        move, parents = nudge, (elite.short_key(),)
+        child = nudge(elite, space, rng)
     else:
-        child, parents = a, (a.short_key(),)
-    if rng.random() < mutation_rate:
-        child = mutate(child, space, rng)
+        i, j = SELECTIONS[selection](scores, 2, rng, size=tournament_size)
+        a, b = ranked[int(i)], ranked[int(j)]
+        if rng.random() < crossover_rate:
+            mode = crossover if crossover != "both" else ("gene", "layer")[int(rng.integers(2))]
+            child = CROSSOVERS[mode](a, b, space, rng)
+            parents = (a.short_key(), b.short_key())
+        else:
+            child, parents = a, (a.short_key(),)
+        if rng.random() < mutation_rate:
+            child = mutate(child, space, rng)
     for _ in range(5):  # steer away from genomes already seen
         if not seen(child.key()):
             break
-        child = mutate(child, space, rng)
+        child = move(child, space, rng)
     return child, parents

@@ -7,7 +7,7 @@ a layer kind and gives each of its parameters a domain. A gene named in
 :data:`IMPLICIT_GENES` may be left out of a layer: it then has the value
 given there (how genomes saved before the gene existed stay valid).
 :data:`TRAINING_GENES` holds the training genes (optimizer, learning rate,
-batch size) that the built-in search spaces share.
+batch size, weight decay) that the built-in search spaces share.
 
 Nothing here holds random state: every draw takes a
 :class:`numpy.random.Generator`.
@@ -140,6 +140,38 @@ class Int:
             new = value + 1 if value < self.high else value - 1
         return new
 
+    def nudge(self, value: Any, rng: np.random.Generator) -> int:
+        """The smallest move away from ``value``: a notch up or down.
+
+        On a linear scale the notch is 1; on a log scale ``value`` is
+        multiplied or divided by 1.25 (at least 1 either way). A notch that
+        would leave the domain goes the other way.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> sorted({Int(2, 32).nudge(7, rng) for _ in range(20)})
+        [6, 8]
+        >>> sorted({Int(3, 128, log=True).nudge(64, rng) for _ in range(20)})
+        [51, 80]
+        >>> Int(2, 32).nudge(32, rng)
+        31
+        """
+        if self.low == self.high:
+            return self.low
+        up = rng.random() < 0.5
+        if self.log:
+            moved = value * 1.25 if up else value / 1.25
+            new = int(round(moved))
+            if new == value:
+                new = value + (1 if up else -1)
+        else:
+            new = value + (1 if up else -1)
+        if not self.low <= new <= self.high:  # off the end: the other way
+            new = self.clip(2 * value - new)
+        return int(new)
+
 
 @dataclass(frozen=True)
 class Float:
@@ -227,6 +259,39 @@ class Float:
             new = float(f"{self.clip(value + inward * 0.1 * (self.high - self.low)):.6g}")
         return new
 
+    def nudge(self, value: Any, rng: np.random.Generator) -> float:
+        """A small move away from ``value``, a third of :meth:`step`'s or less.
+
+        On a linear scale the move is 2 % to 5 % of the range, up or down; on a
+        log scale ``value`` is multiplied or divided by a factor of 1.1 to 1.4.
+        A move that would leave the domain goes the other way; the result is
+        rounded to 6 significant digits.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> moves = [Float(0.0, 0.6).nudge(0.25, rng) - 0.25 for _ in range(50)]
+        >>> 0.012 <= min(abs(m) for m in moves) and max(abs(m) for m in moves) <= 0.03
+        True
+        >>> Float(0.0, 0.6).nudge(0.0, rng) > 0
+        True
+        """
+        if self.low == self.high:
+            return float(self.low)
+        up = rng.random() < 0.5
+        if self.log:
+            factor = math.exp(rng.uniform(math.log(1.1), math.log(1.4)))
+            moved = value * factor if up else value / factor
+            if not self.low <= moved <= self.high:
+                moved = value / factor if up else value * factor
+        else:
+            delta = rng.uniform(0.02, 0.05) * (self.high - self.low)
+            moved = value + delta if up else value - delta
+            if not self.low <= moved <= self.high:
+                moved = value - delta if up else value + delta
+        return float(f"{self.clip(moved):.6g}")
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -308,6 +373,35 @@ class Choice:
             neighbours = [ordered[j] for j in (i - 1, i + 1) if 0 <= j < len(ordered)]
             return _py(neighbours[int(rng.integers(len(neighbours)))])
         return _py(others[int(rng.integers(len(others)))])
+
+    def nudge(self, value: GeneValue, rng: np.random.Generator) -> GeneValue:
+        """For ordered numeric options, a neighbour (as :meth:`step`); else ``value`` unchanged.
+
+        A move between unordered options (an activation, an optimizer) is no
+        small step, so :meth:`nudge` leaves them alone (:meth:`is_ordered`).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> sorted({Choice((16, 32, 64, 128)).nudge(32, rng) for _ in range(20)})
+        [16, 64]
+        >>> Choice(("relu", "elu")).nudge("relu", rng)
+        'relu'
+        """
+        return self.step(value, rng) if self.is_ordered() else value
+
+    def is_ordered(self) -> bool:
+        """Whether the options are numbers (not bools), so that they have neighbours.
+
+        Examples
+        --------
+        >>> Choice((0.0, 1e-4)).is_ordered(), Choice((True, False)).is_ordered()
+        (True, False)
+        """
+        return len(self.options) > 1 and all(
+            isinstance(o, (int, float)) and not isinstance(o, bool) for o in self.options
+        )
 
 
 Domain = Int | Float | Choice
@@ -491,12 +585,16 @@ def lowest(domain: Domain) -> GeneValue:
 
 
 #: The training genes the built-in search spaces share, by gene name: the
-#: optimizer, the learning rate and the batch size. Read-only; a space copies
-#: it (``{**TRAINING_GENES, "head": ...}``) and may add its own global genes.
+#: optimizer, the learning rate, the batch size and the weight decay (the
+#: optimizer's ``weight_decay``: decoupled for AdamW, an L2 penalty for the
+#: others; 0 first, so that a genome saved before the gene existed is
+#: repaired to no decay). Read-only; a space copies it
+#: (``{**TRAINING_GENES, "head": ...}``) and may add its own global genes.
 TRAINING_GENES: Mapping[str, Domain] = MappingProxyType(
     {
         "optimizer": Choice(("adam", "adamw", "sgd", "rmsprop")),
         "lr": Float(1e-4, 5e-3, log=True),
         "batch_size": Choice((16, 32, 64, 128)),
+        "weight_decay": Choice((0.0, 1e-5, 1e-4, 1e-3, 1e-2)),
     }
 )

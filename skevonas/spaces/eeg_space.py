@@ -43,6 +43,7 @@ _STANDARD_TRAINING: dict[str, GeneValue] = {
     "optimizer": "adam",
     "lr": 1e-3,
     "batch_size": 32,
+    "weight_decay": 0.0,
     "head": "flatten",
 }
 

@@ -219,7 +219,7 @@ class SearchSpace:
         >>> from skevonas import mlp_space
         >>> import numpy as np
         >>> sorted(mlp_space().sample_globals(np.random.default_rng(0)))
-        ['batch_size', 'lr', 'optimizer']
+        ['batch_size', 'lr', 'optimizer', 'weight_decay']
         """
         return {name: domain.sample(rng) for name, domain in self.globals}
 
@@ -306,7 +306,7 @@ class SearchSpace:
         >>> repaired.layers  # the kernel shrunk to the signal; the MLP layer dropped
         (conv(filters=8, kernel_size=20, stride=1),)
         >>> dict(repaired.globals)  # lr clipped into its domain; missing genes filled in
-        {'batch_size': 16, 'head': 'flatten', 'lr': 0.005, 'optimizer': 'adam'}
+        {'batch_size': 16, 'head': 'flatten', 'lr': 0.005, 'optimizer': 'adam', 'weight_decay': 0.0}
         """
         if genome.family != self.family:
             raise ValueError(
