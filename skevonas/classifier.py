@@ -173,9 +173,9 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         finalists' measured training times (:class:`~skevonas.search.budget.SearchBudget`):
         the search ends when only that time is left (candidates still
         training keep what they reached), the finalists' folds run only if
-        they and the refit fit in what is left, and when the refit cannot
-        finish, the final model is the best candidate's network as the search
-        trained it, with a :class:`RuntimeWarning` and ``stop_reason_`` saying so.
+        they and the refit fit in what is left; a refit that cannot finish trains
+        a whole schedule over the epochs left (at least half), else the search's
+        own network is kept, with a :class:`RuntimeWarning` and ``stop_reason_``.
     candidate_time_limit : float or None, default=None
         Seconds any one candidate may train (checked after every epoch); a
         candidate that hits it is scored on what it reached.

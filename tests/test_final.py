@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import pickle
+import time
 
 import joblib
 import numpy as np
@@ -15,7 +16,7 @@ from skevonas import EvolutionaryNASClassifier, Genome, LayerGene
 from skevonas.evolution.records import EvaluationRecord
 from skevonas.prepare import apply_input_affine, decimate_data
 from skevonas.search import CandidatePipeline, FinalStage, RefitPlan, Workers
-from skevonas.search.final import final_model
+from skevonas.search.final import final_model, shorter_schedule
 from skevonas.settings import decimation
 from skevonas.spaces.builders.layers import Decimate
 from skevonas.training.augment import EEGAugment
@@ -507,3 +508,40 @@ def test_the_ensembles_score_is_that_of_its_mixed_out_of_fold_probabilities():
     )
     # not the best holdout score (0.9), cv_score (0.6) nor a member's own accuracy (0.75)
     assert final.score == np.mean(mixed.argmax(1) == _Y8) == 1.0
+
+
+def test_a_refit_that_max_time_cannot_afford_trains_a_whole_shorter_schedule():
+    data = _data()
+    X, y = data.samples()
+    record = EvaluationRecord(MLP, 0.9, 0, 0, info={"epochs": 10, "best_epoch": 10})
+    with CandidatePipeline(
+        data, Recipe(max_epochs=10, patience=None), entropy=0, workers=Workers(n_jobs=1)
+    ) as engine:
+        budget = engine.budget
+        budget.keep_for_final(MLP, {"score": 0.9, "fit_time": 100.0, "epochs": 10})
+        need = budget.refit_seconds([MLP])
+        # time for 6.5 of the 10 epochs the refit needs (with the budget's margin)
+        stop_at = time.time() + 0.65 * need * budget.margin
+        with pytest.warns(RuntimeWarning, match="for 6 epochs, with its learning-rate schedule"):
+            final = final_model(
+                engine,
+                [record],
+                X,
+                y,
+                stage=FinalStage(folds=None, members=1),
+                refit_epochs=None,
+                standardize=True,
+                seed=0,
+                stop_at=stop_at,
+            )
+    assert final.epochs == [6] and final.trained == [6]
+    assert len(final.net.history) == 6
+    # the schedule was laid over the 6 epochs: the last one trains near the end of
+    # the cosine (a cut 10-epoch schedule would still be at half the rate)
+    last = final.net.optimizer_.param_groups[0]["lr"]
+    assert last < 0.1 * MLP["lr"]
+    assert "refitted on all the data for 6 epochs" in final.note
+    # the pipeline's own recipe is unchanged afterwards
+    assert engine.recipe.max_epochs == 10
+    # under half the epochs: no shorter schedule (the kept network, or a cut refit, instead)
+    assert shorter_schedule(engine, record, 10, time.time() + 0.4 * need * budget.margin) is None

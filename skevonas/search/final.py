@@ -34,7 +34,7 @@ import math
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -59,7 +59,9 @@ __all__ = [
     "final_model",
     "finalists",
     "proba_scorer",
+    "shorter_schedule",
     "winner",
+    "SHORTEST_REFIT",
 ]
 
 logger = logging.getLogger(__name__)
@@ -424,21 +426,26 @@ def final_model(
     )
     # the speculative refit counts only where it is what refit_all would train
     done = [guessed] if guessed is not None and members[0] == guess else []
-    kept = None if done else _kept_network(pipeline, records[members[0]], stop_at)
+    best, full = records[members[0]], _refit_epochs(records[members[0]], refit_epochs)
+    short = None if done else shorter_schedule(pipeline, best, full, stop_at)
+    kept = None if done or short else _kept_network(pipeline, best, stop_at)
     note = None
     if kept is not None:  # no time to refit: the best member alone, as the search trained it
         done, note = [kept[0]], kept[1]
+    elif short is not None:  # time for a shorter whole schedule: the best member alone
+        note = short[1]
+    if note is not None:
         warnings.warn(note, RuntimeWarning, stacklevel=3)
         members = members[:1]
         weights = np.zeros(len(records))
         weights[members[0]] = 1.0
     for i, row in enumerate(rows):
         row["weight"] = float(weights[i])
-    epochs = (
-        [_refit_epochs(records[i], refit_epochs) for i in members]
-        if kept is None
-        else [int(records[members[0]].info.get("epochs") or 1)]  # as the search trained it
-    )
+    epochs = [_refit_epochs(records[i], refit_epochs) for i in members]
+    if kept is not None:
+        epochs = [int(best.info.get("epochs") or 1)]  # as the search trained it
+    elif short is not None:
+        epochs = [short[0]]
     member_seeds = [seed] + [int(s) for s in seeds[1 : len(members)]]
     start = time.perf_counter()
     nets = list(done)
@@ -448,17 +455,23 @@ def final_model(
             f"refitting {len(todo)}{' more' if done else ''} "
             f"{'member' if len(todo) == 1 else 'members'} on all {len(y)} samples"
         )
-        with show.step(what, len(todo), pipeline.budget.refit_seconds(todo)) as advance:
-            nets += pipeline.refit_all(
-                todo,
-                X,
-                y,
-                epochs=epochs[len(done) :],
-                standardize=standardize,
-                seeds=member_seeds[len(done) :],
-                stop_at=stop_at,
-                progress=advance,
-            )
+        recipe = pipeline.recipe
+        if short is not None:  # a whole learning-rate schedule over the epochs it can afford
+            pipeline.recipe = replace(recipe, max_epochs=short[0])
+        try:
+            with show.step(what, len(todo), pipeline.budget.refit_seconds(todo)) as advance:
+                nets += pipeline.refit_all(
+                    todo,
+                    X,
+                    y,
+                    epochs=epochs[len(done) :],
+                    standardize=standardize,
+                    seeds=member_seeds[len(done) :],
+                    stop_at=stop_at,
+                    progress=advance,
+                )
+        finally:
+            pipeline.recipe = recipe
     logger.info(
         "refitted %d member(s) on all %d samples in %.1f s%s",
         len(members),
@@ -547,6 +560,61 @@ def calibration_temperature(
     return fit_temperature(mixed / mixed.sum(axis=1, keepdims=True), y)
 
 
+#: The shortest refit :func:`shorter_schedule` plans, as a share of the planned epochs.
+SHORTEST_REFIT = 0.5
+
+
+def shorter_schedule(
+    pipeline: CandidatePipeline, record: EvaluationRecord, epochs: int, stop_at: float | None
+) -> tuple[int, str] | None:
+    """Fewer refit epochs that ``max_time`` can afford, as a whole schedule, and a note; or None.
+
+    When the refit of ``record``'s genome for its ``epochs`` (estimated from
+    its own training, times the budget's margin) would not end by
+    ``stop_at``, but at least :data:`SHORTEST_REFIT` of them would, the
+    refit trains on all the data for as many epochs as fit, with the
+    learning-rate schedule laid over those epochs (a whole, shorter
+    schedule, not one cut off). None when the full refit fits, when even
+    that share does not (then :func:`_kept_network` may keep the search's
+    network), or without ``max_time`` or a measured cost.
+
+    Examples
+    --------
+    >>> import time
+    >>> from types import SimpleNamespace
+    >>> from skevonas import Genome
+    >>> from skevonas.evolution import EvaluationRecord
+    >>> from skevonas.search.budget import SearchBudget
+    >>> budget = SearchBudget(None, margin=1.0)
+    >>> record = EvaluationRecord(Genome("mlp", []), 0.9, 0, 0)
+    >>> budget.keep_for_final(record.genome, {"score": 0.9, "fit_time": 100.0, "epochs": 100})
+    >>> pipeline = SimpleNamespace(budget=budget)
+    >>> epochs, note = shorter_schedule(pipeline, record, 100, time.time() + 70.5)
+    >>> epochs
+    70
+    >>> shorter_schedule(pipeline, record, 100, time.time() + 40) is None  # under half
+    True
+    >>> shorter_schedule(pipeline, record, 100, time.time() + 200) is None  # the whole fits
+    True
+    """
+    need = pipeline.budget.refit_seconds([record.genome])
+    if stop_at is None or need is None or need <= 0 or epochs < 2:
+        return None
+    left = stop_at - time.time()
+    margin = pipeline.budget.margin
+    if need * margin <= left:
+        return None
+    affordable = int(left / (margin * need / epochs))
+    if affordable < math.ceil(SHORTEST_REFIT * epochs):
+        return None
+    note = (
+        f"max_time leaves {max(0.0, left):.0f} s and the refit of {record.genome.short_key()} "
+        f"for its {epochs} epochs would take about {need:.0f} s: it is refitted on all the data "
+        f"for {affordable} epochs, with its learning-rate schedule laid over those {affordable}"
+    )
+    return affordable, note
+
+
 def _kept_network(
     pipeline: CandidatePipeline, record: EvaluationRecord, stop_at: float | None
 ) -> tuple[Any, str] | None:
@@ -555,9 +623,10 @@ def _kept_network(
     With ``max_time`` the search keeps its population's trained weights
     (:class:`~skevonas.search.lineage.Lineage`). When the refit of the best
     member on all the data (estimated from its own training, times the
-    budget's margin) would not end by ``stop_at``, its kept network, trained
-    on the training part, is the final model instead of a refit cut to a
-    sliver of its schedule. None otherwise (time enough, or nothing kept).
+    budget's margin) would not end by ``stop_at``, not even as the shorter
+    schedule of :func:`shorter_schedule`, its kept network, trained on the
+    training part, is the final model instead of a refit cut to a sliver of
+    its schedule. None otherwise (time enough, or nothing kept).
     """
     lineage, genome = pipeline.lineage, record.genome
     need = pipeline.budget.refit_seconds([genome])
