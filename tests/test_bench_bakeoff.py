@@ -233,6 +233,19 @@ def test_the_calibrated_method_is_the_search_with_calibrate_on():
     assert bakeoff.skevonas_estimator(quick=True, seed=0).calibrate is False
 
 
+def test_the_local_methods_and_a_time_budget_set_the_search():
+    for method in ("local", "local-inherit"):
+        assert method in bakeoff.METHODS and method in bakeoff.SEARCH_METHODS
+    clf = bakeoff.skevonas_estimator(quick=True, seed=0, local=True, max_time=60.0)
+    assert clf.local_rate == bakeoff.LOCAL_RATE > 0 and clf.max_time == 60.0
+    plain = bakeoff.skevonas_estimator(quick=True, seed=0)
+    assert plain.local_rate == 0.0 and plain.max_time is None
+    # a row run before local_rate existed tabulates with rows at its default
+    old = toy_row("skevonas", settings={"random_state": 0})
+    new = toy_row("skevonas", resample=1, settings={"random_state": 0, "local_rate": 0.0})
+    assert bakeoff.settings_key(old) == bakeoff.settings_key(new)
+
+
 def test_rows_older_than_a_setting_tabulate_with_rows_at_its_default():
     old = toy_row("skevonas", settings={"random_state": 0, "max_epochs": 3})
     new = toy_row(

@@ -16,7 +16,7 @@ from skevonas import EvolutionaryNASClassifier, Genome, LayerGene
 from skevonas.evolution.records import EvaluationRecord
 from skevonas.prepare import apply_input_affine, decimate_data
 from skevonas.search import CandidatePipeline, FinalStage, RefitPlan, Workers
-from skevonas.search.final import final_model, shorter_schedule
+from skevonas.search.final import SHORT_REFIT_MARGIN, final_model, shorter_schedule
 from skevonas.settings import decimation
 from skevonas.spaces.builders.layers import Decimate
 from skevonas.training.augment import EEGAugment
@@ -520,8 +520,8 @@ def test_a_refit_that_max_time_cannot_afford_trains_a_whole_shorter_schedule():
         budget = engine.budget
         budget.keep_for_final(MLP, {"score": 0.9, "fit_time": 100.0, "epochs": 10})
         need = budget.refit_seconds([MLP])
-        # time for 6.5 of the 10 epochs the refit needs (with the budget's margin)
-        stop_at = time.time() + 0.65 * need * budget.margin
+        # time for 6.5 of the 10 epochs the refit needs (with the shorter refit's margin)
+        stop_at = time.time() + 0.65 * need * SHORT_REFIT_MARGIN
         with pytest.warns(RuntimeWarning, match="for 6 epochs, with its learning-rate schedule"):
             final = final_model(
                 engine,
@@ -544,4 +544,6 @@ def test_a_refit_that_max_time_cannot_afford_trains_a_whole_shorter_schedule():
     # the pipeline's own recipe is unchanged afterwards
     assert engine.recipe.max_epochs == 10
     # under half the epochs: no shorter schedule (the kept network, or a cut refit, instead)
-    assert shorter_schedule(engine, record, 10, time.time() + 0.4 * need * budget.margin) is None
+    assert (
+        shorter_schedule(engine, record, 10, time.time() + 0.4 * need * SHORT_REFIT_MARGIN) is None
+    )

@@ -62,6 +62,7 @@ __all__ = [
     "shorter_schedule",
     "winner",
     "SHORTEST_REFIT",
+    "SHORT_REFIT_MARGIN",
 ]
 
 logger = logging.getLogger(__name__)
@@ -562,6 +563,10 @@ def calibration_temperature(
 
 #: The shortest refit :func:`shorter_schedule` plans, as a share of the planned epochs.
 SHORTEST_REFIT = 0.5
+#: The margin on the estimated time of a shorter refit. Smaller than the
+#: budget's: a refit that runs over stops at ``max_time`` in its last epochs,
+#: where the cosine schedule's rate is near zero.
+SHORT_REFIT_MARGIN = 1.1
 
 
 def shorter_schedule(
@@ -571,7 +576,8 @@ def shorter_schedule(
 
     When the refit of ``record``'s genome for its ``epochs`` (estimated from
     its own training, times the budget's margin) would not end by
-    ``stop_at``, but at least :data:`SHORTEST_REFIT` of them would, the
+    ``stop_at``, but at least :data:`SHORTEST_REFIT` of them would (times
+    :data:`SHORT_REFIT_MARGIN`), the
     refit trains on all the data for as many epochs as fit, with the
     learning-rate schedule laid over those epochs (a whole, shorter
     schedule, not one cut off). None when the full refit fits, when even
@@ -589,10 +595,10 @@ def shorter_schedule(
     >>> record = EvaluationRecord(Genome("mlp", []), 0.9, 0, 0)
     >>> budget.keep_for_final(record.genome, {"score": 0.9, "fit_time": 100.0, "epochs": 100})
     >>> pipeline = SimpleNamespace(budget=budget)
-    >>> epochs, note = shorter_schedule(pipeline, record, 100, time.time() + 70.5)
+    >>> epochs, note = shorter_schedule(pipeline, record, 100, time.time() + 77.5)
     >>> epochs
     70
-    >>> shorter_schedule(pipeline, record, 100, time.time() + 40) is None  # under half
+    >>> shorter_schedule(pipeline, record, 100, time.time() + 50) is None  # under half
     True
     >>> shorter_schedule(pipeline, record, 100, time.time() + 200) is None  # the whole fits
     True
@@ -601,10 +607,9 @@ def shorter_schedule(
     if stop_at is None or need is None or need <= 0 or epochs < 2:
         return None
     left = stop_at - time.time()
-    margin = pipeline.budget.margin
-    if need * margin <= left:
+    if need * pipeline.budget.margin <= left:
         return None
-    affordable = int(left / (margin * need / epochs))
+    affordable = int(left / (SHORT_REFIT_MARGIN * need / epochs))
     if affordable < math.ceil(SHORTEST_REFIT * epochs):
         return None
     note = (
