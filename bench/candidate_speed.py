@@ -38,6 +38,10 @@ Part 3 runs two candidates at once: one after the other with one thread,
 one after the other with two threads each, and side by side in two
 1-thread worker processes (what ``n_jobs=2`` does).
 
+Part 4 (``--parts 4``, not run by default) trains whole candidates
+(``--epochs``, default 100) with the knobs that pay but change the
+arithmetic, and shows the score each gets.
+
 No timing is asserted. On a loaded machine wall times swing; rely on the
 CPU times and on the ratios of variants run side by side.
 
@@ -518,12 +522,51 @@ def part3(workloads: list[Workload], repeats: int, quick: bool) -> None:
             )
 
 
+# ---------------------------------------------------------------- part 4
+
+
+def part4(workloads: list[Workload], epochs: int) -> None:
+    """Knobs that change the arithmetic, over a whole candidate: the score it gets."""
+    print(f"\n#### Whole candidates ({epochs} epochs): what the faster kernels change\n")
+    print(
+        "| workload | variant | CPU | CPU / baseline | score | peak score | "
+        "largest weight difference |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for work in workloads:
+        work = replace(work, epochs=epochs)
+        found = variants(work)
+        chosen = [found[0]] + [v for v in found if v.name in ("channels_last", "Adam fused=True")]
+        base = None
+        for variant in chosen:
+            _, cpu, result = run_variant(work, variant)
+            base = base or (cpu, result)
+            diff = max(
+                float((result["weights"][k] - base[1]["weights"][k]).abs().max())
+                for k in base[1]["weights"]
+                if base[1]["weights"][k].is_floating_point()
+            )
+            print(
+                f"| {work.name} | {variant.name} | {cpu:.1f} s | {cpu / base[0]:.2f} | "
+                f"{result['score']:.4f} | {result['peak_score']:.4f} | {diff:.1e} |",
+                flush=True,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
     parser.add_argument("--repeats", type=int, default=None, help="default 3 (--quick: 1)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 1 epoch, 1 repeat")
-    parser.add_argument("--parts", nargs="+", type=int, choices=(1, 2, 3), default=[1, 2, 3])
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        type=int,
+        choices=(1, 2, 3, 4),
+        default=[1, 2, 3],
+        help="4 (not run by default): whole candidates with the knobs that change results",
+    )
+    parser.add_argument("--epochs", type=int, default=100, help="part 4's epochs")
     args = parser.parse_args()
     repeats = args.repeats or (1 if args.quick else 3)
     # torch.compile's first candidate compiles from scratch, as a new architecture does
@@ -547,6 +590,8 @@ def main() -> None:
         print("\n".join(compiled), flush=True)
     if 3 in args.parts:
         part3(workloads, repeats, args.quick)
+    if 4 in args.parts:
+        part4(workloads, args.epochs)
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
 
 
