@@ -442,7 +442,7 @@ def part2(workloads: list[Workload], repeats: int, quick: bool) -> list[str]:
                 if clock is not None:
                     epochs[variant.name].append(list(clock.epochs))
                 if variant.context is _fresh_compiler:
-                    # the run after a compilation is slower (about 5-10% on
+                    # the run after a compilation appeared slower (5-10% on
                     # ShallowConvNet): let an untimed one take that
                     run_variant(work, found[0])
         base_wall = statistics.median(w for w, _ in times[found[0].name])
