@@ -9,6 +9,7 @@ are immutable anyway) and always return genomes inside the search space
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -171,23 +172,47 @@ CROSSOVERS: dict[str, Callable[..., Genome]] = {
 
 
 # --------------------------------------------------------------------------- mutation
-def _step_gene(genome: Genome, space: SearchSpace, rng: np.random.Generator) -> Genome:
-    # One numeric step or categorical redraw, on a layer parameter or global gene.
-    sites: list[tuple[int | None, str]] = [(None, name) for name, _ in space.globals]
+Site = tuple[int | None, str]  # (layer index or None for a global gene, gene name)
+
+
+def _gene_sites(genome: Genome, space: SearchSpace, ordered: bool = False) -> list[Site]:
+    # Every gene of the genome (the globals first); ``ordered``: only those with a
+    # smallest move (numbers, and options in an order).
+    def keep(domain: object) -> bool:
+        return not ordered or not isinstance(domain, Choice) or domain.is_ordered()
+
+    sites: list[Site] = [(None, name) for name, domain in space.globals if keep(domain)]
     for i, layer in enumerate(genome.layers):
-        sites += [(i, name) for name, _ in space.layer_spec(layer.kind).params]
-    if not sites:
-        return genome
-    index, name = sites[int(rng.integers(len(sites)))]
+        spec = space.layer_spec(layer.kind)
+        sites += [(i, name) for name, domain in spec.params if keep(domain)]
+    return sites
+
+
+def _move_gene(
+    genome: Genome,
+    space: SearchSpace,
+    site: Site,
+    rng: np.random.Generator,
+    move: Literal["step", "nudge"],
+) -> Genome:
+    # The genome with the gene at ``site`` moved by its domain's ``step`` or ``nudge``.
+    index, name = site
     if index is None:
         domain = dict(space.globals)[name]
-        return genome.replace(**{name: domain.step(genome[name], rng)})
+        return genome.replace(**{name: getattr(domain, move)(genome[name], rng)})
     spec = space.layer_spec(genome.layers[index].kind)
     layer = spec.clip(genome.layers[index])  # unchanged, but with its implicit genes written out
-    domain = spec.domains[name]
     layers = list(genome.layers)
-    layers[index] = layer.replace(**{name: domain.step(layer[name], rng)})
+    layers[index] = layer.replace(**{name: getattr(spec.domains[name], move)(layer[name], rng)})
     return genome.replace(layers=layers)
+
+
+def _step_gene(genome: Genome, space: SearchSpace, rng: np.random.Generator) -> Genome:
+    # One numeric step or categorical redraw, on a layer parameter or global gene.
+    sites = _gene_sites(genome, space)
+    if not sites:
+        return genome
+    return _move_gene(genome, space, sites[int(rng.integers(len(sites)))], rng, "step")
 
 
 def _add_layer(genome: Genome, space: SearchSpace, rng: np.random.Generator) -> Genome:
@@ -251,18 +276,6 @@ def mutate(
     return genome
 
 
-def _nudge_sites(genome: Genome, space: SearchSpace) -> list[tuple[int | None, str]]:
-    # Every gene with a smallest move: numbers, and options in an order.
-    def small(domain: object) -> bool:
-        return not isinstance(domain, Choice) or domain.is_ordered()
-
-    sites: list[tuple[int | None, str]] = [(None, n) for n, d in space.globals if small(d)]
-    for i, layer in enumerate(genome.layers):
-        spec = space.layer_spec(layer.kind)
-        sites += [(i, name) for name, domain in spec.params if small(domain)]
-    return sites
-
-
 def nudge(
     genome: Genome, space: SearchSpace, rng: np.random.Generator, max_tries: int = 20
 ) -> Genome:
@@ -290,19 +303,10 @@ def nudge(
     (['relu', 'relu'], 'adamw')
     """
     key = genome.key()
-    sites = _nudge_sites(genome, space)
+    sites = _gene_sites(genome, space, ordered=True)
     for _ in range(max_tries if sites else 0):
-        index, name = sites[int(rng.integers(len(sites)))]
-        if index is None:
-            domain = dict(space.globals)[name]
-            child = genome.replace(**{name: domain.nudge(genome[name], rng)})
-        else:
-            spec = space.layer_spec(genome.layers[index].kind)
-            layer = spec.clip(genome.layers[index])
-            layers = list(genome.layers)
-            layers[index] = layer.replace(**{name: spec.domains[name].nudge(layer[name], rng)})
-            child = genome.replace(layers=layers)
-        child = space.repair(child)
+        site = sites[int(rng.integers(len(sites)))]
+        child = space.repair(_move_gene(genome, space, site, rng, "nudge"))
         if child.key() != key:
             return child
     return mutate(genome, space, rng)

@@ -427,8 +427,12 @@ def final_model(
     )
     # the speculative refit counts only where it is what refit_all would train
     done = [guessed] if guessed is not None and members[0] == guess else []
-    best, full = records[members[0]], _refit_epochs(records[members[0]], refit_epochs)
-    short = None if done else shorter_schedule(pipeline, best, full, stop_at)
+    best = records[members[0]]
+    short = (
+        None
+        if done
+        else shorter_schedule(pipeline, best, _refit_epochs(best, refit_epochs), stop_at)
+    )
     kept = None if done or short else _kept_network(pipeline, best, stop_at)
     note = None
     if kept is not None:  # no time to refit: the best member alone, as the search trained it
