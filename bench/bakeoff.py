@@ -27,7 +27,9 @@ data, so every model's probabilities are aligned to the same classes:
   nothing else set (the library's defaults of the day; ``bench/eeg.py``'s
   :func:`search_estimator`);
 - ``inherit``: the same with ``inherit_weights=True`` (issue 29: children
-  start from their parents' trained weights);
+  start from their parents' trained weights, for a short schedule: a third
+  of ``max_epochs``); ``inherit-full``: with ``inherit_weights=1.0``, the
+  whole schedule (what ``True`` meant before the short schedule);
 - ``local``: the same with ``local_rate=0.5`` (issue 29, item 3: half the
   children are one small step from an elite genome, and half the first
   generation's non-seed genomes one small step from a seed);
@@ -186,12 +188,14 @@ SEED_GENOMES = {
 SEED_METHODS = tuple(f"seed:{name}" for name in SEED_GENOMES)
 PEERS = ("minirocket", "multirockethydra", "eegnet", "eegnex")  # EEG sets only
 # random after skevonas (it needs that row), seed-cv after the seeds (it reuses their refits)
-VARIANTS = ("inherit", "local", "local-inherit", "calibrated")
+VARIANTS = ("inherit", "inherit-full", "local", "local-inherit", "calibrated")
 METHODS = ("skevonas", *VARIANTS, *SEED_METHODS, "seed-cv", "random", *PEERS)
 SEARCH_METHODS = ("skevonas", *VARIANTS, "random")
 LOCAL_RATE = 0.5  # the local variants' local_rate
 # Settings added to the estimator after rows were first written, with their defaults:
 # rows without them were made with these values, so they tabulate together.
+# inherit_weights of the inheriting methods
+INHERIT: dict[str, bool | float] = {"inherit": True, "inherit-full": 1.0, "local-inherit": True}
 ADDED_SETTINGS: dict[str, Any] = {"calibrate": False, "class_weight": None, "local_rate": 0.0}
 # What the peers import (bench/peers.py imports braindecode, MiniRocket included)
 NEEDS = {
@@ -596,7 +600,7 @@ def skevonas_estimator(
     quick: bool,
     seed: int,
     n_evaluations: int = 0,
-    inherit: bool = False,
+    inherit: bool | float = False,
     calibrate: bool = False,
     max_time: float | None = None,
     local: bool = False,
@@ -606,7 +610,7 @@ def skevonas_estimator(
     if max_time is not None:
         clf.set_params(max_time=max_time)
     if inherit:
-        clf.set_params(inherit_weights=True)
+        clf.set_params(inherit_weights=inherit)
     if calibrate:
         clf.set_params(calibrate=True)
     if local:
@@ -687,7 +691,7 @@ def run_search(
         ctx.quick,
         seed,
         n_evaluations,
-        inherit=method in ("inherit", "local-inherit"),
+        inherit=INHERIT.get(method, False),
         calibrate=method == "calibrated",
         max_time=ctx.max_time,
         local=method in ("local", "local-inherit"),

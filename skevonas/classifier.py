@@ -34,12 +34,12 @@ from .search import (
 )
 from .spaces import get_space
 from .store import resume_point, search_meta
+from .training.recipe import Recipe, inherit_share
 
 if TYPE_CHECKING:
     from .evolution.records import SearchState
     from .spaces.space import SearchSpace
     from .store.journal import Journal
-    from .training.recipe import Recipe
 
 __all__ = ["EvolutionaryNASClassifier", "SearchFailedError"]
 
@@ -121,10 +121,10 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         the last ``population_size`` arrivals and the ``elite_size`` best,
         with asynchronous successive halving when ``min_epochs`` is set; it
         trains as many candidates, for many workers (GPUs, a Dask cluster).
-    inherit_weights : bool, default=False
-        A child starts from its trained parent's weights wherever their layers
-        correspond (:mod:`skevonas.training.inherit`) and trains on its
-        parent's holdout split; folds and refits train from scratch. The
+    inherit_weights : bool or float, default=False
+        A child starts from its trained parent's weights where their layers correspond
+        (:mod:`skevonas.training.inherit`), on its parent's holdout, for a short schedule: this
+        share of ``max_epochs`` (True: a third); folds and refits train from scratch. The
         population's weights are kept (in ``checkpoint_dir`` too, as safetensors).
     max_epochs : int, default=100
         The epoch budget of every candidate, and of every refit; the
@@ -360,7 +360,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         mutation_rate: float = 0.8,
         local_rate: float = 0.0,
         strategy: str = "generational",
-        inherit_weights: bool = False,
+        inherit_weights: bool | float = False,
         max_epochs: int = 100,
         patience: int | None = None,
         lr_schedule: str = "cosine",
@@ -608,7 +608,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             max_time=self.max_time,
             started=started,
             final=settings.final_stage(self),
-            inherit=self.inherit_weights,
+            inherit=inherit_share(self.inherit_weights),
         )
 
     def _lineage_store(self, pipeline: CandidatePipeline, journal: Journal, resuming: bool) -> Any:

@@ -300,8 +300,14 @@ def search_problems(est: Any) -> list[str]:
         "checkpoint_dir",
         "None or a folder path",
     )
-    for name in ("warm_start", "inherit_weights", "calibrate"):
+    for name in ("warm_start", "calibrate"):
         need(isinstance(getattr(est, name), (bool, np.bool_)), name, "True or False")
+    share = est.inherit_weights
+    need(
+        isinstance(share, (bool, np.bool_)) or (is_real(share) and 0 < share <= 1),
+        "inherit_weights",
+        "True, False or a float in (0, 1]",
+    )
     try:
         resolve_devices(est.device)
     except ValueError as exc:

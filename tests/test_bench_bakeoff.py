@@ -233,6 +233,14 @@ def test_the_calibrated_method_is_the_search_with_calibrate_on():
     assert bakeoff.skevonas_estimator(quick=True, seed=0).calibrate is False
 
 
+def test_the_inheriting_methods_set_their_share():
+    for method, share in (("inherit", True), ("inherit-full", 1.0), ("local-inherit", True)):
+        assert method in bakeoff.METHODS and method in bakeoff.SEARCH_METHODS
+        assert bakeoff.INHERIT[method] == share
+    assert bakeoff.skevonas_estimator(quick=True, seed=0, inherit=1.0).inherit_weights == 1.0
+    assert bakeoff.skevonas_estimator(quick=True, seed=0).inherit_weights is False
+
+
 def test_the_local_methods_and_a_time_budget_set_the_search():
     for method in ("local", "local-inherit"):
         assert method in bakeoff.METHODS and method in bakeoff.SEARCH_METHODS

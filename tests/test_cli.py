@@ -429,6 +429,8 @@ def test_search_flags_default_to_the_estimators_settings():
         (["--cv", "None"], {"cv": None}),
         (["--decimate", "4"], {"decimate": 4}),
         (["--decimate", "auto"], {"decimate": "auto"}),
+        (["--inherit-weights"], {"inherit_weights": True}),
+        (["--inherit-weights", "0.5"], {"inherit_weights": 0.5}),
     ],
 )
 def test_search_flags_of_the_training_recipe_and_final_model(argv, expected):
@@ -450,6 +452,7 @@ def test_search_flags_of_the_training_recipe_and_final_model(argv, expected):
         (["--n-finalists", "two"], "argument --n-finalists: invalid int value: 'two'"),
         (["--ensemble-size", "1.5"], "argument --ensemble-size: invalid int value: '1.5'"),
         (["--augment=yes"], "argument --augment: ignored explicit argument 'yes'"),
+        (["--inherit-weights", "half"], "argument --inherit-weights: invalid float value"),
     ],
 )
 def test_bad_values_of_the_new_flags_exit_2(argv, expected, capsys):

@@ -63,6 +63,27 @@ def test_children_start_from_a_parent_they_were_bred_from(uninterrupted, strateg
     assert not any(r.get("inherited") for r in clf.evaluations_ if not r["parents"])
 
 
+def test_an_inheriting_child_trains_a_third_of_the_epochs_and_finishes_there(blobs, uninterrupted):
+    # max_epochs=3 with rungs of 1 and 3 epochs: a child that inherits trains round(3 / 3) = 1
+    # epoch in all, a whole schedule, and finishes at the first rung instead of going on
+    for strategy, clf in uninterrupted.items():
+        inherited = [r for r in clf.evaluations_ if r.get("inherited")]
+        assert inherited, strategy
+        for record in inherited:
+            assert (record["status"], record["epochs"], record["stopped_by"]) == (
+                "ok",
+                1,
+                "max_epochs",
+            ), (strategy, record)
+        fresh = [r for r in clf.evaluations_ if not r.get("inherited") and r["status"] == "ok"]
+        assert fresh and all(r["epochs"] == 3 for r in fresh), strategy
+    # inherit_weights=1.0 is the whole schedule: children go on to the full budget
+    whole = EvolutionaryNASClassifier(**{**GEN, "inherit_weights": 1.0}, n_jobs=1).fit(*blobs)
+    children = [r for r in whole.evaluations_ if r.get("inherited")]
+    assert children and all(r["status"] == "partial" or r["epochs"] == 3 for r in children)
+    assert any(r["epochs"] == 3 for r in children)
+
+
 def test_inheritance_changes_the_scores_and_off_changes_nothing(blobs, uninterrupted):
     off = EvolutionaryNASClassifier(**{**GEN, "inherit_weights": False}, n_jobs=1).fit(*blobs)
     assert not any(r.get("inherited") for r in off.evaluations_)
@@ -173,9 +194,21 @@ def test_a_checkpoint_does_not_go_on_with_inheritance_switched(blobs, tmp_path):
         ).fit(X, y)
 
 
-def test_inherit_weights_must_be_a_bool(blobs):
-    with pytest.raises(ValueError, match="inherit_weights must be True or False, got 'yes'"):
-        EvolutionaryNASClassifier(inherit_weights="yes").fit(*blobs)
+@pytest.mark.parametrize("value", ["yes", 0.0, 1.5, -0.2, float("nan"), None])
+def test_inherit_weights_must_be_a_bool_or_a_share(blobs, value):
+    rule = r"inherit_weights must be True, False or a float in \(0, 1\], got "
+    with pytest.raises(ValueError, match=rule):
+        EvolutionaryNASClassifier(inherit_weights=value).fit(*blobs)
+
+
+def test_a_checkpoint_does_not_go_on_with_another_share(blobs, tmp_path):
+    folder = tmp_path / "checkpoint"
+    X, y = blobs
+    EvolutionaryNASClassifier(**{**GEN, "n_generations": 1}, checkpoint_dir=folder).fit(X, y)
+    with pytest.raises(CheckpointError, match="inherit_weights=0.333.* there, 1.0 here"):
+        EvolutionaryNASClassifier(
+            **{**GEN, "inherit_weights": 1.0}, checkpoint_dir=folder, warm_start=True
+        ).fit(X, y)
 
 
 # --------------------------------------------------------------------------- the store

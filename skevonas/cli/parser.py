@@ -283,10 +283,14 @@ def _add_search_parser(commands: argparse._SubParsersAction) -> None:
     )
     ga.add_argument(
         "--inherit-weights",
-        action="store_true",
+        nargs="?",
+        const=True,
+        type=float,
         default=d["inherit_weights"],
+        metavar="SHARE",
         help="children start from their trained parent's weights wherever the layers "
-        "correspond, and train on its holdout (default: off)",
+        "correspond, and train on its holdout for SHARE of --max-epochs (alone: a third; "
+        "default: off)",
     )
     ga.add_argument(
         "--local-rate",

@@ -18,7 +18,12 @@ network when there is no time left to refit one):
 - an inheriting candidate trains and is scored on its parent's holdout
   split, not on its own: its score is never measured on samples that the
   inherited weights were trained on. The split passes down the line with
-  the weights.
+  the weights;
+- an inheriting candidate trains a short schedule: ``inherit`` (a share) of
+  the recipe's ``max_epochs``, with the learning-rate schedule laid over
+  those epochs (:meth:`~skevonas.training.recipe.Recipe.shortened`); its
+  later rungs of successive halving go on along the same short schedule, and
+  it finishes at the first rung that reaches it.
 
 After each generation only the population's weights are kept
 (:meth:`Lineage.hook`): the next children can only be bred from it. What a
@@ -58,10 +63,12 @@ class Lineage:
     own_split : callable
         ``own_split(genome)``: the holdout split a candidate trains on when
         it inherits nothing (None: the search's shared one).
-    inherit : bool, default=True
-        Whether children start from their parents' weights; False only
-        keeps the weights (for a final stage that ``max_time`` leaves no
-        time to refit: :func:`~skevonas.search.final.final_model`).
+    inherit : float, default=1.0
+        The share of the recipe's ``max_epochs`` a child that starts from
+        its parent's weights trains (True, 1.0: all of them); 0 (False): no
+        child inherits, the weights are only kept (for a final stage that
+        ``max_time`` leaves no time to refit:
+        :func:`~skevonas.search.final.final_model`).
 
     Examples
     --------
@@ -86,7 +93,7 @@ class Lineage:
         store: WeightStore,
         own_split: Callable[[Genome], Split | None],
         *,
-        inherit: bool = True,
+        inherit: float = 1.0,
     ) -> None:
         self.store = store
         self.own_split = own_split
@@ -94,7 +101,9 @@ class Lineage:
         self._splits: dict[str, Split | None] = {}  # genome key: an inheriting one's split
 
     def prepare(self, task: CandidateTask, ticket: Ticket, snapshot: bytes | None) -> CandidateTask:
-        """``task`` for ``ticket`` with its parent's weights and holdout, asking for its weights.
+        """``task`` for ``ticket`` with its parent's weights, holdout and short schedule.
+
+        The task also asks for the trained weights, for the children after.
 
         Examples
         --------
@@ -107,8 +116,21 @@ class Lineage:
         ...                      None, 3)
         >>> lineage = Lineage(WeightStore(), own_split=lambda genome: None)
         >>> ready = lineage.prepare(task, Ticket(0, task.genome), None)
-        >>> ready.keep_weights, ready.parent is None
-        (True, True)
+        >>> ready.keep_weights, ready.parent is None, ready.recipe.max_epochs
+        (True, True, 100)
+
+        A child of a kept parent starts from its weights, for a third of the epochs:
+
+        >>> import torch
+        >>> from skevonas import LayerGene
+        >>> parent = Genome("mlp", [LayerGene("dense", {"units": 4, "activation": "relu"})])
+        >>> lineage = Lineage(WeightStore(), own_split=lambda genome: None, inherit=1 / 3)
+        >>> lineage.arrived(Ticket(0, parent), {"weights": {"w": torch.ones(1)}})
+        {}
+        >>> child = Ticket(1, parent.replace(lr=0.01), parents=(parent.short_key(),))
+        >>> ready = lineage.prepare(replace(task, genome=child.genome), child, None)
+        >>> ready.parent[0] == parent, ready.recipe.max_epochs
+        (True, 33)
         """
         key = ticket.genome.key()
         parent = self.parent_of(ticket) if snapshot is None and self.inherit else None
@@ -116,7 +138,10 @@ class Lineage:
             self._splits[key] = parent[2]
         split = self._splits.get(key, task.split)
         inherited = None if parent is None else (parent[0], parent[1])
-        return replace(task, parent=inherited, split=split, keep_weights=True)
+        recipe = task.recipe
+        if key in self._splits and self.inherit < 1:  # an inheriting child: a short schedule
+            recipe = recipe.shortened(self.inherit)
+        return replace(task, recipe=recipe, parent=inherited, split=split, keep_weights=True)
 
     def parent_of(self, ticket: Ticket) -> tuple[Genome, dict[str, Any], Split | None] | None:
         """The kept parent ``ticket``'s candidate inherits from: genome, weights, holdout split.

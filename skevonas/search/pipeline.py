@@ -119,12 +119,13 @@ class CandidatePipeline:
     worker : callable, default=run_task
         ``worker(task, data) -> result``; top-level and picklable when
         ``n_jobs`` is not 1.
-    inherit : bool, default=False
+    inherit : float, default=0.0
         Weight inheritance (:attr:`lineage`, a
-        :class:`~skevonas.search.lineage.Lineage`): children start from a
-        trained parent's weights and train on its holdout; every
-        candidate's weights are kept, in the journal's folder too (with
-        ``max_time`` they are kept anyway, for the final stage).
+        :class:`~skevonas.search.lineage.Lineage`), when not 0: children
+        start from a trained parent's weights and train on its holdout, for
+        this share of ``recipe.max_epochs``; every candidate's weights are
+        kept, in the journal's folder too (with ``max_time`` they are kept
+        anyway, for the final stage).
     weights : WeightStore or None, default=None
         With ``inherit``, the store to go on with (an in-memory warm start);
         None: a new one (in the journal's folder, whose files it reads).
@@ -161,7 +162,7 @@ class CandidatePipeline:
         started: float | None = None,
         final: FinalStage | None = None,
         worker: Worker = run_task,
-        inherit: bool = False,
+        inherit: float = 0.0,
         weights: WeightStore | None = None,
     ) -> None:
         self.data = data

@@ -43,6 +43,7 @@ import numpy as np
 from ..evolution.records import SearchState
 from ..spaces.genome import Genome, short_repr
 from ..spaces.space import SearchSpace
+from ..training.recipe import inherit_share
 from .checkpoint import CheckpointError, clear_checkpoint, has_checkpoint, load_checkpoint
 from .folderlock import FolderLock
 from .journal import Journal, read_journal
@@ -263,7 +264,8 @@ def _score_settings(
         },
         # an asynchronous search cannot go on as a generational one, nor the other way
         "strategy": str(params["strategy"]),
-        "inherit_weights": bool(params.get("inherit_weights", False)),
+        # the share of the epochs an inheriting child trains (False, 0.0: none inherits)
+        "inherit_weights": inherit_share(params.get("inherit_weights", False)),
         "random_state": (
             int(random_state)
             if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)

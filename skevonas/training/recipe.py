@@ -17,7 +17,7 @@ Keras twin of a preset (``"keras_<name>"``, ``"tf_keras_<name>"``), which
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,20 @@ from ..spaces.presets import preset_optimizer
 from .net import SearchNet, SliceBatches
 from .runtime import CosineSchedule
 
-__all__ = ["OPTIMIZERS", "Recipe", "make_net", "optimizer_for", "optimizer_names"]
+__all__ = [
+    "CHILD_SHARE",
+    "OPTIMIZERS",
+    "Recipe",
+    "inherit_share",
+    "make_net",
+    "optimizer_for",
+    "optimizer_names",
+]
+
+#: The share of ``max_epochs`` a child that starts from its parent's trained
+#: weights trains for when ``inherit_weights=True`` (:func:`inherit_share`):
+#: a short schedule, whole (the learning rate anneals over it), from a good start.
+CHILD_SHARE = 1 / 3
 
 #: The core optimizers: name -> (torch class, keyword arguments).
 OPTIMIZERS: dict[str, tuple[type, dict[str, Any]]] = {
@@ -166,6 +179,34 @@ class Recipe:
             counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=n_classes)
             return len(y) / (n_classes * np.maximum(counts, 1).astype(np.float64))
         return np.asarray(self.class_weight, dtype=np.float64)
+
+    def shortened(self, share: float) -> Recipe:
+        """This recipe over ``share`` of its epochs (at least one), the schedule laid over them.
+
+        Examples
+        --------
+        >>> Recipe(max_epochs=100).shortened(1 / 3).max_epochs
+        33
+        >>> Recipe(max_epochs=2).shortened(0.1).max_epochs
+        1
+        """
+        return replace(self, max_epochs=max(1, round(self.max_epochs * share)))
+
+
+def inherit_share(setting: bool | float) -> float:
+    """The share of ``max_epochs`` an inheriting child trains, for ``inherit_weights=setting``.
+
+    0.0 when nothing is inherited (False); :data:`CHILD_SHARE` for True; a
+    float in (0, 1] is the share itself (1.0: the whole schedule).
+
+    Examples
+    --------
+    >>> inherit_share(False), round(inherit_share(True), 3), inherit_share(0.5)
+    (0.0, 0.333, 0.5)
+    """
+    if isinstance(setting, (bool, np.bool_)):
+        return CHILD_SHARE if setting else 0.0
+    return float(setting)
 
 
 def make_net(
