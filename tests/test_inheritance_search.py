@@ -184,13 +184,19 @@ def test_a_new_fit_clears_the_kept_weights(blobs, tmp_path):
     assert not (folder / WEIGHTS_DIR).exists()
 
 
-def test_a_checkpoint_does_not_go_on_with_inheritance_switched(blobs, tmp_path):
+@pytest.mark.parametrize(
+    "other, message",
+    [(False, "inherit_weights=0.333.* there, 0.0 here"), (1.0, "=0.333.* there, 1.0 here")],
+)
+def test_a_checkpoint_goes_on_with_neither_inheritance_switched_nor_another_share(
+    blobs, tmp_path, other, message
+):
     folder = tmp_path / "checkpoint"
     X, y = blobs
     EvolutionaryNASClassifier(**{**GEN, "n_generations": 1}, checkpoint_dir=folder).fit(X, y)
-    with pytest.raises(CheckpointError, match="inherit_weights"):
+    with pytest.raises(CheckpointError, match=message):
         EvolutionaryNASClassifier(
-            **{**GEN, "inherit_weights": False}, checkpoint_dir=folder, warm_start=True
+            **{**GEN, "inherit_weights": other}, checkpoint_dir=folder, warm_start=True
         ).fit(X, y)
 
 
@@ -199,16 +205,6 @@ def test_inherit_weights_must_be_a_bool_or_a_share(blobs, value):
     rule = r"inherit_weights must be True, False or a float in \(0, 1\], got "
     with pytest.raises(ValueError, match=rule):
         EvolutionaryNASClassifier(inherit_weights=value).fit(*blobs)
-
-
-def test_a_checkpoint_does_not_go_on_with_another_share(blobs, tmp_path):
-    folder = tmp_path / "checkpoint"
-    X, y = blobs
-    EvolutionaryNASClassifier(**{**GEN, "n_generations": 1}, checkpoint_dir=folder).fit(X, y)
-    with pytest.raises(CheckpointError, match="inherit_weights=0.333.* there, 1.0 here"):
-        EvolutionaryNASClassifier(
-            **{**GEN, "inherit_weights": 1.0}, checkpoint_dir=folder, warm_start=True
-        ).fit(X, y)
 
 
 # --------------------------------------------------------------------------- the store
