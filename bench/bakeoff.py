@@ -34,6 +34,10 @@ data, so every model's probabilities are aligned to the same classes:
   children are one small step from an elite genome, and half the first
   generation's non-seed genomes one small step from a seed);
   ``local-inherit``: both ``local_rate=0.5`` and ``inherit_weights=True``;
+- ``lowdata``: the defaults with ``min_data_fraction=1/3`` (issue 29, item
+  3: the lowest rung of successive halving trains on a third of each
+  candidate's training part; a third, like the halving factor, chosen
+  before any row ran);
 - ``calibrated``: the same as ``skevonas`` with ``calibrate=True`` (issue 30:
   temperature scaling of ``predict_proba`` on the finalists' out-of-fold
   probabilities). Calibration trains nothing, so with the same seed its
@@ -188,15 +192,22 @@ SEED_GENOMES = {
 SEED_METHODS = tuple(f"seed:{name}" for name in SEED_GENOMES)
 PEERS = ("minirocket", "multirockethydra", "eegnet", "eegnex")  # EEG sets only
 # random after skevonas (it needs that row), seed-cv after the seeds (it reuses their refits)
-VARIANTS = ("inherit", "inherit-full", "local", "local-inherit", "calibrated")
+VARIANTS = ("inherit", "inherit-full", "local", "local-inherit", "lowdata", "calibrated")
 METHODS = ("skevonas", *VARIANTS, *SEED_METHODS, "seed-cv", "random", *PEERS)
 SEARCH_METHODS = ("skevonas", *VARIANTS, "random")
 LOCAL_RATE = 0.5  # the local variants' local_rate
 # Settings added to the estimator after rows were first written, with their defaults:
 # rows without them were made with these values, so they tabulate together.
+# min_data_fraction of the lowdata method
+LOW_DATA = 1 / 3
 # inherit_weights of the inheriting methods
 INHERIT: dict[str, bool | float] = {"inherit": True, "inherit-full": 1.0, "local-inherit": True}
-ADDED_SETTINGS: dict[str, Any] = {"calibrate": False, "class_weight": None, "local_rate": 0.0}
+ADDED_SETTINGS: dict[str, Any] = {
+    "calibrate": False,
+    "class_weight": None,
+    "local_rate": 0.0,
+    "min_data_fraction": 1.0,
+}
 # What the peers import (bench/peers.py imports braindecode, MiniRocket included)
 NEEDS = {
     "minirocket": ("aeon", "braindecode"),
@@ -604,6 +615,7 @@ def skevonas_estimator(
     calibrate: bool = False,
     max_time: float | None = None,
     local: bool = False,
+    low_data: float = 1.0,
 ) -> EvolutionaryNASClassifier:
     """The unfitted ``skevonas`` search (``n_evaluations`` > 0: ``random``), or a variant."""
     clf = search_estimator("skevonas", seed)
@@ -615,6 +627,8 @@ def skevonas_estimator(
         clf.set_params(calibrate=True)
     if local:
         clf.set_params(local_rate=LOCAL_RATE)
+    if low_data < 1:
+        clf.set_params(min_data_fraction=low_data)
     if quick:
         clf.set_params(**QUICK)
     if n_evaluations:
@@ -695,6 +709,7 @@ def run_search(
         calibrate=method == "calibrated",
         max_time=ctx.max_time,
         local=method in ("local", "local-inherit"),
+        low_data=LOW_DATA if method == "lowdata" else 1.0,
     )
     start = time.perf_counter()
     clf.fit(problem.X[train], problem.y[train])

@@ -63,34 +63,29 @@ class EvolutionaryNASClassifier(NetClassifierBase):
     Parameters
     ----------
     search_space : str or SearchSpace, default="auto"
-        The genomes the search may visit. ``"auto"`` picks the family from
-        the dimensions of ``X``: ``"mlp"`` for 2-D ``X``, ``"eeg"``
-        (:func:`skevonas.spaces.eeg_space.eeg_space`: temporal, spatial and separable
-        convolutions, pooling, ShallowConvNet's square and log...) for 3-D
-        ``X``, ``"cnn2d"`` for 4-D ``X``. ``"cnn1d"`` is the EEG-NAS thesis's
-        plain layer list over ``(channels, time)``; ``"keras_mlp"`` and
-        ``"naturalselection"`` are the MLP spaces of two earlier GA systems
-        (:mod:`skevonas.spaces.presets`).
+        The genomes the search may visit. ``"auto"`` picks the family from the dimensions of ``X``:
+        ``"mlp"`` for 2-D ``X``, ``"eeg"`` (:func:`skevonas.spaces.eeg_space.eeg_space`: temporal,
+        spatial and separable convolutions, pooling, ShallowConvNet's square and log...) for 3-D
+        ``X``, ``"cnn2d"`` for 4-D ``X``. ``"cnn1d"`` is the EEG-NAS thesis's plain layer list over
+        ``(channels, time)``; ``"keras_mlp"`` and ``"naturalselection"`` are the MLP spaces of two
+        earlier GA systems (:mod:`skevonas.spaces.presets`).
     initial_genomes : "auto", None or list, default="auto"
-        Genomes placed in the first generation (repaired into the search
-        space); the rest of it is random. ``"auto"`` seeds the family's
-        standard designs (:meth:`skevonas.spaces.families.Family.seeds_for`):
-        ShallowConvNet, EEGNet-8,2 and EEGNeX for ``"eeg"``
-        (:func:`skevonas.spaces.eeg_space.standard_eeg_genomes`), a 2 x 512 MLP
-        for ``"mlp"``, a small VGG-style CNN for ``"cnn2d"``, nothing for the
-        others. ``None`` makes the first generation all random. A list may
-        hold :class:`~skevonas.Genome` objects, their dicts or JSON strings;
-        duplicates count once, and at most ``population_size`` are used.
+        Genomes placed in the first generation (repaired into the search space); the rest of it is
+        random. ``"auto"`` seeds the family's standard designs
+        (:meth:`skevonas.spaces.families.Family.seeds_for`): ShallowConvNet, EEGNet-8,2 and EEGNeX
+        for ``"eeg"`` (:func:`skevonas.spaces.eeg_space.standard_eeg_genomes`), a 2 x 512 MLP for
+        ``"mlp"``, a small VGG-style CNN for ``"cnn2d"``, nothing for the others. ``None`` makes
+        the first generation all random. A list may hold :class:`~skevonas.Genome` objects, their
+        dicts or JSON strings; duplicates count once, and at most ``population_size`` are used.
     population_size : int, default=8
         Genomes per generation.
     n_generations : int, default=4
         Generations to evolve.
     elite_size : int, default=2
-        Best genomes copied unchanged into the next generation: the best
-        genome found so far always survives. At least 1 and at most
-        ``population_size`` (a larger value is an error); with
-        ``elite_size == population_size``, ``population_size - 1`` are
-        copied, so that every generation breeds at least one new genome.
+        Best genomes copied unchanged into the next generation: the best genome found so far always
+        survives. At least 1 and at most ``population_size`` (a larger value is an error); with
+        ``elite_size == population_size``, ``population_size - 1`` are copied, so that every
+        generation breeds at least one new genome.
     selection : {"tournament", "roulette"}, default="tournament"
         Parent selection: tournaments of ``tournament_size`` genomes, or
         fitness-proportional (roulette-wheel) selection.
@@ -104,11 +99,10 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         Probability that an offspring comes from crossover rather than a
         copy of one parent.
     mutation_rate : float, default=0.8
-        Probability that an offspring is mutated. A mutation always changes
-        the genome: a numeric step or categorical redraw of one gene, or
-        adding, removing or replacing a layer. Offspring that duplicate a
-        genome already seen are mutated again, so the search rarely wastes a
-        slot; duplicates that remain are never trained twice.
+        Probability that an offspring is mutated. A mutation always changes the genome: a numeric
+        step or categorical redraw of one gene, or adding, removing or replacing a layer. Offspring
+        that duplicate a genome already seen are mutated again, so the search rarely wastes a slot;
+        duplicates that remain are never trained twice.
     local_rate : float, default=0.0
         Probability that an offspring is instead one small step from an elite
         genome (:func:`~skevonas.evolution.operators.nudge`: a notch wider, a
@@ -116,11 +110,10 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         genomes that are a small step from a seed rather than random.
     strategy : {"generational", "asynchronous"}, default="generational"
         ``"generational"`` trains one generation at a time. ``"asynchronous"``
-        (:mod:`skevonas.evolution.asynchronous`, aging evolution) keeps every
-        worker busy: a candidate starts the moment one finishes, bred from
-        the last ``population_size`` arrivals and the ``elite_size`` best,
-        with asynchronous successive halving when ``min_epochs`` is set; it
-        trains as many candidates, for many workers (GPUs, a Dask cluster).
+        (:mod:`skevonas.evolution.asynchronous`, aging evolution) keeps every worker busy: a
+        candidate starts the moment one finishes, bred from the last ``population_size`` arrivals
+        and the ``elite_size`` best, with asynchronous successive halving when ``min_epochs`` is
+        set; it trains as many candidates, for many workers (GPUs, a Dask cluster).
     inherit_weights : bool or float, default=False
         A child starts from its trained parent's weights where their layers correspond
         (:mod:`skevonas.training.inherit`), on its parent's holdout, for a short schedule: this
@@ -155,19 +148,20 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         instance. Off by default: on SelfRegulationSCP1 it cost 0.6 to 2.4
         test points (``docs/benchmarks.md``).
     min_epochs : "auto", int or None, default="auto"
-        Successive halving within each generation
-        (:mod:`skevonas.evolution.fidelity`): new candidates train about
-        ``min_epochs`` epochs, the best ``1 / halving_factor`` go on, from
-        where they stopped, for ``halving_factor`` times more, and so on up
-        to ``max_epochs``. ``"auto"`` starts at ``max_epochs /
-        halving_factor**2`` (11, 33, 100 for the defaults) when ``max_epochs``
-        is at least 27 (:func:`~skevonas.settings.min_epochs_for`); None
-        trains every candidate for ``max_epochs``. Candidates stopped early are
-        ``"partial"`` and rank below full-budget ones; the ``initial_genomes``
-        always go on to ``max_epochs``.
+        Successive halving within each generation (:mod:`skevonas.evolution.fidelity`): new
+        candidates train about ``min_epochs`` epochs, the best ``1 / halving_factor`` go on, from
+        where they stopped, for ``halving_factor`` times more, and so on up to ``max_epochs``.
+        ``"auto"`` starts at ``max_epochs / halving_factor**2`` (11, 33, 100 for the defaults) when
+        ``max_epochs`` is at least 27 (:func:`~skevonas.settings.min_epochs_for`); None trains
+        every candidate for ``max_epochs``. Candidates stopped early are ``"partial"`` and rank
+        below full-budget ones; the ``initial_genomes`` always go on to ``max_epochs``.
     halving_factor : int, default=3
         With ``min_epochs``, the ratio between successive budgets, and one in
         ``halving_factor`` candidates goes on to the next.
+    min_data_fraction : float, default=1.0
+        Fidelity in data: with successive halving, every candidate's first rung of epochs trains
+        on this stratified share of its training part (later epochs and the scores use all of it);
+        1.0 turns it off (:meth:`~skevonas.training.candidate.CandidateData.train_rows`).
     max_time : float or None, default=None
         Seconds for the whole ``fit``. The final stage is planned from the
         finalists' measured training times (:class:`~skevonas.search.budget.SearchBudget`):
@@ -369,6 +363,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         augment: Any = False,
         min_epochs: int | str | None = "auto",
         halving_factor: int = 3,
+        min_data_fraction: float = 1.0,
         max_time: float | None = None,
         candidate_time_limit: float | None = None,
         validation_fraction: float = 0.2,
@@ -413,6 +408,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         self.augment = augment
         self.min_epochs = min_epochs
         self.halving_factor = halving_factor
+        self.min_data_fraction = min_data_fraction
         self.max_time = max_time
         self.candidate_time_limit = candidate_time_limit
         self.validation_fraction = validation_fraction
@@ -609,6 +605,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
             started=started,
             final=settings.final_stage(self),
             inherit=inherit_share(self.inherit_weights),
+            low_data=settings.low_data(self),
         )
 
     def _lineage_store(self, pipeline: CandidatePipeline, journal: Journal, resuming: bool) -> Any:

@@ -62,6 +62,7 @@ __all__ = [
     "initial_genomes",
     "is_int",
     "is_real",
+    "low_data",
     "min_epochs_for",
     "preparation_problems",
     "recipe",
@@ -273,6 +274,8 @@ def search_problems(est: Any) -> list[str]:
     for name in ("crossover_rate", "mutation_rate", "local_rate"):
         value = getattr(est, name)
         need(is_real(value) and 0 <= value <= 1, name, "a float in [0, 1]")
+    share = est.min_data_fraction
+    need(is_real(share) and 0 < share <= 1, "min_data_fraction", "a float in (0, 1]")
     for name in ("max_time", "candidate_time_limit"):
         value = getattr(est, name)
         need(value is None or (is_real(value) and value > 0), name, "None or a number > 0")
@@ -579,6 +582,25 @@ def fidelity(
     low = min_epochs_for(est.min_epochs, est.max_epochs, est.halving_factor)
     protected = [g.key() for g in seed_genomes(space, initial)] if space is not None else []
     return Fidelity.halving(est.max_epochs, low, est.halving_factor, protected)
+
+
+def low_data(est: Any) -> tuple[int, float] | None:
+    """Fidelity in data (``min_data_fraction``): the lowest rung's epochs and share, or None.
+
+    None without successive halving (no rung below ``max_epochs``) or with
+    ``min_data_fraction=1``.
+
+    Examples
+    --------
+    >>> from skevonas import EvolutionaryNASClassifier
+    >>> low_data(EvolutionaryNASClassifier(min_data_fraction=0.25))  # rungs 11, 33, 100
+    (11, 0.25)
+    >>> low_data(EvolutionaryNASClassifier(max_epochs=20, min_data_fraction=0.25)) is None
+    True
+    """
+    budgets = fidelity(est).budgets
+    share = float(est.min_data_fraction)
+    return None if budgets is None or len(budgets) < 2 or share >= 1 else (budgets[0], share)
 
 
 def workers(est: Any) -> Workers:

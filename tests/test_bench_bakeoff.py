@@ -241,6 +241,13 @@ def test_the_inheriting_methods_set_their_share():
     assert bakeoff.skevonas_estimator(quick=True, seed=0).inherit_weights is False
 
 
+def test_the_lowdata_method_sets_the_data_fidelity():
+    assert "lowdata" in bakeoff.METHODS and "lowdata" in bakeoff.SEARCH_METHODS
+    clf = bakeoff.skevonas_estimator(quick=True, seed=0, low_data=bakeoff.LOW_DATA)
+    assert clf.min_data_fraction == bakeoff.LOW_DATA < 1
+    assert bakeoff.skevonas_estimator(quick=True, seed=0).min_data_fraction == 1.0
+
+
 def test_the_local_methods_and_a_time_budget_set_the_search():
     for method in ("local", "local-inherit"):
         assert method in bakeoff.METHODS and method in bakeoff.SEARCH_METHODS

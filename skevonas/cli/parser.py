@@ -48,6 +48,7 @@ SEARCH_DEFAULTS: dict[str, Any] = {
     "augment": False,
     "min_epochs": "auto",
     "halving_factor": 3,
+    "min_data_fraction": 1.0,
     "strategy": "generational",
     "inherit_weights": False,
     "local_rate": 0.0,
@@ -318,6 +319,14 @@ def _add_search_parser(commands: argparse._SubParsersAction) -> None:
         metavar="F",
         help=f"with --min-epochs, the growth of the budgets and the share that goes on "
         f"(default: {d['halving_factor']})",
+    )
+    ga.add_argument(
+        "--min-data-fraction",
+        type=float,
+        default=d["min_data_fraction"],
+        metavar="F",
+        help="with successive halving, the share of its training part a candidate's first "
+        f"rung of epochs trains on (default: {d['min_data_fraction']}, all of it)",
     )
     ga.add_argument(
         "--max-time",

@@ -31,6 +31,12 @@ same candidates go on; one that goes on from a journaled result has no
 snapshot and trains from scratch up to its next budget, which on the CPU
 gives the same result as going on would have.
 
+Fidelity can also be in data: with the estimator's ``min_data_fraction``,
+the lowest rung's epochs train on a share of the training part, which the
+search's pipeline passes to every candidate it trains for a loop
+(:class:`~skevonas.search.pipeline.CandidatePipeline`'s ``low_data``); the
+rungs and promotions here are unchanged by it.
+
 This module holds the schedule (:class:`Fidelity`, :func:`rung_budgets`,
 :func:`successive_halving`) and knows nothing of torch: the generational
 loop runs each rung on its runner, and the asynchronous loop promotes by

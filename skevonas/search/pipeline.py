@@ -1,11 +1,10 @@
 """The search's pipeline: trains the candidates both loops ask for, on one worker pool.
 
-A :class:`CandidatePipeline` holds what every training of one ``fit`` is
-done with and where: the shared training / validation parts, the recipe,
-the seed entropy, the device plan, the time budget, the journal and the
-worker pool. It is the :class:`~skevonas.evolution.runner.Runner` of both
-loops, so that everything about how a candidate is scheduled, journaled
-and resumed is written once:
+A :class:`CandidatePipeline` holds what every training of one ``fit`` is done with and where:
+the shared training / validation parts, the recipe, the seed entropy, the device plan, the time
+budget, the journal and the worker pool. It is the :class:`~skevonas.evolution.runner.Runner` of
+both loops, so that everything about how a candidate is scheduled, journaled and resumed is
+written once:
 
 - :meth:`~CandidatePipeline.submit` turns a loop's
   :class:`~skevonas.evolution.runner.Ticket` (a genome and a budget of
@@ -21,12 +20,11 @@ and resumed is written once:
   front of it (:func:`~skevonas.search.strategies.run_search`), which
   answers the journaled tickets.
 
-The generational loop is this pipeline with a barrier at the end of each
-generation (and rung); the asynchronous loop submits a ticket whenever a
-worker frees. After the search, the same pool trains the finalists' folds
-(:meth:`~CandidatePipeline.cross_validate`) and the final members
-(:meth:`~CandidatePipeline.refit_all`). The worker is a constructor
-argument, so the pipeline is tested with fake ones.
+The generational loop is this pipeline with a barrier at the end of each generation (and
+rung); the asynchronous loop submits a ticket whenever a worker frees. After the search, the
+same pool trains the finalists' folds (:meth:`~CandidatePipeline.cross_validate`) and the final
+members (:meth:`~CandidatePipeline.refit_all`). The worker is a constructor argument, so the
+pipeline is tested with fake ones.
 """
 
 from __future__ import annotations
@@ -129,6 +127,10 @@ class CandidatePipeline:
     weights : WeightStore or None, default=None
         With ``inherit``, the store to go on with (an in-memory warm start);
         None: a new one (in the journal's folder, whose files it reads).
+    low_data : (int, float) or None, default=None
+        Fidelity in data: every loop ticket's first ``low_data[0]`` epochs
+        train on that share of its training part (never the folds'; see
+        :func:`~skevonas.training.candidate.evaluate_candidate`).
 
     Examples
     --------
@@ -164,9 +166,9 @@ class CandidatePipeline:
         worker: Worker = run_task,
         inherit: float = 0.0,
         weights: WeightStore | None = None,
+        low_data: tuple[int, float] | None = None,
     ) -> None:
-        self.data = data
-        self.recipe = recipe
+        self.data, self.recipe, self.low_data = data, recipe, low_data
         self.entropy = entropy
         self.workers = workers = workers or Workers()
         self.devices = DevicePlan.for_search(
@@ -265,6 +267,7 @@ class CandidatePipeline:
         task = self.candidate_task(
             ticket.genome, ticket.number, epochs, snapshot=snapshot, keep_snapshot=epochs < full
         )
+        task = replace(task, low_data=self.low_data)
         if self.lineage is not None:
             task = self.lineage.prepare(task, ticket, snapshot)
         logger.debug(

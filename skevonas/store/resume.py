@@ -255,6 +255,7 @@ def _score_settings(
         "sfreq": None if sfreq is None else float(sfreq),
         "min_epochs": None if min_epochs is None else str(min_epochs),
         "halving_factor": int(params["halving_factor"]),
+        "min_data_fraction": float(params.get("min_data_fraction", 1.0)),
         "candidate_time_limit": describe_value(params["candidate_time_limit"]),
         "validation_fraction": float(params["validation_fraction"]),
         "scoring": scoring if isinstance(scoring, str) else describe_value(scoring),
@@ -380,6 +381,7 @@ def _differences(old: Any, new: Any, where: str = "") -> list[str]:
 _ADDED_SETTINGS = {
     "strategy": "generational",
     "inherit_weights": False,
+    "min_data_fraction": 1.0,
     "sfreq": None,
     "class_weight": None,
 }

@@ -186,6 +186,27 @@ class CandidateData:
         """
         return np.concatenate([self.X_train, self.X_valid]), self.labels()
 
+    def train_rows(self, share: float, seed: int) -> np.ndarray:
+        """A stratified ``share`` of the training part's rows (at least one per class), sorted.
+
+        Drawn from ``seed`` alone, so the rows depend on nothing else.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> data = CandidateData(np.zeros((12, 2)), np.arange(12) % 3, np.zeros((3, 2)),
+        ...                      np.arange(3), n_classes=3)
+        >>> rows = data.train_rows(0.5, seed=0)
+        >>> len(rows), np.bincount(data.y_train[rows]).tolist()
+        (6, [2, 2, 2])
+        """
+        rng = np.random.default_rng(seed)
+        rows = []
+        for label in np.unique(self.y_train):
+            found = np.flatnonzero(self.y_train == label)
+            rows.append(rng.permutation(found)[: max(1, round(share * len(found)))])
+        return np.sort(np.concatenate(rows))
+
     def resplit(self, split: Split) -> CandidateData:
         """The same samples, split as ``split`` says (statistics from the new training part).
 
@@ -264,6 +285,7 @@ def evaluate_candidate(
     return_proba: bool = False,
     parent: tuple[Genome, Mapping[str, torch.Tensor]] | None = None,
     keep_weights: bool = False,
+    low_data: tuple[int, float] | None = None,
 ) -> dict[str, Any]:
     """Train ``genome`` on the training part and score it on the validation part.
 
@@ -331,6 +353,12 @@ def evaluate_candidate(
     keep_weights : bool, default=False
         Also return ``weights``: the trained network's ``state_dict()``
         (tensors on the CPU), for children to inherit.
+    low_data : (int, float) or None, default=None
+        Fidelity in data: the schedule's first ``low_data[0]`` epochs train
+        on a stratified ``low_data[1]`` share of the training part
+        (:meth:`CandidateData.train_rows`, drawn from ``seed``), the later
+        ones on all of it; a step going on from a ``snapshot`` follows the
+        same schedule. The validation part is whole throughout.
 
     Returns
     -------
@@ -400,6 +428,8 @@ def evaluate_candidate(
                 class_weights=recipe.loss_weights(data.y_train, data.n_classes),
             )
             X_train = _tensor(data.X_train, device)
+            if low_data is not None and low_data[1] < 1:
+                net.low_data_ = (int(low_data[0]), data.train_rows(low_data[1], seed))
             inherited = None if earlier is None else json.loads(earlier.get("inherited", "null"))
             if earlier is not None:
                 _restore(net, best, earlier)

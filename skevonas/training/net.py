@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback, EpochScoring
+from skorch.dataset import Dataset
 
 __all__ = ["SearchNet", "SliceBatches", "ValidScore"]
 
@@ -128,6 +129,13 @@ def _needs_batch_events(callback: Callback) -> bool:
     )
 
 
+def _take(values: Any, rows: np.ndarray) -> Any:
+    """``values[rows]`` for an array or a tensor (on its own device)."""
+    if isinstance(values, torch.Tensor):
+        return values[torch.as_tensor(rows, device=values.device)]
+    return np.asarray(values)[rows]
+
+
 class SearchNet(NeuralNetClassifier):
     """:class:`skorch.NeuralNetClassifier` whose training epochs skip per-batch bookkeeping.
 
@@ -136,7 +144,14 @@ class SearchNet(NeuralNetClassifier):
     optimizer steps without a closure; otherwise skorch's own loop runs.
     Per-batch entries of the history are then replaced by one entry per
     epoch holding the mean training loss and the number of samples.
+
+    ``low_data_`` (set after construction; None by default), a pair
+    ``(epochs, rows)``: the first ``epochs`` epochs of the history train on
+    those rows of the training data only (fidelity in data), in either loop.
     """
+
+    low_data_: tuple[int, np.ndarray] | None = None
+    _low_dataset: tuple[Any, Any] | None = None  # (the whole training dataset, its rows)
 
     def _lean_training(self) -> bool:
         if any(_needs_batch_events(cb) for _, cb in self.callbacks_):
@@ -145,7 +160,24 @@ class SearchNet(NeuralNetClassifier):
             isinstance(getattr(self, name + "_"), torch.optim.LBFGS) for name in self._optimizers
         )
 
+    def _low_fidelity(self, iterator: Any) -> Any:
+        """``iterator``, or one over ``low_data_``'s rows while the history is within its epochs."""
+        if self.low_data_ is None or len(self.history) > self.low_data_[0]:
+            return iterator
+        whole = iterator.dataset
+        if self._low_dataset is None or self._low_dataset[0] is not whole:
+            rows = self.low_data_[1]
+            X, y = getattr(whole, "X", None), getattr(whole, "y", None)
+            if isinstance(X, (np.ndarray, torch.Tensor)):
+                part: Any = Dataset(_take(X, rows), None if y is None else _take(y, rows))
+            else:
+                part = torch.utils.data.Subset(whole, rows.tolist())
+            self._low_dataset = (whole, part)
+        return self.get_iterator(self._low_dataset[1], training=True)
+
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):  # noqa: D102
+        if training and iterator is not None:
+            iterator = self._low_fidelity(iterator)
         if iterator is None or not training or not self._lean_training():
             return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
         self._set_training(True)

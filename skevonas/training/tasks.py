@@ -75,6 +75,9 @@ class CandidateTask:
         inheritance), or None.
     keep_weights : bool, default=False
         Whether to return the trained weights, for children to inherit.
+    low_data : (int, float) or None, default=None
+        Fidelity in data: the first ``low_data[0]`` epochs train on that
+        share of the training part (the search's lowest rung), or None.
 
     Examples
     --------
@@ -104,6 +107,7 @@ class CandidateTask:
     return_proba: bool = False
     parent: tuple[Genome, Mapping[str, Any]] | None = None
     keep_weights: bool = False
+    low_data: tuple[int, float] | None = None
 
 
 def run_task(task: CandidateTask, data: CandidateData) -> dict[str, Any]:
@@ -161,6 +165,7 @@ def run_task(task: CandidateTask, data: CandidateData) -> dict[str, Any]:
         return_proba=task.return_proba,
         parent=task.parent,
         keep_weights=task.keep_weights,
+        low_data=task.low_data,
     )
 
 
