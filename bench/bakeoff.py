@@ -163,6 +163,7 @@ from skevonas import (
     EvolutionaryNASClassifier,
     Genome,
     GenomeClassifier,
+    SearchCallback,
     SearchSpace,
     eegnet_genome,
     eegnex_genome,
@@ -711,10 +712,14 @@ def run_search(
         local=method in ("local", "local-inherit"),
         low_data=LOW_DATA if method == "lowdata" else 1.0,
     )
+    arrivals = Arrivals()
+    clf.set_params(callbacks=[arrivals])
     start = time.perf_counter()
     clf.fit(problem.X[train], problem.y[train])
     wall = time.perf_counter() - start
+    clf.set_params(callbacks=None)  # instrumentation, not a setting of the row
     seeds = {genome.key(): name for name, genome in search_seeds(clf.search_space_).items()}
+    short_seeds = {genome.short_key() for genome in search_seeds(clf.search_space_).values()}
     final = [genome.key() for genome in clf.ensemble_genomes_]
     found = predictions(clf, problem.X[test], len(problem.classes))
     calibration = {}
@@ -740,7 +745,43 @@ def run_search(
         "seed_name": seeds.get(final[0]),
         "settings": jsonable(clf.get_params()),
         "model": str(clf.best_genome_.short_key()),
+        "arrivals": [[*arrival, arrival[1] in short_seeds] for arrival in arrivals.rows],
     }
+
+
+class Arrivals(SearchCallback):
+    """Every result as it arrives: seconds since the search began, short key, score, status,
+    its own fit time and its rung (the trace of "time to the seed's level")."""
+
+    def on_search_begin(self, state: Any) -> None:
+        self.start, self.rows = time.perf_counter(), []
+
+    def on_evaluation_end(self, state: Any, genome: Genome, result: Any) -> None:
+        self.rows.append(
+            [
+                round(time.perf_counter() - self.start, 3),
+                genome.short_key(),
+                float(result.get("score", float("nan"))),
+                str(result.get("status")),
+                float(result.get("fit_time", float("nan"))),
+                result.get("rung"),
+            ]
+        )
+
+
+def time_to_seed_level(row: dict[str, Any]) -> tuple[float, float, float | None] | None:
+    """From a row's ``arrivals``: the best seed's full-budget holdout score, its own training
+    time, and when (seconds into the search) a genome that is no seed first matched that
+    score at its full budget (None: never); None for a row without a trace."""
+    trace = row.get("arrivals")
+    if not trace or len(trace[0]) < 7:
+        return None
+    seeds = [a for a in trace if a[6] and a[3] == "ok"]
+    if not seeds:
+        return None
+    best = max(seeds, key=lambda a: a[2])
+    found = [a[0] for a in trace if not a[6] and a[3] == "ok" and a[2] >= best[2]]
+    return best[2], best[4], (min(found) if found else None)
 
 
 def run_seed(
@@ -1202,6 +1243,34 @@ def report(
         if len(complete) > 1 and len(blocks) > 1 and len(data) > 1:  # else: as below
             print(f"\n{friedman_line(score_matrix(blocks, complete))}")
     overall(data, methods, diagram)
+    level = seed_level_table(rows)
+    if level:
+        print("\n### Time to the seed's level (rows with an arrival trace)\n")
+        print("\n".join(level))
+
+
+def seed_level_table(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """One line per traced row: when a genome that is no seed matched the best seed's holdout.
+
+    The ratio is that time (from the search's start) over the best seed's own
+    training time in the same search; the target is at most 2.
+    """
+    lines = [
+        "| data set | method | block | best seed's holdout | its training s "
+        "| a non-seed genome matched it at s | ratio |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        found = time_to_seed_level(row)
+        if found is None:
+            continue
+        score, seconds, at = found
+        when, ratio = ("never", "-") if at is None else (f"{at:.0f}", f"{at / seconds:.2f}")
+        lines.append(
+            f"| {row['dataset']} | {row['method']} | r{row['resample']} s{row['seed']} "
+            f"| {score:.4f} | {seconds:.0f} | {when} | {ratio} |"
+        )
+    return lines if len(lines) > 2 else []
 
 
 def overall(data: dict[str, Blocks], methods: Sequence[str], diagram: Path | None) -> None:

@@ -241,6 +241,25 @@ def test_the_inheriting_methods_set_their_share():
     assert bakeoff.skevonas_estimator(quick=True, seed=0).inherit_weights is False
 
 
+def test_time_to_the_seed_level_reads_the_arrival_trace():
+    # seconds, key, score, status, fit time, rung, is a seed
+    trace = [
+        [10.0, "a", 0.80, "ok", 40.0, None, True],
+        [12.0, "b", 0.70, "ok", 30.0, None, True],
+        [20.0, "c", 0.85, "partial", 5.0, 0, False],  # not its full budget
+        [50.0, "d", 0.79, "ok", 20.0, None, False],
+        [90.0, "e", 0.80, "ok", 20.0, None, False],
+    ]
+    assert bakeoff.time_to_seed_level({"arrivals": trace}) == (0.80, 40.0, 90.0)
+    assert bakeoff.time_to_seed_level({"arrivals": trace[:4]}) == (0.80, 40.0, None)
+    assert bakeoff.time_to_seed_level({}) is None
+    row = {"dataset": "D", "method": "skevonas", "resample": 0, "seed": 0, "arrivals": trace}
+    assert (
+        bakeoff.seed_level_table([row])[-1] == "| D | skevonas | r0 s0 | 0.8000 | 40 | 90 | 2.25 |"
+    )
+    assert bakeoff.seed_level_table([{**row, "arrivals": None}]) == []
+
+
 def test_the_lowdata_method_sets_the_data_fidelity():
     assert "lowdata" in bakeoff.METHODS and "lowdata" in bakeoff.SEARCH_METHODS
     clf = bakeoff.skevonas_estimator(quick=True, seed=0, low_data=bakeoff.LOW_DATA)
