@@ -20,6 +20,12 @@ before the pool was shared, issue 28, had the asynchronous mode start its
 own workers in every search.)
 
     python bench/parallel.py                                  # 2-core CPU: 1 vs 2
+    python bench/parallel.py --whole --repeats 2              # issue 29's whole fit
+
+``--whole`` times the whole ``fit`` instead (search, finalists' folds and
+refit, wall clock), on issue 29's workload: FingerMovements (``--dataset``),
+population 10, 2 generations, ``max_epochs=20``, every other setting at its
+default, ``n_jobs`` from ``--concurrent``.
     python bench/parallel.py --device cuda --concurrent 1 2 4 8 \
         --strategies generational asynchronous --generations 3
 """
@@ -30,6 +36,7 @@ import argparse
 import os
 import platform
 import statistics
+import time
 
 import torch
 
@@ -68,6 +75,45 @@ def one_search(
     return clf.search_time_, clf.n_evaluations_, sorted(r["fit_time"] for r in clf.evaluations_)
 
 
+def whole_fit(data, concurrent: int, seed: int) -> tuple[float, float, float, int]:
+    """Issue 29's workload: the whole default fit, but population 10, 2 generations, 20 epochs."""
+    clf = EvolutionaryNASClassifier(
+        population_size=10, n_generations=2, max_epochs=20, n_jobs=concurrent, random_state=seed
+    )
+    start = time.perf_counter()
+    clf.fit(data.X_train, data.y_train)
+    wall = time.perf_counter() - start
+    return wall, clf.search_time_, clf.refit_time_, clf.n_evaluations_
+
+
+def main_whole(args: argparse.Namespace) -> None:
+    data = load_eeg(args.dataset)
+    print(
+        f"skevonas {__version__}, torch {torch.__version__}, {platform.machine()}, "
+        f"{os.cpu_count()} CPUs; {args.dataset}, whole fit (population 10, 2 generations, "
+        f"max_epochs=20, the rest default), seed {args.seed}, median of {args.repeats}"
+    )
+    found: dict[int, list[tuple[float, float, float, int]]] = {c: [] for c in args.concurrent}
+    for _ in range(args.repeats):  # the settings alternate, so drifts in load hit both
+        for concurrent in args.concurrent:
+            found[concurrent].append(whole_fit(data, concurrent, args.seed))
+    base = statistics.median(t[0] for t in found[args.concurrent[0]])
+    print(
+        "| n_jobs | candidates | fit s (each run) | median fit s | search s | final stage s "
+        "| speed-up |"
+    )
+    print("|---:|---:|---|---:|---:|---:|---:|")
+    for concurrent, runs in found.items():
+        wall = statistics.median(t[0] for t in runs)
+        search = statistics.median(t[1] for t in runs)
+        final = statistics.median(t[2] for t in runs)
+        each = ", ".join(f"{t[0]:.1f}" for t in runs)
+        print(
+            f"| {concurrent} | {runs[0][3]} | {each} | {wall:.1f} | {search:.1f} | {final:.1f} "
+            f"| {base / wall:.2f}x |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--population", type=int, default=10)
@@ -83,7 +129,12 @@ def main() -> None:
         choices=["generational", "asynchronous"],
     )
     parser.add_argument("--generations", type=int, default=1)
+    parser.add_argument("--whole", action="store_true", help="time issue 29's whole fit")
+    parser.add_argument("--dataset", default="FingerMovements", help="with --whole")
     args = parser.parse_args()
+    if args.whole:
+        main_whole(args)
+        return
     data = load_eeg("SelfRegulationSCP1")
     hardware = torch.cuda.get_device_name(0) if args.device.startswith("cuda") else "CPU"
     print(
