@@ -132,6 +132,12 @@ one configuration only.
     python bench/bakeoff.py --datasets SelfRegulationSCP1 \\
         --methods minirocket multirockethydra eegnet eegnex     # in a venv with [bench]
     python bench/bakeoff.py --table-only --diagram docs/images/bakeoff_cd.svg
+    python bench/bakeoff.py --table-only --over bench/results/bakeoff_final_code.jsonl
+
+``--over`` tabulates the rows of ``--results`` with those of later files in
+their place (same method, data set, resample and seed): the rows of the
+search methods rerun on later code over the rest.
+
     nice -n 10 python bench/bakeoff.py --quick --datasets SelfRegulationSCP1 --resamples 2
 """
 
@@ -1325,6 +1331,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--results", type=Path, help=f"JSON-lines rows (default {RESULTS})")
     parser.add_argument("--rerun", action="store_true", help="rerun rows already in --results")
     parser.add_argument("--table-only", action="store_true", help="tabulate --results, run nothing")
+    parser.add_argument(
+        "--over",
+        type=Path,
+        nargs="+",
+        default=[],
+        help="with --table-only: more results files whose rows replace --results' rows of the "
+        "same method, data set, resample and seed (e.g. rows of later code)",
+    )
     parser.add_argument("--diagram", type=Path, help="write the critical-difference diagram here")
     parser.add_argument("--quick", action="store_true", help="smoke test only (see the docstring)")
     parser.add_argument(
@@ -1356,6 +1370,8 @@ def main() -> None:
     rows = read_rows(args.results)
     config = run_config(args.quick, args.epochs)
     if args.table_only:
+        for path in args.over:
+            rows.update(read_rows(path))
         selected = [
             row
             for row in rows.values()
