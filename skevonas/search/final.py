@@ -34,7 +34,7 @@ import math
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -460,23 +460,19 @@ def final_model(
             f"refitting {len(todo)}{' more' if done else ''} "
             f"{'member' if len(todo) == 1 else 'members'} on all {len(y)} samples"
         )
-        recipe = pipeline.recipe
-        if short is not None:  # a whole learning-rate schedule over the epochs it can afford
-            pipeline.recipe = replace(recipe, max_epochs=short[0])
-        try:
-            with show.step(what, len(todo), pipeline.budget.refit_seconds(todo)) as advance:
-                nets += pipeline.refit_all(
-                    todo,
-                    X,
-                    y,
-                    epochs=epochs[len(done) :],
-                    standardize=standardize,
-                    seeds=member_seeds[len(done) :],
-                    stop_at=stop_at,
-                    progress=advance,
-                )
-        finally:
-            pipeline.recipe = recipe
+        with show.step(what, len(todo), pipeline.budget.refit_seconds(todo)) as advance:
+            nets += pipeline.refit_all(
+                todo,
+                X,
+                y,
+                epochs=epochs[len(done) :],
+                standardize=standardize,
+                seeds=member_seeds[len(done) :],
+                stop_at=stop_at,
+                progress=advance,
+                # a shorter whole schedule: the learning rate anneals over the epochs it can afford
+                schedule=None if short is None else short[0],
+            )
     logger.info(
         "refitted %d member(s) on all %d samples in %.1f s%s",
         len(members),

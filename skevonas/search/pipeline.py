@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -50,7 +50,15 @@ from ..store.weights import WEIGHTS_DIR, WeightStore
 from ..training.candidate import CandidateData, Split, candidate_seed, fit_final
 from ..training.devices import DevicePlan, resolve_devices, threads_per_worker
 from ..training.recipe import Recipe
-from ..training.tasks import CandidateTask, RefitTask, Worker, run_refit, run_task, warn_if_failed
+from ..training.tasks import (
+    CandidateTask,
+    RefitPlan,
+    RefitTask,
+    Worker,
+    run_refit,
+    run_task,
+    warn_if_failed,
+)
 from .budget import FinalStage, SearchBudget
 from .lineage import Lineage
 from .pool import WorkerPool, Workers
@@ -58,30 +66,6 @@ from .pool import WorkerPool, Workers
 __all__ = ["CandidatePipeline", "RefitPlan"]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RefitPlan:
-    """How one genome is refitted on all the data: :meth:`CandidatePipeline.refit`'s arguments.
-
-    A plan lets a refit join the finalists' folds
-    (:meth:`~CandidatePipeline.cross_validate`'s ``alongside``).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> plan = RefitPlan(np.zeros((4, 2)), np.array([0, 1, 0, 1]), epochs=3,
-    ...                  standardize=True, seed=0)
-    >>> plan.epochs, plan.stop_at
-    (3, None)
-    """
-
-    X: np.ndarray
-    y: np.ndarray
-    epochs: int
-    standardize: bool
-    seed: int
-    stop_at: float | None = None
 
 
 class CandidatePipeline:
@@ -97,39 +81,34 @@ class CandidatePipeline:
     recipe : Recipe
         How every candidate is trained.
     entropy : int
-        The search's root seed; each candidate's seed derives from it and
-        its genome.
+        The search's root seed; each candidate's seed derives from it and its genome.
     workers : Workers or None, default=None
         Devices, workers and threads (None: ``Workers()``, one CPU worker).
     journal : Journal or None, default=None
-        Where every result is written as it arrives; closed (its folder's
-        lock released) when the pipeline's ``with`` block ends.
+        Where every result is written as it arrives; closed (its folder's lock released) when the
+        pipeline's ``with`` block ends.
     max_time : float or None, default=None
-        Seconds for the whole fit: the pipeline keeps the fit's time budget
-        (:attr:`budget`, a :class:`~skevonas.search.budget.SearchBudget`):
-        candidates still training at its search end stop, candidates not
-        started are skipped, and the search ends early enough for ``final``.
+        Seconds for the whole fit: the pipeline keeps the fit's time budget (:attr:`budget`, a
+        :class:`~skevonas.search.budget.SearchBudget`): candidates still training at its search end
+        stop, candidates not started are skipped, and the search ends early enough for ``final``.
     started : float or None, default=None
         When the fit began (a :func:`time.time` value); None: now.
     final : FinalStage or None, default=None
-        What follows the search, which the budget keeps time for (None:
-        ``FinalStage()``, the refit of the best genome alone).
+        What follows the search, which the budget keeps time for (None: ``FinalStage()``, the refit
+        of the best genome alone).
     worker : callable, default=run_task
-        ``worker(task, data) -> result``; top-level and picklable when
-        ``n_jobs`` is not 1.
+        ``worker(task, data) -> result``; top-level and picklable when ``n_jobs`` is not 1.
     inherit : float, default=0.0
-        Weight inheritance (:attr:`lineage`, a
-        :class:`~skevonas.search.lineage.Lineage`), when not 0: children
-        start from a trained parent's weights and train on its holdout, for
-        this share of ``recipe.max_epochs``; every candidate's weights are
-        kept, in the journal's folder too (with ``max_time`` they are kept
-        anyway, for the final stage).
+        Weight inheritance (:attr:`lineage`, a :class:`~skevonas.search.lineage.Lineage`), when not
+        0: children start from a trained parent's weights and train on its holdout, for this share
+        of ``recipe.max_epochs``; every candidate's weights are kept, in the journal's folder too
+        (with ``max_time`` they are kept anyway, for the final stage).
     weights : WeightStore or None, default=None
-        With ``inherit``, the store to go on with (an in-memory warm start);
-        None: a new one (in the journal's folder, whose files it reads).
+        With ``inherit``, the store to go on with (an in-memory warm start); None: a new one (in
+        the journal's folder, whose files it reads).
     low_data : (int, float) or None, default=None
-        Fidelity in data: every loop ticket's first ``low_data[0]`` epochs
-        train on that share of its training part (never the folds'; see
+        Fidelity in data: every loop ticket's first ``low_data[0]`` epochs train on that share of
+        its training part (never the folds'; see
         :func:`~skevonas.training.candidate.evaluate_candidate`).
 
     Examples
@@ -407,9 +386,8 @@ class CandidatePipeline:
         alongside : mapping of int to RefitPlan, or None, default=None
             ``{i: plan}``: refit ``genomes[i]`` under ``plan`` beside the folds.
         deadline : float or None, default=None
-            A :func:`time.time` value: folds not started by then are
-            skipped, and folds training then stop after their epoch (the
-            search's own end does not apply to the folds).
+            A :func:`time.time` value: folds not started by then are skipped, and folds training
+            then stop after their epoch (the search's own end does not apply to the folds).
         progress : callable or None, default=None
             Called with no arguments as each fold or refit ends.
 
@@ -543,7 +521,7 @@ class CandidatePipeline:
             n_classes=self.data.n_classes,
             epochs=plan.epochs,
             input_stats=stats,
-            recipe=self.recipe,
+            recipe=self._refit_recipe(plan.schedule),
             seed=plan.seed,
             devices=self.devices,
             slot=slot,
@@ -563,6 +541,7 @@ class CandidatePipeline:
         seeds: Sequence[int],
         stop_at: float | None = None,
         progress: Callable[[], None] | None = None,
+        schedule: int | None = None,
     ) -> list[NeuralNetClassifier]:
         """Train every genome on all of ``X, y``, in parallel (see :meth:`refit`).
 
@@ -582,6 +561,9 @@ class CandidatePipeline:
             When to stop at the latest.
         progress : callable or None, default=None
             Called with no arguments as each refit ends.
+        schedule : int or None, default=None
+            The epochs the learning-rate schedule is laid over (a shorter whole schedule); None:
+            the recipe's ``max_epochs``.
 
         Returns
         -------
@@ -611,19 +593,20 @@ class CandidatePipeline:
         [2, 3]
         """
         tick = progress or (lambda: None)
+        plans = [
+            RefitPlan(X, y, e, standardize, s, stop_at, schedule)
+            for e, s in zip(epochs, seeds, strict=True)
+        ]
         if len(genomes) == 1 or self._pool is None:
             done = []
-            for g, e, s in zip(genomes, epochs, seeds, strict=True):
-                done.append(
-                    self.refit(g, X, y, epochs=e, standardize=standardize, seed=s, stop_at=stop_at)
-                )
+            for g, plan in zip(genomes, plans, strict=True):
+                done.append(self.refit(g, X, y, **self._refit_options(plan)))
                 tick()
             return done
         stats = channel_stats(X) if standardize else None
         # each member keeps statistics of its own (Standardize shares the arrays it gets)
-        for slot, (g, e, s) in enumerate(zip(genomes, epochs, seeds, strict=True)):
-            task = self.refit_task(g, RefitPlan(X, y, e, standardize, s, stop_at), slot, stats)
-            self.pool.submit(("refit", slot), run_refit, task)
+        for slot, (g, plan) in enumerate(zip(genomes, plans, strict=True)):
+            self.pool.submit(("refit", slot), run_refit, self.refit_task(g, plan, slot, stats))
         nets: list[Any] = [None] * len(genomes)
         for _ in genomes:
             (_, slot), result = self.pool.next()
@@ -645,6 +628,7 @@ class CandidatePipeline:
         standardize: bool,
         seed: int,
         stop_at: float | None = None,
+        schedule: int | None = None,
     ) -> NeuralNetClassifier:
         """Train ``genome`` on all of ``X, y`` for ``epochs`` epochs, as the search trains.
 
@@ -665,6 +649,8 @@ class CandidatePipeline:
             Whether the network standardises its input with the statistics of ``X``.
         stop_at : float or None, default=None
             When to stop at the latest.
+        schedule : int or None, default=None
+            The epochs the learning-rate schedule is laid over; None: ``recipe.max_epochs``.
 
         Returns
         -------
@@ -692,9 +678,19 @@ class CandidatePipeline:
             self.data.n_classes,
             epochs=epochs,
             input_stats=channel_stats(X) if standardize else None,
-            recipe=self.recipe,
+            recipe=self._refit_recipe(schedule),
             seed=seed,
             device=self.devices.main,
             n_threads=threads_per_worker(1, self.workers.torch_threads),
             stop_at=stop_at,
         )
+
+    def _refit_recipe(self, schedule: int | None) -> Recipe:
+        """The recipe of a refit whose schedule is laid over ``schedule`` epochs (None: as is)."""
+        return self.recipe if schedule is None else replace(self.recipe, max_epochs=schedule)
+
+    @staticmethod
+    def _refit_options(plan: RefitPlan) -> dict[str, Any]:
+        """:meth:`refit`'s keyword arguments for ``plan``."""
+        names = ("epochs", "standardize", "seed", "stop_at", "schedule")
+        return {name: getattr(plan, name) for name in names}

@@ -27,6 +27,7 @@ from .recipe import Recipe
 
 __all__ = [
     "CandidateTask",
+    "RefitPlan",
     "RefitTask",
     "Worker",
     "run_refit",
@@ -167,6 +168,36 @@ def run_task(task: CandidateTask, data: CandidateData) -> dict[str, Any]:
         keep_weights=task.keep_weights,
         low_data=task.low_data,
     )
+
+
+@dataclass(frozen=True)
+class RefitPlan:
+    """How one genome is refitted on all the data: the search pipeline's refit arguments.
+
+    :meth:`~skevonas.search.pipeline.CandidatePipeline.refit` and
+    :meth:`~skevonas.search.pipeline.CandidatePipeline.refit_task` train by
+    it, and a plan lets a refit join the finalists' folds
+    (:meth:`~skevonas.search.pipeline.CandidatePipeline.cross_validate`'s
+    ``alongside``). ``schedule``, when set, is the number of epochs the
+    learning-rate schedule is laid over (a shorter whole schedule, under
+    ``max_time``) instead of the recipe's ``max_epochs``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> plan = RefitPlan(np.zeros((4, 2)), np.array([0, 1, 0, 1]), epochs=3,
+    ...                  standardize=True, seed=0)
+    >>> plan.epochs, plan.stop_at, plan.schedule
+    (3, None, None)
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    epochs: int
+    standardize: bool
+    seed: int
+    stop_at: float | None = None
+    schedule: int | None = None  # epochs the learning rate anneals over (None: the recipe's)
 
 
 @dataclass(frozen=True)
