@@ -117,7 +117,7 @@ class EvolutionaryNASClassifier(NetClassifierBase):
     inherit_weights : bool or float, default=False
         A child starts from its trained parent's weights where their layers correspond
         (:mod:`skevonas.training.inherit`), on its parent's holdout, for a short schedule: this
-        share of ``max_epochs`` (True: a third); folds and refits train from scratch. The
+        share of ``max_epochs`` (True: all of it); folds and refits train from scratch. The
         population's weights are kept (in ``checkpoint_dir`` too, as safetensors).
     max_epochs : int, default=100
         The epoch budget of every candidate, and of every refit; the

@@ -234,7 +234,7 @@ def test_the_calibrated_method_is_the_search_with_calibrate_on():
 
 
 def test_the_inheriting_methods_set_their_share():
-    for method, share in (("inherit", True), ("inherit-full", 1.0), ("local-inherit", True)):
+    for method, share in (("inherit", True), ("inherit-third", 1 / 3), ("local-inherit", True)):
         assert method in bakeoff.METHODS and method in bakeoff.SEARCH_METHODS
         assert bakeoff.INHERIT[method] == share
     assert bakeoff.skevonas_estimator(quick=True, seed=0, inherit=1.0).inherit_weights == 1.0

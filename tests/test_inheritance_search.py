@@ -63,23 +63,26 @@ def test_children_start_from_a_parent_they_were_bred_from(uninterrupted, strateg
     assert not any(r.get("inherited") for r in clf.evaluations_ if not r["parents"])
 
 
-def test_an_inheriting_child_trains_a_third_of_the_epochs_and_finishes_there(blobs, uninterrupted):
+@pytest.mark.parametrize("settings", [GEN, ASYNC], ids=["generational", "asynchronous"])
+def test_an_inheriting_child_on_a_third_of_the_epochs_finishes_there(blobs, settings):
     # max_epochs=3 with rungs of 1 and 3 epochs: a child that inherits trains round(3 / 3) = 1
     # epoch in all, a whole schedule, and finishes at the first rung instead of going on
-    for strategy, clf in uninterrupted.items():
-        inherited = [r for r in clf.evaluations_ if r.get("inherited")]
-        assert inherited, strategy
-        for record in inherited:
-            assert (record["status"], record["epochs"], record["stopped_by"]) == (
-                "ok",
-                1,
-                "max_epochs",
-            ), (strategy, record)
-        fresh = [r for r in clf.evaluations_ if not r.get("inherited") and r["status"] == "ok"]
-        assert fresh and all(r["epochs"] == 3 for r in fresh), strategy
-    # inherit_weights=1.0 is the whole schedule: children go on to the full budget
-    whole = EvolutionaryNASClassifier(**{**GEN, "inherit_weights": 1.0}, n_jobs=1).fit(*blobs)
-    children = [r for r in whole.evaluations_ if r.get("inherited")]
+    clf = EvolutionaryNASClassifier(**{**settings, "inherit_weights": 1 / 3}, n_jobs=1)
+    clf.fit(*blobs)
+    inherited = [r for r in clf.evaluations_ if r.get("inherited")]
+    assert inherited
+    for record in inherited:
+        assert (record["status"], record["epochs"], record["stopped_by"]) == (
+            "ok",
+            1,
+            "max_epochs",
+        ), record
+    fresh = [r for r in clf.evaluations_ if not r.get("inherited") and r["status"] == "ok"]
+    assert fresh and all(r["epochs"] == 3 for r in fresh)
+
+
+def test_inherit_weights_true_is_the_whole_schedule(uninterrupted):
+    children = [r for r in uninterrupted["generational"].evaluations_ if r.get("inherited")]
     assert children and all(r["status"] == "partial" or r["epochs"] == 3 for r in children)
     assert any(r["epochs"] == 3 for r in children)
 
@@ -186,7 +189,7 @@ def test_a_new_fit_clears_the_kept_weights(blobs, tmp_path):
 
 @pytest.mark.parametrize(
     "other, message",
-    [(False, "inherit_weights=0.333.* there, 0.0 here"), (1.0, "=0.333.* there, 1.0 here")],
+    [(False, "inherit_weights=1.0 there, 0.0 here"), (1 / 3, "=1.0 there, 0.333.* here")],
 )
 def test_a_checkpoint_goes_on_with_neither_inheritance_switched_nor_another_share(
     blobs, tmp_path, other, message

@@ -290,7 +290,7 @@ def _add_search_parser(commands: argparse._SubParsersAction) -> None:
         default=d["inherit_weights"],
         metavar="SHARE",
         help="children start from their trained parent's weights wherever the layers "
-        "correspond, and train on its holdout for SHARE of --max-epochs (alone: a third; "
+        "correspond, and train on its holdout for SHARE of --max-epochs (alone: all of them; "
         "default: off)",
     )
     ga.add_argument(
