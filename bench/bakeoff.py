@@ -725,8 +725,9 @@ def run_search(
     clf.fit(problem.X[train], problem.y[train])
     wall = time.perf_counter() - start
     clf.set_params(callbacks=None)  # instrumentation, not a setting of the row
-    seeds = {genome.key(): name for name, genome in search_seeds(clf.search_space_).items()}
-    short_seeds = {genome.short_key() for genome in search_seeds(clf.search_space_).values()}
+    named = search_seeds(clf.search_space_)
+    seeds = {genome.key(): name for name, genome in named.items()}
+    short_seeds = {genome.short_key() for genome in named.values()}
     final = [genome.key() for genome in clf.ensemble_genomes_]
     found = predictions(clf, problem.X[test], len(problem.classes))
     calibration = {}
