@@ -46,6 +46,10 @@ data, so every model's probabilities are aligned to the same classes:
   only the probabilities differ. Its rows also keep ``temperature`` and the
   network's own (uncalibrated) ``uncalibrated_log_loss`` and
   ``uncalibrated_ece``, recovered exactly as ``softmax(T * log p)``;
+- ``contiguous``: the defaults with ``net_params={"memory_format":
+  "contiguous"}``: the networks train in torch's own layout, as every
+  network trained before 2-D convolutions trained in ``channels_last`` by
+  default (issue 29, item 4; bit for bit the earlier code's arithmetic);
 - ``seed:<name>``: one seed genome of that search trained alone: the genome
   exactly as the search's first generation holds it
   (``skevonas.evolution.seed_genomes`` of ``initial_genomes("auto", space)``
@@ -137,7 +141,9 @@ one configuration only.
 
 ``--over`` tabulates the rows of ``--results`` with those of later files in
 their place (same method, data set, resample and seed): the rows of the
-search methods rerun on later code over the rest.
+search methods rerun on later code over the rest. ``--before FILE`` adds
+the rows of FILE (earlier code) as ``<method> (before)``, beside and paired
+with the others (``--reference skevonas`` then compares them).
 
     nice -n 10 python bench/bakeoff.py --quick --datasets SelfRegulationSCP1 --resamples 2
 """
@@ -200,7 +206,15 @@ SEED_GENOMES = {
 SEED_METHODS = tuple(f"seed:{name}" for name in SEED_GENOMES)
 PEERS = ("minirocket", "multirockethydra", "eegnet", "eegnex")  # EEG sets only
 # random after skevonas (it needs that row), seed-cv after the seeds (it reuses their refits)
-VARIANTS = ("inherit", "inherit-third", "local", "local-inherit", "lowdata", "calibrated")
+VARIANTS = (
+    "inherit",
+    "inherit-third",
+    "local",
+    "local-inherit",
+    "lowdata",
+    "calibrated",
+    "contiguous",
+)
 METHODS = ("skevonas", *VARIANTS, *SEED_METHODS, "seed-cv", "random", *PEERS)
 SEARCH_METHODS = ("skevonas", *VARIANTS, "random")
 LOCAL_RATE = 0.5  # the local variants' local_rate
@@ -624,6 +638,7 @@ def skevonas_estimator(
     max_time: float | None = None,
     local: bool = False,
     low_data: float = 1.0,
+    contiguous: bool = False,
 ) -> EvolutionaryNASClassifier:
     """The unfitted ``skevonas`` search (``n_evaluations`` > 0: ``random``), or a variant."""
     clf = search_estimator("skevonas", seed)
@@ -637,6 +652,8 @@ def skevonas_estimator(
         clf.set_params(local_rate=LOCAL_RATE)
     if low_data < 1:
         clf.set_params(min_data_fraction=low_data)
+    if contiguous:
+        clf.set_params(net_params={"memory_format": "contiguous"})
     if quick:
         clf.set_params(**QUICK)
     if n_evaluations:
@@ -718,6 +735,7 @@ def run_search(
         max_time=ctx.max_time,
         local=method in ("local", "local-inherit"),
         low_data=LOW_DATA if method == "lowdata" else 1.0,
+        contiguous=method == "contiguous",
     )
     arrivals = Arrivals()
     clf.set_params(callbacks=[arrivals])
@@ -1341,6 +1359,12 @@ def parse_args() -> argparse.Namespace:
         help="with --table-only: more results files whose rows replace --results' rows of the "
         "same method, data set, resample and seed (e.g. rows of later code)",
     )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="with --table-only: a results file of earlier code whose rows tabulate beside the "
+        "others as '<method> (before)', paired with them",
+    )
     parser.add_argument("--diagram", type=Path, help="write the critical-difference diagram here")
     parser.add_argument("--quick", action="store_true", help="smoke test only (see the docstring)")
     parser.add_argument(
@@ -1374,15 +1398,23 @@ def main() -> None:
     if args.table_only:
         for path in args.over:
             rows.update(read_rows(path))
+        methods = list(args.methods)
+        if args.before is not None:
+            for key, row in read_rows(args.before).items():
+                if key[0] in args.methods:
+                    earlier = f"{key[0]} (before)"
+                    rows[(earlier, *key[1:])] = {**row, "method": earlier}
+                    if earlier not in methods:
+                        methods.insert(methods.index(key[0]) + 1, earlier)
         selected = [
             row
             for row in rows.values()
             if row["dataset"] in args.datasets
-            and row["method"] in args.methods
+            and row["method"] in methods
             and row["seed"] in args.seeds
             and row["resample"] < args.resamples
         ]
-        report(selected, args.methods, args.reference, args.diagram)
+        report(selected, methods, args.reference, args.diagram)
         return
     others = {json.dumps(row["config"], sort_keys=True) for row in rows.values()} - {
         json.dumps(config, sort_keys=True)

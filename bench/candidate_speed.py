@@ -14,7 +14,9 @@ Workloads (``--workloads``):
   SelfRegulationSCP1 training set, decimated as the default search decimates
   it (256 Hz -> 128 Hz), split 80/20 as the default search splits it;
 - ``mlp``: the seed MLP (``standard_mlp_genome``: 2 x 512, batch 128) on
-  10,000 Fashion-MNIST images (784 features), split 80/20.
+  10,000 Fashion-MNIST images (784 features), split 80/20;
+- ``cnn``: the seed image CNN (``standard_image_cnn_genome``) on 2,000
+  Fashion-MNIST images as ``(1, 28, 28)``, split 80/20.
 
 Part 1 breaks one epoch down with manual timers inside a copy of the lean
 training loop (process CPU time, one thread): slicing the batch, forward
@@ -80,6 +82,7 @@ from skevonas import (
     get_space,
     settings,
     shallow_convnet_genome,
+    standard_image_cnn_genome,
     standard_mlp_genome,
 )
 from skevonas.datasets import load_eeg, load_fashion_mnist
@@ -90,7 +93,7 @@ from skevonas.training.net import SearchNet, ValidScore
 from skevonas.training.recipe import Recipe, make_net
 from skevonas.training.runtime import BestEpoch, torch_context
 
-WORKLOADS = ("shallow", "eegnet", "eegnex", "mlp")
+WORKLOADS = ("shallow", "eegnet", "eegnex", "mlp", "cnn")
 SEED = 0
 
 
@@ -117,7 +120,7 @@ def scp1_data() -> tuple[CandidateData, float | None]:
 def make_workloads(names: list[str], quick: bool) -> list[Workload]:
     """The workloads named, with epochs per timed run (about a second or two each)."""
     found = []
-    if any(name != "mlp" for name in names):
+    if any(name not in ("mlp", "cnn") for name in names):
         data, rate = scp1_data()
         space = get_space("auto", data.X_train.shape[1:])
         seeds = {
@@ -137,6 +140,13 @@ def make_workloads(names: list[str], quick: bool) -> list[Workload]:
         classes, y = np.unique(y, return_inverse=True)
         data = split_data(X, y, classes, validation_fraction=0.2, seed=SEED)
         found.append(Workload("mlp", standard_mlp_genome(), data, 1 if quick else 3))
+    if "cnn" in names:
+        n = 500 if quick else 2_000
+        X, _, y, _ = load_fashion_mnist(n_train=n, n_test=10, return_X_y=True)
+        X = X.reshape(len(X), 1, 28, 28).astype(np.float32)
+        classes, y = np.unique(y, return_inverse=True)
+        data = split_data(X, y, classes, validation_fraction=0.2, seed=SEED)
+        found.append(Workload("cnn", standard_image_cnn_genome(), data, 1 if quick else 2))
     return found
 
 
@@ -304,10 +314,6 @@ class _EpochClock(Callback):
         self.epochs.append(time.perf_counter() - self.start)
 
 
-def _channels_last(module: torch.nn.Module) -> None:
-    module.to(memory_format=torch.channels_last)
-
-
 def _compile(module: torch.nn.Module) -> torch.nn.Module:
     # the whole network as one graph (``module.compile()`` would leave torch's
     # own layers, all of them here, to run eagerly)
@@ -330,7 +336,7 @@ class Variant:
     n_threads: int = 1
     context: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
     fortran: bool = False  # feed a Fortran-ordered (non-contiguous) copy of the data
-    eeg_only: bool = False
+    conv_only: bool = False  # networks with convolutions only (not the MLP)
 
 
 @contextlib.contextmanager
@@ -360,7 +366,8 @@ def variants(work: Workload, quick: bool = False) -> list[Variant]:
         Variant("validation batch 64", {"iterator_valid__batch_size": 64}),
         Variant("validation batch 4096", {"iterator_valid__batch_size": 4096}),
         Variant("input not contiguous (Fortran order)", fortran=True),
-        Variant("channels_last", {"callbacks": [_Module(_channels_last)]}, eeg_only=True),
+        # the EEG networks train in channels_last by default (SearchNet's memory_format)
+        Variant("torch's own layout (contiguous)", {"memory_format": "contiguous"}, conv_only=True),
         Variant("oneDNN (mkldnn) off", context=_mkldnn_off),
         Variant("flush denormals", context=_flush_denormal),
         Variant("Adam foreach=True", {"optimizer__foreach": True}),
@@ -373,7 +380,7 @@ def variants(work: Workload, quick: bool = False) -> list[Variant]:
     ]
     if quick:  # a cold compile alone takes half a minute
         found = found[:-1]
-    return [v for v in found if not (v.eeg_only and work.data.X_train.ndim != 3)]
+    return [v for v in found if not (v.conv_only and work.data.X_train.ndim == 2)]
 
 
 def run_variant(work: Workload, variant: Variant) -> tuple[float, float, dict[str, Any]]:
@@ -414,8 +421,13 @@ def _clock(variant: Variant) -> _EpochClock | None:
     return found[0] if found else None
 
 
-def part2(workloads: list[Workload], repeats: int, quick: bool) -> list[str]:
-    """The knobs' table; returns the lines of the compile table, printed after it."""
+def part2(
+    workloads: list[Workload], repeats: int, quick: bool, only: list[str] | None = None
+) -> list[str]:
+    """The knobs' table; returns the lines of the compile table, printed after it.
+
+    ``only``: the baseline and the variants whose names hold one of these strings.
+    """
     print(f"\n#### Knobs, side by side (median of {repeats} interleaved runs of one candidate)\n")
     print(
         "| workload | variant | epochs | wall | CPU | wall / baseline | CPU / baseline |"
@@ -425,6 +437,8 @@ def part2(workloads: list[Workload], repeats: int, quick: bool) -> list[str]:
     compiled = []
     for work in workloads:
         found = variants(work, quick)
+        if only:
+            found = [found[0]] + [v for v in found[1:] if any(part in v.name for part in only)]
         warm, first = {}, {}
         for variant in found:  # warm-up (the compile variant's first compile: a cold cache)
             start = time.perf_counter()
@@ -458,7 +472,7 @@ def part2(workloads: list[Workload], repeats: int, quick: bool) -> list[str]:
                 f"{_same(warm[variant.name], reference)} |",
                 flush=True,
             )
-        if quick:
+        if quick or found[-1].context is not _fresh_compiler:
             continue
         base, comp = epochs[found[0].name], epochs[found[-1].name]
         extra = statistics.median(e[0] for e in comp) - statistics.median(e[0] for e in base)
@@ -542,7 +556,9 @@ def part4(workloads: list[Workload], epochs: int) -> None:
     for work in workloads:
         work = replace(work, epochs=epochs)
         found = variants(work)
-        chosen = [found[0]] + [v for v in found if v.name in ("channels_last", "Adam fused=True")]
+        chosen = [found[0]] + [
+            v for v in found if v.name in ("torch's own layout (contiguous)", "Adam fused=True")
+        ]
         base = None
         for variant in chosen:
             _, cpu, result = run_variant(work, variant)
@@ -573,6 +589,11 @@ def main() -> None:
         help="4 (not run by default): whole candidates with the knobs that change results",
     )
     parser.add_argument("--epochs", type=int, default=100, help="part 4's epochs")
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        help="part 2: only the baseline and the variants whose names hold one of these",
+    )
     args = parser.parse_args()
     repeats = args.repeats or (1 if args.quick else 3)
     # torch.compile's first candidate compiles from scratch, as a new architecture does
@@ -586,14 +607,16 @@ def main() -> None:
     if 1 in args.parts:
         part1(workloads, args.quick)
     if 2 in args.parts:
-        compiled = part2(workloads, repeats, args.quick)
-        print("\n#### torch.compile per candidate: compile time, and the epochs after it\n")
-        print(
-            "| workload | extra wall time, first candidate (cold cache) |"
-            " extra wall time, later candidates (warm cache) | later epochs / baseline's (wall) |"
-        )
-        print("|---|---:|---:|---:|")
-        print("\n".join(compiled), flush=True)
+        compiled = part2(workloads, repeats, args.quick, args.variants)
+        if compiled:
+            print("\n#### torch.compile per candidate: compile time, and the epochs after it\n")
+            print(
+                "| workload | extra wall time, first candidate (cold cache) |"
+                " extra wall time, later candidates (warm cache) |"
+                " later epochs / baseline's (wall) |"
+            )
+            print("|---|---:|---:|---:|")
+            print("\n".join(compiled), flush=True)
     if 3 in args.parts:
         part3(workloads, repeats, args.quick)
     if 4 in args.parts:

@@ -228,7 +228,8 @@ class EvolutionaryNASClassifier(NetClassifierBase):
         search trains, and for the refit: callbacks (added to skevonas's own;
         with a schedule of your own, set ``lr_schedule="constant"``) and any
         skorch setting such as ``"optimizer__weight_decay": 1e-4``. They
-        must pickle when ``n_jobs`` is not 1.
+        must pickle when ``n_jobs`` is not 1. ``"memory_format"``: the
+        layout networks train in (:class:`~skevonas.training.net.SearchNet`).
     n_jobs : int or None, default=None
         Candidates evaluated in parallel with joblib (``None`` means 1 unless
         in a :func:`joblib.parallel_backend` context; ``-1`` means all cores).

@@ -138,7 +138,8 @@ class GenomeClassifier(NetClassifierBase):
         offsets keep their signal.
     net_params : dict or None, default=None
         Extra keyword arguments for the skorch ``NeuralNetClassifier``
-        (callbacks, ``"optimizer__weight_decay"``...).
+        (callbacks, ``"optimizer__weight_decay"``, ``"memory_format"``: the
+        layout it trains in, see :class:`~skevonas.training.net.SearchNet`...).
     device : str, default="cpu"
         ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"`` (the first GPU,
         else the CPU).

@@ -50,6 +50,7 @@ from .spaces.genome import Genome, parse_genome
 from .spaces.space import SearchSpace
 from .training.augment import EEGAugment
 from .training.devices import resolve_devices
+from .training.net import MEMORY_FORMATS
 from .training.recipe import Recipe
 
 __all__ = [
@@ -176,6 +177,11 @@ def training_problems(est: Any) -> list[str]:
     ):
         problems.append(
             f"net_params must be None or a dict with string keys, got {net_params!r} instead"
+        )
+    elif net_params and net_params.get("memory_format", "auto") not in MEMORY_FORMATS:
+        problems.append(
+            f"net_params['memory_format'] must be one of {list(MEMORY_FORMATS)}, got "
+            f"{net_params['memory_format']!r} instead"
         )
     threads = est.torch_threads
     if not (threads is None or (is_int(threads) and threads >= 1)):

@@ -23,7 +23,10 @@ from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback, EpochScoring
 from skorch.dataset import Dataset
 
-__all__ = ["SearchNet", "SliceBatches", "ValidScore"]
+__all__ = ["MEMORY_FORMATS", "SearchNet", "SliceBatches", "ValidScore"]
+
+#: The layouts :class:`SearchNet` can train its module in (its ``memory_format``).
+MEMORY_FORMATS = ("auto", "channels_last", "contiguous")
 
 _BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
 
@@ -148,10 +151,51 @@ class SearchNet(NeuralNetClassifier):
     ``low_data_`` (set after construction; None by default), a pair
     ``(epochs, rows)``: the first ``epochs`` epochs of the history train on
     those rows of the training data only (fidelity in data), in either loop.
+
+    ``memory_format`` (one of :data:`MEMORY_FORMATS`, default ``"auto"``) is
+    the layout of the module's 4-D tensors while it trains: ``"auto"`` trains
+    a network with 2-D convolutions on the CPU in
+    :data:`torch.channels_last`, whose oneDNN kernels suit the EEG family's
+    temporal and spatial convolutions (``docs/benchmarks.md``: a fifth to
+    nearly half of a candidate's CPU time), and anything else as torch lays
+    it out; ``"channels_last"`` always, ``"contiguous"`` never. It changes
+    floating-point order only. After training the module is laid out as
+    torch lays it out again, so whatever reads, saves or exports it sees the
+    usual layout.
     """
 
     low_data_: tuple[int, np.ndarray] | None = None
     _low_dataset: tuple[Any, Any] | None = None  # (the whole training dataset, its rows)
+
+    def __init__(self, module: Any, *args: Any, memory_format: str = "auto", **kwargs: Any):
+        super().__init__(module, *args, **kwargs)
+        self.memory_format = memory_format
+
+    def _training_format(self) -> torch.memory_format | None:
+        """The layout to train in, None for torch's own (see the class docstring)."""
+        if self.memory_format not in MEMORY_FORMATS:
+            raise ValueError(
+                f"memory_format must be one of {list(MEMORY_FORMATS)}, got "
+                f"{self.memory_format!r} instead"
+            )
+        if self.memory_format == "contiguous":
+            return None
+        if self.memory_format == "auto" and not (
+            torch.device(self.device).type == "cpu"
+            and any(isinstance(m, torch.nn.Conv2d) for m in self.module_.modules())
+        ):
+            return None
+        return torch.channels_last
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):  # noqa: D102
+        layout = self._training_format()
+        if layout is None:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        self.module_.to(memory_format=layout)
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        finally:
+            self.module_.to(memory_format=torch.contiguous_format)
 
     def _lean_training(self) -> bool:
         if any(_needs_batch_events(cb) for _, cb in self.callbacks_):
