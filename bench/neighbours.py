@@ -36,11 +36,14 @@ recipe (``bench/bakeoff.py``):
 
 Rows go to ``bench/results/neighbours.jsonl`` (JSON lines, one per neighbour
 and resample, the bake-off's row format; a rerun skips rows already there).
+``--memory-format`` is the layout the neighbours train in; pair them with
+seed rows trained in the same one (the bake-off's ``seed:<name>`` rows of
+EEG networks predate ``channels_last`` and are ``contiguous``).
 ``--jobs 2`` trains two neighbours at once (one thread each, as the seed rows trained).
 
-    python bench/neighbours.py --dataset FashionMNIST-mlp --seed mlp --neighbours 4 --jobs 2
+    python bench/neighbours.py --dataset FashionMNIST-mlp --seed mlp --neighbours 6 --jobs 2
     python bench/neighbours.py --dataset SelfRegulationSCP1 --seed eegnex --neighbours 4 \\
-        --resamples 5 --jobs 2
+        --resamples 5 --jobs 2 --memory-format contiguous
     python bench/neighbours.py --dataset SelfRegulationSCP1 --seed eegnex --table-only
 """
 
@@ -63,6 +66,7 @@ from scipy.stats import norm
 
 from skevonas import Genome, get_space
 from skevonas.evolution.operators import nudge
+from skevonas.training.net import MEMORY_FORMATS
 
 NEIGHBOURS = Path(__file__).parent / "results" / "neighbours.jsonl"
 FASHION_SEEDS = Path(__file__).parent / "results" / "bakeoff_fashion.jsonl"
@@ -140,12 +144,14 @@ def train_one(
     index: int,
     genome: Genome,
     seed_genome: Genome,
+    memory_format: str = "auto",
 ) -> dict[str, Any]:
     """One neighbour trained as the ``seed:<name>`` rows train the seed, as a bake-off row."""
     warnings.filterwarnings("ignore", message="Using padding='same'")  # EEGNeX, harmless
     train, test = bakeoff.stratified_resample(problem.y, problem.n_train, resample)
     X, factor, _ = bakeoff.search_input(problem, False)
     clf = bakeoff.genome_classifier(genome, False, 0)  # one thread, as the seed rows trained
+    clf.set_params(net_params={**(clf.net_params or {}), "memory_format": memory_format})
     start = time.perf_counter()
     clf.fit(X[train], problem.y[train])
     wall = time.perf_counter() - start
@@ -244,6 +250,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=1, help="neighbours trained at once")
     parser.add_argument("--results", type=Path, default=NEIGHBOURS)
     parser.add_argument("--seed-results", type=Path, help="the seed:<name> rows to pair with")
+    parser.add_argument(
+        "--memory-format",
+        choices=MEMORY_FORMATS,
+        default="auto",
+        help="the layout the neighbours train in: the seed rows' (rows of 2-D convolution "
+        "networks written before channels_last was the default: contiguous)",
+    )
     parser.add_argument("--table-only", action="store_true", help="tabulate, train nothing")
     return parser.parse_args()
 
@@ -284,7 +297,8 @@ def main() -> None:
             if (f"near:{i}", args.dataset, resample, 0) not in rows
         ]
         jobs = Parallel(n_jobs=args.jobs, return_as="generator")(
-            delayed(train_one)(problem, r, i, g, named[args.seed]) for r, i, g in todo
+            delayed(train_one)(problem, r, i, g, named[args.seed], args.memory_format)
+            for r, i, g in todo
         )
         for row in jobs:
             row["seed_name"] = args.seed
