@@ -126,6 +126,9 @@ cross-validation on all cores (``n_jobs=-1``), the rest on one job or thread.
 would; it is in their rows' settings, so those rows tabulate only with rows
 of the same budget (keep them in a ``--results`` file of their own).
 
+``--only R...`` runs those resamples alone (of the first ``--resamples``),
+e.g. to time two methods side by side on one of them.
+
 ``--quick`` is for smoke tests only: a tiny search (population 4,
 2 generations, 2 epochs, 2 finalists, 2 folds), 2 epochs for the seed
 genomes and braindecode's networks, 1,000 / 500 Fashion-MNIST images; its
@@ -1343,6 +1346,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DEFAULT_DATASETS))
     parser.add_argument("--resamples", type=int, default=5, help="K for the EEG sets (default 5)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument(
+        "--only", type=int, nargs="+", help="run only these resamples (of the first --resamples)"
+    )
     parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
     parser.add_argument("--reference", choices=METHODS, default="skevonas")
     parser.add_argument(
@@ -1440,7 +1446,7 @@ def main() -> None:
             f"{k} resample(s), X {problem.X.shape[1:]}",
             flush=True,
         )
-        for resample in range(k):
+        for resample in [r for r in range(k) if args.only is None or r in args.only]:
             for seed in args.seeds:
                 for method in args.methods:
                     key = (method, name, resample, seed)
