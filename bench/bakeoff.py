@@ -144,9 +144,10 @@ one configuration only.
 
 ``--over`` tabulates the rows of ``--results`` with those of later files in
 their place (same method, data set, resample and seed): the rows of the
-search methods rerun on later code over the rest. ``--before FILE`` adds
-the rows of FILE (earlier code) as ``<method> (before)``, beside and paired
-with the others (``--reference skevonas`` then compares them).
+search methods rerun on later code over the rest. ``--before FILE...`` adds
+the rows of those files (earlier code; a later file's rows replace an
+earlier one's, as with ``--over``) as ``<method> (before)``, beside and
+paired with the others.
 
     nice -n 10 python bench/bakeoff.py --quick --datasets SelfRegulationSCP1 --resamples 2
 """
@@ -1368,8 +1369,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--before",
         type=Path,
-        help="with --table-only: a results file of earlier code whose rows tabulate beside the "
-        "others as '<method> (before)', paired with them",
+        nargs="+",
+        default=[],
+        help="with --table-only: results files of earlier code (later files' rows replace "
+        "earlier ones') whose rows tabulate beside the others as '<method> (before)'",
     )
     parser.add_argument("--diagram", type=Path, help="write the critical-difference diagram here")
     parser.add_argument("--quick", action="store_true", help="smoke test only (see the docstring)")
@@ -1405,8 +1408,11 @@ def main() -> None:
         for path in args.over:
             rows.update(read_rows(path))
         methods = list(args.methods)
-        if args.before is not None:
-            for key, row in read_rows(args.before).items():
+        earlier_rows: dict[Key, dict[str, Any]] = {}
+        for path in args.before:
+            earlier_rows.update(read_rows(path))
+        if earlier_rows:
+            for key, row in earlier_rows.items():
                 if key[0] in args.methods:
                     earlier = f"{key[0]} (before)"
                     rows[(earlier, *key[1:])] = {**row, "method": earlier}
