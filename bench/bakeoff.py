@@ -1382,6 +1382,9 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if args.resamples < 1:
         parser.error(f"--resamples must be at least 1, got {args.resamples!r} instead")
+    outside = [r for r in args.only or () if not 0 <= r < args.resamples]
+    if outside:
+        parser.error(f"--only must name resamples in [0, {args.resamples - 1}], got {outside}")
     args.epochs = args.epochs or (QUICK_PEER_EPOCHS if args.quick else DEFAULT_EPOCHS)
     args.results = args.results or (QUICK_RESULTS if args.quick else RESULTS)
     args.methods = [method for method in METHODS if method in args.methods]
@@ -1411,13 +1414,12 @@ def main() -> None:
         earlier_rows: dict[Key, dict[str, Any]] = {}
         for path in args.before:
             earlier_rows.update(read_rows(path))
-        if earlier_rows:
-            for key, row in earlier_rows.items():
-                if key[0] in args.methods:
-                    earlier = f"{key[0]} (before)"
-                    rows[(earlier, *key[1:])] = {**row, "method": earlier}
-                    if earlier not in methods:
-                        methods.insert(methods.index(key[0]) + 1, earlier)
+        for key, row in earlier_rows.items():
+            if key[0] in args.methods:
+                earlier = f"{key[0]} (before)"
+                rows[(earlier, *key[1:])] = {**row, "method": earlier}
+                if earlier not in methods:
+                    methods.insert(methods.index(key[0]) + 1, earlier)
         selected = [
             row
             for row in rows.values()

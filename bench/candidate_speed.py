@@ -134,20 +134,20 @@ def make_workloads(names: list[str], quick: bool) -> list[Workload]:
                 genome = space.repair(build(sfreq=rate))
                 found.append(Workload(name, genome, data, 1 if quick else epochs))
     if "mlp" in names:
-        n = 2_000 if quick else 10_000
-        X, _, y, _ = load_fashion_mnist(n_train=n, n_test=10, return_X_y=True)
-        X = X.reshape(len(X), -1).astype(np.float32)
-        classes, y = np.unique(y, return_inverse=True)
-        data = split_data(X, y, classes, validation_fraction=0.2, seed=SEED)
+        data = fashion_data(2_000 if quick else 10_000, (-1,))
         found.append(Workload("mlp", standard_mlp_genome(), data, 1 if quick else 3))
     if "cnn" in names:
-        n = 500 if quick else 2_000
-        X, _, y, _ = load_fashion_mnist(n_train=n, n_test=10, return_X_y=True)
-        X = X.reshape(len(X), 1, 28, 28).astype(np.float32)
-        classes, y = np.unique(y, return_inverse=True)
-        data = split_data(X, y, classes, validation_fraction=0.2, seed=SEED)
+        data = fashion_data(500 if quick else 2_000, (1, 28, 28))
         found.append(Workload("cnn", standard_image_cnn_genome(), data, 1 if quick else 2))
     return found
+
+
+def fashion_data(n: int, shape: tuple[int, ...]) -> CandidateData:
+    """``n`` Fashion-MNIST training images, each reshaped to ``shape``, split 80/20."""
+    X, _, y, _ = load_fashion_mnist(n_train=n, n_test=10, return_X_y=True)
+    X = X.reshape(len(X), *shape).astype(np.float32)
+    classes, y = np.unique(y, return_inverse=True)
+    return split_data(X, y, classes, validation_fraction=0.2, seed=SEED)
 
 
 # ---------------------------------------------------------------- part 1
@@ -366,7 +366,8 @@ def variants(work: Workload, quick: bool = False) -> list[Variant]:
         Variant("validation batch 64", {"iterator_valid__batch_size": 64}),
         Variant("validation batch 4096", {"iterator_valid__batch_size": 4096}),
         Variant("input not contiguous (Fortran order)", fortran=True),
-        # the EEG networks train in channels_last by default (SearchNet's memory_format)
+        # networks with 2-D convolutions train in channels_last by default (SearchNet's
+        # memory_format): this is the layout they trained in before
         Variant("torch's own layout (contiguous)", {"memory_format": "contiguous"}, conv_only=True),
         Variant("oneDNN (mkldnn) off", context=_mkldnn_off),
         Variant("flush denormals", context=_flush_denormal),

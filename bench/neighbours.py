@@ -185,6 +185,9 @@ def train_one(
 
 def report(rows: Sequence[dict[str, Any]], seeds: dict[tuple[int, int], dict[str, Any]]) -> None:
     """Each neighbour against its seed row, the oracle, and what the data can resolve."""
+    if not rows:
+        print("\nNo neighbour rows to tabulate (run without --table-only first).")
+        return
     print("\n| resample | neighbour | step | test acc. | seed's | difference | wall s |")
     print("|---|---|---|---|---|---|---|")
     mine: list[np.ndarray] = []
@@ -218,7 +221,7 @@ def report(rows: Sequence[dict[str, Any]], seeds: dict[tuple[int, int], dict[str
     print(f"- disagreement in correctness between a neighbour and the seed: d = {d:.4f}")
     first = rows[0]
     n_train, n_test, k = first["n_train"], first["n_test"], len(best)
-    holdout = round(n_train * 0.2)
+    holdout = round(n_train * bakeoff.skevonas_estimator(False, 0).validation_fraction)
     print(
         "\n| gain | trials | what | SE of the difference | better scores higher | "
         "power (one-sided 5 %) |"
@@ -226,7 +229,7 @@ def report(rows: Sequence[dict[str, Any]], seeds: dict[tuple[int, int], dict[str
     print("|---|---|---|---|---|---|")
     for delta in DELTAS:
         for n, what in (
-            (holdout, "the search's holdout (a fifth of the training part)"),
+            (holdout, "the search's holdout (its validation_fraction of the training part)"),
             (n_train, "the finalists' cross-validation (the whole training part)"),
             (n_test * k, f"the bake-off's test parts ({k} resample(s) pooled)"),
         ):

@@ -156,10 +156,11 @@ class SearchNet(NeuralNetClassifier):
     the layout of the module's 4-D tensors while it trains: ``"auto"`` trains
     a network with 2-D convolutions on the CPU in
     :data:`torch.channels_last`, whose oneDNN kernels suit the EEG family's
-    temporal and spatial convolutions (``docs/benchmarks.md``: a fifth to
-    nearly half of a candidate's CPU time), and anything else as torch lays
-    it out; ``"channels_last"`` always, ``"contiguous"`` never. It changes
-    floating-point order only. After training the module is laid out as
+    temporal and spatial convolutions (``docs/benchmarks.md``: 19 to 38 % of
+    a candidate's time on the development machine), and anything else as
+    torch lays it out; ``"channels_last"`` always, ``"contiguous"`` never. It
+    changes the order of floating-point operations and of dropout's draws,
+    not what is computed. After training the module is laid out as
     torch lays it out again, so whatever reads, saves or exports it sees the
     usual layout.
     """
