@@ -50,6 +50,10 @@ data, so every model's probabilities are aligned to the same classes:
   "contiguous"}``: the networks train in torch's own layout, as every
   network trained before 2-D convolutions trained in ``channels_last`` by
   default (issue 29, item 4; bit for bit the earlier code's arithmetic);
+- ``async``: the defaults with ``strategy="asynchronous"`` (no generation
+  barrier: while the protected seeds train their long rungs, the other
+  workers go on breeding and training; its path depends on the order in
+  which results arrive, so a rerun on a busier machine may differ);
 - ``seed:<name>``: one seed genome of that search trained alone: the genome
   exactly as the search's first generation holds it
   (``skevonas.evolution.seed_genomes`` of ``initial_genomes("auto", space)``
@@ -121,10 +125,10 @@ configurations or settings are never tabulated together. Wall times are as
 each method is run by its users: the searches and ``seed-cv``'s
 cross-validation on all cores (``n_jobs=-1``), the rest on one job or thread.
 
-``--max-time SECONDS`` gives the searches (``skevonas``, ``inherit``,
-``calibrated``, ``random``) that ``max_time``, as a user with a time budget
-would; it is in their rows' settings, so those rows tabulate only with rows
-of the same budget (keep them in a ``--results`` file of their own).
+``--max-time SECONDS`` gives the searches (``skevonas``, its variants and
+``random``) that ``max_time``, as a user with a time budget would; it is in
+their rows' settings, so those rows tabulate only with rows of the same
+budget (keep them in a ``--results`` file of their own).
 
 ``--only R...`` runs those resamples alone (of the first ``--resamples``),
 e.g. to time two methods side by side on one of them.
@@ -218,6 +222,7 @@ VARIANTS = (
     "lowdata",
     "calibrated",
     "contiguous",
+    "async",
 )
 METHODS = ("skevonas", *VARIANTS, *SEED_METHODS, "seed-cv", "random", *PEERS)
 SEARCH_METHODS = ("skevonas", *VARIANTS, "random")
@@ -643,6 +648,7 @@ def skevonas_estimator(
     local: bool = False,
     low_data: float = 1.0,
     contiguous: bool = False,
+    asynchronous: bool = False,
 ) -> EvolutionaryNASClassifier:
     """The unfitted ``skevonas`` search (``n_evaluations`` > 0: ``random``), or a variant."""
     clf = search_estimator("skevonas", seed)
@@ -658,6 +664,8 @@ def skevonas_estimator(
         clf.set_params(min_data_fraction=low_data)
     if contiguous:
         clf.set_params(net_params={"memory_format": "contiguous"})
+    if asynchronous:
+        clf.set_params(strategy="asynchronous")
     if quick:
         clf.set_params(**QUICK)
     if n_evaluations:
@@ -740,6 +748,7 @@ def run_search(
         local=method in ("local", "local-inherit"),
         low_data=LOW_DATA if method == "lowdata" else 1.0,
         contiguous=method == "contiguous",
+        asynchronous=method == "async",
     )
     arrivals = Arrivals()
     clf.set_params(callbacks=[arrivals])

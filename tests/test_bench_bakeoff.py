@@ -267,6 +267,13 @@ def test_the_lowdata_method_sets_the_data_fidelity():
     assert bakeoff.skevonas_estimator(quick=True, seed=0).min_data_fraction == 1.0
 
 
+def test_the_async_method_is_the_search_without_a_generation_barrier():
+    assert "async" in bakeoff.METHODS and "async" in bakeoff.SEARCH_METHODS
+    clf = bakeoff.skevonas_estimator(quick=True, seed=0, asynchronous=True)
+    assert clf.strategy == "asynchronous"
+    assert bakeoff.skevonas_estimator(quick=True, seed=0).strategy == "generational"
+
+
 def test_the_local_methods_and_a_time_budget_set_the_search():
     for method in ("local", "local-inherit"):
         assert method in bakeoff.METHODS and method in bakeoff.SEARCH_METHODS
