@@ -220,6 +220,36 @@ def test_protected_genomes_go_on_to_the_full_budget():
     assert state.cache[seed.key()].status == "ok"  # the narrowest network, yet trained in full
 
 
+class Arrivals(SearchCallback):
+    def on_search_begin(self, state):
+        self.seen = []
+
+    def on_evaluation_end(self, state, genome, result):
+        self.seen.append((genome.key(), dict(result)))
+
+
+def test_callbacks_see_each_rung_as_the_generational_loop_shows_it():
+    watch = Arrivals()
+    state = search(ToyRunner(capacity=3, fail={2}), budgets=[1, 3, 9], callbacks=[watch])
+    assert len(watch.seen) == len(state.arrivals)  # every rung, promotions included
+    results = [result for _, result in watch.seen]
+    assert not any("snapshot" in result for result in results)
+    assert {result["status"] for result in results} == {"ok", "partial", "failed"}
+    for result in results:
+        assert result["budget"] == [1, 3, 9][result["rung"]]
+        if result["status"] == "partial":
+            assert result["rung"] < 2 and math.isfinite(result["score"])
+        if result["status"] == "ok":
+            assert result["rung"] == 2
+    # the last report of each candidate is its record
+    last = dict(watch.seen)
+    assert {k: r["status"] for k, r in last.items()} == {r.key: r.status for r in state.records}
+    # without successive halving, as before: no rung, status "ok"
+    full = Arrivals()
+    search(ToyRunner(capacity=3), callbacks=[full])
+    assert all("rung" not in r and r["status"] == "ok" for _, r in full.seen)
+
+
 @pytest.mark.parametrize("order", ["hash", "fifo"])
 @pytest.mark.parametrize("budgets", [None, [1, 3, 9]])
 @pytest.mark.parametrize("cut", [1, 7, 15])

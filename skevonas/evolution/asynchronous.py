@@ -384,27 +384,32 @@ class _AsyncLoop:
         candidate = self.candidates[key]
         info = dict(result)
         snapshot = info.pop("snapshot", None)
-        for cb in self.callbacks:
-            cb.on_evaluation_end(state, ticket.genome, result)
         status = info.pop("status", "ok")
+        score = float(info.pop("score", math.nan))
+        partial = False  # trained a rung below the last to its budget: it may go on
+        if self.budgets and status != "skipped":
+            info.update(rung=ticket.rung, budget=ticket.budget)
+            last = ticket.rung == len(self.budgets) - 1
+            stopped = info.get("stopped_by") == "budget"
+            partial = status == "ok" and math.isfinite(score) and not last and stopped
+        # callbacks see what the generational loop shows them: rung, budget, "partial"
+        shown = {**result, **info, "status": "partial" if partial else status}
+        for cb in self.callbacks:
+            cb.on_evaluation_end(state, ticket.genome, _without_snapshot(shown))
         if status == "skipped":  # the time ran out before it started
             self.open_new = False
             if candidate.index is None:
                 self.row.skipped += 1
             return
-        score = float(info.pop("score", math.nan))
         if not math.isfinite(score) and status == "ok":
             status = "failed"
         index = len(state.records) if candidate.index is None else candidate.index
-        if self.budgets:
-            info.update(rung=ticket.rung, budget=ticket.budget)
-            last = ticket.rung == len(self.budgets) - 1
-            if status == "ok" and not last and info.get("stopped_by") == "budget":
-                status = "partial"
-                candidate.waiting[ticket.rung] = snapshot
-                self.waiting[ticket.rung][key] = None
-                if key not in self.protected:
-                    self.rung_window[ticket.rung].append((-score, index, key))
+        if partial:
+            status = "partial"
+            candidate.waiting[ticket.rung] = snapshot
+            self.waiting[ticket.rung][key] = None
+            if key not in self.protected:
+                self.rung_window[ticket.rung].append((-score, index, key))
         first = candidate.index is None
         # a later rung's result keeps the generation of the candidate's first
         generation = state.generation if first else state.records[index].generation

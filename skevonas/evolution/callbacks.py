@@ -93,8 +93,13 @@ class SearchCallback:
         """Called as each candidate's result arrives (in completion order).
 
         ``result`` holds ``score``, ``status`` (``"ok"``, ``"failed"`` or
-        ``"skipped"``) and what training reported; the record itself is made
-        when the whole generation is in.
+        ``"skipped"``) and what training reported. Under successive halving
+        it also holds the ``rung`` (0-based) and its ``budget``, and the
+        status ``"partial"`` marks a candidate that trained a rung below the
+        last. The generational loop reports each candidate once, with its
+        final result, and makes the records when the whole generation is
+        in; the asynchronous loop reports every rung as it arrives, so a
+        candidate that goes on to a later rung is reported again.
 
         Examples
         --------
