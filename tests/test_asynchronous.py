@@ -244,6 +244,17 @@ def test_callbacks_see_each_rung_as_the_generational_loop_shows_it():
     # the last report of each candidate is its record
     last = dict(watch.seen)
     assert {k: r["status"] for k, r in last.items()} == {r.key: r.status for r in state.records}
+
+    # a skipped task's score is not read (a runner may leave it out or give None)
+    class SkipWithoutScore(ToyRunner):
+        def next_result(self):
+            number, result = super().next_result()
+            return number, ({"score": None, "status": "skipped"} if number >= 6 else result)
+
+    skipped = Arrivals()
+    state = search(SkipWithoutScore(capacity=3), budgets=[1, 3, 9], callbacks=[skipped])
+    assert state.stop_reason == "no new candidate could be started"
+    assert any(r["status"] == "skipped" and "rung" not in r for _, r in skipped.seen)
     # without successive halving, as before: no rung, status "ok"
     full = Arrivals()
     search(ToyRunner(capacity=3), callbacks=[full])

@@ -385,7 +385,8 @@ class _AsyncLoop:
         info = dict(result)
         snapshot = info.pop("snapshot", None)
         status = info.pop("status", "ok")
-        score = float(info.pop("score", math.nan))
+        # a skipped task never trained: its score is not read
+        score = math.nan if status == "skipped" else float(info.pop("score", math.nan))
         partial = False  # trained a rung below the last to its budget: it may go on
         if self.budgets and status != "skipped":
             info.update(rung=ticket.rung, budget=ticket.budget)
