@@ -165,14 +165,14 @@ class EvolutionaryNASClassifier(NetClassifierBase):
     max_time : float or None, default=None
         Seconds for the whole ``fit``. The final stage is planned from the
         finalists' measured training times (:class:`~skevonas.search.budget.SearchBudget`):
-        the search ends when only that time is left (candidates still
-        training keep what they reached), the finalists' folds run only if
-        they and the refit fit in what is left; a refit that cannot finish trains
+        the search ends when only that time is left (candidates still training anneal
+        their learning rate in time for it and keep what they reached), the finalists' folds
+        run only if they and the refit fit in what is left; a refit that cannot finish trains
         a whole schedule over the epochs left (at least half), else the search's
         own network is kept, with a :class:`RuntimeWarning` and ``stop_reason_``.
     candidate_time_limit : float or None, default=None
-        Seconds any one candidate may train (checked after every epoch); a
-        candidate that hits it is scored on what it reached.
+        Seconds any one candidate may train (checked after every epoch); a candidate that
+        hits it is scored on what it reached, its learning rate annealed in time for it.
     validation_fraction : float, default=0.2
         Share of the training data held out (stratified; whole groups with ``groups``).
     holdout : {"reshuffled", "fixed"}, default="reshuffled"

@@ -50,6 +50,71 @@ def test_candidate_time_limit(blobs, fast):
         assert np.isfinite(record["score"])
 
 
+class SlowEpochsLr(Callback):
+    """Makes each epoch take ``seconds`` and records the learning rate it trained with."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+
+    def initialize(self):
+        self.lrs = []
+        return self
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.lrs.append(net.optimizer_.param_groups[0]["lr"])
+
+    def on_epoch_end(self, net, **kwargs):
+        time.sleep(self.seconds)
+
+
+def _timed_candidate(deadline=None, time_limit=None, deadline_file=None, seconds=0.2):
+    from skevonas.spaces.genome import Genome, LayerGene
+    from skevonas.training.candidate import CandidateData, evaluate_candidate
+    from skevonas.training.recipe import Recipe
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    genome = Genome("mlp", [LayerGene("dense", {"units": 8, "activation": "relu"})], {"lr": 0.01})
+    log = SlowEpochsLr(seconds)
+    recipe = Recipe(max_epochs=200, time_limit=time_limit, net_params={"callbacks": [log]})
+    data = CandidateData(X[:40], y[:40], X[40:], y[40:], n_classes=2)
+    result = evaluate_candidate(
+        genome, data, recipe, seed=0, deadline=deadline, deadline_file=deadline_file
+    )
+    return result, log.lrs
+
+
+@pytest.mark.parametrize("limit", ["time_limit", "deadline", "deadline_file"])
+def test_a_candidate_that_a_limit_cuts_anneals_its_learning_rate_in_time(limit, tmp_path):
+    # 200 epochs of 0.2 s would take 40 s; the limit ends the training after
+    # about 2 s, and the cosine schedule is laid over the epochs that fit
+    # instead: the last epoch trains near the end of the anneal, not at
+    # 99.9 % of the genome's lr, where 200 epochs' schedule still is.
+    end = time.time() + 2.0
+    path = tmp_path / "deadline"
+    path.write_text(repr(end))
+    kwargs = {
+        "time_limit": {"time_limit": 2.0},
+        "deadline": {"deadline": end},
+        "deadline_file": {"deadline_file": str(path)},
+    }[limit]
+    result, lrs = _timed_candidate(**kwargs)
+    assert result["status"] == "ok" and result["stopped_by"] == "time limit"
+    assert 3 <= len(lrs) == result["epochs"] < 50
+    assert lrs[0] == pytest.approx(0.01)
+    assert all(later <= earlier for earlier, later in zip(lrs, lrs[1:], strict=False))
+    assert lrs[-1] < 0.5 * 0.01
+
+
+def test_a_deadline_that_leaves_time_for_the_schedule_changes_nothing():
+    from skevonas.training.runtime import CosineSchedule
+
+    result, lrs = _timed_candidate(deadline=time.time() + 3600, seconds=0.0)
+    assert result["stopped_by"] == "max_epochs" and len(lrs) == 200
+    assert lrs == pytest.approx([0.01 * CosineSchedule(200).factor(e) for e in range(200)])
+
+
 def test_history_says_why_the_search_stopped(blobs, fast):
     clf = EvolutionaryNASClassifier(**fast).fit(*blobs)
     assert clf.stop_reason_ == "completed 2 generations"

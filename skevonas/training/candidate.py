@@ -298,8 +298,10 @@ def evaluate_candidate(
 
     Training stops after ``recipe.time_limit`` seconds or at ``deadline``
     (a :func:`time.time` value: the search's end), whichever comes first,
-    and the candidate is scored on what it reached. A candidate that starts
-    after ``deadline`` is ``"skipped"`` without training.
+    and the candidate is scored on what it reached; with a cosine schedule,
+    one that such a limit would cut anneals its learning rate in time for it
+    (:class:`~skevonas.training.runtime.CosineSchedule`). A candidate that
+    starts after ``deadline`` is ``"skipped"`` without training.
 
     Multi-fidelity searches (:mod:`skevonas.evolution.fidelity`) train a candidate in
     steps: ``epochs`` caps the epochs (in all, counting earlier steps) below
@@ -406,10 +408,11 @@ def evaluate_candidate(
         spent = float(earlier["fit_time"]) if earlier is not None else 0.0
         limit = recipe.time_limit and now + recipe.time_limit - spent
         limits = [t for t in (deadline, limit) if t]
+        stop_at = min(limits) if limits else None
         with torch_context(seed, n_threads):
             best = BestEpoch(
                 recipe.patience,
-                stop_at=min(limits) if limits else None,
+                stop_at=stop_at,
                 keep_last=keep_snapshot,
                 deadline_file=deadline_file,
             )
@@ -426,6 +429,8 @@ def evaluate_candidate(
                 callbacks=[("valid_score", scoring), ("best_epoch", best)],
                 recipe=recipe,
                 class_weights=recipe.loss_weights(data.y_train, data.n_classes),
+                stop_at=stop_at,
+                deadline_file=deadline_file,
             )
             X_train = _tensor(data.X_train, device)
             if low_data is not None and low_data[1] < 1:

@@ -223,6 +223,8 @@ def make_net(
     callbacks: list | None = None,
     recipe: Recipe | None = None,
     class_weights: np.ndarray | None = None,
+    stop_at: float | None = None,
+    deadline_file: str | None = None,
 ) -> NeuralNetClassifier:
     """The skorch classifier for ``genome`` (built but not yet trained).
 
@@ -231,9 +233,12 @@ def make_net(
     it has one, goes to the optimizer. ``recipe`` adds its learning-rate
     schedule (over ``recipe.max_epochs``), label smoothing and
     training-batch augmentation; without it (a net that only predicts)
-    there are none. ``net_params`` go to skorch (``callbacks`` added to
-    skevonas's own). ``class_weights`` (one per class, from
-    :meth:`Recipe.loss_weights`) weigh the cross-entropy loss.
+    there are none. ``stop_at`` and ``deadline_file`` are the training's
+    deadline, which the schedule is shortened to meet
+    (:class:`~skevonas.training.runtime.CosineSchedule`). ``net_params`` go
+    to skorch (``callbacks`` added to skevonas's own). ``class_weights``
+    (one per class, from :meth:`Recipe.loss_weights`) weigh the
+    cross-entropy loss.
 
     Examples
     --------
@@ -252,7 +257,8 @@ def make_net(
         optimizer_defaults["weight_decay"] = float(genome.get("weight_decay"))
     callbacks = list(callbacks or [])
     if recipe is not None and recipe.lr_schedule == "cosine":
-        callbacks.append(("lr_schedule", CosineSchedule(recipe.max_epochs)))
+        schedule = CosineSchedule(recipe.max_epochs, stop_at, deadline_file)
+        callbacks.append(("lr_schedule", schedule))
     params: dict[str, Any] = {
         "module": build_module(genome, input_shape, n_classes, input_stats),
         "criterion": nn.CrossEntropyLoss,

@@ -4,9 +4,10 @@ Every training of a search, a candidate's or the refit's, runs in
 :func:`torch_context` (seeded, its own thread count, the caller's torch
 state restored, a Ctrl-C never swallowed) with skorch callbacks from here:
 :class:`BestEpoch` (early stopping that keeps the best epoch, the search's
-deadline, the candidate's time limit) and :class:`StopAt` (the refit's
-deadline). :func:`read_deadline` reads the deadline a search may move while
-its candidates train.
+deadline, the candidate's time limit), :class:`CosineSchedule` (the
+learning rate, annealed in time for such a deadline) and :class:`StopAt`
+(the refit's deadline). :func:`read_deadline` reads the deadline a search
+may move while its candidates train.
 """
 
 from __future__ import annotations
@@ -267,10 +268,26 @@ class CosineSchedule(Callback):
     shorter training (a lower rung) trains the first epochs of the same
     schedule.
 
+    A deadline (``stop_at``, or the one in ``deadline_file``, the earlier
+    counts: the same as :class:`BestEpoch`'s) that would cut the schedule
+    shortens it: at the start of each epoch the time left, over the mean
+    duration of the last three epochs, says how many more epochs will
+    train (the one during which the deadline passes included), and when
+    that ends the schedule early, epoch ``e`` trains with ``(1 + cos(pi *
+    e / length)) / 2`` of ``lr``, ``length`` the epochs trained so far plus
+    those. A training that the deadline ends is then annealed, not cut
+    halfway down its schedule. Without a deadline, or with one that leaves
+    time for the whole schedule, nothing changes.
+
     Parameters
     ----------
     epochs : int
         The schedule's length (the full budget ``max_epochs``).
+    stop_at : float or None, default=None
+        A :func:`time.time` value at which the training will stop.
+    deadline_file : str or None, default=None
+        A file holding a deadline that may move earlier while the training
+        runs (:func:`read_deadline`).
 
     Examples
     --------
@@ -279,18 +296,52 @@ class CosineSchedule(Callback):
     [1.0, 0.854, 0.5, 0.146]
     """
 
-    def __init__(self, epochs: int) -> None:
+    def __init__(
+        self, epochs: int, stop_at: float | None = None, deadline_file: str | None = None
+    ) -> None:
         self.epochs = epochs
+        self.stop_at = stop_at
+        self.deadline_file = deadline_file
 
-    def factor(self, epoch: int) -> float:
-        """The share of the base learning rate at ``epoch`` (0-based).
+    def factor(self, epoch: int, length: int | None = None) -> float:
+        """The share of the base learning rate at ``epoch`` (0-based) of ``length`` epochs.
+
+        ``length`` None is the whole schedule, ``epochs``.
 
         Examples
         --------
-        >>> CosineSchedule(epochs=10).factor(5)
-        0.5
+        >>> schedule = CosineSchedule(epochs=10)
+        >>> schedule.factor(5), round(schedule.factor(5, length=6), 3)
+        (0.5, 0.067)
         """
-        return 0.5 * (1.0 + math.cos(math.pi * min(epoch, self.epochs) / max(1, self.epochs)))
+        length = self.epochs if length is None else length
+        return 0.5 * (1.0 + math.cos(math.pi * min(epoch, length) / max(1, length)))
+
+    def length(self, net: NeuralNetClassifier) -> int:
+        """The schedule's length for the epoch starting now: ``epochs``, or fewer before a deadline.
+
+        Examples
+        --------
+        >>> from skorch.history import History
+        >>> net = type("Net", (), {"history": History()})()
+        >>> for seconds in (10.0, 10.0, None):  # two epochs of 10 s, the third starting now
+        ...     net.history.new_epoch()
+        ...     if seconds:
+        ...         net.history.record("dur", seconds)
+        >>> soon = CosineSchedule(100, stop_at=time.time() + 55)  # 5 more fit, a 6th ends past
+        >>> CosineSchedule(100).length(net), soon.length(net)
+        (100, 8)
+        """
+        stop_at = earliest(self.stop_at, read_deadline(self.deadline_file))
+        done = len(net.history) - 1
+        if stop_at is None or done < 1:
+            return self.epochs
+        seconds = [row.get("dur") for row in net.history[max(0, done - 3) : done]]
+        seconds = [float(s) for s in seconds if s is not None and s > 0]
+        if not seconds:
+            return self.epochs
+        more = math.floor(max(0.0, stop_at - time.time()) / float(np.mean(seconds))) + 1
+        return min(self.epochs, done + more)
 
     def on_epoch_begin(self, net: NeuralNetClassifier, **kwargs: Any) -> None:
         """Set every parameter group's learning rate for the epoch starting now.
@@ -306,7 +357,7 @@ class CosineSchedule(Callback):
         >>> round(net.fit(X, y).optimizer_.param_groups[0]["lr"], 3)  # the second epoch's
         0.05
         """
-        lr = net.lr * self.factor(len(net.history) - 1)
+        lr = net.lr * self.factor(len(net.history) - 1, self.length(net))
         for group in net.optimizer_.param_groups:
             group["lr"] = lr
 
