@@ -104,7 +104,9 @@ wall seconds of ``fit``, the test labels, predictions and probabilities
 configuration, the method's settings, versions and machine; the search rows
 also hold ``n_evaluations``, ``search_s``, ``final_s``, the final genomes and
 ``unchanged_seed`` (whether every genome of the final model is one of the
-search's seed genomes, unchanged: its key equals a seed's key).
+search's seed genomes, unchanged: its key equals a seed's key) and
+``model_trainings`` (the best genome's records in the search: epochs
+trained, why training stopped, status).
 
 **Report** (Markdown, ready for ``docs/benchmarks.md``), per data set: each
 method's test accuracy mean and std (ddof 0) over the (resample, seed)
@@ -784,6 +786,11 @@ def run_search(
         "seed_name": seeds.get(final[0]),
         "settings": jsonable(clf.get_params()),
         "model": str(clf.best_genome_.short_key()),
+        "model_trainings": [
+            [row.get("epochs"), row.get("stopped_by"), row.get("status")]
+            for row in clf.evaluations_
+            if row["key"] == clf.best_genome_.short_key()
+        ],
         "arrivals": [[*arrival, arrival[1] in short_seeds] for arrival in arrivals.rows],
     }
 
