@@ -11,7 +11,10 @@ import pytest
 import torch
 from skorch.callbacks import Callback
 
-from skevonas import EvolutionaryNASClassifier, SearchFailedError
+from skevonas import EvolutionaryNASClassifier, Genome, LayerGene, SearchFailedError
+from skevonas.training.candidate import CandidateData, evaluate_candidate
+from skevonas.training.recipe import Recipe
+from skevonas.training.runtime import CosineSchedule
 
 
 @pytest.mark.filterwarnings("ignore:max_time was up during the refit")
@@ -68,10 +71,6 @@ class SlowEpochsLr(Callback):
 
 
 def _timed_candidate(deadline=None, time_limit=None, deadline_file=None, seconds=0.2):
-    from skevonas.spaces.genome import Genome, LayerGene
-    from skevonas.training.candidate import CandidateData, evaluate_candidate
-    from skevonas.training.recipe import Recipe
-
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 4)).astype(np.float32)
     y = (X[:, 0] > 0).astype(np.int64)
@@ -108,8 +107,6 @@ def test_a_candidate_that_a_limit_cuts_anneals_its_learning_rate_in_time(limit, 
 
 
 def test_a_deadline_that_leaves_time_for_the_schedule_changes_nothing():
-    from skevonas.training.runtime import CosineSchedule
-
     result, lrs = _timed_candidate(deadline=time.time() + 3600, seconds=0.0)
     assert result["stopped_by"] == "max_epochs" and len(lrs) == 200
     assert lrs == pytest.approx([0.01 * CosineSchedule(200).factor(e) for e in range(200)])
